@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  CAPABILITY_IDS,
+  MANDATORY_CAPABILITIES,
+  PROFILE_IDS,
+  capabilitiesOfProfile,
+  type CapabilityId,
+  type ProfileId,
+} from './catalog.js';
+
+export const CapabilityIdSchema = z.enum(CAPABILITY_IDS as [CapabilityId, ...CapabilityId[]]);
+export const ProfileIdSchema = z.enum(PROFILE_IDS as [ProfileId, ...ProfileId[]]);
+
+/**
+ * `complete`: works in every configuration the driver accepts. `partial`: works with
+ * caveats, stated in `notes`. `missing`: the driver raises UNSUPPORTED.
+ */
+export const SupportLevelSchema = z.enum(['complete', 'partial', 'missing']);
+export type SupportLevel = z.infer<typeof SupportLevelSchema>;
+
+export const CapabilityDeclarationSchema = z
+  .object({ level: SupportLevelSchema, notes: z.string().max(1000).optional() })
+  .strict()
+  .refine((d) => d.level !== 'partial' || (d.notes !== undefined && d.notes.length > 0), {
+    message: 'a partial capability must say why in notes',
+    path: ['notes'],
+  });
+export type CapabilityDeclaration = z.infer<typeof CapabilityDeclarationSchema>;
+
+/**
+ * Bounds for what completes asynchronously. A synchronous driver declares zeros. The
+ * conformance suite waits at most these long before judging.
+ */
+export const EventualConsistencySchema = z
+  .object({
+    /** After destroy returns, how long until the instance's resources count as released in inventory. */
+    resourceReleaseMs: z.number().int().min(0).max(3_600_000),
+    /** After an operation returns, how long until its lifecycle event has been delivered. */
+    eventDeliveryMs: z.number().int().min(0).max(600_000),
+    /** After destroy returns, how long until the node can take a new instance. */
+    nodeAvailableMs: z.number().int().min(0).max(3_600_000),
+  })
+  .strict();
+export type EventualConsistency = z.infer<typeof EventualConsistencySchema>;
+
+export const VolumeTransportSchema = z.enum(['file', 'block', 'iscsi', 'rbd']);
+
+/**
+ * What a driver supports, declared at run time after initHost: it can depend on the
+ * driver's configuration and on the backend it is connected to. Every capability id is
+ * declared, with no gaps: an absent id is an invalid declaration, not an implicit "no".
+ */
+export const DriverCapabilitiesSchema = z
+  .object({
+    capabilities: z.record(CapabilityIdSchema, CapabilityDeclarationSchema),
+    /** True when the host manages many nodes (bare metal); spawn then takes an optional node. */
+    multiNode: z.boolean(),
+    /** Connection types attachVolume accepts. */
+    volumeTransports: z.array(VolumeTransportSchema),
+    eventualConsistency: EventualConsistencySchema,
+  })
+  .strict()
+  .superRefine((caps, ctx) => {
+    for (const id of CAPABILITY_IDS) {
+      if (!(id in caps.capabilities)) {
+        ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `capability ${id} must be declared` });
+      }
+    }
+    for (const id of MANDATORY_CAPABILITIES) {
+      if (caps.capabilities[id]?.level === 'missing') {
+        ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `mandatory capability ${id} cannot be missing` });
+      }
+    }
+  });
+export type DriverCapabilities = z.infer<typeof DriverCapabilitiesSchema>;
+
+/** True when the capability is declared complete or partial. */
+export function supports(caps: DriverCapabilities, id: CapabilityId): boolean {
+  const level = caps.capabilities[id]?.level;
+  return level === 'complete' || level === 'partial';
+}
+
+/** A profile is supported when every capability in it is. */
+export function supportedProfiles(caps: DriverCapabilities): ProfileId[] {
+  return PROFILE_IDS.filter((p) => capabilitiesOfProfile(p).every((id) => supports(caps, id)));
+}
+
+/**
+ * Helper for drivers: build a full declaration from the ids supported; everything else is
+ * declared missing. `partial` maps ids to their caveat.
+ */
+export function declareCapabilities(options: {
+  supported: CapabilityId[];
+  partial?: Partial<Record<CapabilityId, string>>;
+  multiNode?: boolean;
+  volumeTransports?: z.infer<typeof VolumeTransportSchema>[];
+  eventualConsistency?: Partial<EventualConsistency>;
+}): DriverCapabilities {
+  const capabilities = {} as Record<CapabilityId, CapabilityDeclaration>;
+  for (const id of CAPABILITY_IDS) {
+    const partialNote = options.partial?.[id];
+    if (partialNote !== undefined) capabilities[id] = { level: 'partial', notes: partialNote };
+    else capabilities[id] = { level: options.supported.includes(id) ? 'complete' : 'missing' };
+  }
+  for (const id of MANDATORY_CAPABILITIES) {
+    if (capabilities[id].level === 'missing') capabilities[id] = { level: 'complete' };
+  }
+  return {
+    capabilities,
+    multiNode: options.multiNode ?? false,
+    volumeTransports: options.volumeTransports ?? [],
+    eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 0, nodeAvailableMs: 0, ...options.eventualConsistency },
+  };
+}

@@ -1,0 +1,92 @@
+import type { DriverCapabilities } from '../capabilities/driver-capabilities.js';
+import type { InstanceSpec, RebootType, RebuildSpec, RescueSpec, SnapshotSpec } from '../schemas/instance-spec.js';
+import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';
+import type { HostInventory, NodeInfo } from '../schemas/inventory.js';
+import type { ConsoleOutput, LifecycleEvent, SnapshotResult } from '../schemas/outputs.js';
+import type { VolumeAttachment } from '../schemas/block-device-info.js';
+import type { Vif } from '../schemas/network-info.js';
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Aborting it makes the call reject with CANCELLED as soon as the driver can stop safely. */
+  signal?: AbortSignal;
+}
+
+/** Options of power off: how long to wait for a graceful (ACPI) shutdown before forcing it. */
+export interface PowerOffOptions extends CallOptions {
+  /** Milliseconds to wait for the guest to shut down by itself; 0 forces at once. */
+  gracefulTimeoutMs?: number;
+}
+
+export type LifecycleListener = (event: LifecycleEvent) => void;
+export type Unsubscribe = () => void;
+
+/**
+ * The compute driver contract. Every method is asynchronous and rejects only with a
+ * DriverError whose code the operation's descriptor (OPERATIONS) lists. The outcome of
+ * each instance operation in each power state is fixed by the semantics table
+ * (SEMANTICS); drivers absorb their backend's differences so callers never see them.
+ *
+ * Mandatory members have no `?`. Optional operations may be left out when the driver
+ * declares their capability `missing`; a present method whose capability is declared
+ * missing must reject with UNSUPPORTED, never do nothing.
+ */
+export interface ComputeDriver {
+  /** Connect to the backend and prepare the host. Called once before anything else. @since 1.0.0 */
+  initHost(options?: CallOptions): Promise<void>;
+  /** Release connections and timers. Leaves instances alone. @since 1.0.0 */
+  cleanupHost(options?: CallOptions): Promise<void>;
+  /** What this driver supports with its current configuration and backend. @since 1.0.0 */
+  getCapabilities(options?: CallOptions): Promise<DriverCapabilities>;
+  /** Nodes this host manages: one for a hypervisor, many for bare metal. @since 1.0.0 */
+  listNodes(options?: CallOptions): Promise<NodeInfo[]>;
+  /** Inventory of every node, with what this driver's instances use. @since 1.0.0 */
+  getInventory(options?: CallOptions): Promise<HostInventory>;
+  /** Instances this driver created, and only those. @since 1.0.0 */
+  listInstances(options?: CallOptions): Promise<InstanceSummary[]>;
+  /** Current state of one instance, read from the backend. Unknown uuid: INSTANCE_NOT_FOUND. @since 1.0.0 */
+  getInfo(uuid: string, options?: CallOptions): Promise<InstanceInfo>;
+  /** Create and (when spec.powerOn) start an instance. Atomic: on failure nothing is left. @since 1.0.0 */
+  spawn(spec: InstanceSpec, options?: CallOptions): Promise<void>;
+  /** Remove an instance and everything the driver made for it. Idempotent. @since 1.0.0 */
+  destroy(uuid: string, options?: CallOptions): Promise<void>;
+
+  /** @since 1.0.0 capability operation.power-on-off */
+  powerOff?(uuid: string, options?: PowerOffOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.power-on-off */
+  powerOn?(uuid: string, options?: CallOptions): Promise<void>;
+  /** SOFT tries a graceful reboot and falls back to HARD. @since 1.0.0 capability operation.reboot */
+  reboot?(uuid: string, type: RebootType, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.pause */
+  pause?(uuid: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.unpause */
+  unpause?(uuid: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.suspend */
+  suspend?(uuid: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.resume */
+  resume?(uuid: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.rescue */
+  rescue?(uuid: string, spec: RescueSpec, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.rescue */
+  unrescue?(uuid: string, options?: CallOptions): Promise<void>;
+  /** Re-create the instance's root disk from a new image; volumes and interfaces stay. @since 1.0.0 capability operation.rebuild */
+  rebuild?(uuid: string, spec: RebuildSpec, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.snapshot */
+  snapshot?(uuid: string, spec: SnapshotSpec, options?: CallOptions): Promise<SnapshotResult>;
+  /** Remove an image a snapshot produced. Idempotent. @since 1.0.0 capability operation.snapshot */
+  deleteSnapshot?(imageId: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.attach-volume */
+  attachVolume?(uuid: string, attachment: VolumeAttachment, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.detach-volume */
+  detachVolume?(uuid: string, volumeId: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.extend-volume */
+  extendVolume?(uuid: string, volumeId: string, newSizeGb: number, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.attach-interface */
+  attachInterface?(uuid: string, vif: Vif, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability operation.detach-interface */
+  detachInterface?(uuid: string, vifId: string, options?: CallOptions): Promise<void>;
+  /** @since 1.0.0 capability console.serial.log */
+  getConsoleOutput?(uuid: string, options?: CallOptions): Promise<ConsoleOutput>;
+  /** Listen to power transitions of this driver's instances. @since 1.0.0 capability event.lifecycle */
+  subscribeEvents?(listener: LifecycleListener): Unsubscribe;
+}

@@ -1,0 +1,53 @@
+// The public surface of @nova-common/core. Named exports only; nothing from internal/.
+
+export { CONTRACT_VERSION } from './version.js';
+
+// Data
+export * from './schemas/index.js';
+
+// Errors
+export { ERROR_CODES, ERROR_CODE_LIST, isErrorCode, type ErrorCode } from './errors/codes.js';
+export { DriverError, isDriverError, toDriverError, errors, type DriverErrorOptions, type InputIssue } from './errors/driver-error.js';
+
+// Capabilities and profiles
+export {
+  CAPABILITY_CATALOG,
+  CAPABILITY_IDS,
+  PROFILE_IDS,
+  MANDATORY_CAPABILITIES,
+  capabilitiesOfProfile,
+  isCapabilityId,
+  type CapabilityId,
+  type ProfileId,
+} from './capabilities/catalog.js';
+export {
+  CapabilityIdSchema,
+  ProfileIdSchema,
+  SupportLevelSchema,
+  CapabilityDeclarationSchema,
+  EventualConsistencySchema,
+  VolumeTransportSchema,
+  DriverCapabilitiesSchema,
+  supports,
+  supportedProfiles,
+  declareCapabilities,
+  type SupportLevel,
+  type CapabilityDeclaration,
+  type EventualConsistency,
+  type DriverCapabilities,
+} from './capabilities/driver-capabilities.js';
+
+// Operations and the driver interface
+export { OPERATIONS, OPERATION_NAMES, COMMON_ERRORS, isAllowedError, type OperationName, type OperationDescriptor } from './operations/catalog.js';
+export type { ComputeDriver, CallOptions, PowerOffOptions, LifecycleListener, Unsubscribe } from './driver/compute-driver.js';
+export { defineDriver, PackageDriverFieldSchema, type DriverManifest, type PackageDriverField } from './driver/manifest.js';
+
+// Semantics
+export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
+export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable } from './semantics/table.js';
+export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
+export { RULES, type RuleId } from './semantics/rules.js';
+
+// The wall and the loader
+export { guard, type GuardedDriver, type GuardOptions } from './guard/guard.js';
+export { loadDriver, DriverLoadError, type DriverLoadErrorCode, type LoadedDriver, type LoadDriverOptions } from './loader/load-driver.js';

@@ -1,0 +1,35 @@
+/**
+ * The contract's general rules, each a sentence in RFC 2119 terms with a stable id. The
+ * per-cell rules of the semantics table (R-<OPERATION>-<STATE>) are generated from SEMANTICS;
+ * these are the rules that are not a single cell. The conformance suite cites these ids.
+ */
+export const RULES = {
+  'R-GEN-ORDER':
+    'A call MUST be checked in this order: UNSUPPORTED (capability declared missing), INVALID_INPUT (schema), INSTANCE_NOT_FOUND, INVALID_STATE / INSTANCE_EXISTS (semantics table), then device preconditions.',
+  'R-GEN-ERRORS': 'An operation MUST reject only with a DriverError whose code its descriptor lists or COMMON_ERRORS holds.',
+  'R-GEN-NOOP': 'An operation that brings an instance to a target state MUST succeed without any change when the instance is already there.',
+  'R-GEN-UNSUPPORTED': 'An operation whose capability is declared missing MUST reject with UNSUPPORTED and MUST NOT change anything.',
+  'R-INFO-UNKNOWN': 'getInfo of a uuid this driver does not manage MUST reject with INSTANCE_NOT_FOUND (never report NOSTATE).',
+  'R-INFO-FRESH': 'getInfo MUST report the state read from the backend, including attached volumes and interfaces, sorted by id.',
+  'R-LIST-OWNED': 'listInstances MUST report exactly the instances this driver created and still exist; never anything else on the backend.',
+  'R-DESTROY-IDEMPOTENT': 'destroy of a uuid that does not exist MUST succeed.',
+  'R-DESTROY-OWNED': 'destroy MUST NOT touch any backend object this driver did not create.',
+  'R-SPAWN-ATOMIC': 'When spawn rejects, the instance MUST NOT exist afterwards and nothing made for it may remain on the backend.',
+  'R-SPAWN-METADATA': 'The name and metadata given to spawn (or rebuild) MUST be reported unchanged by getInfo and listInstances.',
+  'R-SPAWN-DEVICES': 'The volumes and interfaces given to spawn MUST be reported attached by getInfo.',
+  'R-INV-USED':
+    'Summed over nodes, inventory `used` of each resource class MUST equal the sum of expectedUsage(flavor) over existing instances, once destroyed instances have been released.',
+  'R-INV-RELEASE': 'After destroy returns, the resources of the instance MUST be released within capabilities.eventualConsistency.resourceReleaseMs.',
+  'R-NODE-AVAILABLE': 'After destroy returns, its node MUST be available again within capabilities.eventualConsistency.nodeAvailableMs.',
+  'R-EVENT-TRANSITION':
+    'When event.lifecycle is supported, every operation that changes an existing instance\'s power state MUST be followed, within eventDeliveryMs, by an event for that instance carrying the new power state.',
+  'R-DEV-VOLUME-ATTACHED': 'attachVolume of a volume already attached to the instance MUST reject with VOLUME_ALREADY_ATTACHED.',
+  'R-DEV-VOLUME-NOT-ATTACHED': 'detachVolume or extendVolume of a volume not attached to the instance MUST reject with VOLUME_NOT_ATTACHED.',
+  'R-DEV-INTERFACE-ATTACHED': 'attachInterface of an interface id already attached MUST reject with INTERFACE_ALREADY_ATTACHED.',
+  'R-DEV-INTERFACE-NOT-ATTACHED': 'detachInterface of an interface id not attached MUST reject with INTERFACE_NOT_ATTACHED.',
+  'R-SNAPSHOT-DELETE': 'deleteSnapshot MUST remove the image and MUST succeed when it is already gone.',
+  'R-REBUILD-KEEPS': 'rebuild MUST keep the instance\'s uuid, volumes and interfaces, and replace its metadata when new metadata is given.',
+  'R-CONSOLE-TEXT': 'getConsoleOutput MUST return text, possibly empty, for every state where the table allows it.',
+} as const;
+
+export type RuleId = keyof typeof RULES;
