@@ -1,0 +1,28 @@
+const noop = (): void => {};
+
+/**
+ * Runs tasks one after another per key and in parallel across keys. Used so that two
+ * operations on the same instance never overlap inside a driver, while operations on
+ * different instances proceed at once. A task's failure does not block the next one.
+ * (Written here because it is a dozen lines and the usual libraries (p-queue, async-mutex)
+ * serialise globally or need one object per key that is never released.)
+ */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const result = previous === undefined ? task() : previous.then(task);
+    const tail = result.then(noop, noop);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+
+  /** Number of keys with work queued or running (for tests and diagnostics). */
+  get activeKeys(): number {
+    return this.tails.size;
+  }
+}
