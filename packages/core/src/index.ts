@@ -40,7 +40,13 @@ export {
 // Operations and the driver interface
 export { OPERATIONS, OPERATION_NAMES, COMMON_ERRORS, isAllowedError, type OperationName, type OperationDescriptor } from './operations/catalog.js';
 export type { ComputeDriver, CallOptions, PowerOffOptions, LifecycleListener, Unsubscribe } from './driver/compute-driver.js';
-export { defineDriver, PackageDriverFieldSchema, type DriverManifest, type PackageDriverField } from './driver/manifest.js';
+export {
+  defineDriver,
+  PackageDriverFieldSchema,
+  type DriverManifest,
+  type PackageDriverField,
+  type ConformanceFixtures,
+} from './driver/manifest.js';
 
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';

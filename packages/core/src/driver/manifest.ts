@@ -1,5 +1,22 @@
 import { z } from 'zod';
 import type { ComputeDriver } from './compute-driver.js';
+import type { InstanceSpecInput } from '../schemas/instance-spec.js';
+import type { ImageMetaInput } from '../schemas/image-meta.js';
+import type { ConnectionInfo } from '../schemas/block-device-info.js';
+
+/**
+ * What a conformance run needs from the backend to generate valid specs for it: images
+ * that exist there, volumes it can really attach, flavors in its resource classes. The
+ * suite's generated specs are passed through `adaptSpec`; the adapted spec MUST keep the
+ * uuid, name, metadata, powerOn flag, VIF ids and volume ids.
+ */
+export interface ConformanceFixtures {
+  adaptSpec?: (spec: InstanceSpecInput) => InstanceSpecInput;
+  volumeConnection?: (volumeId: string) => ConnectionInfo | Promise<ConnectionInfo>;
+  images?: ImageMetaInput[];
+  /** Called after the run, to remove what the fixtures created (volume files, ...). */
+  cleanup?: () => Promise<void>;
+}
 
 /**
  * What a driver package exports as `manifest`: who it is, which contract versions it
@@ -19,6 +36,11 @@ export interface DriverManifest<Config = unknown> {
   readonly configSchema: z.ZodType<Config>;
   /** Create an unconnected driver; the caller then calls initHost. */
   create(config: Config): ComputeDriver;
+  /**
+   * Optional: the fixtures the conformance suite should use with this configuration, so
+   * `nova-conformance run --driver <package>` works against a real backend unaided.
+   */
+  conformanceFixtures?(config: Config): ConformanceFixtures | Promise<ConformanceFixtures>;
 }
 
 /** Identity and typing helper for driver authors: `export const manifest = defineDriver({...})`. */
