@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The main job: runs the conformance suite against the reference driver (always) and
+# against every real backend that is reachable now, then prints the support matrix of all
+# of them side by side. Needs only Node 20 and npm; it does not install or start backends
+# (scripts/test.sh does). Reports land in .reports/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/bootstrap.sh
+
+ensure_pnpm
+install_workspace
+build_workspace
+
+CLI=(node packages/conformance/dist/cli.js)
+OUT=.reports
+mkdir -p "$OUT"
+status=0
+reports=()
+
+run_suite() {
+  local name=$1; shift
+  log "conformance: ${name}"
+  if "${CLI[@]}" run "$@" --json "$OUT/${name}.json" --junit "$OUT/${name}.junit.xml" --matrix "$OUT/${name}.md"; then
+    :
+  else
+    status=1
+  fi
+  if [ -f "$OUT/${name}.json" ]; then reports+=("$OUT/${name}.json"); fi
+}
+
+run_suite reference --driver reference
+
+reachable() {
+  case $1 in
+    libvirt) [ -S /run/libvirt/libvirt-sock ] && timeout 5 virsh -c test+unix:///default version >/dev/null 2>&1 ;;
+    docker) [ -S /var/run/docker.sock ] && timeout 5 curl -fsS --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ;;
+    ironic) timeout 5 curl -fsS -H 'X-OpenStack-Ironic-API-Version: 1.1' http://127.0.0.1:6385/v1 >/dev/null 2>&1 ;;
+  esac
+}
+
+for backend in libvirt docker ironic; do
+  if reachable "$backend"; then
+    case $backend in
+      libvirt) run_suite libvirt-test --driver ./packages/driver-libvirt --config scripts/main/libvirt.json ;;
+      docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json ;;
+      ironic) run_suite ironic --driver ./packages/driver-ironic --config scripts/main/ironic.json ;;
+    esac
+  else
+    log "backend ${backend} is not reachable: skipped (scripts/test.sh installs and starts it)"
+  fi
+done
+
+log "support matrix"
+"${CLI[@]}" matrix --json "${reports[@]}" --md "$OUT/matrix.md" --html "$OUT/matrix.html"
+cat "$OUT/matrix.md"
+echo
+echo "Reports: $OUT/ (JSON, JUnit, Markdown; matrix.html shows every driver side by side)"
+exit $status

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine with Node 20 and npm: installs pnpm, the
+# workspace, and every real backend (libvirt + QEMU, Docker, Ironic) from Debian packages,
+# starts them, runs the package checks and every package's tests, and stops the backends.
+# Must run as root (it installs packages and starts daemons).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/bootstrap.sh
+source scripts/lib/backends.sh
+
+if [ "$(id -u)" != "0" ]; then
+  echo "scripts/test.sh installs Debian packages and starts daemons: run it as root" >&2
+  exit 2
+fi
+
+ensure_pnpm
+install_workspace
+build_workspace
+
+backends_do install
+trap backends_stop_all EXIT
+backends_do start
+
+log "checking packages (publint, are-the-types-wrong)"
+pnpm lint:packages
+
+log "checking the public API of core against its committed report"
+pnpm api:check
+bash packages/core/scripts/check-api-break.sh
+
+log "running every package's tests"
+pnpm test
