@@ -1,0 +1,63 @@
+import type { LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
+import type { LifecycleEvent, LifecycleEventKind } from '../schemas/outputs.js';
+import type { PowerState } from '../schemas/power-state.js';
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * Delivers lifecycle events to subscribers, synchronously (delay 0: before the operation
+ * resolves) or after a fixed delay. An event goes to the listeners subscribed when the
+ * transition happened and still subscribed at delivery. Each listener gets its own copy;
+ * a throwing listener is isolated from the driver and from the other listeners.
+ */
+export class EventHub {
+  private readonly listeners = new Set<LifecycleListener>();
+  /** Events waiting for their delay, with the listeners subscribed when they happened. */
+  private readonly queued = new Map<Timer, [LifecycleEvent, LifecycleListener[]]>();
+
+  constructor(private readonly delayMs: number) {}
+
+  subscribe(listener: LifecycleListener): Unsubscribe {
+    // Wrapped so the same function subscribed twice gets two independent subscriptions.
+    const entry: LifecycleListener = (event) => listener(event);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  emit(uuid: string, kind: LifecycleEventKind, powerState: PowerState, node: string): void {
+    if (this.listeners.size === 0) return;
+    const event: LifecycleEvent = { uuid, kind, powerState, node, timestamp: new Date().toISOString() };
+    const listeners = [...this.listeners];
+    if (this.delayMs === 0) {
+      this.deliver(event, listeners);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.queued.delete(timer);
+      this.deliver(event, listeners);
+    }, this.delayMs);
+    timer.unref?.();
+    this.queued.set(timer, [event, listeners]);
+  }
+
+  /** Deliver every event still waiting, now, and stop the timers (cleanupHost). */
+  flush(): void {
+    const waiting = [...this.queued.values()];
+    for (const timer of this.queued.keys()) clearTimeout(timer);
+    this.queued.clear();
+    for (const [event, listeners] of waiting) this.deliver(event, listeners);
+  }
+
+  private deliver(event: LifecycleEvent, listeners: readonly LifecycleListener[]): void {
+    for (const listener of listeners) {
+      if (!this.listeners.has(listener)) continue;
+      try {
+        listener({ ...event });
+      } catch {
+        // A listener's failure is its own: the transition already happened and the others still hear of it.
+      }
+    }
+  }
+}

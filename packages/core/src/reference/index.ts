@@ -1,0 +1,10 @@
+export {
+  REFERENCE_NODE_RESOURCE_CLASS,
+  ReferenceCapacitySchema,
+  ReferenceDriverConfigSchema,
+  type ReferenceCapacity,
+  type ReferenceDriverConfig,
+  type ResolvedReferenceDriverConfig,
+} from './config.js';
+export { createReferenceDriver, ReferenceComputeDriver, type ReferenceDriver } from './driver.js';
+export { referenceManifest } from './manifest.js';

@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import { DriverError, errors, type InputIssue } from '../errors/driver-error.js';
+
+/** zod issues -> the contract's InputIssue list, each path prefixed with the argument it came from. */
+function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] {
+  return error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+    message: issue.message,
+  }));
+}
+
+/**
+ * Parse one argument with its contract schema. The parsed value is a fresh copy, so the
+ * driver never keeps a reference to the caller's object. `prefix` names the argument
+ * (empty for the single spec argument of spawn, whose fields are named from its root).
+ */
+export function parseArg<S extends z.ZodType>(schema: S, value: unknown, op: string, prefix: (string | number)[]): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw errors.invalidInput(toIssues(result.error, prefix), op);
+  return result.data;
+}
+
+/** One invalid field, outside any schema (e.g. a volume size smaller than the current one). */
+export function invalidField(op: string, path: (string | number)[], message: string): DriverError {
+  return errors.invalidInput([{ path, message }], op);
+}
+
+/** CANCELLED when the caller's signal is already aborted; checked before anything changes. */
+export function checkAborted(signal: AbortSignal | undefined, op: string): void {
+  if (signal?.aborted) throw new DriverError('CANCELLED', { op, detail: 'the signal was aborted before the call changed anything', cause: signal.reason });
+}
+
+/**
+ * Copy string->string metadata without losing keys such as `__proto__`: Object.fromEntries
+ * defines own data properties, where assignment would set the prototype (schema parsers
+ * drop such keys for that reason; the contract says metadata comes back unchanged).
+ */
+export function copyMetadata(metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(metadata));
+}
