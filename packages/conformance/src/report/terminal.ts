@@ -1,0 +1,112 @@
+import type { DifferentialResult, PropertyResult, RunResult } from '../result.js';
+import { failureBody, formatStep } from './junit.js';
+import { computeMatrix, evidenceSummary, type MatrixOptions, type MatrixSource } from './matrix.js';
+
+export interface TerminalOptions {
+  /** ANSI colours (the CLI turns them on for a TTY without NO_COLOR). */
+  color?: boolean;
+  /** Print the support matrix table (default true). */
+  matrix?: boolean;
+  /** A differential run made together with this one. */
+  differential?: DifferentialResult;
+  /** How to name the driver in the replay command line printed on failure. */
+  driverSpecifier?: string;
+}
+
+/**
+ * Control characters a driver's message could carry (ANSI escapes that move the cursor or
+ * rewrite the screen) are shown as \xNN; TAB and LF stay.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+export function printable(value: string): string {
+  return value.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const paint = (on: boolean, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * A compact text summary of a run: one line per property, the support matrix as a plain
+ * table, and for each failure everything needed to reproduce it: seed, path, rule, the
+ * shrunk steps, the runnable program and the replay file.
+ */
+export function toTerminalSummary(result: RunResult, options: TerminalOptions = {}): string {
+  const color = options.color ?? false;
+  const out: string[] = [];
+  out.push(
+    printable(`nova-conformance ${result.suiteVersion} | contract ${result.contractVersion} | driver ${result.driver.name} ${result.driver.version}`),
+    printable(
+      `seed ${result.seed} | run id ${result.runId} | ${result.options.runs} runs x ${result.options.steps} steps | profiles ${result.options.profiles === 'all' ? 'all' : result.options.profiles.join(',')}`,
+    ),
+    '',
+  );
+  const idWidth = Math.max(0, ...result.properties.map((p) => p.id.length));
+  for (const p of result.properties) out.push(propertyLine(p, idWidth, color));
+
+  if (options.matrix ?? true) out.push('', toMatrixText([result]));
+
+  const failed = result.properties.filter((p) => p.status === 'failed');
+  for (const p of failed) {
+    out.push('', paint(color, '1;31', printable(`FAILED ${p.id}: ${p.title}`)));
+    out.push(...indent(printable(failureBody(p, p.counterexample, options.driverSpecifier ?? result.driver.name)).trimEnd()));
+  }
+
+  const d = options.differential;
+  if (d !== undefined) {
+    out.push('', printable(`differential ${d.drivers.join(' vs ')}: ${d.runs} runs x ${d.steps} steps, seed ${d.seed}`));
+    if (d.divergence === undefined) out.push(paint(color, '32', '  no divergence'));
+    else {
+      const v = d.divergence;
+      out.push(paint(color, '1;31', printable(`  DIVERGED at step ${v.stepIndex}: ${formatStep(v.step)}`)));
+      for (const [name, o] of Object.entries(v.outcomes)) out.push(printable(`    ${name}: ${JSON.stringify(o)}`));
+      out.push('  program:', ...indent(printable(v.program), '    '));
+    }
+  }
+
+  const s = result.summary;
+  const verdict = s.failed > 0 || d?.divergence !== undefined ? paint(color, '1;31', 'FAIL') : paint(color, '1;32', 'PASS');
+  out.push('', `${verdict} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${duration(result.durationMs)}`);
+  return `${out.join('\n')}\n`;
+}
+
+function propertyLine(p: PropertyResult, idWidth: number, color: boolean): string {
+  const mark =
+    p.status === 'passed' ? paint(color, '32', 'pass') : p.status === 'failed' ? paint(color, '1;31', 'FAIL') : paint(color, '33', 'skip');
+  const detail = p.status === 'skipped' ? `skipped: ${p.reason ?? 'no reason given'}` : `${p.runs} runs, ${p.steps} steps, ${duration(p.durationMs)}`;
+  return `  ${mark} ${printable(`${p.id.padEnd(idWidth)}  ${p.title} (${detail})`)}`;
+}
+
+function indent(block: string, prefix = '  '): string[] {
+  return block.split('\n').map((l) => (l === '' ? '' : `${prefix}${l}`));
+}
+
+/**
+ * The support matrix as a plain-text table (no colours, no box drawing): a profile
+ * heading line, then one line per capability with one column per driver.
+ */
+export function toMatrixText(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
+  const m = computeMatrix(sources, options);
+  const header = ['Capability', 'Id', ...m.columns.map((c) => c.label)];
+  const rows: string[][] = [];
+  for (const g of m.groups) {
+    rows.push([`[${g.profile}]`, '', ...g.supported.map((s) => (s === undefined ? '' : s ? 'profile supported' : 'profile not supported'))]);
+    for (const r of g.rows) {
+      rows.push([
+        r.title,
+        r.id,
+        ...r.cells.map((c) => {
+          const ev = evidenceSummary(c);
+          return ev === '' ? c.status : `${c.status} (${ev})`;
+        }),
+      ]);
+    }
+  }
+  const all = [header, ...rows].map((r) => r.map(printable));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(all[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
