@@ -45,7 +45,7 @@ export interface ReferenceDriver extends Required<ComputeDriver> {
 }
 
 const NewSizeSchema = PositiveIntSchema.max(1024 * 1024);
-const GracefulTimeoutSchema = z.number().int().min(0).optional();
+const GracefulTimeoutSchema = z.number().int().min(0).max(3_600_000).optional();
 const ListenerSchema = z.custom<LifecycleListener>((v) => typeof v === 'function', { message: 'must be a function' });
 
 const ALL_VOLUME_TRANSPORTS = ['file', 'block', 'iscsi', 'rbd'] as const;
@@ -174,7 +174,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
 
   async spawn(spec: InstanceSpec, options?: CallOptions): Promise<void> {
     this.gate('spawn');
-    const s = parseArg(InstanceSpecSchema, spec, 'spawn', []);
+    const s = parseArg(InstanceSpecSchema, spec, 'spawn', ['spec']);
     checkAborted(options?.signal, 'spawn');
     const existing = this.instances.get(key(s.uuid));
     const outcome = expectedOutcome(existing ? existing.state : 'ABSENT', 'spawn', { powerOn: s.powerOn });
@@ -224,7 +224,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   async powerOff(uuid: string, options?: PowerOffOptions): Promise<void> {
     this.gate('powerOff');
     const id = parseArg(UuidSchema, uuid, 'powerOff', ['uuid']);
-    parseArg(GracefulTimeoutSchema, options?.gracefulTimeoutMs, 'powerOff', ['options', 'gracefulTimeoutMs']);
+    parseArg(GracefulTimeoutSchema, options?.gracefulTimeoutMs, 'powerOff', ['gracefulTimeoutMs']);
     this.simple('powerOff', 'powerOff', id, options);
   }
 

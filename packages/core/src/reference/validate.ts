@@ -11,8 +11,8 @@ function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] 
 
 /**
  * Parse one argument with its contract schema. The parsed value is a fresh copy, so the
- * driver never keeps a reference to the caller's object. `prefix` names the argument
- * (empty for the single spec argument of spawn, whose fields are named from its root).
+ * driver never keeps a reference to the caller's object. `prefix` names the argument, as
+ * the guard does (`['spec', 'flavor', 'vcpus']`).
  */
 export function parseArg<S extends z.ZodType>(schema: S, value: unknown, op: string, prefix: (string | number)[]): z.output<S> {
   const result = schema.safeParse(value);
