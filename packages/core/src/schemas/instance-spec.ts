@@ -20,7 +20,8 @@ export const InstanceSpecSchema = z
     flavor: FlavorSchema,
     image: ImageMetaSchema,
     metadata: MetadataSchema.default({}),
-    userData: Base64Schema.max(65536 * 4 / 3 + 4).optional(),
+    // 64 KiB of user data (Nova's limit), padded base64: ceil(65536 / 3) * 4 = 87384 characters.
+    userData: Base64Schema.max(Math.ceil(65536 / 3) * 4).optional(),
     keyData: z.string().max(16384).optional(),
     networkInfo: NetworkInfoSchema.default([]),
     blockDeviceInfo: BlockDeviceInfoSchema.default({ ephemerals: [], volumes: [] }),
