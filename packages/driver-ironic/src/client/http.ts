@@ -1,0 +1,178 @@
+/**
+ * The HTTP layer: one bounded undici Pool per endpoint, the microversion header on every
+ * request, JSON in and out, Ironic's error bodies decoded, 409 NodeLocked and 503 retried
+ * with backoff, a per-request timeout and the caller's AbortSignal.
+ *
+ * Why undici's Pool rather than node:http with an Agent: the Pool bounds connections
+ * (`connections`) and idles them out (`keepAliveTimeout`) the same way, and adds per-request
+ * header/body timeouts and AbortSignal support without hand-written socket handling; it is
+ * also the client behind Node's own fetch. The keep-alive timeout must stay below Ironic's
+ * `client_socket_timeout` so that we, not the server, close idle sockets (a request sent on a
+ * socket the server is closing fails with a reset).
+ */
+import { Pool } from 'undici';
+import { IronicApiError, decodeErrorBody, kindOfStatus } from './errors.js';
+import { AbortedError, backoffDelay, sleep, type BackoffPolicy } from './retry.js';
+import { VERSION_HEADER } from './microversion.js';
+
+export interface IronicHttpOptions {
+  /** Base URL, e.g. http://127.0.0.1:6385 (a path prefix such as /baremetal is kept). */
+  endpoint: string;
+  /** At most this many connections to Ironic at once; more requests wait in the pool's queue. */
+  connections: number;
+  /** Close an idle connection after this long. */
+  keepAliveTimeoutMs: number;
+  /** Give up on one request after this long (connect + headers + body). */
+  requestTimeoutMs: number;
+  /** Retries for 409 NodeLocked and 503. */
+  retry: BackoffPolicy;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Override of the version header (negotiation uses its own). */
+  version?: string;
+  /** Set false to surface 409 NodeLocked / 503 at once instead of retrying. */
+  retry?: boolean;
+  timeoutMs?: number;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+/** Counters, read by the benchmark (requests per deploy). */
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  byMethod: Record<string, number>;
+}
+
+export function buildPath(basePath: string, path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.append(k, String(v));
+  const qs = params.toString();
+  return `${basePath}${path}${qs ? `?${qs}` : ''}`;
+}
+
+const TRANSPORT_REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export class IronicHttp {
+  readonly stats: HttpStats = { requests: 0, retries: 0, byMethod: {} };
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private closed = false;
+  /** The negotiated microversion; set once by negotiation. */
+  version: string | undefined;
+
+  constructor(private readonly options: IronicHttpOptions) {
+    const url = new URL(options.endpoint);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: options.keepAliveTimeoutMs,
+      connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
+      headersTimeout: options.requestTimeoutMs,
+      bodyTimeout: options.requestTimeoutMs,
+    });
+  }
+
+  async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
+    const policy = this.options.retry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(req);
+      } catch (e) {
+        const err = e as IronicApiError;
+        const canRetry =
+          req.retry !== false &&
+          err instanceof IronicApiError &&
+          attempt < policy.attempts &&
+          (err.kind === 'node-locked' ||
+            (err.kind === 'unavailable' && (err.status === 503 || req.method === 'GET' || isRefused(err))));
+        if (!canRetry) throw e;
+        this.stats.retries++;
+        try {
+          await sleep(backoffDelay(policy, attempt), req.signal);
+        } catch {
+          throw new IronicApiError('aborted', 0, 'aborted while waiting to retry', req.method, req.path, { cause: e });
+        }
+      }
+    }
+  }
+
+  private async once<T>(req: RequestOptions): Promise<HttpResponse<T>> {
+    if (this.closed) throw new IronicApiError('unavailable', 0, 'client closed', req.method, req.path);
+    const version = req.version ?? this.version;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (version) headers[VERSION_HEADER] = version;
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const timeout = AbortSignal.timeout(req.timeoutMs ?? this.options.requestTimeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    this.stats.requests++;
+    this.stats.byMethod[req.method] = (this.stats.byMethod[req.method] ?? 0) + 1;
+    const path = buildPath(this.basePath, req.path, req.query);
+    let status: number;
+    let resHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await this.pool.request({ method: req.method, path, headers, body: payload, signal });
+      status = res.statusCode;
+      resHeaders = res.headers;
+      text = await res.body.text();
+    } catch (e) {
+      if (req.signal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path, { cause: e });
+      if (timeout.aborted) throw new IronicApiError('timeout', 0, `no answer within ${req.timeoutMs ?? this.options.requestTimeoutMs} ms`, req.method, req.path, { cause: e });
+      const code = (e as { code?: string }).code ?? '';
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+        throw new IronicApiError('timeout', 0, code, req.method, req.path, { cause: e });
+      if (e instanceof AbortedError) throw new IronicApiError('aborted', 0, e.message, req.method, req.path, { cause: e });
+      throw new IronicApiError('unavailable', 0, `${code || (e as Error).name}: ${(e as Error).message}`, req.method, req.path, { cause: e });
+    }
+    if (status >= 200 && status < 300) {
+      let body: unknown = undefined;
+      if (text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch (e) {
+          throw new IronicApiError('unexpected', status, `invalid JSON in the answer: ${text.slice(0, 200)}`, req.method, req.path, { cause: e });
+        }
+      }
+      return { status, headers: resHeaders, body: body as T };
+    }
+    const detail = decodeErrorBody(text);
+    const err = new IronicApiError(kindOfStatus(status, detail), status, detail, req.method, req.path);
+    (err as { headers?: unknown }).headers = resHeaders;
+    throw err;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+function isRefused(err: IronicApiError): boolean {
+  const code = (err.cause as { code?: string } | undefined)?.code;
+  return code !== undefined && TRANSPORT_REFUSED.has(code);
+}
+
+/** Header value as one string. */
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

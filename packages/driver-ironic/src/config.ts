@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+const Microversion = z.string().regex(/^1\.\d{1,3}$/, 'must be an Ironic microversion like 1.56');
+
+const Backoff = (d: { attempts: number; initialMs: number; factor: number; maxMs: number }, what: string) =>
+  z
+    .object({
+      attempts: z.number().int().min(0).max(100).default(d.attempts).describe(`Extra attempts after the first (${what}).`),
+      initialMs: z.number().int().min(1).max(60_000).default(d.initialMs).describe('First delay in milliseconds.'),
+      factor: z.number().min(1).max(10).default(d.factor).describe('Each delay is the previous one times this factor.'),
+      maxMs: z.number().int().min(1).max(600_000).default(d.maxMs).describe('Upper bound of one delay in milliseconds.'),
+    })
+    .strict()
+    .default(d);
+
+/** The driver's configuration; every field has a default and a description. */
+export const IronicDriverConfigSchema = z
+  .object({
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .default('http://127.0.0.1:6385')
+      .describe('Base URL of the Ironic API (a path prefix such as /baremetal is kept).'),
+    microversion: z
+      .object({
+        min: Microversion.default('1.56').describe('Lowest API microversion the driver accepts (1.56: config drive as JSON).'),
+        max: Microversion.default('1.82').describe('Highest API microversion the driver asks for (tested against 1.82, Zed).'),
+      })
+      .strict()
+      .default({ min: '1.56', max: '1.82' })
+      .describe('Microversion range; the highest version the server also supports is used for every request.'),
+    hostId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .default('nova-common')
+      .describe('This host\'s ownership marker, written to instance_info.nova_common.owner; nodes marked by another host are never touched.'),
+    nodeFilter: z
+      .object({
+        resourceClass: z.string().min(1).max(80).optional().describe('Only manage nodes of this Ironic resource class.'),
+        conductorGroup: z.string().max(255).optional().describe('Only manage nodes of this conductor group.'),
+        owner: z.string().min(1).max(255).optional().describe('Only manage nodes with this owner (microversion >= 1.50).'),
+      })
+      .strict()
+      .default({})
+      .describe('Which Ironic nodes this host manages.'),
+    imageSourceTemplate: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine((t) => t.includes('{id}'), { message: 'must contain {id}' })
+      .default('{id}')
+      .describe('instance_info.image_source for an image: {id} is replaced by the URL-encoded image id. The default passes the id as a Glance image uuid, as Nova does; e.g. file:///var/lib/ironic/images/{id}.img for file images.'),
+    connections: z.number().int().min(1).max(1024).default(16).describe('Connections to Ironic at most (the pool bound); more requests queue.'),
+    keepAliveTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(20_000)
+      .describe('Close idle connections after this long; keep it below Ironic\'s client_socket_timeout.'),
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe('Timeout of one HTTP request.'),
+    pageSize: z.number().int().min(1).max(1000).default(1000).describe('Nodes per page of list calls (Ironic caps it at [api] max_limit).'),
+    deployTimeoutMs: z.number().int().min(1000).max(7_200_000).default(1_800_000).describe('Give up waiting for a deploy (or rebuild) after this long.'),
+    actionTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(3_600_000)
+      .default(300_000)
+      .describe('Give up waiting for a power action, a teardown, rescue or unrescue after this long.'),
+    softTimeoutS: z.number().int().min(1).max(3600).default(60).describe('Seconds Ironic may spend on a soft power off or soft reboot before the driver falls back to a hard one.'),
+    conflictRetry: Backoff({ attempts: 10, initialMs: 100, factor: 2, maxMs: 3000 }, '409 NodeLocked and 503 answers').describe(
+      'Retry policy for 409 NodeLocked and 503 answers (the contract\'s CONFLICT / BACKEND_UNAVAILABLE: retry with backoff).',
+    ),
+    poll: z
+      .object({
+        initialMs: z.number().int().min(1).max(60_000).default(20).describe('Shortest delay between two looks at a node.'),
+        factor: z.number().min(1).max(10).default(1.5).describe('Growth of the delay while nothing changes.'),
+        maxMs: z.number().int().min(1).max(600_000).default(2000).describe('Longest delay between two looks at a node.'),
+        batchThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(4)
+          .describe('When at least this many waits are due at once, one paginated list call serves them all.'),
+      })
+      .strict()
+      .default({ initialMs: 20, factor: 1.5, maxMs: 2000, batchThreshold: 4 })
+      .describe('How waits for Ironic transitions look at nodes: adaptive backoff, restarted on progress, first look at the learnt typical duration.'),
+    events: z.boolean().default(true).describe('Emit lifecycle events for power transitions this driver completes (Ironic pushes none to us).'),
+    nodeAvailableMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(30_000)
+      .describe('Declared bound (capabilities.eventualConsistency.nodeAvailableMs): after destroy returns, Ironic cleans the node asynchronously; this long at most until it is available again.'),
+  })
+  .strict();
+
+export type IronicDriverConfig = z.infer<typeof IronicDriverConfigSchema>;
+export type IronicDriverConfigInput = z.input<typeof IronicDriverConfigSchema>;

@@ -1,0 +1,262 @@
+/**
+ * Waiting for Ironic's asynchronous transitions without fixed-interval polling.
+ *
+ * Each wait looks at its node on its own schedule: the first look comes at a fraction of the
+ * duration learnt for that kind of transition (an moving average of past completions), the
+ * next ones back off geometrically from a short base, and the base schedule restarts whenever
+ * the node is seen to move (a new provision or power state: the next step usually follows
+ * soon). So a wait ends close to Ironic's own transition time, and a slow one costs few looks.
+ *
+ * Looks are batched: when several waits are due together (and they are a fair share of the
+ * managed nodes), one paginated list call with only the state fields answers all of them, and
+ * every wait, due or not, is judged on the fresh data. Hundreds of concurrent deploys then
+ * cost a few list calls per second instead of one GET per node per tick.
+ */
+import type { IronicClient } from '../client/client.js';
+import type { Query } from '../client/http.js';
+import { STATE_FIELDS, type IronicNode } from '../client/types.js';
+import { AbortedError } from '../client/retry.js';
+
+/** `done`: the wait resolves with the node; `{ fail }`: it rejects with WaitFailedError. */
+export type Verdict = 'done' | 'continue' | { fail: string };
+
+export interface PollPolicy {
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+  batchThreshold: number;
+}
+
+export interface WaitOptions {
+  /** Transitions of one kind share a learnt duration (deploy, power, teardown, ...). */
+  kind: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export class WaitFailedError extends Error {
+  override readonly name = 'WaitFailedError';
+  constructor(
+    message: string,
+    readonly node: IronicNode,
+  ) {
+    super(message);
+  }
+}
+
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+  constructor(
+    message: string,
+    readonly node: IronicNode | undefined,
+  ) {
+    super(message);
+  }
+}
+
+interface Waiter {
+  uuid: string;
+  check: (node: IronicNode) => Verdict;
+  kind: string;
+  startedAt: number;
+  deadline: number;
+  dueAt: number;
+  /** Looks since the node last moved. */
+  step: number;
+  base: number;
+  last: string | undefined;
+  lastNode: IronicNode | undefined;
+  resolve: (node: IronicNode) => void;
+  reject: (error: Error) => void;
+  cleanup: () => void;
+}
+
+function fingerprint(n: IronicNode): string {
+  return `${n.provision_state}|${n.target_provision_state}|${n.power_state}|${n.target_power_state}|${n.reservation ?? ''}`;
+}
+
+export class NodeWatcher {
+  private readonly waiters = new Set<Waiter>();
+  private readonly learnt = new Map<string, number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private polling = false;
+  private closed = false;
+  /** Nodes seen by the last list call: decides whether a list is cheaper than single GETs. */
+  private knownNodes = Infinity;
+  readonly stats = { lists: 0, gets: 0 };
+
+  constructor(
+    private readonly client: IronicClient,
+    private readonly policy: PollPolicy,
+    /** Filters of the nodes this host manages (the list call's query). */
+    private readonly listQuery: Query,
+    private readonly pageSize: number,
+  ) {}
+
+  /** Learnt typical duration of a kind of transition, in ms (undefined until one completed). */
+  typicalMs(kind: string): number | undefined {
+    return this.learnt.get(kind);
+  }
+
+  wait(uuid: string, check: (node: IronicNode) => Verdict, o: WaitOptions): Promise<IronicNode> {
+    if (this.closed) return Promise.reject(new AbortedError('watcher closed'));
+    if (o.signal?.aborted) return Promise.reject(new AbortedError('aborted'));
+    return new Promise<IronicNode>((resolve, reject) => {
+      const now = performance.now();
+      const typical = this.learnt.get(o.kind);
+      const base = Math.max(this.policy.initialMs, typical === undefined ? 0 : Math.min(typical * 0.1, this.policy.maxMs / 4));
+      const first = typical === undefined ? this.policy.initialMs : Math.min(this.policy.maxMs, Math.max(this.policy.initialMs, typical * 0.8));
+      const onAbort = () => settle(() => reject(new AbortedError('aborted')));
+      const w: Waiter = {
+        uuid,
+        check,
+        kind: o.kind,
+        startedAt: now,
+        deadline: now + o.timeoutMs,
+        dueAt: now + first,
+        step: 0,
+        base,
+        last: undefined,
+        lastNode: undefined,
+        resolve,
+        reject,
+        cleanup: () => o.signal?.removeEventListener('abort', onAbort),
+      };
+      const settle = (fn: () => void) => {
+        if (!this.waiters.delete(w)) return;
+        w.cleanup();
+        fn();
+      };
+      (w as { settle?: typeof settle }).settle = settle;
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(w);
+      this.schedule();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of [...this.waiters]) this.finish(w, () => w.reject(new AbortedError('watcher closed')));
+  }
+
+  private finish(w: Waiter, fn: () => void): void {
+    const settle = (w as { settle?: (f: () => void) => void }).settle;
+    if (settle) settle(fn);
+  }
+
+  private schedule(): void {
+    if (this.closed || this.polling) return;
+    let next = Infinity;
+    for (const w of this.waiters) next = Math.min(next, w.dueAt, w.deadline);
+    if (next === Infinity) return;
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.tick();
+    }, Math.max(0, next - performance.now()));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    this.polling = true;
+    try {
+      const now = performance.now();
+      for (const w of [...this.waiters]) {
+        if (now >= w.deadline) {
+          this.finish(w, () =>
+            w.reject(new WaitTimeoutError(`node ${w.uuid}: ${w.kind} not finished after ${Math.round(now - w.startedAt)} ms`, w.lastNode)),
+          );
+        }
+      }
+      const due = [...this.waiters].filter((w) => w.dueAt <= now + 1);
+      if (due.length === 0) return;
+      const useList = due.length >= this.policy.batchThreshold && due.length * 8 >= Math.min(this.knownNodes, 8 * this.pageSize);
+      if (useList) await this.lookByList(due);
+      else await Promise.all([...new Set(due.map((w) => w.uuid))].map((uuid) => this.lookOne(uuid)));
+    } finally {
+      this.polling = false;
+      this.schedule();
+    }
+  }
+
+  private async lookByList(due: Waiter[]): Promise<void> {
+    let nodes: IronicNode[];
+    try {
+      this.stats.lists++;
+      nodes = await this.client.nodes.list({ fields: STATE_FIELDS, query: this.listQuery, limit: this.pageSize });
+    } catch {
+      this.retryLater(due);
+      return;
+    }
+    this.knownNodes = nodes.length;
+    const byUuid = new Map(nodes.map((n) => [n.uuid, n]));
+    for (const w of [...this.waiters]) {
+      const n = byUuid.get(w.uuid);
+      if (n) this.judge(w, n);
+      else if (due.includes(w)) this.judgeMissing(w);
+    }
+  }
+
+  private async lookOne(uuid: string): Promise<void> {
+    let node: IronicNode;
+    try {
+      this.stats.gets++;
+      node = await this.client.nodes.get(uuid, STATE_FIELDS);
+    } catch (e) {
+      if ((e as { kind?: string }).kind === 'not-found') {
+        for (const w of [...this.waiters]) if (w.uuid === uuid) this.finish(w, () => w.reject(e as Error));
+        return;
+      }
+      this.retryLater([...this.waiters].filter((w) => w.uuid === uuid));
+      return;
+    }
+    for (const w of [...this.waiters]) if (w.uuid === uuid) this.judge(w, node);
+  }
+
+  /** Not in the list (outside the filters): look at it alone next time. */
+  private judgeMissing(w: Waiter): void {
+    void this.lookOne(w.uuid).finally(() => this.schedule());
+  }
+
+  private retryLater(ws: Waiter[]): void {
+    const now = performance.now();
+    for (const w of ws) {
+      w.step++;
+      w.dueAt = now + Math.min(this.policy.maxMs, w.base * this.policy.factor ** w.step);
+    }
+  }
+
+  private judge(w: Waiter, node: IronicNode): void {
+    if (!this.waiters.has(w)) return;
+    w.lastNode = node;
+    let verdict: Verdict;
+    try {
+      verdict = w.check(node);
+    } catch (e) {
+      this.finish(w, () => w.reject(e as Error));
+      return;
+    }
+    const now = performance.now();
+    if (verdict === 'done') {
+      const took = now - w.startedAt;
+      const prev = this.learnt.get(w.kind);
+      this.learnt.set(w.kind, prev === undefined ? took : prev * 0.7 + took * 0.3);
+      this.finish(w, () => w.resolve(node));
+      return;
+    }
+    if (verdict !== 'continue') {
+      this.finish(w, () => w.reject(new WaitFailedError(verdict.fail, node)));
+      return;
+    }
+    const fp = fingerprint(node);
+    if (w.last !== undefined && fp !== w.last) w.step = 0;
+    else w.step++;
+    w.last = fp;
+    w.dueAt = now + Math.min(this.policy.maxMs, w.base * this.policy.factor ** w.step);
+  }
+}
