@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# Control the Docker Engine used by @nova-common/driver-container's tests:
+#   install  apt packages (docker.io, busybox-static, curl)
+#   start    dockerd on unix:///var/run/docker.sock with no iptables/NAT/default bridge, wait until /_ping
+#            answers, then `prepare`
+#   prepare  build the local test images from busybox-static through the Engine API import (no registry):
+#              nova-common/busybox:latest         default command keeps running, prints one line first
+#              nova-common/busybox-noterm:latest  same, but ignores SIGTERM (fault tests)
+#   stop     stop dockerd (its containers and its containerd with it); leave no process behind
+#   status   say whether the engine answers
+# Logs and state live under /tmp/nova-common/docker/. Storage driver: overlay2, falling back to vfs when
+# overlay2 does not work on this filesystem (the choice is written to $STATE_DIR/storage-driver).
+set -euo pipefail
+
+STATE_DIR=/tmp/nova-common/docker
+LOG="$STATE_DIR/dockerd.log"
+PIDFILE="$STATE_DIR/dockerd.pid"
+APT_STAMP=/tmp/nova-common/apt-updated.stamp
+SOCK="${DOCKER_SOCKET:-/var/run/docker.sock}"
+READY_TIMEOUT="${DOCKER_READY_TIMEOUT:-60}"
+PACKAGES=(docker.io busybox-static curl)
+BASE_IMAGE=nova-common/busybox
+NOTERM_IMAGE=nova-common/busybox-noterm
+
+mkdir -p "$STATE_DIR"
+
+log() { printf '[docker.sh] %s\n' "$*" >&2; }
+
+apt_update_once() {
+  mkdir -p "$(dirname "$APT_STAMP")"
+  if [[ ! -f "$APT_STAMP" ]]; then
+    timeout 300 apt-get update -qq
+    touch "$APT_STAMP"
+  fi
+}
+
+install() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing: ${missing[*]}"
+    apt_update_once
+    # policy-rc.d keeps the packages' maintainer scripts from trying to start services.
+    local remove_policy=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+      remove_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    if [[ "$remove_policy" == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
+  else
+    log "packages already installed"
+  fi
+}
+
+daemon_pid() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+api() {
+  # api METHOD PATH [curl args...]: one Engine API call over the unix socket.
+  local method="$1" path="$2"
+  shift 2
+  timeout 60 curl -sS --fail-with-body --unix-socket "$SOCK" -X "$method" "$@" "http://localhost$path"
+}
+
+ready() {
+  [[ -S "$SOCK" ]] && [[ "$(timeout 5 curl -sS --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null || true)" == OK ]]
+}
+
+launch() {
+  local driver="$1"
+  : >"$LOG"
+  # setsid: dockerd gets its own session, so it is not tied to the caller's terminal or process group.
+  setsid dockerd \
+    --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
+    --storage-driver="$driver" \
+    --userland-proxy=false \
+    --shutdown-timeout=5 \
+    --pidfile="$STATE_DIR/dockerd.engine.pid" \
+    -H "unix://$SOCK" \
+    >>"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ready; then
+      echo "$driver" >"$STATE_DIR/storage-driver"
+      return 0
+    fi
+    if [[ -z "$(daemon_pid)" ]]; then return 1; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+start() {
+  if [[ -n "$(daemon_pid)" ]] && ready; then
+    log "dockerd already running (pid $(daemon_pid))"
+    prepare
+    return 0
+  fi
+  if ready; then
+    log "an engine already answers on $SOCK (not started by this script); using it"
+    prepare
+    return 0
+  fi
+  command -v dockerd >/dev/null || { log "dockerd not found: run '$0 install' first"; exit 1; }
+  rm -f "$SOCK"
+  if ! launch overlay2; then
+    log "dockerd with overlay2 did not come up; log tail:"
+    tail -n 20 "$LOG" >&2 || true
+    stop_daemon
+    log "falling back to the vfs storage driver"
+    if ! launch vfs; then
+      log "dockerd is not ready after ${READY_TIMEOUT}s; log tail:"
+      tail -n 40 "$LOG" >&2 || true
+      stop_daemon
+      exit 1
+    fi
+  fi
+  log "dockerd ready (pid $(daemon_pid), storage driver $(cat "$STATE_DIR/storage-driver"))"
+  prepare
+}
+
+urlencode() {
+  local s="$1" out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in
+      [a-zA-Z0-9.~_-]) out+="$c" ;;
+      *) out+="$(printf '%%%02X' "'$c")" ;;
+    esac
+  done
+  printf %s "$out"
+}
+
+build_image() {
+  # build_image REPO CMD-JSON: import a busybox-static rootfs as REPO:latest with CMD.
+  local repo="$1" cmd="$2" rootfs
+  rootfs="$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")"
+  mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,root,var/log,volumes}
+  chmod 1777 "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [[ "$applet" == busybox ]] && continue
+    ln -s /bin/busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  local changes
+  changes="$(printf 'CMD %s' "$cmd")"
+  tar -C "$rootfs" -c . | api POST "/images/create?fromSrc=-&repo=$repo&tag=latest&changes=$(urlencode "$changes")" \
+    -H 'Content-Type: application/x-tar' --data-binary @- >"$STATE_DIR/import-$(basename "$repo").log"
+  rm -rf "$rootfs"
+  api GET "/images/$repo:latest/json" >/dev/null
+  log "image $repo:latest ready"
+}
+
+prepare() {
+  build_image "$BASE_IMAGE" '["sh","-c","echo nova-common guest up; exec sleep 2147483647"]'
+  build_image "$NOTERM_IMAGE" '["sh","-c","trap \"\" TERM; echo nova-common guest up, ignoring SIGTERM; while :; do sleep 1; done"]'
+}
+
+stop_daemon() {
+  local pid
+  pid="$(daemon_pid)"
+  if [[ -n "$pid" ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "dockerd did not exit in 30s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$PIDFILE"
+  # Container shims outlive a killed dockerd; end the ones of the engine this script ran (namespace moby,
+  # containerd address under /var/run/docker), each by its pid.
+  local p
+  for p in $(pgrep -f 'containerd-shim-runc-v2 -namespace moby' || true); do
+    if tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | grep -q '/var/run/docker/containerd/containerd.sock'; then
+      kill -KILL "$p" 2>/dev/null || true
+    fi
+  done
+  local c
+  for c in $(pgrep -f '^containerd --config /var/run/docker/containerd/containerd.toml' || true); do
+    kill -TERM "$c" 2>/dev/null || true
+  done
+}
+
+stop() {
+  stop_daemon
+  log "dockerd stopped"
+}
+
+status() {
+  if ready; then
+    echo "docker: running (pid $(daemon_pid || true), storage driver $(cat "$STATE_DIR/storage-driver" 2>/dev/null || echo unknown))"
+  else
+    echo "docker: not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  prepare) prepare ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 install|start|prepare|stop|status" >&2
+    exit 2
+    ;;
+esac
