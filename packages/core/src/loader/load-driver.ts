@@ -30,7 +30,7 @@ export interface LoadedDriver {
    * The package.json of the driver's package. For a module file outside any package, the
    * manifest's name and version.
    */
-  packageJson: PackageJson;
+  packageJson: { name: string; version: string; [key: string]: unknown };
 }
 
 const MANDATORY_METHODS = OPERATION_NAMES.filter((op) => OPERATIONS[op].mandatory);
