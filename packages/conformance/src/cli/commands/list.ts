@@ -1,0 +1,58 @@
+import { CAPABILITY_CATALOG, CAPABILITY_IDS, PROFILE_IDS, capabilitiesOfProfile, supportedProfiles, type DriverCapabilities } from '@nova-common/core';
+import { printable } from '../../report/terminal.js';
+import { parseCommandArgs } from '../args.js';
+import { EXIT_PASS, type CliIo } from '../io.js';
+import { planRun } from '../plan.js';
+import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
+
+/**
+ * `list`: connect, read the declared capabilities, disconnect, and print the plan: the
+ * capabilities by profile, the properties a run would check and those it would skip and why.
+ */
+export async function listCommand(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs('list', argv, {
+    ...DRIVER_OPTIONS,
+    profile: { type: 'string', list: true },
+    only: { type: 'string', list: true },
+  });
+  const profiles = profilesOption('list', args.profile);
+  const only = onlyOption(args.only);
+  const source = await driverFromArgs('list', args, io);
+  const driver = source.createRaw();
+  let caps: DriverCapabilities;
+  await driver.initHost();
+  try {
+    caps = await driver.getCapabilities();
+  } finally {
+    await driver.cleanupHost();
+  }
+
+  const out: string[] = [];
+  const m = source.manifest;
+  out.push(printable(`driver ${m.name} ${m.version} (contract ${m.contract})`));
+  if (m.description !== '') out.push(printable(`  ${m.description}`));
+  out.push('', 'capabilities declared:');
+  const width = Math.max(...CAPABILITY_IDS.map((id) => id.length));
+  const supported = supportedProfiles(caps);
+  for (const profile of PROFILE_IDS) {
+    const filtered = profiles !== undefined && profile !== 'core' && !profiles.includes(profile);
+    const state = `${supported.includes(profile) ? 'supported' : 'not supported'}${filtered ? ', filtered out' : ''}`;
+    out.push(`  ${profile} (${state})`);
+    for (const id of capabilitiesOfProfile(profile)) {
+      const d = caps.capabilities[id];
+      const notes = d?.notes === undefined ? '' : ` - ${d.notes}`;
+      out.push(printable(`    ${id.padEnd(width)}  ${(d?.level ?? 'undeclared').padEnd(8)}  ${CAPABILITY_CATALOG[id].title}${notes}`));
+    }
+  }
+
+  const plan = planRun(caps, { profiles, only });
+  const willRun = plan.filter((p) => p.run);
+  const skipped = plan.filter((p) => !p.run);
+  const idWidth = Math.max(...plan.map((p) => p.definition.id.length));
+  out.push('', `properties that would run (${willRun.length}):`);
+  for (const p of willRun) out.push(printable(`  ${p.definition.id.padEnd(idWidth)}  ${p.definition.title}`));
+  out.push('', `properties that would be skipped (${skipped.length}):`);
+  for (const p of skipped) out.push(printable(`  ${p.definition.id.padEnd(idWidth)}  ${p.reason ?? ''}`));
+  io.stdout.write(`${out.join('\n')}\n`);
+  return EXIT_PASS;
+}

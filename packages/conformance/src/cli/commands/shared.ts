@@ -1,0 +1,34 @@
+import { PROFILE_IDS, type ProfileId } from '@nova-common/core';
+import { listOption, requireOption, stringOption, type OptionSpec, type Parsed } from '../args.js';
+import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
+import { UsageError, type CliIo } from '../io.js';
+
+export const DRIVER_OPTIONS: Record<string, OptionSpec> = {
+  driver: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** `--profile a b`, `--profile a --profile b` and `--profile a,b` all work; unknown ids are usage errors. */
+export function profilesOption(command: string, value: unknown): ProfileId[] | undefined {
+  const ids = listOption(value).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (ids.length === 0) return undefined;
+  for (const id of ids) {
+    if (!(PROFILE_IDS as readonly string[]).includes(id)) {
+      throw new UsageError(`unknown profile "${id}"; profiles are: ${PROFILE_IDS.join(', ')}`, command);
+    }
+  }
+  return [...new Set(ids)] as ProfileId[];
+}
+
+export function onlyOption(value: unknown): string[] | undefined {
+  const ids = listOption(value).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return ids.length === 0 ? undefined : [...new Set(ids)];
+}
+
+/** --driver and --config of a command, loaded. */
+export async function driverFromArgs(command: string, args: Parsed, io: CliIo): Promise<DriverSource> {
+  const specifier = requireOption(command, 'driver', args.driver);
+  const config = await readConfigFile(command, stringOption(args.config), io.cwd);
+  return loadDriverSource(specifier, config, io.cwd);
+}

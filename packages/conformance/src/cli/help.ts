@@ -1,0 +1,95 @@
+/** Help texts, one per command; `nova-conformance <command> --help` prints them on stdout. */
+
+export const COMMANDS = ['run', 'list', 'sweep', 'matrix'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+const DRIVER_LINES = `  --driver <driver>      The driver: a package name (resolved from the working directory),
+                         a path to a package directory or module file, or \`reference\`
+                         (the in-memory reference driver of @nova-common/core/testing).
+  --config <file.json>   Driver configuration, validated by the driver's configSchema.`;
+
+export const MAIN_HELP = `Usage: nova-conformance <command> [options]
+
+Checks that a compute driver follows the nova-common contract, and reports it.
+
+Commands:
+  run      Run the conformance suite against a driver and write reports
+  list     Show which properties would run for a driver, and which would be skipped and why
+  sweep    Remove what an interrupted run left on a backend (by run id)
+  matrix   Combine JSON reports into one support matrix (Markdown, HTML)
+
+Options:
+  --help, -h      Show help (also after a command: nova-conformance run --help)
+  --version, -v   Show the suite and contract versions
+
+Exit codes: 0 passed, 1 a property failed or the driver broke, 2 usage or configuration error.
+`;
+
+export const HELP: Record<CommandName, string> = {
+  run: `Usage: nova-conformance run --driver <driver> [options]
+
+Runs the conformance properties against the driver: generated operation sequences checked
+against the semantics table, UNSUPPORTED checks for capabilities declared missing, and the
+fault properties. Prints a summary on stdout and progress on stderr.
+
+${DRIVER_LINES}
+  --profile <id...>      Only generate commands of these profiles (core is always in).
+                         Repeat the flag or list several: --profile power volumes
+  --runs <n>             Generated sequences per property (default 20)
+  --steps <n>            Most commands per sequence (default 25)
+  --seed <n>             The seed; the same seed runs the same cases (default: random, reported)
+  --max-instances <n>    Live instances at once (default 3)
+  --only <id...>         Only these property ids
+  --run-id <id>          Run id put in every instance's metadata (default: generated, reported);
+                         \`nova-conformance sweep --run-id <id>\` removes what a crashed run left
+  --replay <file>        Re-run exactly the failing case recorded in a replay file
+  --differential <driver...>
+                         Also run the same sequences against these drivers and report the
+                         first step where their observable outcomes differ
+  --json <file>          Write the JSON report (schema: schemas/report.schema.json)
+  --junit <file>         Write a JUnit XML report
+  --matrix <file.md>     Write the support matrix as Markdown
+  --html <file.html>     Write the support matrix as a self-contained HTML page
+  --help, -h             Show this help
+
+Exit codes: 0 every property passed, 1 a property failed (or a divergence, or the driver
+broke), 2 usage or configuration error (unknown flag, driver not loadable, invalid config).
+`,
+  list: `Usage: nova-conformance list --driver <driver> [options]
+
+Connects to the driver, reads the capabilities it declares and shows which properties a run
+would check and which it would skip, and why, without running any.
+
+${DRIVER_LINES}
+  --profile <id...>      As for run: restrict to these profiles
+  --only <id...>         As for run: only these property ids
+  --help, -h             Show this help
+
+Exit codes: 0 listed, 2 usage or configuration error.
+`,
+  sweep: `Usage: nova-conformance sweep --driver <driver> --run-id <id> [options]
+
+Destroys every instance carrying the run id in its metadata (nova-conformance:run-id) and
+deletes the snapshots the run made. Instances of other runs, and anything the suite did not
+create, are left alone. Use it after an interrupted run against a real backend.
+
+${DRIVER_LINES}
+  --run-id <id>          The run id printed by \`run\` and recorded in its reports (required)
+  --help, -h             Show this help
+
+Exit codes: 0 swept, 1 something could not be removed, 2 usage or configuration error.
+`,
+  matrix: `Usage: nova-conformance matrix --json <a.json> [<b.json> ...] [--md <out.md>] [--html <out.html>]
+
+Reads JSON reports written by \`run --json\` (several drivers, or several runs) and writes one
+support matrix with the drivers side by side. Without --md or --html it prints the matrix
+as a plain table on stdout.
+
+  --json <file...>       JSON reports to combine (repeat the flag or list several)
+  --md <file.md>         Write the matrix as Markdown
+  --html <file.html>     Write the matrix as a self-contained HTML page
+  --help, -h             Show this help
+
+Exit codes: 0 written, 2 usage error (no report given, a file that is not a report).
+`,
+};

@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CAPABILITY_IDS, MANDATORY_CAPABILITIES } from '@nova-common/core';
+import { allProperties } from '../../src/properties/catalog.js';
+import { runCli, tempDir } from './run-main.js';
+
+function section(stdout: string, heading: RegExp): string[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((l) => heading.test(l));
+  expect(start).toBeGreaterThanOrEqual(0);
+  const out: string[] = [];
+  for (const l of lines.slice(start + 1)) {
+    if (!l.startsWith('  ')) break;
+    out.push(l.trim());
+  }
+  return out;
+}
+const ids = (lines: string[]): string[] => lines.map((l) => l.split(/\s+/)[0]!);
+
+async function listWith(config: unknown, extra: string[] = []) {
+  const cwd = tempDir();
+  writeFileSync(join(cwd, 'config.json'), JSON.stringify(config));
+  return runCli(['list', '--driver', 'reference', '--config', 'config.json', ...extra], { cwd });
+}
+
+describe('list', () => {
+  it('the reference driver with everything enabled: all UNSUPPORTED properties skipped, the rest run', async () => {
+    const r = await runCli(['list', '--driver', 'reference']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^driver @nova-common\/core\/testing \d+\.\d+\.\d+ \(contract \^1\.0\.0\)$/m);
+    const run = ids(section(r.stdout, /^properties that would run \(\d+\):$/));
+    const skipped = ids(section(r.stdout, /^properties that would be skipped \(\d+\):$/));
+    expect(run).toContain('P-MODEL-SEQUENCES');
+    expect(run).toContain('P-EVENTS');
+    expect(run.some((id) => id.startsWith('P-UNSUPPORTED-'))).toBe(false);
+    expect([...run, ...skipped].sort()).toEqual(allProperties().map((p) => p.id).sort());
+    const optional = CAPABILITY_IDS.filter((id) => !MANDATORY_CAPABILITIES.includes(id));
+    expect(skipped.sort()).toEqual(optional.map((id) => `P-UNSUPPORTED-${id}`).sort());
+  });
+
+  it('disabled capabilities show as missing and get their UNSUPPORTED property; events off skips P-EVENTS', async () => {
+    const r = await listWith({ disabledCapabilities: ['operation.pause', 'operation.rescue', 'event.lifecycle'] });
+    expect(r.code).toBe(0);
+    const caps = section(r.stdout, /^capabilities declared:$/);
+    expect(caps).toContain('lifecycle (not supported)');
+    expect(caps.find((l) => l.startsWith('operation.pause '))).toMatch(/^operation\.pause +missing +Stop instance CPUs \(pause\)$/);
+    expect(caps.find((l) => l.startsWith('operation.rescue '))).toMatch(/ missing /);
+    expect(caps.find((l) => l.startsWith('operation.unpause '))).toMatch(/ complete /);
+    const run = ids(section(r.stdout, /^properties that would run/));
+    expect(run.filter((id) => id.startsWith('P-UNSUPPORTED-')).sort()).toEqual([
+      'P-UNSUPPORTED-event.lifecycle',
+      'P-UNSUPPORTED-operation.pause',
+      'P-UNSUPPORTED-operation.rescue',
+    ]);
+    const skipped = section(r.stdout, /^properties that would be skipped/);
+    expect(skipped.find((l) => l.startsWith('P-EVENTS '))).toMatch(/event\.lifecycle is declared missing$/);
+    expect(skipped.find((l) => l.startsWith('P-UNSUPPORTED-operation.unpause '))).toMatch(/declared complete/);
+  });
+
+  it('--profile filters: the other profiles\' UNSUPPORTED properties are skipped as filtered out', async () => {
+    const r = await listWith({ disabledCapabilities: ['operation.pause', 'operation.snapshot'] }, ['--profile', 'power', 'lifecycle']);
+    expect(r.code).toBe(0);
+    const caps = section(r.stdout, /^capabilities declared:$/);
+    expect(caps).toContain('snapshot (not supported, filtered out)');
+    expect(caps).toContain('power (supported)');
+    const run = ids(section(r.stdout, /^properties that would run/));
+    expect(run).toContain('P-UNSUPPORTED-operation.pause');
+    const skipped = section(r.stdout, /^properties that would be skipped/);
+    expect(skipped.find((l) => l.startsWith('P-UNSUPPORTED-operation.snapshot '))).toMatch(/profile snapshot filtered out$/);
+  });
+
+  it('--only keeps the named properties', async () => {
+    const r = await listWith({}, ['--only', 'P-INFO-UNKNOWN', 'P-LIST-OWNED']);
+    expect(ids(section(r.stdout, /^properties that would run/))).toEqual(['P-INFO-UNKNOWN', 'P-LIST-OWNED']);
+    expect(section(r.stdout, /^properties that would be skipped/).find((l) => l.startsWith('P-MODEL-SEQUENCES '))).toMatch(/not selected by --only$/);
+  });
+});
