@@ -1,0 +1,244 @@
+import { EventEmitter } from 'node:events';
+import { XdrDecoder } from './xdr/decoder.js';
+import { XdrEncoder } from './xdr/encoder.js';
+import { LibvirtConnection, type CallOptions, type ConnectionOptions } from './connection.js';
+import { Proc } from './protocol/procedures.js';
+import {
+  Flags,
+  readDomain,
+  readNodeInfo,
+  uuidToBytes,
+  writeDomain,
+  type DomainRef,
+  type LifecycleMessage,
+  type NodeInfoRet,
+} from './protocol/remote-types.js';
+
+const EVENT_ID_LIFECYCLE = 0;
+
+function enc(): XdrEncoder {
+  return new XdrEncoder(128);
+}
+
+function domArgs(dom: DomainRef): XdrEncoder {
+  const e = enc();
+  writeDomain(e, dom);
+  return e;
+}
+
+export interface ClientEvents {
+  lifecycle: [LifecycleMessage];
+  open: [{ reconnect: boolean }];
+  lost: [Error];
+}
+
+/**
+ * Typed procedures of libvirt's remote program over one LibvirtConnection. Each method is
+ * one round trip; errors are the connection's typed errors (LibvirtError carries libvirt's
+ * code). Lifecycle callbacks are re-registered by itself after a reconnect.
+ */
+export class LibvirtClient extends EventEmitter<ClientEvents> {
+  readonly connection: LibvirtConnection;
+  private lifecycleWanted = false;
+  private lifecycleCallbackId: number | undefined;
+
+  constructor(options: Partial<ConnectionOptions> & Pick<ConnectionOptions, 'socketPath' | 'uri'>) {
+    super();
+    this.connection = new LibvirtConnection(options);
+    this.connection.on('lifecycle', (m) => {
+      if (m.callbackId === this.lifecycleCallbackId) this.emit('lifecycle', m);
+    });
+    this.connection.on('lost', (err) => {
+      this.lifecycleCallbackId = undefined;
+      this.emit('lost', err);
+    });
+    this.connection.on('open', (info) => {
+      if (info.reconnect && this.lifecycleWanted) {
+        this.registerLifecycleNow().catch(() => {
+          /* the next reconnect retries */
+        });
+      }
+      this.emit('open', info);
+    });
+    // Errors are delivered to the calls; keep EventEmitter from throwing on 'error'.
+    this.connection.on('error', () => undefined);
+  }
+
+  connect(): Promise<void> {
+    return this.connection.connect();
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  /** A handle for a domain known by name and uuid; the daemon resolves it by uuid. */
+  static ref(name: string, uuid: string): DomainRef {
+    return { name, uuid: uuidToBytes(uuid), id: -1 };
+  }
+
+  private call(proc: number, body: XdrEncoder | undefined, o?: CallOptions): Promise<Buffer> {
+    return this.connection.call(proc, body?.toBuffer(), o);
+  }
+
+  // ---- connection / node -------------------------------------------------------------
+
+  async nodeGetInfo(o?: CallOptions): Promise<NodeInfoRet> {
+    return readNodeInfo(new XdrDecoder(await this.call(Proc.NODE_GET_INFO, undefined, o)));
+  }
+
+  async getCapabilities(o?: CallOptions): Promise<string> {
+    return new XdrDecoder(await this.call(Proc.CONNECT_GET_CAPABILITIES, undefined, o)).string();
+  }
+
+  async getHostname(o?: CallOptions): Promise<string> {
+    return new XdrDecoder(await this.call(Proc.CONNECT_GET_HOSTNAME, undefined, o)).string();
+  }
+
+  async getLibVersion(o?: CallOptions): Promise<bigint> {
+    return new XdrDecoder(await this.call(Proc.CONNECT_GET_LIB_VERSION, undefined, o)).uhyper();
+  }
+
+  async listAllDomains(flags = 0, o?: CallOptions): Promise<DomainRef[]> {
+    const body = await this.call(Proc.CONNECT_LIST_ALL_DOMAINS, enc().int(1).uint(flags), o);
+    const dec = new XdrDecoder(body);
+    const doms = dec.array(readDomain);
+    dec.uint();
+    return doms;
+  }
+
+  // ---- domains -----------------------------------------------------------------------
+
+  async lookupByUuid(uuid: string, o?: CallOptions): Promise<DomainRef> {
+    return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_LOOKUP_BY_UUID, enc().fixedOpaque(uuidToBytes(uuid), 16), o)));
+  }
+
+  async lookupByName(name: string, o?: CallOptions): Promise<DomainRef> {
+    return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_LOOKUP_BY_NAME, enc().string(name), o)));
+  }
+
+  async defineXml(xml: string, flags = 0, o?: CallOptions): Promise<DomainRef> {
+    return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_DEFINE_XML_FLAGS, enc().string(xml).uint(flags), o)));
+  }
+
+  async create(dom: DomainRef, flags = 0, o?: CallOptions): Promise<DomainRef> {
+    return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_CREATE_WITH_FLAGS, domArgs(dom).uint(flags), o)));
+  }
+
+  async destroy(dom: DomainRef, flags: number = Flags.DESTROY_DEFAULT, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_DESTROY_FLAGS, domArgs(dom).uint(flags), o);
+  }
+
+  async undefine(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_UNDEFINE_FLAGS, domArgs(dom).uint(flags), o);
+  }
+
+  async getState(dom: DomainRef, o?: CallOptions): Promise<{ state: number; reason: number }> {
+    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_GET_STATE, domArgs(dom).uint(0), o));
+    return { state: dec.int(), reason: dec.int() };
+  }
+
+  async getXmlDesc(dom: DomainRef, flags = 0, o?: CallOptions): Promise<string> {
+    return new XdrDecoder(await this.call(Proc.DOMAIN_GET_XML_DESC, domArgs(dom).uint(flags), o)).string();
+  }
+
+  async suspend(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_SUSPEND, domArgs(dom), o);
+  }
+
+  async resume(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_RESUME, domArgs(dom), o);
+  }
+
+  async shutdown(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_SHUTDOWN_FLAGS, domArgs(dom).uint(flags), o);
+  }
+
+  async reboot(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_REBOOT, domArgs(dom).uint(flags), o);
+  }
+
+  async reset(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_RESET, domArgs(dom).uint(0), o);
+  }
+
+  async managedSave(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_MANAGED_SAVE, domArgs(dom).uint(flags), o);
+  }
+
+  async hasManagedSaveImage(dom: DomainRef, o?: CallOptions): Promise<boolean> {
+    return new XdrDecoder(await this.call(Proc.DOMAIN_HAS_MANAGED_SAVE_IMAGE, domArgs(dom).uint(0), o)).int() !== 0;
+  }
+
+  async managedSaveRemove(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_MANAGED_SAVE_REMOVE, domArgs(dom).uint(0), o);
+  }
+
+  async attachDevice(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_ATTACH_DEVICE_FLAGS, domArgs(dom).string(xml).uint(flags), o);
+  }
+
+  async detachDevice(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_DETACH_DEVICE_FLAGS, domArgs(dom).string(xml).uint(flags), o);
+  }
+
+  async setMetadata(dom: DomainRef, xml: string | null, key: string, uri: string, flags: number, o?: CallOptions): Promise<void> {
+    const e = domArgs(dom)
+      .int(Flags.METADATA_ELEMENT)
+      .optional(xml, (x, v) => x.string(v))
+      .optional(key, (x, v) => x.string(v))
+      .optional(uri, (x, v) => x.string(v))
+      .uint(flags);
+    await this.call(Proc.DOMAIN_SET_METADATA, e, o);
+  }
+
+  async getMetadata(dom: DomainRef, uri: string, flags = 0, o?: CallOptions): Promise<string> {
+    const e = domArgs(dom)
+      .int(Flags.METADATA_ELEMENT)
+      .optional(uri, (x, v) => x.string(v))
+      .uint(flags);
+    return new XdrDecoder(await this.call(Proc.DOMAIN_GET_METADATA, e, o)).string();
+  }
+
+  async snapshotCreateXml(dom: DomainRef, xml: string, flags = 0, o?: CallOptions): Promise<{ name: string; dom: DomainRef }> {
+    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_CREATE_XML, domArgs(dom).string(xml).uint(flags), o));
+    return { name: dec.string(), dom: readDomain(dec) };
+  }
+
+  async snapshotLookupByName(dom: DomainRef, name: string, o?: CallOptions): Promise<{ name: string; dom: DomainRef }> {
+    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, domArgs(dom).string(name).uint(0), o));
+    return { name: dec.string(), dom: readDomain(dec) };
+  }
+
+  async snapshotDelete(snap: { name: string; dom: DomainRef }, flags = 0, o?: CallOptions): Promise<void> {
+    const e = enc().string(snap.name);
+    writeDomain(e, snap.dom);
+    await this.call(Proc.DOMAIN_SNAPSHOT_DELETE, e.uint(flags), o);
+  }
+
+  // ---- events ------------------------------------------------------------------------
+
+  /** Ask for lifecycle events of every domain (filtered by the caller); kept across reconnects. */
+  async registerLifecycle(o?: CallOptions): Promise<void> {
+    this.lifecycleWanted = true;
+    if (this.lifecycleCallbackId === undefined) await this.registerLifecycleNow(o);
+  }
+
+  private async registerLifecycleNow(o?: CallOptions): Promise<void> {
+    const body = await this.call(
+      Proc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+      enc().int(EVENT_ID_LIFECYCLE).optional(null, () => undefined),
+      o,
+    );
+    this.lifecycleCallbackId = new XdrDecoder(body).int();
+  }
+
+  async deregisterLifecycle(o?: CallOptions): Promise<void> {
+    this.lifecycleWanted = false;
+    const id = this.lifecycleCallbackId;
+    this.lifecycleCallbackId = undefined;
+    if (id !== undefined && this.connection.isOpen) {
+      await this.call(Proc.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, enc().int(id), o);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { HostPathSchema } from '@nova-common/core';
+
+/** The driver's configuration. Every field is described; defaults suit a local libvirtd. */
+export const LibvirtDriverConfigSchema = z
+  .object({
+    uri: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s]*$/, 'must be a libvirt URI like qemu:///system or test:///default')
+      .default('test:///default')
+      .describe(
+        'The libvirt URI opened on the daemon (sent in CONNECT_OPEN), e.g. qemu:///system or test:///default. A client-style transport (test+unix:///default) is accepted and its +transport part dropped.',
+      ),
+    socketPath: HostPathSchema.default('/run/libvirt/libvirt-sock').describe("libvirtd's unix socket."),
+    domainType: z
+      .enum(['qemu', 'kvm', 'test'])
+      .optional()
+      .describe('The <domain type> to define. Inferred from the URI when absent: test:// -> test, otherwise qemu (TCG); set kvm explicitly.'),
+    imageDir: HostPathSchema.default('/var/lib/libvirt/images/nova-common/images').describe(
+      'Directory where image ids resolve to files (image id = file name) and where snapshots are written. Must be readable by the QEMU user.',
+    ),
+    instancesDir: HostPathSchema.default('/var/lib/libvirt/images/nova-common/instances').describe(
+      'Directory under which each instance gets <uuid>/ with its disks and console log.',
+    ),
+    kernel: HostPathSchema.optional().describe('Kernel for direct-boot guests (QEMU/KVM only); when absent guests boot from their root disk.'),
+    initrd: HostPathSchema.optional().describe('Initramfs for direct-boot guests.'),
+    kernelArgs: z
+      .string()
+      .max(1024)
+      .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII')
+      .default('console=ttyS0')
+      .describe('Kernel command line for direct-boot guests.'),
+    namePrefix: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be a short identifier')
+      .default('nova-')
+      .describe('Domain names are <namePrefix><instance uuid>; also part of the ownership marker.'),
+    nodeName: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/)
+      .optional()
+      .describe("This host's node id; libvirtd's hostname when absent."),
+    acpiShutdownTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(60_000)
+      .describe('Power off: how long to wait for an ACPI shutdown before forcing it (Nova: shutdown_timeout). Overridden per call by gracefulTimeoutMs.'),
+    softRebootTimeoutMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(60_000)
+      .describe('Soft reboot: how long to wait for the guest to shut down on ACPI before falling back to a hard reboot.'),
+    callTimeoutMs: z.number().int().min(100).max(600_000).default(30_000).describe('Timeout of one libvirt RPC call.'),
+    connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Timeout for connecting to libvirtd and opening the URI.'),
+    keepaliveIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(5_000)
+      .describe('Keepalive: ping libvirtd after this much silence; 0 turns client pings off.'),
+    keepaliveCount: z.number().int().min(1).max(100).default(5).describe('Keepalive: declare the daemon dead after this many silent intervals.'),
+    eventDeliveryMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(2_000)
+      .describe('Declared bound (capabilities.eventualConsistency.eventDeliveryMs) for lifecycle events to arrive after an operation.'),
+    cpuAllocationRatio: z.number().positive().max(1000).default(4).describe('VCPU allocation ratio reported in inventory (Nova: initial_cpu_allocation_ratio).'),
+    ramAllocationRatio: z.number().positive().max(1000).default(1).describe('MEMORY_MB allocation ratio (Nova: initial_ram_allocation_ratio).'),
+    diskAllocationRatio: z.number().positive().max(1000).default(1).describe('DISK_GB allocation ratio (Nova: initial_disk_allocation_ratio).'),
+    reservedHostMemoryMb: z.number().int().min(0).default(512).describe('MEMORY_MB reserved for the host (Nova: reserved_host_memory_mb).'),
+    diskTotalGb: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('DISK_GB total; when absent, the size of the filesystem holding instancesDir.'),
+    staleSpawnMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(600_000)
+      .describe('The startup sweep removes half-spawned domains of other driver sessions once they are this old.'),
+  })
+  .strict();
+
+export type LibvirtDriverConfig = z.output<typeof LibvirtDriverConfigSchema>;
+export type LibvirtDriverConfigInput = z.input<typeof LibvirtDriverConfigSchema>;
+
+/** `test+unix:///default` -> `test:///default`: the daemon opens the driver URI without transport. */
+export function daemonUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9.-]*)\+[a-z0-9.-]+:\/\//, '$1://');
+}
+
+export function inferDomainType(config: Pick<LibvirtDriverConfig, 'uri' | 'domainType'>): 'qemu' | 'kvm' | 'test' {
+  if (config.domainType) return config.domainType;
+  return daemonUri(config.uri).startsWith('test:') ? 'test' : 'qemu';
+}

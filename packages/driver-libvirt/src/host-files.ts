@@ -1,0 +1,107 @@
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, rm, stat, statfs, truncate, writeFile, chmod } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * Files on the libvirt host this driver manages for QEMU/KVM guests: per-instance
+ * directories (disks, console log) and image files. Every path is built from validated
+ * parts (uuids, image ids checked by `isSafeFileName`) and checked to stay inside its root.
+ */
+
+/** An image id usable as a file name: no separators, no leading dot, no control characters. */
+export function isSafeFileName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9._+-]{0,254}$/.test(name) && name !== '.' && name !== '..';
+}
+
+/** `root/child`, refusing anything that would leave `root`. */
+export function inside(root: string, child: string): string {
+  const r = resolve(root);
+  const p = resolve(r, child);
+  if (p !== r && !p.startsWith(r + '/')) throw new Error(`path escapes ${root}`);
+  return p;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o755 });
+  // QEMU runs as its own user: it must traverse the directory.
+  await chmod(path, 0o755);
+}
+
+/** Copy an image to an instance disk (a reflink where the filesystem can). */
+export async function copyImage(from: string, to: string): Promise<void> {
+  await ensureDir(dirname(to));
+  await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
+  await chmod(to, 0o644);
+}
+
+/** A sparse raw file of `sizeMb` MiB. */
+export async function sparseFile(path: string, sizeMb: number): Promise<void> {
+  await ensureDir(dirname(path));
+  await writeFile(path, '', { mode: 0o644 });
+  await truncate(path, sizeMb * 1024 * 1024);
+}
+
+export async function touch(path: string): Promise<void> {
+  await ensureDir(dirname(path));
+  const fh = await open(path, 'a', 0o644);
+  await fh.close();
+}
+
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+}
+
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `maxBytes` of a file as text, and whether older output was cut. */
+export async function readTail(path: string, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return { text: '', truncated: false };
+  }
+  try {
+    const { size } = await fh.stat();
+    const length = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(length);
+    await fh.read(buf, 0, length, size - length);
+    return { text: buf.toString('utf8'), truncated: size > maxBytes };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Size of the filesystem holding `path` (or its nearest existing parent), in GiB. */
+export async function filesystemGb(path: string): Promise<number> {
+  let p = resolve(path);
+  for (;;) {
+    try {
+      const s = await statfs(p);
+      return Math.floor((s.blocks * s.bsize) / 1024 ** 3);
+    } catch {
+      const parent = dirname(p);
+      if (parent === p) return 0;
+      p = parent;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+// The public surface of @nova-common/driver-libvirt.
+export { manifest, DRIVER_NAME, DRIVER_VERSION } from './manifest.js';
+export { createLibvirtDriver, LibvirtComputeDriver, type LibvirtDriverTestHooks } from './driver.js';
+export { LibvirtDriverConfigSchema, type LibvirtDriverConfig, type LibvirtDriverConfigInput } from './config.js';
+export { libvirtConformanceFixtures, GUEST_IMAGE_ID } from './fixtures.js';
+export { LibvirtClient } from './client/libvirt-client.js';
+export { LibvirtConnection, type ConnectionOptions } from './client/connection.js';
+export { LibvirtError, ConnectionLostError, CallTimeoutError, CallAbortedError, ProtocolError } from './client/errors.js';
+export { buildDomainXml, type DomainEnvironment } from './mapping/domain-xml.js';
+export { parseDomainXml } from './mapping/xml-read.js';
+export type { InstanceRecord } from './mapping/instance-record.js';

@@ -1,0 +1,18 @@
+import { defineDriver } from '@nova-common/core';
+import { LibvirtDriverConfigSchema, type LibvirtDriverConfig } from './config.js';
+import { createLibvirtDriver } from './driver.js';
+import { libvirtConformanceFixtures } from './fixtures.js';
+
+export const DRIVER_NAME = '@nova-common/driver-libvirt';
+export const DRIVER_VERSION = '1.0.0';
+
+/** The driver manifest the loader reads. */
+export const manifest = defineDriver<LibvirtDriverConfig>({
+  name: DRIVER_NAME,
+  version: DRIVER_VERSION,
+  contract: '^1.0.0',
+  description: "libvirt domains (KVM/QEMU, or libvirt's test driver) through libvirt's remote protocol over libvirtd's unix socket.",
+  configSchema: LibvirtDriverConfigSchema as never,
+  create: (config) => createLibvirtDriver(config),
+  conformanceFixtures: (config) => libvirtConformanceFixtures(config),
+});

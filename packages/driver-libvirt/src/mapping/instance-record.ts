@@ -1,0 +1,71 @@
+import type { Flavor } from '@nova-common/core';
+
+/** One disk the driver made for the instance (ephemeral or swap), kept to regenerate the XML. */
+export interface LocalDiskRecord {
+  kind: 'ephemeral' | 'swap';
+  target: string;
+  bus: string;
+  sizeMb: number;
+}
+
+/** One attached volume, as the driver recorded it. */
+export interface VolumeRecord {
+  id: string;
+  target: string;
+  bus: string;
+  source: 'file' | 'block';
+  path: string;
+  sizeGb?: number;
+  /** The device name the caller asked for, reported back as given. */
+  deviceName?: string;
+  deleteOnTermination: boolean;
+}
+
+/** One attached interface, as the driver recorded it. */
+export interface InterfaceRecord {
+  id: string;
+  /** Lower-case MAC, as libvirt reports it. */
+  mac: string;
+  model: string;
+  /** The MAC as the caller wrote it, reported back unchanged. */
+  address?: string;
+}
+
+export interface ImageRecord {
+  id: string;
+  diskFormat: string;
+  containerFormat: string;
+  diskBus: string;
+  vifModel: string;
+  machine?: string;
+}
+
+/**
+ * Everything the driver keeps about an instance, stored in the domain's <metadata> under
+ * its own namespace: the ownership marker, the spawn phase, the user's name and metadata,
+ * and the plan the domain XML is generated from.
+ */
+export interface InstanceRecord {
+  uuid: string;
+  /** The domain name prefix of the driver that owns it (part of the ownership marker). */
+  ownerPrefix: string;
+  /** `spawning` from define until spawn finished; leftovers in this phase are swept. */
+  phase: 'spawning' | 'ready';
+  /** The driver session that defined it, and when (ISO time); used by the sweep. */
+  session: string;
+  since: string;
+  mode: 'normal' | 'rescue';
+  name: string;
+  flavor: Flavor;
+  image: ImageRecord;
+  /** In rescue mode: the rescue image. */
+  rescueImage?: ImageRecord;
+  metadata: Record<string, string>;
+  localDisks: LocalDiskRecord[];
+  volumes: VolumeRecord[];
+  interfaces: InterfaceRecord[];
+}
+
+export const METADATA_NS = 'urn:nova-common:libvirt:instance:1';
+export const METADATA_KEY = 'nova';
+export const OWNER_MARKER = 'nova-common/driver-libvirt';

@@ -1,0 +1,107 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildDomainXml, diskXml, interfaceXml, type DomainEnvironment } from '../src/mapping/domain-xml.js';
+import { parseDomainXml } from '../src/mapping/xml-read.js';
+import type { InstanceRecord } from '../src/mapping/instance-record.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}.xml`, import.meta.url));
+
+/** Compare with test/fixtures/<name>.xml; UPDATE_GOLDENS=1 rewrites the file. */
+function golden(name: string, actual: string): void {
+  const path = fixture(name);
+  if (process.env['UPDATE_GOLDENS'] === '1') writeFileSync(path, actual);
+  if (!existsSync(path)) throw new Error(`golden file ${path} is missing; run with UPDATE_GOLDENS=1 to create it`);
+  expect(actual).toBe(readFileSync(path, 'utf8'));
+}
+
+const base: InstanceRecord = {
+  uuid: '6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
+  ownerPrefix: 'nova-',
+  phase: 'ready',
+  session: 'a0000000-0000-4000-8000-000000000001',
+  since: '2026-01-02T03:04:05.000Z',
+  mode: 'normal',
+  name: 'web-1',
+  flavor: { id: 'm1.small', name: 'm1.small', vcpus: 2, memoryMb: 2048, rootGb: 20, ephemeralGb: 0, swapMb: 0, extraSpecs: {} },
+  image: { id: 'cirros-0.6.2', diskFormat: 'qcow2', containerFormat: 'bare', diskBus: 'virtio', vifModel: 'virtio' },
+  metadata: { role: 'web' },
+  localDisks: [],
+  volumes: [],
+  interfaces: [],
+};
+
+const testEnv: DomainEnvironment = { domainType: 'test', namePrefix: 'nova-', instanceDir: '/srv/nova/instances/6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f', consoleLog: false };
+const qemuEnv: DomainEnvironment = {
+  domainType: 'qemu',
+  namePrefix: 'nova-',
+  instanceDir: '/srv/nova/instances/6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
+  kernel: '/var/lib/libvirt/images/nova-common/vmlinuz',
+  initrd: '/var/lib/libvirt/images/nova-common/initrd.img',
+  kernelArgs: 'console=ttyS0 quiet',
+  consoleLog: true,
+};
+
+const full: InstanceRecord = {
+  ...base,
+  name: 'db <primary> & "replica" \'1\'',
+  flavor: { ...base.flavor, ephemeralGb: 1, swapMb: 512, extraSpecs: { 'hw:cpu_policy': 'dedicated', 'resources:CUSTOM_GPU': '1' } },
+  image: { id: 'debian-12', diskFormat: 'raw', containerFormat: 'bare', diskBus: 'scsi', vifModel: 'e1000', machine: 'pc-i440fx-7.2' },
+  metadata: { 'a&b': '<x/>', empty: '', ctrl: 'bell\u0007', crlf: 'line1\r\nline2' },
+  localDisks: [
+    { kind: 'ephemeral', target: 'sdb', bus: 'scsi', sizeMb: 1024 },
+    { kind: 'swap', target: 'sdc', bus: 'scsi', sizeMb: 512 },
+  ],
+  volumes: [
+    { id: 'aaaaaaaa-0000-4000-8000-000000000001', target: 'vdb', bus: 'virtio', source: 'file', path: "/srv/volumes/it's a <file>.img", sizeGb: 1, deleteOnTermination: false },
+    { id: 'aaaaaaaa-0000-4000-8000-000000000002', target: 'vdc', bus: 'virtio', source: 'block', path: '/dev/mapper/vol&2', deviceName: '/dev/vdc', deleteOnTermination: true },
+  ],
+  interfaces: [{ id: 'bbbbbbbb-0000-4000-8000-000000000001', mac: 'fa:16:3e:aa:bb:cc', model: 'e1000', address: 'FA:16:3E:AA:BB:CC' }],
+};
+
+describe('domain XML goldens', () => {
+  it('minimal instance on the test driver', () => {
+    golden('test-minimal', buildDomainXml(base, testEnv));
+  });
+
+  it('QEMU direct-boot instance with local disks, volumes, an interface and escaped strings', () => {
+    golden('qemu-full', buildDomainXml(full, qemuEnv));
+  });
+
+  it('rescue mode boots the rescue image first with the original disk next', () => {
+    golden('qemu-rescue', buildDomainXml({ ...base, mode: 'rescue', rescueImage: { ...base.image, id: 'rescue-img', diskFormat: 'raw' } }, qemuEnv));
+  });
+
+  it('device snippets for hot-plug', () => {
+    golden('device-snippets', [
+      diskXml({ type: 'file', path: '/v/a"b.img', format: 'raw', target: 'vdb', bus: 'virtio', serial: 'aaaaaaaa-0000-4000-8000-000000000001' }),
+      diskXml({ type: 'block', path: '/dev/sdz', format: 'raw', target: 'fda', bus: 'fdc' }),
+      interfaceXml({ mac: 'FA:16:3E:00:00:01', model: 'virtio' }),
+    ].join('\n') + '\n');
+  });
+});
+
+describe('domain XML read back', () => {
+  it('gives back the record and the devices of the golden instance', () => {
+    const parsed = parseDomainXml(buildDomainXml(full, qemuEnv));
+    expect(parsed.name).toBe('nova-6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f');
+    expect(parsed.uuid).toBe(full.uuid);
+    expect(parsed.record).toEqual(full);
+    expect(parsed.disks.map((d) => [d.target, d.bus, d.serial])).toEqual([
+      ['sda', 'scsi', undefined],
+      ['sdb', 'scsi', undefined],
+      ['sdc', 'scsi', undefined],
+      ['vdb', 'virtio', 'aaaaaaaa-0000-4000-8000-000000000001'],
+      ['vdc', 'virtio', 'aaaaaaaa-0000-4000-8000-000000000002'],
+    ]);
+    expect(parsed.disks[3]!.source).toBe("/srv/volumes/it's a <file>.img");
+    expect(parsed.interfaces).toEqual([{ mac: 'fa:16:3e:aa:bb:cc', model: 'e1000' }]);
+  });
+
+  it('ignores a domain without the ownership marker, or with the marker in another namespace', () => {
+    const foreign = `<domain type='test'><name>nova-x</name><uuid>6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f</uuid><metadata><nova:instance xmlns:nova="urn:someone-else"><nova:owner>nova-common/driver-libvirt</nova:owner></nova:instance></metadata><devices/></domain>`;
+    expect(parseDomainXml(foreign).record).toBeUndefined();
+    const bare = `<domain type='test'><name>test</name><uuid>6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f</uuid></domain>`;
+    expect(parseDomainXml(bare).record).toBeUndefined();
+  });
+});
