@@ -188,9 +188,18 @@ stop_daemon() {
       kill -KILL "$p" 2>/dev/null || true
     fi
   done
-  local c
+  # dockerd stops the containerd it started; wait for that, and end it if it lingers, so a new start does
+  # not race the old one for its socket.
+  local c deadline
   for c in $(pgrep -f '^containerd --config /var/run/docker/containerd/containerd.toml' || true); do
-    kill -TERM "$c" 2>/dev/null || true
+    deadline=$((SECONDS + 10))
+    while kill -0 "$c" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    if kill -0 "$c" 2>/dev/null; then
+      kill -TERM "$c" 2>/dev/null || true
+      deadline=$((SECONDS + 5))
+      while kill -0 "$c" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+      kill -KILL "$c" 2>/dev/null || true
+    fi
   done
 }
 

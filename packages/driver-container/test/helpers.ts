@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { InstanceSpecInput } from '@nova-common/core';
+import { EngineClient } from '../src/client/engine-client.js';
+import { createContainerDriver, type ContainerDriverHooks } from '../src/driver.js';
+import type { ContainerDriverConfigInput } from '../src/config.js';
+
+export const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
+export const BASE_IMAGE = 'nova-common/busybox:latest';
+export const NOTERM_IMAGE = 'nova-common/busybox-noterm:latest';
+export const VOLUME_ROOT = '/tmp/nova-common/docker/volumes';
+export const SCRIPT = path.resolve(import.meta.dirname, '../../../scripts/backends/docker.sh');
+
+const run = promisify(execFile);
+
+/** Fails loudly when the engine or the test images are missing: these tests need a real dockerd. */
+export async function requireEngine(): Promise<EngineClient> {
+  const client = new EngineClient({ socketPath: SOCKET });
+  try {
+    await client.negotiate();
+    await client.inspectImage(BASE_IMAGE);
+    await client.inspectImage(NOTERM_IMAGE);
+  } catch (err) {
+    await client.close();
+    throw new Error(
+      `driver-container integration tests need a running Docker Engine on ${SOCKET} with the test images; ` +
+        `run 'scripts/backends/docker.sh install && scripts/backends/docker.sh start' first. Cause: ${(err as Error).message}`,
+    );
+  }
+  mkdirSync(VOLUME_ROOT, { recursive: true });
+  return client;
+}
+
+export function testDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}) {
+  return createContainerDriver({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
+}
+
+export function makeVolumeFile(name: string): string {
+  const p = path.join(VOLUME_ROOT, name);
+  writeFileSync(p, Buffer.alloc(4096));
+  return p;
+}
+
+export function spec(uuid: string, overrides: Partial<InstanceSpecInput> = {}): InstanceSpecInput {
+  return {
+    uuid,
+    name: `test-${uuid.slice(0, 8)}`,
+    flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+    image: { id: BASE_IMAGE, diskFormat: 'raw', containerFormat: 'docker' },
+    ...overrides,
+  };
+}
+
+export async function dockerScript(cmd: 'start' | 'stop'): Promise<void> {
+  await run('bash', [SCRIPT, cmd], { timeout: 120_000 });
+}
+
+export function uuidv4(): string {
+  return crypto.randomUUID();
+}
