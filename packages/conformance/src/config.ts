@@ -1,0 +1,181 @@
+import type {
+  ComputeDriver,
+  ConnectionInfo,
+  GuardOptions,
+  ImageMetaInput,
+  InstanceSpecInput,
+  ProfileId,
+} from '@nova-common/core';
+
+/** Creates an unconnected raw driver; the suite calls initHost/cleanupHost and wraps it in the guard. */
+export type DriverFactory = () => ComputeDriver | Promise<ComputeDriver>;
+
+/**
+ * Hooks that make an instance do what only a guest or a backend can (crash, lose its power
+ * state). Optional: with them the sequences also reach the CRASHED and NOSTATE rows of the
+ * semantics table. The reference driver has them (simulateCrash / simulateNoState).
+ */
+export interface SimulationHooks {
+  /** The guest crashed: the instance must report CRASHED afterwards. */
+  crash?: (driver: ComputeDriver, uuid: string) => void | Promise<void>;
+  /** The backend lost the power state: the instance must report NOSTATE afterwards. */
+  noState?: (driver: ComputeDriver, uuid: string) => void | Promise<void>;
+}
+
+/** Options of a conformance run. Every field is optional. */
+export interface ConformanceOptions {
+  /** Generated command sequences per property (fast-check numRuns). Default 20. */
+  runs?: number;
+  /** Most commands per sequence. Default 25. */
+  steps?: number;
+  /** fast-check seed; default: random, always reported. */
+  seed?: number;
+  /** fast-check replay path (with `seed`) to re-run exactly one failing case and its shrink. */
+  path?: string;
+  /** Restrict generated commands to these profiles (core is always included). Default: all. */
+  profiles?: ProfileId[];
+  /** Live instances at once. Default 3. */
+  maxInstances?: number;
+  /**
+   * Put in every instance's metadata as `nova-conformance:run-id`, and the prefix of every
+   * instance and snapshot name, so `sweep` can remove what a crashed run left. Default: generated.
+   */
+  runId?: string;
+  /**
+   * Adapt a generated spec to what the backend has: a real local image id, a flavor carrying a
+   * custom resource class, a node. Must keep uuid, name, metadata, powerOn, networkInfo ids and
+   * volume ids (the model reads those from the generated spec).
+   */
+  adaptSpec?: (spec: InstanceSpecInput) => InstanceSpecInput;
+  /** Connection info for a generated volume id. Default: a file path under /tmp/nova-conformance/<runId>/. */
+  volumeConnection?: (volumeId: string) => ConnectionInfo | Promise<ConnectionInfo>;
+  /** Images spawn, rebuild and rescue may use. Default: one generated qcow2 and one raw image meta. */
+  images?: ImageMetaInput[];
+  /** Extra slack for eventual checks beyond the driver's declared bounds, in ms. Default 25. */
+  settleTimeoutMs?: number;
+  /** How long a `hang` fault waits before the guard's timeout fires, in ms. Default 100. */
+  hangTimeoutMs?: number;
+  /** Options passed to the guard (enforceCapabilities is always false: the driver's own answers are tested). */
+  guard?: Omit<GuardOptions, 'enforceCapabilities'>;
+  /** See SimulationHooks. */
+  simulate?: SimulationHooks;
+  /** Only these property ids (default: every applicable one). */
+  only?: string[];
+  /** Write each counterexample's replay file into this directory (Counterexample.replayFile). */
+  replayDir?: string;
+  /** Progress callback, called after each property. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ProgressEvent {
+  property: string;
+  status: 'started' | 'passed' | 'failed' | 'skipped';
+  index: number;
+  total: number;
+  /** Sequences run so far in this property (for long runs). */
+  runs?: number;
+}
+
+/** Identifies the driver under test in reports and in counterexample programs. */
+export interface DriverIdentity {
+  /** Package name or a label. */
+  name?: string;
+  version?: string;
+  description?: string;
+  /** The configuration the driver was created with (reported, and used by the replay program). */
+  config?: unknown;
+  /**
+   * How the replay program creates the driver: `import { manifest } from '<module>'` and
+   * `manifest.create(manifest.configSchema.parse(config))`. Without it the program imports
+   * `createDriver` from './driver-under-test.js'.
+   */
+  module?: string;
+  /** The export of `module` holding the manifest. Default `manifest`. */
+  exportName?: string;
+}
+
+export interface RunOptions extends ConformanceOptions, DriverIdentity {
+  /** The driver under test: a factory of unconnected raw drivers, or one raw driver. */
+  driver: DriverFactory | ComputeDriver;
+}
+
+export interface ResolvedOptions {
+  runs: number;
+  steps: number;
+  seed: number;
+  path: string | undefined;
+  profiles: ProfileId[] | 'all';
+  maxInstances: number;
+  runId: string;
+  adaptSpec: (spec: InstanceSpecInput) => InstanceSpecInput;
+  volumeConnection: (volumeId: string) => ConnectionInfo | Promise<ConnectionInfo>;
+  images: ImageMetaInput[];
+  settleTimeoutMs: number;
+  hangTimeoutMs: number;
+  guard: Omit<GuardOptions, 'enforceCapabilities'>;
+  simulate: SimulationHooks;
+  only: string[] | undefined;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
+}
+
+export const DEFAULT_RUNS = 20;
+export const DEFAULT_STEPS = 25;
+export const DEFAULT_MAX_INSTANCES = 3;
+export const DEFAULT_SETTLE_MS = 25;
+export const DEFAULT_HANG_TIMEOUT_MS = 100;
+
+/** Metadata key carrying the run id on every instance the suite creates. */
+export const RUN_ID_KEY = 'nova-conformance:run-id';
+
+export const DEFAULT_IMAGES: ImageMetaInput[] = [
+  { id: 'nova-conformance-image-qcow2', name: 'nova-conformance qcow2', diskFormat: 'qcow2', containerFormat: 'bare', minDiskGb: 0, minRamMb: 0 },
+  { id: 'nova-conformance-image-raw', name: 'nova-conformance raw', diskFormat: 'raw', containerFormat: 'bare', minDiskGb: 0, minRamMb: 0 },
+];
+
+function randomSeed(): number {
+  return (Math.random() * 0x7fffffff) | 0;
+}
+
+/** A short, name-safe run id: `nc-<base36 time>-<random>`. */
+export function newRunId(): string {
+  return `nc-${Date.now().toString(36)}-${Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0')}`;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`${name} must be an integer between 1 and ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Apply defaults and check ranges. Throws RangeError on a bad option (the CLI maps it to exit code 2). */
+export function resolveOptions(options: ConformanceOptions = {}): ResolvedOptions {
+  const runId = options.runId ?? newRunId();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(runId)) {
+    throw new RangeError(`runId must be 1-64 characters of letters, digits, '.', '_' or '-', got ${JSON.stringify(runId)}`);
+  }
+  const seed = options.seed ?? randomSeed();
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${String(seed)}`);
+  const images = options.images ?? DEFAULT_IMAGES;
+  if (images.length === 0) throw new RangeError('images must not be empty');
+  return {
+    runs: positiveInt('runs', options.runs, DEFAULT_RUNS, 1_000_000),
+    steps: positiveInt('steps', options.steps, DEFAULT_STEPS, 10_000),
+    seed,
+    path: options.path,
+    profiles: options.profiles && options.profiles.length > 0 ? [...options.profiles] : 'all',
+    maxInstances: positiveInt('maxInstances', options.maxInstances, DEFAULT_MAX_INSTANCES, 64),
+    runId,
+    adaptSpec: options.adaptSpec ?? ((spec) => spec),
+    volumeConnection:
+      options.volumeConnection ?? ((volumeId) => ({ driverVolumeType: 'file', path: `/tmp/nova-conformance/${runId}/${volumeId}.img` })),
+    images,
+    settleTimeoutMs: options.settleTimeoutMs ?? DEFAULT_SETTLE_MS,
+    hangTimeoutMs: positiveInt('hangTimeoutMs', options.hangTimeoutMs, DEFAULT_HANG_TIMEOUT_MS, 600_000),
+    guard: options.guard ?? {},
+    simulate: options.simulate ?? {},
+    only: options.only,
+    onProgress: options.onProgress,
+  };
+}

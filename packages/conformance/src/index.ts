@@ -1,0 +1,35 @@
+// The public surface of @nova-common/conformance.
+export { runConformance, planProperties, computeMatrix, type PlannedProperty } from './run/run-conformance.js';
+export { runDifferential, type DifferentialOptions } from './differential/run-differential.js';
+export { faulty, type FaultRule, type FaultKind, type FaultyDriver, type InjectedFault } from './faults/faulty.js';
+export { sweep, type SweepResult } from './run/sweep.js';
+export { runReplay, readReplayFile, writeReplayFile, parseReplayDocument, type ReplayResult } from './replay/replay.js';
+export { renderProgram } from './replay/program.js';
+export { allProperties, propertyDefinition, type PropertyDefinition } from './properties/catalog.js';
+export {
+  resolveOptions,
+  newRunId,
+  RUN_ID_KEY,
+  DEFAULT_RUNS,
+  DEFAULT_STEPS,
+  DEFAULT_MAX_INSTANCES,
+  type ConformanceOptions,
+  type RunOptions,
+  type DriverFactory,
+  type DriverIdentity,
+  type SimulationHooks,
+  type ProgressEvent,
+} from './config.js';
+export type { Call } from './commands/call.js';
+export { SUITE_VERSION } from './version.js';
+export type {
+  RunResult,
+  PropertyResult,
+  CapabilityResult,
+  Counterexample,
+  StepRecord,
+  MatrixStatus,
+  Divergence,
+  DifferentialResult,
+  ReplayDocument,
+} from './result.js';

@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import type { FlavorInput } from '@nova-common/core';
+import { RUN_ID_KEY } from '../config.js';
+
+/**
+ * Generators of valid inputs, shaped after core's schemas. Only in-spec values are generated:
+ * a divergence is a bug only on input the contract accepts.
+ */
+
+/** Strings users type, with the characters that break escaping: quotes, <>&, shell and path syntax, any Unicode. */
+const TRICKY = [
+  '"quoted"',
+  "it's",
+  '<b>&amp;</b>',
+  'a]]>b',
+  '$(touch /tmp/x)`id`',
+  '../../etc/passwd',
+  ' spaced  out ',
+  'ünïcødé ✓',
+  '名前',
+  '😀👍🏽',
+  '\\back\\slash',
+  'tab\there',
+];
+
+const noNul = (s: string): boolean => !s.includes('\u0000');
+
+/** A display-name fragment: arbitrary graphemes or a tricky string. */
+export const nameArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 }).filter(noNul) },
+  { weight: 2, arbitrary: fc.constantFrom(...TRICKY) },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 10 }).filter(noNul) },
+);
+
+const metadataKeyArb = fc
+  .oneof(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 12 }), fc.constantFrom('role', 'owner', 'x<y>&"z"', 'ключ'))
+  .filter((k) => noNul(k) && k !== '__proto__' && k !== RUN_ID_KEY && k.length >= 1);
+
+const metadataValueArb = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }).filter(noNul), fc.constantFrom(...TRICKY, ''));
+
+/** Metadata without the run-id key (the suite adds it). */
+export const metadataArb: fc.Arbitrary<Record<string, string>> = fc
+  .uniqueArray(fc.tuple(metadataKeyArb, metadataValueArb), { maxLength: 3, selector: ([k]) => k })
+  .map((entries) => Object.fromEntries(entries));
+
+/** Small flavors: every backend has room for a few of them. */
+export const flavorArb: fc.Arbitrary<FlavorInput> = fc
+  .record({ vcpus: fc.integer({ min: 1, max: 2 }), memoryMb: fc.integer({ min: 32, max: 256 }), rootGb: fc.integer({ min: 0, max: 1 }) })
+  .map(({ vcpus, memoryMb, rootGb }) => ({
+    id: `nc-flavor-${vcpus}-${memoryMb}-${rootGb}`,
+    name: `nc.${vcpus}c${memoryMb}m${rootGb}g`,
+    vcpus,
+    memoryMb,
+    rootGb,
+    ephemeralGb: 0,
+    swapMb: 0,
+    extraSpecs: {},
+  }));
+
+/** A flavor no real node holds: the schema's largest values. */
+export const OVERSIZED_FLAVOR: FlavorInput = {
+  id: 'nc-flavor-oversized',
+  name: 'nc.oversized',
+  vcpus: 1024,
+  memoryMb: 16 * 1024 * 1024,
+  rootGb: 1024 * 1024,
+  ephemeralGb: 0,
+  swapMb: 0,
+  extraSpecs: {},
+};
+
+/** The pools one sequence draws ids from: instance uuids (the last one is never spawned), volume ids, interfaces. */
+export interface Pools {
+  uuids: string[];
+  volumes: string[];
+  vifs: { id: string; address: string }[];
+}
+
+export const POOL_VOLUMES = 3;
+export const POOL_VIFS = 3;
+
+function macOf(index: number, bytes: number[]): string {
+  const hex = (n: number): string => n.toString(16).padStart(2, '0');
+  return `fa:16:3e:${hex(bytes[0]!)}:${hex(bytes[1]!)}:${hex(index)}`;
+}
+
+/** Pools are not shrunk: their values never matter, only which slot a command uses. */
+export function poolsArb(maxInstances: number): fc.Arbitrary<Pools> {
+  return fc.noShrink(
+    fc
+      .record({
+        ids: fc.uniqueArray(fc.uuid({ version: 4 }), { minLength: maxInstances + 1 + POOL_VOLUMES + POOL_VIFS, maxLength: maxInstances + 1 + POOL_VOLUMES + POOL_VIFS }),
+        mac: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
+      })
+      .map(({ ids, mac }) => {
+        const lower = ids.map((u) => u.toLowerCase());
+        return {
+          uuids: lower.slice(0, maxInstances + 1),
+          volumes: lower.slice(maxInstances + 1, maxInstances + 1 + POOL_VOLUMES),
+          vifs: lower.slice(maxInstances + 1 + POOL_VOLUMES).map((id, i) => ({ id, address: macOf(i, mac) })),
+        };
+      }),
+  );
+}

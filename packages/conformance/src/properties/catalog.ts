@@ -1,0 +1,143 @@
+import { CAPABILITY_CATALOG, MANDATORY_CAPABILITIES, type CapabilityId } from '@nova-common/core';
+
+/**
+ * The properties the suite checks. Ids are stable: a property is never renamed or
+ * renumbered, and `since` is the contract version it was introduced in, so reports of
+ * different suite versions compare. Each cites the rules (core RULES ids, or the semantics
+ * table's per-cell ids R-<OP>-<STATE>) it checks.
+ */
+export interface PropertyDefinition {
+  id: string;
+  title: string;
+  since: string;
+  rules: string[];
+  /** How the property is judged, in one paragraph (README and reports). */
+  description: string;
+}
+
+export const MODEL_PROPERTY_IDS = [
+  'P-MODEL-SEQUENCES',
+  'P-IDEMPOTENT-REPEAT',
+  'P-INFO-UNKNOWN',
+  'P-LIST-OWNED',
+  'P-INVENTORY',
+  'P-EVENTS',
+  'P-SPAWN-ATOMIC',
+  'P-TEARDOWN-CLEAN',
+] as const;
+export type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
+
+export const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
+export type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
+
+const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
+  'P-MODEL-SEQUENCES': {
+    id: 'P-MODEL-SEQUENCES',
+    title: 'Generated command sequences follow the semantics table',
+    since: '1.0.0',
+    rules: ['R-<OP>-<STATE>', 'R-GEN-ERRORS', 'R-GEN-ORDER', 'R-INFO-FRESH', 'R-SPAWN-METADATA', 'R-SPAWN-DEVICES', 'R-DEV-VOLUME-ATTACHED', 'R-DEV-VOLUME-NOT-ATTACHED', 'R-DEV-INTERFACE-ATTACHED', 'R-DEV-INTERFACE-NOT-ATTACHED', 'R-REBUILD-KEEPS', 'R-SNAPSHOT-DELETE', 'R-CONSOLE-TEXT', 'R-DESTROY-IDEMPOTENT'],
+    description:
+      'fast-check generates sequences of every declared operation on valid inputs; each call must return what expectedOutcome() predicts (success, or exactly the error code), and getInfo afterwards must report the model\'s power state, mode, name, metadata, volumes and interfaces.',
+  },
+  'P-IDEMPOTENT-REPEAT': {
+    id: 'P-IDEMPOTENT-REPEAT',
+    title: 'Repeating an idempotent call yields the same result and changes nothing',
+    since: '1.0.0',
+    rules: ['R-GEN-NOOP', 'R-DESTROY-IDEMPOTENT'],
+    description: 'Idempotent operations (OPERATIONS[op].idempotent) are sometimes issued twice in a row; the second call must give the outcome the table predicts for the new state (a no-op success for ensure operations) and leave the state as it was.',
+  },
+  'P-INFO-UNKNOWN': {
+    id: 'P-INFO-UNKNOWN',
+    title: 'getInfo of an unknown or destroyed instance raises INSTANCE_NOT_FOUND',
+    since: '1.0.0',
+    rules: ['R-INFO-UNKNOWN'],
+    description: 'getInfo of a uuid never spawned, or destroyed, must reject with INSTANCE_NOT_FOUND, never report NOSTATE or stale data.',
+  },
+  'P-LIST-OWNED': {
+    id: 'P-LIST-OWNED',
+    title: 'listInstances reports exactly the instances the driver created',
+    since: '1.0.0',
+    rules: ['R-LIST-OWNED', 'R-SPAWN-METADATA', 'R-DESTROY-OWNED'],
+    description: 'After every command the set of listed uuids must equal the instances present before the run plus the live instances of the model, with their names and metadata; instances present before the run are never touched.',
+  },
+  'P-INVENTORY': {
+    id: 'P-INVENTORY',
+    title: 'Inventory usage follows the instances, with eventual release',
+    since: '1.0.0',
+    rules: ['R-INV-USED', 'R-INV-RELEASE', 'R-NODE-AVAILABLE'],
+    description: 'Summed over nodes, `used` of each resource class must equal the baseline plus expectedUsage(flavor) of live instances; a destroyed instance may still count until eventualConsistency.resourceReleaseMs (+ settle) has passed, and its node must take a new instance after nodeAvailableMs.',
+  },
+  'P-EVENTS': {
+    id: 'P-EVENTS',
+    title: 'Power transitions are followed by lifecycle events',
+    since: '1.0.0',
+    rules: ['R-EVENT-TRANSITION'],
+    description: 'When event.lifecycle is declared, every call that changes an existing instance\'s power state must be followed within eventDeliveryMs (+ settle) by an event for that uuid with a kind eventKindsFor(to) lists and the new power state; events never name an instance the driver does not manage.',
+  },
+  'P-SPAWN-ATOMIC': {
+    id: 'P-SPAWN-ATOMIC',
+    title: 'A spawn that fails leaves nothing behind',
+    since: '1.0.0',
+    rules: ['R-SPAWN-ATOMIC'],
+    description: 'Spawns that must fail (a flavor no node holds: INSUFFICIENT_RESOURCES; an unknown node: NODE_NOT_FOUND; an existing uuid: INSTANCE_EXISTS) must fail with that code and leave the instance list, the inventory and any existing instance exactly as they were.',
+  },
+  'P-TEARDOWN-CLEAN': {
+    id: 'P-TEARDOWN-CLEAN',
+    title: 'Nothing the run created is left behind',
+    since: '1.0.0',
+    rules: ['R-DESTROY-IDEMPOTENT', 'R-LIST-OWNED', 'R-INV-RELEASE', 'R-NODE-AVAILABLE', 'R-SNAPSHOT-DELETE'],
+    description: 'At the end of every sequence the suite destroys what it created and deletes its snapshots; then, after the declared release bounds, nothing carrying the run id may be listed, inventory must be back to its baseline and every node available before must be available again.',
+  },
+  'P-SPAWN-ATOMIC-FAULT': {
+    id: 'P-SPAWN-ATOMIC-FAULT',
+    title: 'A spawn failing with a backend fault leaves nothing half made',
+    since: '1.0.0',
+    rules: ['R-SPAWN-ATOMIC', 'R-GEN-ERRORS'],
+    description: 'faulty() makes spawn fail (BACKEND_UNAVAILABLE, TIMEOUT, or hang until the guard times out) before or after the driver ran; the error must surface with its code, and the instance must then be either absent or complete (never half made), and gone after destroy.',
+  },
+  'P-ERRORS-SURFACE': {
+    id: 'P-ERRORS-SURFACE',
+    title: 'Backend faults surface with the right code and a retry converges',
+    since: '1.0.0',
+    rules: ['R-GEN-ERRORS', 'R-GEN-NOOP'],
+    description: 'faulty() injects BACKEND_UNAVAILABLE, TIMEOUT and hangs into instance operations; the guarded call must reject with exactly that code (TIMEOUT for a hang), and retrying the idempotent operation must reach the state the table predicts.',
+  },
+};
+
+export function unsupportedPropertyId(capability: CapabilityId): string {
+  return `P-UNSUPPORTED-${capability}`;
+}
+
+/** The P-UNSUPPORTED-<capability> property of a non-mandatory capability. */
+export function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
+  return {
+    id: unsupportedPropertyId(capability),
+    title: `${CAPABILITY_CATALOG[capability].title}: declared missing, raises UNSUPPORTED and changes nothing`,
+    since: CAPABILITY_CATALOG[capability].since,
+    rules: ['R-GEN-UNSUPPORTED', 'R-GEN-ORDER'],
+    description: `Every operation of ${capability}, called on an existing instance and on an unknown uuid, must reject with UNSUPPORTED and leave getInfo, the instance list and the inventory unchanged.`,
+  };
+}
+
+/** Every property the suite can run, in report order. */
+export function allProperties(): PropertyDefinition[] {
+  const optional = (Object.keys(CAPABILITY_CATALOG) as CapabilityId[]).filter((id) => !MANDATORY_CAPABILITIES.includes(id));
+  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...optional.map(unsupportedProperty)];
+}
+
+export function propertyDefinition(id: string): PropertyDefinition | undefined {
+  if (id in fixed) return fixed[id as ModelPropertyId];
+  const m = /^P-UNSUPPORTED-(.+)$/.exec(id);
+  if (m && m[1]! in CAPABILITY_CATALOG) return unsupportedProperty(m[1] as CapabilityId);
+  return undefined;
+}
+
+/** Properties whose failures are observations only: disabling them keeps the model in step with the driver. */
+export const OBSERVATION_PROPERTIES: ReadonlySet<string> = new Set([
+  'P-INFO-UNKNOWN',
+  'P-LIST-OWNED',
+  'P-INVENTORY',
+  'P-EVENTS',
+  'P-SPAWN-ATOMIC',
+  'P-TEARDOWN-CLEAN',
+]);

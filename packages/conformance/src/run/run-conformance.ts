@@ -1,0 +1,258 @@
+import { hostname } from 'node:os';
+import {
+  CAPABILITY_IDS,
+  CONTRACT_VERSION,
+  MANDATORY_CAPABILITIES,
+  OPERATIONS,
+  PROFILE_IDS,
+  capabilitiesOfProfile,
+  supportedProfiles,
+  supports,
+  type CapabilityId,
+  type DriverCapabilities,
+  type OperationName,
+  type ProfileId,
+} from '@nova-common/core';
+import { resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
+import type { CapabilityResult, Counterexample, PropertyResult, RunResult } from '../result.js';
+import { SUITE_VERSION } from '../version.js';
+import { allProperties, MODEL_PROPERTY_IDS, propertyDefinition, type PropertyDefinition } from '../properties/catalog.js';
+import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
+import { checkErrorsSurface, checkSpawnAtomicFault } from '../properties/faults.js';
+import { counterexampleOf, type Identity } from '../replay/replay.js';
+import { renderProgram } from '../replay/program.js';
+import type { CommandScope } from '../commands/intents.js';
+import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
+import { Session } from './session.js';
+
+/** Capabilities the profile filter keeps (core always), or undefined for all. */
+export function allowedCapabilities(profiles: ProfileId[] | 'all'): Set<CapabilityId> | undefined {
+  if (profiles === 'all') return undefined;
+  const set = new Set<CapabilityId>(MANDATORY_CAPABILITIES);
+  for (const p of profiles) for (const c of capabilitiesOfProfile(p)) set.add(c);
+  return set;
+}
+
+/** Capabilities exercised by the model sequences: the declared ones (within the profile filter). */
+function modelCapabilities(caps: DriverCapabilities, allowed: Set<CapabilityId> | undefined): CapabilityId[] {
+  return CAPABILITY_IDS.filter((c) => supports(caps, c) && (allowed === undefined || allowed.has(c)));
+}
+
+export interface PlannedProperty {
+  def: PropertyDefinition;
+  capabilities: CapabilityId[];
+  /** Why it will not run, when it will not. */
+  skip?: string;
+}
+
+/**
+ * Which properties apply to a driver with these capabilities and options, without running
+ * anything (the CLI's `list`).
+ */
+export function planProperties(caps: DriverCapabilities, options: Pick<ResolvedOptions, 'profiles' | 'only'>): PlannedProperty[] {
+  const allowed = allowedCapabilities(options.profiles);
+  const modelCaps = modelCapabilities(caps, allowed);
+  const out: PlannedProperty[] = [];
+  for (const def of allProperties()) {
+    let capabilities: CapabilityId[] = [];
+    let skip: string | undefined;
+    const m = /^P-UNSUPPORTED-(.+)$/.exec(def.id);
+    if (m) {
+      const cap = m[1] as CapabilityId;
+      capabilities = [cap];
+      if (supports(caps, cap)) skip = `${cap} is declared ${caps.capabilities[cap]?.level}`;
+      else if (allowed && !allowed.has(cap)) skip = `${cap} is outside the selected profiles`;
+    } else if (def.id === 'P-EVENTS') {
+      capabilities = ['event.lifecycle'];
+      if (!supports(caps, 'event.lifecycle')) skip = 'event.lifecycle is not declared';
+      else if (allowed && !allowed.has('event.lifecycle')) skip = 'event.lifecycle is outside the selected profiles';
+    } else if (def.id === 'P-MODEL-SEQUENCES' || def.id === 'P-IDEMPOTENT-REPEAT') {
+      capabilities = modelCaps.filter((c) => c !== 'event.lifecycle');
+    } else if (def.id === 'P-INFO-UNKNOWN' || def.id === 'P-LIST-OWNED') {
+      capabilities = ['operation.get-guest-info'];
+    } else if (def.id === 'P-INVENTORY' || def.id === 'P-TEARDOWN-CLEAN') {
+      capabilities = ['operation.launch', 'operation.terminate'];
+    } else if (def.id === 'P-SPAWN-ATOMIC' || def.id === 'P-SPAWN-ATOMIC-FAULT') {
+      capabilities = ['operation.launch'];
+    } else if (def.id === 'P-ERRORS-SURFACE') {
+      capabilities = supports(caps, 'operation.power-on-off') && (!allowed || allowed.has('operation.power-on-off')) ? ['operation.power-on-off'] : ['operation.terminate'];
+    }
+    if (options.only && !options.only.includes(def.id)) skip ??= 'not selected (only)';
+    out.push({ def, capabilities, ...(skip !== undefined ? { skip } : {}) });
+  }
+  return out;
+}
+
+function environment(): RunResult['environment'] {
+  return { node: process.version, platform: process.platform, arch: process.arch, hostname: hostname(), ci: Boolean(process.env.CI) };
+}
+
+function fixedCounterexample(outcome: FixedOutcome, options: ResolvedOptions, identity: Identity, property: string): Counterexample {
+  const v = outcome.violation!;
+  const header = { property, rule: v.rule, message: v.message, seed: options.seed, path: '' };
+  return { seed: options.seed, path: '', steps: outcome.trace, program: renderProgram(outcome.trace, header, identity), rule: v.rule, message: v.message };
+}
+
+/**
+ * The support matrix from evidence: declared-missing capabilities are `missing` when their
+ * UNSUPPORTED property passed; declared ones are `complete` when every property exercising
+ * them passed (and they were exercised), `partial` when declared partial or one failed;
+ * everything else is `unknown`.
+ */
+export function computeMatrix(caps: DriverCapabilities, properties: PropertyResult[], failedCaps: Map<CapabilityId, string[]>, exercised: Set<CapabilityId>): CapabilityResult[] {
+  return CAPABILITY_IDS.map((id): CapabilityResult => {
+    const declared = caps.capabilities[id]?.level ?? 'missing';
+    const evidence = properties.filter((p) => p.status !== 'skipped' && p.capabilities.includes(id)).map((p) => p.id);
+    const base = { id, declared, evidence };
+    if (declared === 'missing') {
+      const p = properties.find((x) => x.id === `P-UNSUPPORTED-${id}`);
+      if (p?.status === 'passed') return { ...base, status: 'missing' };
+      if (p?.status === 'failed') return { ...base, status: 'unknown', notes: `declared missing, but ${p.counterexample?.message ?? 'UNSUPPORTED was not raised'}` };
+      return { ...base, status: 'unknown', notes: p?.reason ?? 'not run' };
+    }
+    const failures = failedCaps.get(id);
+    if (failures && failures.length > 0) return { ...base, status: 'partial', notes: `failed: ${failures.join(', ')}` };
+    if (!exercised.has(id) || evidence.length === 0) return { ...base, status: 'unknown', notes: 'declared, but not exercised by this run' };
+    if (declared === 'partial') return { ...base, status: 'partial', notes: caps.capabilities[id]?.notes ?? 'declared partial' };
+    return { ...base, status: 'complete' };
+  });
+}
+
+/** Run every applicable property against one driver and compute the support matrix. */
+export async function runConformance(options: RunOptions): Promise<RunResult> {
+  const resolved = resolveOptions(options);
+  const identity: Identity = { ...options };
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const session = await Session.open(options.driver, resolved);
+  const results: PropertyResult[] = [];
+  const failedCaps = new Map<CapabilityId, string[]>();
+  const exercised = new Set<CapabilityId>();
+  const noteFailure = (cap: CapabilityId | undefined, property: string): void => {
+    if (!cap) return;
+    const list = failedCaps.get(cap) ?? [];
+    if (!list.includes(property)) list.push(property);
+    failedCaps.set(cap, list);
+  };
+  try {
+    const caps = session.caps;
+    const plan = planProperties(caps, resolved);
+    const total = plan.length;
+    let index = 0;
+    const progress = (property: string, status: 'started' | 'passed' | 'failed' | 'skipped', runs?: number): void =>
+      resolved.onProgress?.({ property, status, index, total, ...(runs !== undefined ? { runs } : {}) });
+
+    // Model sequences: one engine judges every model property.
+    const modelPlan = plan.filter((p) => (MODEL_PROPERTY_IDS as readonly string[]).includes(p.def.id));
+    const modelActive = modelPlan.filter((p) => p.skip === undefined);
+    let seq: SequencesOutcome | undefined;
+    const seqStart = performance.now();
+    if (modelActive.length > 0) {
+      for (const p of modelActive) progress(p.def.id, 'started');
+      const scope: CommandScope = {
+        caps,
+        allowed: allowedCapabilities(resolved.profiles),
+        excluded: new Set(),
+        maxInstances: resolved.maxInstances,
+        images: resolved.images.length,
+        simulate: { crash: resolved.simulate.crash !== undefined, noState: resolved.simulate.noState !== undefined },
+      };
+      seq = await runSequences(session, resolved, scope);
+      for (const [op, n] of seq.opCounts) {
+        if (n > 0 && op in OPERATIONS) {
+          const cap = OPERATIONS[op as OperationName].capability;
+          if (cap) exercised.add(cap);
+        }
+      }
+      if (session.events && session.events.size >= 0 && seq.steps > 0) exercised.add('event.lifecycle');
+    }
+    const seqMs = performance.now() - seqStart;
+    for (const p of modelPlan) {
+      index++;
+      const base = { id: p.def.id, title: p.def.title, since: p.def.since, rules: p.def.rules, capabilities: p.capabilities };
+      if (p.skip !== undefined || !seq) {
+        results.push({ ...base, status: 'skipped', reason: p.skip ?? 'not run', runs: 0, steps: 0, durationMs: 0 });
+        progress(p.def.id, 'skipped');
+        continue;
+      }
+      const failure = seq.failures.get(p.def.id);
+      if (failure) {
+        const cx = await counterexampleOf(failure, resolved.runId, identity, options.replayDir);
+        results.push({ ...base, status: 'failed', runs: seq.runs, steps: seq.steps, durationMs: seqMs, counterexample: cx });
+        const cap = p.def.id === 'P-EVENTS' ? 'event.lifecycle' : capabilityOfKey(failure.violation.commandKey);
+        noteFailure(cap, p.def.id);
+        progress(p.def.id, 'failed', seq.runs);
+      } else if (seq.stoppedBy !== undefined) {
+        results.push({ ...base, status: 'skipped', reason: `not judged: ${seq.stoppedBy}`, runs: seq.runs, steps: seq.steps, durationMs: seqMs });
+        progress(p.def.id, 'skipped');
+      } else {
+        const notes = seq.excluded.length > 0 ? { reason: `judged without ${seq.excluded.join(', ')} (left out after they failed)` } : {};
+        results.push({ ...base, status: 'passed', runs: seq.runs, steps: seq.steps, durationMs: seqMs, ...notes });
+        progress(p.def.id, 'passed', seq.runs);
+      }
+    }
+
+    // Fixed-script properties: fault injection and declared-missing capabilities.
+    let salt = 1000;
+    for (const p of plan.filter((x) => !(MODEL_PROPERTY_IDS as readonly string[]).includes(x.def.id))) {
+      index++;
+      salt += 1000;
+      const base = { id: p.def.id, title: p.def.title, since: p.def.since, rules: p.def.rules, capabilities: p.capabilities };
+      if (p.skip !== undefined) {
+        results.push({ ...base, status: 'skipped', reason: p.skip, runs: 0, steps: 0, durationMs: 0 });
+        progress(p.def.id, 'skipped');
+        continue;
+      }
+      progress(p.def.id, 'started');
+      const start = performance.now();
+      const callsBefore = session.calls;
+      let outcome: FixedOutcome;
+      if (p.def.id === 'P-SPAWN-ATOMIC-FAULT') outcome = await checkSpawnAtomicFault(session, resolved, salt);
+      else if (p.def.id === 'P-ERRORS-SURFACE') outcome = await checkErrorsSurface(session, resolved, salt);
+      else outcome = await checkUnsupported(session, resolved, p.capabilities[0]!, salt);
+      const durationMs = performance.now() - start;
+      const steps = session.calls - callsBefore;
+      if (outcome.violation) {
+        results.push({ ...base, status: 'failed', runs: 1, steps, durationMs, counterexample: fixedCounterexample(outcome, resolved, identity, p.def.id) });
+        for (const c of p.capabilities) noteFailure(c, p.def.id);
+        progress(p.def.id, 'failed', 1);
+      } else {
+        results.push({ ...base, status: 'passed', runs: 1, steps, durationMs });
+        for (const c of p.capabilities) if (supports(caps, c)) exercised.add(c);
+        progress(p.def.id, 'passed', 1);
+      }
+    }
+
+    const summary = {
+      passed: results.filter((r) => r.status === 'passed').length,
+      failed: results.filter((r) => r.status === 'failed').length,
+      skipped: results.filter((r) => r.status === 'skipped').length,
+    };
+    const supported = new Set(supportedProfiles(caps));
+    return {
+      suiteVersion: SUITE_VERSION,
+      contractVersion: CONTRACT_VERSION,
+      driver: {
+        name: options.name ?? 'driver',
+        version: options.version ?? '0.0.0',
+        ...(options.description !== undefined ? { description: options.description } : {}),
+        ...(options.config !== undefined ? { config: options.config } : {}),
+      },
+      environment: environment(),
+      startedAt: startedAt.toISOString(),
+      durationMs: performance.now() - t0,
+      seed: resolved.seed,
+      runId: resolved.runId,
+      options: { runs: resolved.runs, steps: resolved.steps, profiles: resolved.profiles, maxInstances: resolved.maxInstances },
+      profiles: PROFILE_IDS.map((id) => ({ id, supported: supported.has(id) })),
+      capabilities: computeMatrix(caps, results, failedCaps, exercised),
+      properties: results,
+      summary,
+      stats: { steps: session.commands, calls: session.calls, modelMs: seqMs },
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+export { propertyDefinition };

@@ -1,0 +1,169 @@
+import {
+  guard,
+  isDriverError,
+  supports,
+  type ComputeDriver,
+  type DriverCapabilities,
+  type DriverError,
+  type GuardedDriver,
+  type GuardOptions,
+  type LifecycleEvent,
+  type Unsubscribe,
+} from '@nova-common/core';
+import type { DriverFactory, ResolvedOptions } from '../config.js';
+import type { ModelBaseline } from '../model/model.js';
+
+/**
+ * Lifecycle events received, in arrival order, with waiters for the eventual checks. Kept
+ * as a growing array with an index: a step remembers the index before its call and looks
+ * at what arrived since.
+ */
+export class EventLog {
+  readonly events: LifecycleEvent[] = [];
+  private waiters: { from: number; match: (e: LifecycleEvent) => boolean; resolve: (e: LifecycleEvent | undefined) => void }[] = [];
+
+  get size(): number {
+    return this.events.length;
+  }
+
+  push(event: LifecycleEvent): void {
+    this.events.push(event);
+    if (this.waiters.length === 0) return;
+    const index = this.events.length - 1;
+    this.waiters = this.waiters.filter((w) => {
+      if (index >= w.from && w.match(event)) {
+        w.resolve(event);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  find(from: number, match: (e: LifecycleEvent) => boolean): LifecycleEvent | undefined {
+    for (let i = from; i < this.events.length; i++) if (match(this.events[i]!)) return this.events[i];
+    return undefined;
+  }
+
+  /** The first event since `from` matching, waiting at most `timeoutMs` for it. */
+  waitFor(from: number, match: (e: LifecycleEvent) => boolean, timeoutMs: number): Promise<LifecycleEvent | undefined> {
+    const found = this.find(from, match);
+    if (found || timeoutMs <= 0) return Promise.resolve(found);
+    return new Promise((resolve) => {
+      const waiter = {
+        from,
+        match,
+        resolve: (e: LifecycleEvent | undefined) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Drop what has been judged, keeping indices meaningful for a new sequence. */
+  clear(): void {
+    this.events.length = 0;
+  }
+}
+
+/**
+ * One driver under test: the raw driver, its guarded face (enforceCapabilities off, so the
+ * driver's own answer to undeclared operations is what is tested), its declared
+ * capabilities and the event log. Counts calls and commands for the reports and the bench.
+ */
+export class Session {
+  readonly events: EventLog | undefined;
+  /** Every uuid (lower case) this session created or found present: events may only name these. */
+  readonly known = new Set<string>();
+  /** Commands executed (model steps), calls made (including observations), per-operation counts. */
+  commands = 0;
+  calls = 0;
+  readonly opCounts = new Map<string, number>();
+  /** Index of the first event not yet checked for an unknown uuid. */
+  strayCursor = 0;
+  private unsubscribe: Unsubscribe | undefined;
+
+  private constructor(
+    readonly raw: ComputeDriver,
+    readonly driver: GuardedDriver,
+    readonly caps: DriverCapabilities,
+    readonly options: ResolvedOptions,
+    events: EventLog | undefined,
+    /** Contract violations the guard reported (invalid outputs, disallowed error codes). */
+    readonly violations: DriverError[],
+  ) {
+    this.events = events;
+  }
+
+  /** Create (when given a factory), connect, wrap and read capabilities. */
+  static async open(
+    source: DriverFactory | ComputeDriver,
+    options: ResolvedOptions,
+    wrap: (raw: ComputeDriver) => ComputeDriver = (raw) => raw,
+    guardExtra: Partial<GuardOptions> = {},
+  ): Promise<Session> {
+    const raw = typeof source === 'function' ? await source() : source;
+    const violations: DriverError[] = [];
+    const driver = guard(wrap(raw), {
+      ...options.guard,
+      ...guardExtra,
+      enforceCapabilities: false,
+      onViolation: (error) => {
+        violations.push(error);
+        options.guard.onViolation?.(error);
+      },
+    });
+    await driver.initHost();
+    const caps = await driver.getCapabilities();
+    let events: EventLog | undefined;
+    let unsubscribe: Unsubscribe | undefined;
+    if (supports(caps, 'event.lifecycle')) {
+      events = new EventLog();
+      const log = events;
+      unsubscribe = driver.subscribeEvents((event) => log.push(event));
+    }
+    const session = new Session(raw, driver, caps, options, events, violations);
+    session.unsubscribe = unsubscribe;
+    return session;
+  }
+
+  count(op: string): void {
+    this.calls++;
+    this.opCounts.set(op, (this.opCounts.get(op) ?? 0) + 1);
+  }
+
+  /** Read what the model needs at the start of a sequence. */
+  async baseline(): Promise<ModelBaseline> {
+    const [preexisting, inventory, nodes] = await Promise.all([
+      this.driver.listInstances(),
+      this.driver.getInventory(),
+      this.driver.listNodes(),
+    ]);
+    for (const s of preexisting) this.known.add(s.uuid.toLowerCase());
+    return { caps: this.caps, preexisting, inventory, nodes };
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.unsubscribe?.();
+    } catch {
+      // Unsubscribing never fails a run.
+    }
+    await this.driver.cleanupHost();
+  }
+}
+
+export function errorCode(error: unknown): string {
+  return isDriverError(error) ? error.code : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
