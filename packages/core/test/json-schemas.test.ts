@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -14,6 +14,7 @@ import {
   LifecycleEventSchema,
   declareCapabilities,
 } from '../src/index.js';
+import { exports as resolveExports } from 'resolve.exports';
 import { z } from 'zod';
 import { CIDRV6_PATTERN, IPV6_PATTERN, JSON_SCHEMA_SOURCES, buildJsonSchemas, schemaId, serialise } from '../scripts/json-schemas.js';
 import { instanceSpecArb } from './arbitraries.js';
@@ -55,6 +56,19 @@ describe('schemas/*.schema.json', () => {
     expect(onDisk, 'files in schemas/ differ from the generated set').toEqual([...generated.keys()].sort());
     for (const [name, schema] of generated) {
       expect(committed(name), `${name} is stale`).toBe(serialise(schema));
+    }
+  });
+
+  it('are published: in package.json `files` and reachable as @nova-common/core/schemas/<name>.schema.json', () => {
+    const pkgDir = join(schemasDir, '..');
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string; files: string[] };
+    expect(pkg.files).toContain('schemas');
+    for (const name of generated.keys()) {
+      for (const require of [false, true]) {
+        const [target] = resolveExports(pkg, `./schemas/${name}`, { require }) ?? [];
+        expect(target).toBe(`./schemas/${name}`);
+        expect(existsSync(join(pkgDir, target!))).toBe(true);
+      }
     }
   });
 
