@@ -7,5 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  splitting: false,
+  // Shared code goes to chunks both entry points import, so `index` and `testing` share one
+  // DriverError class (instanceof works across them) in ESM and in CJS.
+  splitting: true,
 });
