@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CONTRACT_VERSION, DriverError, DriverLoadError, loadDriver, type DriverLoadErrorCode } from '../src/index.js';
 import { resolveDriver } from '../src/loader/resolve-driver.js';
 
@@ -247,5 +248,56 @@ describe('loadDriver: every failure says exactly why', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe('DriverLoadError');
     expect(JSON.parse(JSON.stringify(error))).toMatchObject({ code: 'NOT_INSTALLED', packageName: 'fixture-not-installed' });
+  });
+});
+
+describe('loadDriver: packages written on the fly', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nova-loader-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A driver package in a scratch folder; its config schema is a plain object with safeParse (no zod). */
+  function writePackage(name: string, pkg: Record<string, unknown> | string, body: string): string {
+    const dir = join(root, 'node_modules', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), typeof pkg === 'string' ? pkg : JSON.stringify({ name, version: '1.0.0', type: 'module', ...pkg }));
+    writeFileSync(join(dir, 'index.js'), body);
+    return dir;
+  }
+  const manifestSource = (name: string, create: string) => `
+    const configSchema = { safeParse: (input) => ({ success: true, data: input ?? {} }) };
+    export const manifest = { name: '${name}', version: '1.0.0', contract: '^1.0.0', description: 'scratch', configSchema, create: ${create} };
+  `;
+  const mandatory = `{ initHost: async () => {}, cleanupHost: async () => {}, getCapabilities: async () => ({}), listNodes: () => new Promise(() => {}),
+    getInventory: async () => ({ nodes: [] }), listInstances: async () => [], getInfo: async () => ({}), spawn: async () => {}, destroy: async () => {} }`;
+
+  it('INVALID_MANIFEST when the package.json contract is not a semver range', async () => {
+    writePackage('scratch-bad-range', { 'nova-common': { driver: true, contract: 'whatever' } }, manifestSource('scratch-bad-range', '() => ({})'));
+    const error = await loadError('scratch-bad-range', {}, root);
+    expectCode(error, 'INVALID_MANIFEST');
+    expect(error.issues).toEqual([{ path: ['package.json', 'nova-common', 'contract'], message: '"whatever" is not a semver range' }]);
+  });
+
+  it('LOAD_FAILED when package.json is not JSON, naming the file', async () => {
+    const dir = writePackage('scratch-broken-json', '{ "name": ', 'export const manifest = {};');
+    const error = await loadError('scratch-broken-json', {}, root);
+    expectCode(error, 'LOAD_FAILED');
+    expect(error.message).toContain(`cannot read ${join(dir, 'package.json')}`);
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it('LOAD_FAILED when create returns a promise', async () => {
+    writePackage('scratch-async-create', {}, manifestSource('scratch-async-create', `async () => (${mandatory})`));
+    const error = await loadError('scratch-async-create', {}, root);
+    expectCode(error, 'LOAD_FAILED');
+    expect(error.message).toContain('manifest.create returned a promise');
+  });
+
+  it('accepts any config schema with safeParse, and passes the guard options through', async () => {
+    writePackage('scratch-hanging', {}, manifestSource('scratch-hanging', `() => (${mandatory})`));
+    const loaded = await loadDriver('scratch-hanging', undefined, { resolveFrom: root, guard: { timeouts: { listNodes: 20 } } });
+    const outcome = await loaded.driver.listNodes().catch((e: unknown) => e);
+    expect(outcome).toBeInstanceOf(DriverError);
+    expect((outcome as DriverError).code).toBe('TIMEOUT');
+    expect(loaded.packageJson).toMatchObject({ name: 'scratch-hanging', version: '1.0.0' });
   });
 });
