@@ -794,8 +794,11 @@ export class ContainerComputeDriver implements ComputeDriver {
     try {
       containerId = await this.client.createContainer(temp, this.bodyFor(imageRef, labels, pidsLimit), signal);
       await this.hooks.afterCreate?.(containerId, uuid);
+      const wired: Pick<ContainerInspect, 'Id' | 'NetworkSettings'> = { Id: containerId, NetworkSettings: { Networks: {} } };
       for (const vif of vifs) {
-        touchedNetworks.push(await this.connectVif({ Id: containerId, NetworkSettings: { Networks: {} } }, vif, signal));
+        const net = await this.connectVif(wired, vif, signal);
+        touchedNetworks.push(net);
+        wired.NetworkSettings.Networks![net] = {};
       }
       if (powerOn) await this.client.startContainer(containerId, signal);
       await this.client.renameContainer(containerId, containerName(this.naming, uuid), signal);
