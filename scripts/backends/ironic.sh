@@ -3,6 +3,7 @@
 #
 #   ironic.sh install                      install python3-ironic (apt, no recommends)
 #   ironic.sh start [variant] [nodes]      write the config, create the schema, start, wait, enroll nodes
+#                                          (no variant: `default` and `failing`, what `pnpm test` needs)
 #   ironic.sh stop [variant|all]           stop what start started (default: all variants)
 #   ironic.sh status [variant]             exit 0 when the variant answers
 #   ironic.sh endpoint [variant]           print the variant's endpoint URL
@@ -131,7 +132,7 @@ status() {
 cmd="${1:-}"; shift || true
 case "$cmd" in
   install) install ;;
-  start) start "$@" ;;
+  start) if [ $# -eq 0 ]; then start default; start failing; else start "$@"; fi ;;
   stop) stop "$@" ;;
   status) status "$@" ;;
   endpoint) echo "http://127.0.0.1:$(variant_port "${1:-default}")" ;;

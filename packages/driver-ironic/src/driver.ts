@@ -204,21 +204,23 @@ export class IronicDriver implements ComputeDriver {
     const existing = await this.call({ op, target: spec.uuid }, () => this.nodeOfInstance(spec.uuid, signal));
     if (existing) throw errors.exists(spec.uuid, op);
 
-    const node = await this.reserve(spec, signal);
-    let stage = 'reserved';
+    let node: IronicNode | undefined;
+    let stage = 'reserving';
     try {
+      node = await this.reserve(spec, signal);
+      const nodeUuid = node.uuid;
       stage = 'validating';
-      const verdict = await this.client.nodes.validate(node.uuid, signal);
+      const verdict = await this.client.nodes.validate(nodeUuid, signal);
       for (const iface of ['power', 'deploy'] as const) {
         if (verdict[iface]?.result === false) {
-          throw new DriverError('NODE_UNAVAILABLE', { op, target: node.uuid, detail: `Ironic validation of ${iface} failed: ${verdict[iface]?.reason ?? 'no reason given'}` });
+          throw new DriverError('NODE_UNAVAILABLE', { op, target: nodeUuid, detail: `Ironic validation of ${iface} failed: ${verdict[iface]?.reason ?? 'no reason given'}` });
         }
       }
       stage = 'attaching interfaces';
-      for (const vif of spec.networkInfo) await this.client.vifs.attach(node.uuid, vif.id, signal);
+      for (const vif of spec.networkInfo) await this.client.vifs.attach(nodeUuid, vif.id, signal);
       stage = 'deploying';
-      await this.client.states.provision(node.uuid, 'active', { configdrive }, signal);
-      const deployed = await this.waitFor(node.uuid, 'deploy', this.config.deployTimeoutMs, signal, (n) => {
+      await this.client.states.provision(nodeUuid, 'active', { configdrive }, signal);
+      const deployed = await this.waitFor(nodeUuid, 'deploy', this.config.deployTimeoutMs, signal, (n) => {
         if (n.provision_state === 'active' && !n.target_provision_state) return 'done';
         if (n.provision_state === 'deploy failed' || n.provision_state === 'error') return { fail: n.last_error ?? `deploy ended in ${n.provision_state}` };
         if (n.provision_state === 'available' && !n.target_provision_state) return { fail: 'the deploy did not start' };
@@ -228,12 +230,15 @@ export class IronicDriver implements ComputeDriver {
       const final = await this.ensurePower(deployed, spec.powerOn ? 'power on' : 'power off', signal);
       if (powerStateOfNode(final) === 'RUNNING') this.emit(spec.uuid, 'STARTED', final);
     } catch (e) {
-      const cause = e;
-      const released = await this.release(node.uuid, spec.uuid, spec.networkInfo).then(
+      // INSTANCE_EXISTS: the uuid belongs to an existing instance, which must stay as it is.
+      if (e instanceof DriverError && e.code === 'INSTANCE_EXISTS') throw e;
+      // Anything else: undo whatever happened, including a reservation whose answer we never
+      // got (aborted or timed out while Ironic applied it): look the instance up afresh.
+      const released = await this.release(spec.uuid, spec.networkInfo).then(
         () => undefined,
         (err: unknown) => err,
       );
-      throw this.spawnError(cause, stage, node.uuid, spec.uuid, released);
+      throw this.spawnError(e, stage, node?.uuid ?? spec.node ?? '', spec.uuid, released);
     }
   }
 
@@ -568,11 +573,12 @@ export class IronicDriver implements ComputeDriver {
     return free;
   }
 
-  /** Undo a spawn: tear down or un-reserve the node, detach VIFs, as if it never happened. */
-  private async release(nodeUuid: string, instanceUuid: string, vifs: readonly { id: string }[]): Promise<void> {
+  /** Undo a spawn: tear down or un-reserve the node holding the instance, detach VIFs, as if it never happened. */
+  private async release(instanceUuid: string, vifs: readonly { id: string }[]): Promise<void> {
     // Not the caller's signal: a cancelled spawn must still clean up.
     const signal = AbortSignal.timeout(this.config.actionTimeoutMs);
-    await this.teardown(nodeUuid, instanceUuid, vifs, signal);
+    const node = await this.nodeOfInstance(instanceUuid, signal);
+    if (node) await this.teardown(node.uuid, instanceUuid, vifs, signal);
   }
 
   /**
@@ -581,30 +587,44 @@ export class IronicDriver implements ComputeDriver {
    * instance_uuid (cleaning continues asynchronously); or just un-reserve a node never deployed.
    */
   private async teardown(nodeUuid: string, instanceUuid: string, vifs: readonly { id: string }[], signal?: AbortSignal): Promise<void> {
-    let node = await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
-    if (node.instance_uuid?.toLowerCase() !== instanceUuid.toLowerCase()) return;
-    if (DEPLOYING.has(node.provision_state ?? '') || node.target_provision_state === 'active') {
-      node = await this.waitFor(nodeUuid, 'deploy', this.config.deployTimeoutMs, signal, (n) =>
-        DEPLOYING.has(n.provision_state ?? '') || n.target_provision_state === 'active' ? 'continue' : 'done',
-      );
-    }
-    if (node.power_state === 'power on') node = await this.powerAction(nodeUuid, 'power off', 'power off', undefined, signal);
-    for (const vif of vifs) await this.detachVifQuietly(nodeUuid, vif.id, signal);
-    const ps = node.provision_state ?? '';
-    if (ps === 'available' || ps === 'enroll' || ps === 'manageable') {
-      await this.client.nodes.patch(nodeUuid, releasePatch(), signal).catch((e: unknown) => {
-        if (e instanceof IronicApiError && e.kind === 'bad-request') return undefined; // already gone
+    const ours = (n: IronicNode) => n.instance_uuid?.toLowerCase() === instanceUuid.toLowerCase();
+    let vifsDetached = false;
+    // A few rounds: a request we gave up on (aborted spawn) may still change the node under us,
+    // so each round reads the node again and acts on what it sees.
+    for (let round = 0; round < 6; round++) {
+      let node = await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
+      if (!ours(node)) return;
+      if (DEPLOYING.has(node.provision_state ?? '') || node.target_provision_state || node.target_power_state) {
+        node = await this.waitFor(nodeUuid, 'settle', this.config.deployTimeoutMs, signal, (n) =>
+          DEPLOYING.has(n.provision_state ?? '') || n.target_provision_state || n.target_power_state ? 'continue' : 'done',
+        );
+        if (!ours(node)) return;
+      }
+      if (node.power_state === 'power on') node = await this.powerAction(nodeUuid, 'power off', 'power off', undefined, signal);
+      if (!vifsDetached) {
+        for (const vif of vifs) await this.detachVifQuietly(nodeUuid, vif.id, signal);
+        vifsDetached = true;
+      }
+      const ps = node.provision_state ?? '';
+      try {
+        if (ps === 'available' || ps === 'enroll' || ps === 'manageable') {
+          await this.client.nodes.patch(nodeUuid, releasePatch(), signal);
+          continue; // verify on the next round
+        }
+        if (UNDEPLOYABLE.has(ps)) await this.client.states.provision(nodeUuid, 'deleted', {}, signal);
+      } catch (e) {
+        if (e instanceof IronicApiError && (e.kind === 'bad-request' || e.kind === 'conflict')) continue; // it moved: look again
         throw e;
+      }
+      await this.waitFor(nodeUuid, 'teardown', this.config.actionTimeoutMs, signal, (n) => {
+        if (!ours(n) && (TORN_DOWN.has(n.provision_state ?? '') || !n.target_provision_state)) return 'done';
+        if (n.provision_state === 'error' && !n.target_provision_state) return { fail: n.last_error ?? 'teardown ended in error' };
+        if (ours(n) && !n.target_provision_state && !DEPLOYING.has(n.provision_state ?? '') && n.provision_state !== 'deleting') return 'done'; // re-check next round
+        return 'continue';
       });
-      return;
     }
-    if (UNDEPLOYABLE.has(ps)) await this.client.states.provision(nodeUuid, 'deleted', {}, signal);
-    await this.waitFor(nodeUuid, 'teardown', this.config.actionTimeoutMs, signal, (n) => {
-      const gone = !n.instance_uuid || n.instance_uuid.toLowerCase() !== instanceUuid.toLowerCase();
-      if (gone && (TORN_DOWN.has(n.provision_state ?? '') || !n.target_provision_state)) return 'done';
-      if (n.provision_state === 'error' && !n.target_provision_state) return { fail: n.last_error ?? 'teardown ended in error' };
-      return 'continue';
-    });
+    const last = await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
+    if (ours(last)) throw new DriverError('INTERNAL', { target: nodeUuid, detail: `node still holds instance ${instanceUuid} in ${last.provision_state}` });
   }
 
   private async detachVifQuietly(nodeUuid: string, vifId: string, signal?: AbortSignal): Promise<void> {

@@ -112,6 +112,12 @@ export class IronicHttp {
 
   private async once<T>(req: RequestOptions): Promise<HttpResponse<T>> {
     if (this.closed) throw new IronicApiError('unavailable', 0, 'client closed', req.method, req.path);
+    if (req.signal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path);
+    // The caller's signal cuts reads short, but a request that changes something is never cut
+    // off once sent: Ironic would still apply it after we stopped listening, and the driver
+    // could not know what to undo. It runs to its answer (bounded by the request timeout) and
+    // the driver stops right after, "as soon as it can stop safely".
+    const callerSignal = req.method === 'GET' ? req.signal : undefined;
     const version = req.version ?? this.version;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (version) headers[VERSION_HEADER] = version;
@@ -121,7 +127,7 @@ export class IronicHttp {
       headers['content-type'] = 'application/json';
     }
     const timeout = AbortSignal.timeout(req.timeoutMs ?? this.options.requestTimeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     this.stats.requests++;
     this.stats.byMethod[req.method] = (this.stats.byMethod[req.method] ?? 0) + 1;
     const path = buildPath(this.basePath, req.path, req.query);
@@ -134,13 +140,17 @@ export class IronicHttp {
       resHeaders = res.headers;
       text = await res.body.text();
     } catch (e) {
-      if (req.signal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path, { cause: e });
+      if (callerSignal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path, { cause: e });
       if (timeout.aborted) throw new IronicApiError('timeout', 0, `no answer within ${req.timeoutMs ?? this.options.requestTimeoutMs} ms`, req.method, req.path, { cause: e });
       const code = (e as { code?: string }).code ?? '';
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
         throw new IronicApiError('timeout', 0, code, req.method, req.path, { cause: e });
       if (e instanceof AbortedError) throw new IronicApiError('aborted', 0, e.message, req.method, req.path, { cause: e });
       throw new IronicApiError('unavailable', 0, `${code || (e as Error).name}: ${(e as Error).message}`, req.method, req.path, { cause: e });
+    }
+    if (req.signal?.aborted && status >= 200 && status < 300 && req.method !== 'GET') {
+      // Applied, then the caller gave up: report the abort; the driver reads the state to clean up.
+      throw new IronicApiError('aborted', 0, `aborted by the caller (the ${req.method} was applied)`, req.method, req.path);
     }
     if (status >= 200 && status < 300) {
       let body: unknown = undefined;

@@ -83,7 +83,7 @@ export class NodeWatcher {
   private polling = false;
   private closed = false;
   /** Nodes seen by the last list call: decides whether a list is cheaper than single GETs. */
-  private knownNodes = Infinity;
+  private knownNodes = 0; // unknown until the first list call
   readonly stats = { lists: 0, gets: 0 };
 
   constructor(
@@ -175,7 +175,7 @@ export class NodeWatcher {
       }
       const due = [...this.waiters].filter((w) => w.dueAt <= now + 1);
       if (due.length === 0) return;
-      const useList = due.length >= this.policy.batchThreshold && due.length * 8 >= Math.min(this.knownNodes, 8 * this.pageSize);
+      const useList = due.length >= this.policy.batchThreshold && due.length * 8 >= this.knownNodes;
       if (useList) await this.lookByList(due);
       else await Promise.all([...new Set(due.map((w) => w.uuid))].map((uuid) => this.lookOne(uuid)));
     } finally {
