@@ -102,12 +102,14 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
   }
 
   get isOpen(): boolean {
-    return this.state === 'open';
+    return this.state === 'open' && this.socket !== undefined && !this.socket.destroyed;
   }
 
   /** Open the socket and run the handshake. Resolves when CONNECT_OPEN succeeded. */
   connect(): Promise<void> {
-    if (this.state === 'open') return Promise.resolve();
+    if (this.isOpen) return Promise.resolve();
+    // A socket destroyed whose 'close' has not been handled yet: handle it now.
+    if (this.socket?.destroyed) this.onClose(this.socket);
     if (this.connecting) return this.connecting;
     this.userClosed = false;
     this.connecting = this.doConnect().finally(() => {
@@ -176,7 +178,7 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
 
   /** Call a procedure of the remote program; resolves with the reply body. */
   async call(proc: number, body?: Buffer, options: CallOptions = {}): Promise<Buffer> {
-    if (this.state !== 'open') {
+    if (!this.isOpen) {
       if (this.userClosed) throw new ConnectionLostError('connection closed');
       await this.connect();
     }
@@ -278,7 +280,7 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private fail(socket: Socket, err: Error): void {
-    this.emit('error', err);
+    if (this.listenerCount('error') > 0) this.emit('error', err);
     socket.destroy(err);
   }
 

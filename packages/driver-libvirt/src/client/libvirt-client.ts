@@ -53,9 +53,9 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
       this.emit('lost', err);
     });
     this.connection.on('open', (info) => {
-      if (info.reconnect && this.lifecycleWanted) {
-        this.registerLifecycleNow().catch(() => {
-          /* the next reconnect retries */
+      if (info.reconnect) {
+        this.ensureLifecycle().catch(() => {
+          /* the next connect() retries */
         });
       }
       this.emit('open', info);
@@ -64,8 +64,20 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     this.connection.on('error', () => undefined);
   }
 
-  connect(): Promise<void> {
-    return this.connection.connect();
+  /** Connect (or check the connection) and make sure wanted event callbacks are registered. */
+  async connect(): Promise<void> {
+    await this.connection.connect();
+    await this.ensureLifecycle();
+  }
+
+  private registering: Promise<void> | undefined;
+
+  private ensureLifecycle(): Promise<void> {
+    if (!this.lifecycleWanted || this.lifecycleCallbackId !== undefined) return Promise.resolve();
+    this.registering ??= this.registerLifecycleNow().finally(() => {
+      this.registering = undefined;
+    });
+    return this.registering;
   }
 
   close(): Promise<void> {
@@ -221,7 +233,8 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
   /** Ask for lifecycle events of every domain (filtered by the caller); kept across reconnects. */
   async registerLifecycle(o?: CallOptions): Promise<void> {
     this.lifecycleWanted = true;
-    if (this.lifecycleCallbackId === undefined) await this.registerLifecycleNow(o);
+    void o;
+    await this.ensureLifecycle();
   }
 
   private async registerLifecycleNow(o?: CallOptions): Promise<void> {

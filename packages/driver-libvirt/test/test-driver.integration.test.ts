@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import fc from 'fast-check';
+import type { InstanceSpecInput, LifecycleEvent } from '@nova-common/core';
+import { createLibvirtDriver, type LibvirtComputeDriver } from '../src/driver.js';
+import { LibvirtClient } from '../src/client/libvirt-client.js';
+import { SOCKET, requireLibvirtd, waitUntil } from './helpers/backend.js';
+
+/** Integration tests against libvirt's test driver served by the real libvirtd. */
+
+function spec(over: Partial<InstanceSpecInput> = {}): InstanceSpecInput {
+  return {
+    uuid: randomUUID(),
+    name: 'it-instance',
+    flavor: { id: 'f1', name: 'm1.tiny', vcpus: 1, memoryMb: 256, rootGb: 1 },
+    image: { id: 'cirros', diskFormat: 'qcow2', containerFormat: 'bare' },
+    ...over,
+  };
+}
+
+let driver: LibvirtComputeDriver;
+let raw: LibvirtClient;
+const events: LifecycleEvent[] = [];
+
+beforeAll(async () => {
+  await requireLibvirtd('test:///default');
+  // A second connection keeps the test driver's state alive and plays "someone else".
+  raw = new LibvirtClient({ socketPath: SOCKET, uri: 'test:///default' });
+  await raw.connect();
+  driver = createLibvirtDriver({ uri: 'test:///default', socketPath: SOCKET });
+  await driver.initHost();
+  driver.subscribeEvents((e) => events.push(e));
+});
+
+afterAll(async () => {
+  for (const i of (await driver?.listInstances().catch(() => [])) ?? []) await driver.destroy(i.uuid);
+  await driver?.cleanupHost();
+  await raw?.close();
+});
+
+describe('capabilities on the test driver', () => {
+  it('declares device hot-plug and the console log missing, and refuses them with UNSUPPORTED', async () => {
+    const caps = await driver.getCapabilities();
+    for (const id of ['operation.attach-volume', 'operation.detach-volume', 'operation.attach-interface', 'operation.detach-interface', 'operation.extend-volume', 'console.serial.log'] as const) {
+      expect(caps.capabilities[id]?.level).toBe('missing');
+    }
+    expect(caps.capabilities['operation.suspend']?.level).toBe('complete');
+    expect(caps.capabilities['event.lifecycle']?.level).toBe('complete');
+    expect(caps.volumeTransports).toEqual([]);
+    const s = spec();
+    await driver.spawn(s as never);
+    await expect(driver.attachVolume(s.uuid, { volumeId: randomUUID(), connectionInfo: { driverVolumeType: 'file', path: '/tmp/x' } } as never)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(driver.detachInterface(s.uuid, randomUUID())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(driver.getConsoleOutput(s.uuid)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await driver.destroy(s.uuid);
+  });
+});
+
+describe('ownership', () => {
+  it('never lists or destroys domains it did not create', async () => {
+    const builtin = await raw.lookupByName('test');
+    const builtinUuid = [...builtin.uuid].map((b) => b.toString(16).padStart(2, '0')).join('').replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    // A foreign domain that even uses this driver's naming scheme, but has no ownership marker.
+    const foreignUuid = randomUUID();
+    const foreign = await raw.defineXml(`<domain type='test'><name>nova-${foreignUuid}</name><uuid>${foreignUuid}</uuid><memory>1024</memory><os><type>hvm</type></os></domain>`);
+    try {
+      const listed = (await driver.listInstances()).map((i) => i.uuid);
+      expect(listed).not.toContain(builtinUuid);
+      expect(listed).not.toContain(foreignUuid);
+      await expect(driver.getInfo(foreignUuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+      await driver.destroy(foreignUuid);
+      await expect(driver.pause(foreignUuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+      expect((await raw.getState(builtin)).state).toBe(1);
+      expect((await raw.lookupByUuid(foreignUuid)).name).toBe(`nova-${foreignUuid}`);
+      // Its uuid is taken on the backend: spawn refuses instead of redefining it.
+      await expect(driver.spawn(spec({ uuid: foreignUuid }) as never)).rejects.toMatchObject({ code: 'INSTANCE_EXISTS' });
+    } finally {
+      await raw.undefine(foreign);
+    }
+  });
+});
+
+describe('bad input', () => {
+  it('refuses invalid specs with INVALID_INPUT naming the field, before any libvirt call', async () => {
+    const calls = vi.spyOn(driver.libvirt.connection, 'call');
+    try {
+      const bad = [
+        [{ ...spec(), uuid: 'not-a-uuid' }, ['spec', 'uuid']],
+        [{ ...spec(), flavor: { id: 'f', name: 'f', vcpus: 0, memoryMb: 1, rootGb: 1 } }, ['spec', 'flavor', 'vcpus']],
+        [{ ...spec(), name: '' }, ['spec', 'name']],
+        [{ ...spec(), metadata: { k: 'nul\u0000' } }, ['spec', 'metadata', 'k']],
+        [{ ...spec(), extra: 1 }, ['spec']],
+      ] as const;
+      for (const [s, path] of bad) {
+        const err = await driver.spawn(s as never).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+        expect((err as { issues: { path: unknown[] }[] }).issues.some((i) => JSON.stringify(i.path) === JSON.stringify(path))).toBe(true);
+      }
+      await expect(driver.getInfo('nope')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(driver.reboot(randomUUID(), 'WARM' as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(driver.powerOff(randomUUID(), { gracefulTimeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      expect(calls).not.toHaveBeenCalled();
+    } finally {
+      calls.mockRestore();
+    }
+  });
+});
+
+describe('lifecycle through libvirtd', () => {
+  it('follows the semantics table, absorbing the test driver differences', async () => {
+    const s = spec({ powerOn: false });
+    await driver.spawn(s as never);
+    const state = async () => (await driver.getInfo(s.uuid)).powerState;
+    expect(await state()).toBe('SHUTDOWN');
+    await driver.powerOff(s.uuid); // no-op in SHUTDOWN (libvirt itself would refuse destroy)
+    await expect(driver.pause(s.uuid)).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'SHUTDOWN' });
+    await driver.powerOn(s.uuid);
+    await driver.powerOn(s.uuid); // no-op in RUNNING
+    expect(await state()).toBe('RUNNING');
+    await driver.unpause(s.uuid); // no-op in RUNNING (the test driver says INTERNAL_ERROR)
+    await driver.pause(s.uuid);
+    await driver.pause(s.uuid); // no-op in PAUSED
+    expect(await state()).toBe('PAUSED');
+    await driver.reboot(s.uuid, 'SOFT'); // PAUSED -> RUNNING
+    expect(await state()).toBe('RUNNING');
+    await driver.suspend(s.uuid);
+    await driver.suspend(s.uuid);
+    expect(await state()).toBe('SUSPENDED');
+    await driver.resume(s.uuid); // restores the managed save
+    expect(await state()).toBe('RUNNING');
+    await driver.suspend(s.uuid);
+    await driver.reboot(s.uuid, 'HARD'); // SUSPENDED -> RUNNING, drops the save image
+    expect(await state()).toBe('RUNNING');
+    await driver.rescue(s.uuid, {});
+    expect(await driver.getInfo(s.uuid)).toMatchObject({ powerState: 'RUNNING', mode: 'rescue' });
+    await expect(driver.suspend(s.uuid)).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'RESCUE' });
+    await driver.unrescue(s.uuid);
+    expect(await driver.getInfo(s.uuid)).toMatchObject({ powerState: 'RUNNING', mode: 'normal' });
+    await driver.rebuild(s.uuid, { image: { id: 'other', diskFormat: 'raw', containerFormat: 'bare' }, metadata: { rebuilt: 'yes' } } as never);
+    expect(await driver.getInfo(s.uuid)).toMatchObject({ powerState: 'RUNNING', metadata: { rebuilt: 'yes' } });
+    const snap = await driver.snapshot(s.uuid, { name: 'snap one' });
+    expect(snap).toMatchObject({ name: 'snap one', containerFormat: 'bare' });
+    await driver.deleteSnapshot(snap.imageId);
+    await driver.deleteSnapshot(snap.imageId);
+    await driver.destroy(s.uuid);
+    await driver.destroy(s.uuid);
+    await expect(driver.getInfo(s.uuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+    await expect(raw.lookupByUuid(s.uuid)).rejects.toMatchObject({ code: 42 });
+  });
+
+  it('delivers lifecycle events for its own instances', async () => {
+    const s = spec();
+    events.length = 0;
+    await driver.spawn(s as never);
+    await driver.pause(s.uuid);
+    await driver.unpause(s.uuid);
+    await driver.suspend(s.uuid);
+    await driver.resume(s.uuid);
+    await driver.powerOff(s.uuid);
+    const bound = (await driver.getCapabilities()).eventualConsistency.eventDeliveryMs;
+    const mine = await waitUntil('six events', async () => {
+      const m = events.filter((e) => e.uuid === s.uuid);
+      return m.length >= 6 ? m : undefined;
+    }, bound);
+    expect(mine.map((e) => `${e.kind}/${e.powerState}`)).toEqual([
+      'STARTED/RUNNING',
+      'PAUSED/PAUSED',
+      'RESUMED/RUNNING',
+      'SUSPENDED/SUSPENDED',
+      'STARTED/RUNNING',
+      'STOPPED/SHUTDOWN',
+    ]);
+    // A domain someone else runs on the same daemon produces no events here.
+    const other = randomUUID();
+    const d = await raw.defineXml(`<domain type='test'><name>other-${other}</name><uuid>${other}</uuid><memory>1024</memory><os><type>hvm</type></os></domain>`);
+    await raw.create(d);
+    await raw.destroy(d);
+    await raw.undefine(d);
+    await driver.destroy(s.uuid);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.some((e) => e.uuid === other)).toBe(false);
+  });
+
+  it('reports inventory from the node minus what its instances use', async () => {
+    const node = await raw.nodeGetInfo();
+    const before = (await driver.getInventory()).nodes[0]!.resources;
+    expect(before['VCPU']!.total).toBe(node.cpus);
+    expect(before['MEMORY_MB']!.total).toBe(Number(node.memoryKib / 1024n));
+    const s = spec({ flavor: { id: 'f2', name: 'f2', vcpus: 3, memoryMb: 300, rootGb: 2, ephemeralGb: 1, swapMb: 1025, extraSpecs: { 'resources:CUSTOM_MAGIC': '2' } } });
+    await driver.spawn(s as never);
+    const after = (await driver.getInventory()).nodes[0]!.resources;
+    expect(after['VCPU']!.used - before['VCPU']!.used).toBe(3);
+    expect(after['MEMORY_MB']!.used - before['MEMORY_MB']!.used).toBe(300);
+    expect(after['DISK_GB']!.used - before['DISK_GB']!.used).toBe(2 + 1 + 2);
+    expect(after['CUSTOM_MAGIC']!.used).toBe(2);
+    await driver.destroy(s.uuid);
+    const released = (await driver.getInventory()).nodes[0]!.resources;
+    expect(released['VCPU']!.used).toBe(before['VCPU']!.used);
+  });
+});
+
+describe('names and metadata through libvirt (property)', () => {
+  const text = fc.string({ unit: fc.constantFrom('<', '>', '&', '"', "'", ']]>', '\r', '\n', '\t', '\u0001', '\ud800', 'é', '😀', ' ', 'x', '&#65;'), maxLength: 20 });
+  it('any name and metadata come back unchanged from the live domain', async () => {
+    await fc.assert(
+      fc.asyncProperty(text.filter((s) => s.length > 0), fc.dictionary(text.filter((s) => s.length > 0), text, { maxKeys: 4 }), async (name, metadata) => {
+        const s = spec({ name, metadata });
+        await driver.spawn(s as never);
+        try {
+          const info = await driver.getInfo(s.uuid);
+          expect(info.name).toBe(name);
+          expect(info.metadata).toEqual(metadata);
+          const listed = (await driver.listInstances()).find((i) => i.uuid === s.uuid);
+          expect(listed).toMatchObject({ name, metadata });
+        } finally {
+          await driver.destroy(s.uuid);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('reconnect', () => {
+  it('reconnects after the connection drops and keeps delivering events', async () => {
+    const conn = driver.libvirt.connection as unknown as { socket?: { destroy(): void } };
+    conn.socket?.destroy();
+    expect(driver.libvirt.connection.isOpen).toBe(false);
+    await waitUntil('reconnect', async () => driver.libvirt.connection.isOpen, 5_000);
+    const s = spec();
+    events.length = 0;
+    await driver.spawn(s as never);
+    await waitUntil('a STARTED event after reconnect', async () => events.some((e) => e.uuid === s.uuid && e.kind === 'STARTED'), 2_000);
+    await driver.destroy(s.uuid);
+  });
+});
