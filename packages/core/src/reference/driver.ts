@@ -330,6 +330,8 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     checkAborted(options?.signal, 'extendVolume');
     const r = this.decide('extendVolume', 'extendVolume', id, (rec) => ({ volumeAttached: rec.volumes.has(key(v)) }), v).record!;
     const current = r.volumes.get(key(v))!;
+    // Volumes only grow. This INVALID_INPUT depends on the attached volume, so it comes
+    // after the state and device checks (a schema-level INVALID_INPUT comes before them).
     if (current.sizeGb !== undefined && size < current.sizeGb) {
       throw invalidField('extendVolume', ['newSizeGb'], `must not be smaller than the current size (${current.sizeGb} GiB): volumes only grow`);
     }
