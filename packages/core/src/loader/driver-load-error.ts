@@ -57,15 +57,25 @@ function formatMessage(code: DriverLoadErrorCode, d: DriverLoadErrorDetails): st
  * the package, the reason and every detail (field paths, versions, searched locations).
  */
 export class DriverLoadError extends Error {
+  /** Always `DriverLoadError`. */
   override readonly name = 'DriverLoadError';
+  /** Which step failed. */
   readonly code: DriverLoadErrorCode;
+  /** The package name or path exactly as passed to loadDriver. */
   readonly specifier: string;
+  /** The package name when known, else the specifier. */
   readonly packageName: string;
+  /** The module file that was (or would have been) imported. */
   readonly resolvedPath: string | undefined;
+  /** NOT_INSTALLED: every location looked at, in order. */
   readonly searched: string[] | undefined;
+  /** INVALID_MANIFEST and INVALID_CONFIG: each offending field path and what is wrong with it. */
   readonly issues: InputIssue[] | undefined;
+  /** INCOMPATIBLE_CONTRACT: the semver range the driver declares. */
   readonly driverContract: string | undefined;
+  /** INCOMPATIBLE_CONTRACT: the CONTRACT_VERSION of this core. */
   readonly coreContract: string | undefined;
+  /** The sentence saying what went wrong, without the details. */
   readonly reason: string;
 
   constructor(code: DriverLoadErrorCode, details: DriverLoadErrorDetails) {
@@ -81,6 +91,7 @@ export class DriverLoadError extends Error {
     this.reason = details.reason;
   }
 
+  /** A plain object with the code, message and every detail (not the cause). */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
