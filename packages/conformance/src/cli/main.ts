@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_VERSION, DriverLoadError } from '@nova-common/core';
-import { SUITE_VERSION } from './suite-version.js';
+import { SUITE_VERSION } from '../version.js';
 import { listCommand } from './commands/list.js';
 import { matrixCommand } from './commands/matrix.js';
 import { runCommand } from './commands/run.js';

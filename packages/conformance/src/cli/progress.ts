@@ -10,13 +10,17 @@ import type { CliIo } from './io.js';
 export function progressReporter(io: CliIo, label = ''): (event: ProgressEvent) => void {
   const prefix = label === '' ? '' : `${label} `;
   return (event) => {
-    const head = `${prefix}[${event.index + 1}/${event.total}] ${printable(event.property)}`;
     const done = event.status !== 'started';
+    // The engine counts a property in `index` once it is done.
+    const position = done ? event.index : event.index + 1;
+    const head = `${prefix}[${position}/${event.total}] ${printable(event.property)}`;
     if (io.stderrIsTTY) {
-      const runs = event.runs === undefined ? '' : ` ${event.runs} runs`;
+      const runs = event.runs === undefined ? '' : ` (${runsText(event.runs)})`;
       io.stderr.write(`\r\u001b[2K${head} ${event.status}${runs}${done ? '\n' : ''}`);
     } else if (done) {
-      io.stderr.write(`${head} ${event.status}${event.runs === undefined ? '' : ` (${event.runs} runs)`}\n`);
+      io.stderr.write(`${head} ${event.status}${event.runs === undefined ? '' : ` (${runsText(event.runs)})`}\n`);
     }
   };
 }
+
+const runsText = (n: number): string => `${n} ${n === 1 ? 'run' : 'runs'}`;

@@ -9,7 +9,7 @@ export {
 } from './json-schema.js';
 export { toJunitXml, type JunitOptions } from './junit.js';
 export {
-  computeMatrix,
+  computeSupportMatrix,
   type MatrixSource,
   type SupportMatrix,
   type MatrixColumn,

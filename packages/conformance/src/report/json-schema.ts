@@ -63,6 +63,30 @@ export const StepRecordSchema = z
   })
   .describe('One step of a counterexample.');
 
+export const ReplayDocumentSchema = z
+  .object({
+    format: z.literal('nova-conformance-replay'),
+    version: z.literal(1),
+    suiteVersion: z.string(),
+    contractVersion: z.string(),
+    property: z.string().describe('The property that failed.'),
+    rule: z.string().optional(),
+    message: z.string(),
+    seed: z.number(),
+    path: z.string(),
+    runId: z.string().describe('The run id the calls carry in names and metadata; a replay reuses it.'),
+    driver: z
+      .object({
+        name: z.string().optional(),
+        module: z.string().optional(),
+        exportName: z.string().optional(),
+        config: z.unknown().optional(),
+      })
+      .optional(),
+    calls: z.array(z.record(z.string(), z.unknown())).describe('The calls of the shrunk counterexample, in order: `{ op, ...arguments }`.'),
+  })
+  .describe('A replay file\'s content: `nova-conformance run --replay <file>` re-runs exactly these calls.');
+
 export const CounterexampleSchema = z
   .object({
     seed: z.number().describe('The seed that reproduces the failure.'),
@@ -70,6 +94,7 @@ export const CounterexampleSchema = z
     steps: z.array(StepRecordSchema).describe('The shrunk, minimal command sequence.'),
     program: z.string().describe('The same sequence as a runnable TypeScript program.'),
     replayFile: z.string().optional().describe('Where the replay file was written, when it was.'),
+    replay: ReplayDocumentSchema.optional().describe('The replay file\'s content, so the report alone is enough to replay.'),
     rule: z.string().optional().describe('The rule id violated.'),
     message: z.string().describe('What went wrong.'),
   })
@@ -98,6 +123,8 @@ export const DivergenceSchema = z
     step: StepRecordSchema,
     outcomes: z.record(z.string(), z.unknown()).describe('Each driver\'s observable outcome at that step, by driver name.'),
     program: z.string().describe('The sequence up to the divergence as a runnable TypeScript program.'),
+    path: z.string().optional().describe('fast-check\'s replay path (with `seed`).'),
+    steps: z.array(StepRecordSchema).optional().describe('The shrunk sequence up to and including the diverging step.'),
   })
   .describe('The first step where two drivers\' observable outcomes differ.');
 
@@ -158,6 +185,14 @@ export const JsonReportSchema = z
       failed: z.number().int().min(0),
       skipped: z.number().int().min(0),
     }),
+    stats: z
+      .object({
+        steps: z.number().int().min(0).describe('Calls judged against the model.'),
+        calls: z.number().int().min(0).describe('Every driver call, observations included.'),
+        modelMs: z.number().min(0).describe('Time spent in the model sequences.'),
+      })
+      .optional()
+      .describe('Work done by the run.'),
     differential: DifferentialResultSchema.optional().describe('Present when the run was also compared with other drivers.'),
   })
   .describe('A nova-conformance report: one run of the conformance suite against one driver.');

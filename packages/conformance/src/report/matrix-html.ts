@@ -1,6 +1,6 @@
 import type { MatrixStatus } from '../result.js';
 import { escapeHtml as h } from './escape.js';
-import { STATUS_DESCRIPTIONS, computeMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
+import { STATUS_DESCRIPTIONS, computeSupportMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
 
 const STATUS_ORDER: MatrixStatus[] = ['complete', 'partial', 'missing', 'unknown'];
 
@@ -31,7 +31,7 @@ details summary { cursor: pointer; } ul { margin: .2rem 0; padding-left: 1.1rem;
  * legend, generated-at and versions. Every string taken from a report is escaped.
  */
 export function toMatrixHtml(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
-  return renderMatrixHtml(computeMatrix(sources, options));
+  return renderMatrixHtml(computeSupportMatrix(sources, options));
 }
 
 export function renderMatrixHtml(matrix: SupportMatrix): string {

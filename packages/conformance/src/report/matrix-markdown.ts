@@ -1,6 +1,6 @@
 import type { MatrixStatus } from '../result.js';
 import { escapeMarkdownCell as cell, escapeMarkdownText as text } from './escape.js';
-import { STATUS_DESCRIPTIONS, computeMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
+import { STATUS_DESCRIPTIONS, computeSupportMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
 
 const STATUS_ORDER: MatrixStatus[] = ['complete', 'partial', 'missing', 'unknown'];
 
@@ -10,7 +10,7 @@ const STATUS_ORDER: MatrixStatus[] = ['complete', 'partial', 'missing', 'unknown
  * taken from a report is escaped.
  */
 export function toMatrixMarkdown(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
-  return renderMatrixMarkdown(computeMatrix(sources, options));
+  return renderMatrixMarkdown(computeSupportMatrix(sources, options));
 }
 
 export function renderMatrixMarkdown(matrix: SupportMatrix): string {

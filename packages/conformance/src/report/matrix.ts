@@ -90,7 +90,7 @@ export const STATUS_DESCRIPTIONS: Record<MatrixStatus, string> = {
 
 const catalog: Record<string, { title: string; profile: string; nova: boolean }> = CAPABILITY_CATALOG;
 
-export function computeMatrix(sources: readonly MatrixSource[], options: MatrixOptions = {}): SupportMatrix {
+export function computeSupportMatrix(sources: readonly MatrixSource[], options: MatrixOptions = {}): SupportMatrix {
   const columns = sources.map((s): MatrixColumn => {
     const duplicate = sources.filter((o) => o.driver.name === s.driver.name && o.driver.version === s.driver.version).length > 1;
     return {

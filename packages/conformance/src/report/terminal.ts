@@ -1,6 +1,6 @@
-import type { DifferentialResult, PropertyResult, RunResult } from '../result.js';
+import type { DifferentialResult, PropertyResult, RunResult, StepRecord } from '../result.js';
 import { failureBody, formatStep } from './junit.js';
-import { computeMatrix, evidenceSummary, type MatrixOptions, type MatrixSource } from './matrix.js';
+import { computeSupportMatrix, evidenceSummary, type MatrixOptions, type MatrixSource } from './matrix.js';
 
 export interface TerminalOptions {
   /** ANSI colours (the CLI turns them on for a TTY without NO_COLOR). */
@@ -69,16 +69,19 @@ export function toTerminalSummary(result: RunResult, options: TerminalOptions = 
 
   const s = result.summary;
   const verdict = s.failed > 0 || d?.divergence !== undefined ? paint(color, '1;31', 'FAIL') : paint(color, '1;32', 'PASS');
-  out.push('', `${verdict} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${duration(result.durationMs)}`);
+  const work = result.stats === undefined ? '' : ` (${result.stats.steps} model steps, ${result.stats.calls} driver calls)`;
+  out.push('', `${verdict} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${duration(result.durationMs)}${work}`);
   return `${out.join('\n')}\n`;
 }
 
 function propertyLine(p: PropertyResult, idWidth: number, color: boolean): string {
-  const mark =
-    p.status === 'passed' ? paint(color, '32', 'pass') : p.status === 'failed' ? paint(color, '1;31', 'FAIL') : paint(color, '33', 'skip');
-  const detail = p.status === 'skipped' ? `skipped: ${p.reason ?? 'no reason given'}` : `${p.runs} runs, ${p.steps} steps, ${duration(p.durationMs)}`;
+  if (p.status === 'skipped') return `  ${paint(color, '33', 'skip')} ${printable(`${p.id.padEnd(idWidth)}  ${p.reason ?? 'no reason given'}`)}`;
+  const mark = p.status === 'passed' ? paint(color, '32', 'pass') : paint(color, '1;31', 'FAIL');
+  const detail = `${plural(p.runs, 'run')}, ${plural(p.steps, 'step')}, ${duration(p.durationMs)}`;
   return `  ${mark} ${printable(`${p.id.padEnd(idWidth)}  ${p.title} (${detail})`)}`;
 }
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function indent(block: string, prefix = '  '): string[] {
   return block.split('\n').map((l) => (l === '' ? '' : `${prefix}${l}`));
@@ -89,7 +92,7 @@ function indent(block: string, prefix = '  '): string[] {
  * heading line, then one line per capability with one column per driver.
  */
 export function toMatrixText(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
-  const m = computeMatrix(sources, options);
+  const m = computeSupportMatrix(sources, options);
   const header = ['Capability', 'Id', ...m.columns.map((c) => c.label)];
   const rows: string[][] = [];
   for (const g of m.groups) {
@@ -109,4 +112,28 @@ export function toMatrixText(sources: readonly MatrixSource[], options: MatrixOp
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(all[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+/** What a replay reports (the engine's ReplayResult). */
+export interface ReplaySummaryInput {
+  ok: boolean;
+  steps: StepRecord[];
+  failure?: { property: string; rule: string; message: string } | undefined;
+  program: string;
+}
+
+/** The outcome of `run --replay <file>`: the steps as re-run, the verdict and the program. */
+export function toReplaySummary(replay: ReplaySummaryInput, file: string, options: { color?: boolean } = {}): string {
+  const color = options.color ?? false;
+  const out: string[] = [printable(`replay of ${file}: ${replay.steps.length} steps`)];
+  replay.steps.forEach((s, i) => out.push(printable(`  ${i + 1}. ${formatStep(s)}`)));
+  out.push('', 'program:', ...indent(printable(replay.program)));
+  const f = replay.failure;
+  out.push(
+    '',
+    f === undefined
+      ? `${paint(color, '1;32', 'PASS')} the replayed sequence now passes`
+      : `${paint(color, '1;31', 'FAIL')} ${printable(`${f.property} (rule ${f.rule}): ${f.message}`)}`,
+  );
+  return `${out.join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_VERSION } from '@nova-common/core';
 import { COMMANDS, HELP, MAIN_HELP } from '../../src/cli/help.js';
-import { SUITE_VERSION } from '../../src/cli/suite-version.js';
+import { SUITE_VERSION } from '../../src/version.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { runCli } from './run-main.js';
 

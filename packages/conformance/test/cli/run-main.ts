@@ -6,6 +6,7 @@ import type { CliIo } from '../../src/cli/io.js';
 
 export interface CliRun {
   code: number;
+  cwd: string;
   stdout: string;
   stderr: string;
 }
@@ -23,7 +24,7 @@ export async function runCli(argv: string[], options: { cwd?: string; stderrIsTT
     env: {},
   };
   const code = await main(argv, io);
-  return { code, stdout, stderr };
+  return { code, cwd: io.cwd, stdout, stderr };
 }
 
 export function tempDir(): string {

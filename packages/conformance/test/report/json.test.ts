@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidReportError, formatJsonReport, parseJsonReport, redactSecrets, toJsonReport } from '../../src/report/json.js';
 import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, reportJsonSchema, type JsonReport } from '../../src/report/json-schema.js';
-import type { RunResult } from '../../src/result.js';
+import type { Counterexample, DifferentialResult, Divergence, ReplayDocument, RunResult, StepRecord } from '../../src/result.js';
 import { loadFixture, updateGolden } from './load-fixtures.js';
 
 const schemaPath = fileURLToPath(new URL('../../schemas/report.schema.json', import.meta.url));
@@ -15,6 +15,23 @@ const committedSchema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<s
 // Compile-time: every RunResult is a report body (the zod schema does not drift narrower than result.ts).
 type ReportBody = Omit<JsonReport, '$schema' | 'schemaVersion' | 'differential'>;
 const asBody = (r: RunResult): ReportBody => r;
+// ...and every interface of result.ts has exactly the keys of its zod schema (`npm run typecheck` fails otherwise).
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : { onlyInResult: Exclude<keyof A, keyof B>; onlyInSchema: Exclude<keyof B, keyof A> };
+type Item<T> = T extends readonly (infer U)[] ? U : never;
+type Cx = NonNullable<Item<ReportBody['properties']>['counterexample']>;
+export const sameKeys: [
+  SameKeys<RunResult, ReportBody>,
+  SameKeys<RunResult['driver'], ReportBody['driver']>,
+  SameKeys<RunResult['environment'], ReportBody['environment']>,
+  SameKeys<RunResult['options'], ReportBody['options']>,
+  SameKeys<Item<RunResult['capabilities']>, Item<ReportBody['capabilities']>>,
+  SameKeys<Item<RunResult['properties']>, Item<ReportBody['properties']>>,
+  SameKeys<Counterexample, Cx>,
+  SameKeys<ReplayDocument, NonNullable<Cx['replay']>>,
+  SameKeys<StepRecord, Item<Cx['steps']>>,
+  SameKeys<DifferentialResult, NonNullable<JsonReport['differential']>>,
+  SameKeys<Divergence, NonNullable<NonNullable<JsonReport['differential']>['divergence']>>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 
 const fixtures = ['reference-pass', 'libvirt-failure', 'ironic-filtered'] as const;
 
@@ -53,6 +70,11 @@ describe('the published JSON Schema', () => {
 });
 
 describe('toJsonReport', () => {
+  it('the failing fixture sets every optional field of a counterexample, so nothing is dropped unseen', () => {
+    const cx = loadFixture('libvirt-failure').properties.find((p) => p.counterexample)!.counterexample!;
+    expect(Object.keys(cx).sort()).toEqual(['message', 'path', 'program', 'replay', 'replayFile', 'rule', 'seed', 'steps']);
+  });
+
   it.each(fixtures)('keeps every field of %s and adds $schema and schemaVersion', (name) => {
     const result = loadFixture(name);
     const report = toJsonReport(result);

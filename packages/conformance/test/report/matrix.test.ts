@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { CAPABILITY_CATALOG, CAPABILITY_IDS } from '@nova-common/core';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { computeMatrix } from '../../src/report/matrix.js';
+import { computeSupportMatrix } from '../../src/report/matrix.js';
 import { toMatrixHtml } from '../../src/report/matrix-html.js';
 import { toMatrixMarkdown } from '../../src/report/matrix-markdown.js';
 import type { RunResult } from '../../src/result.js';
@@ -29,8 +29,8 @@ describe('support matrix goldens', () => {
   it.each(cases)('%s.html', (name, results) => golden(`${name}.expected.html`, toMatrixHtml(results, { generatedAt })));
 });
 
-describe('computeMatrix', () => {
-  const m = computeMatrix([loadFixture('reference-pass'), loadFixture('libvirt-failure'), loadFixture('ironic-filtered')], { generatedAt });
+describe('computeSupportMatrix', () => {
+  const m = computeSupportMatrix([loadFixture('reference-pass'), loadFixture('libvirt-failure'), loadFixture('ironic-filtered')], { generatedAt });
   const cell = (id: string, col: number) => m.groups.flatMap((g) => g.rows).find((r) => r.id === id)!.cells[col]!;
 
   it('has a row for every catalog capability, grouped by its profile, titled from the catalog', () => {
@@ -62,13 +62,13 @@ describe('computeMatrix', () => {
   it('labels two runs of the same driver apart by run id', () => {
     const a = loadFixture('reference-pass');
     const b = { ...a, runId: 'nc-second' };
-    expect(computeMatrix([a, b]).columns.map((c) => c.label)).toEqual(['@nova-common/core/testing 1.0.0 (nc-ref-0001)', '@nova-common/core/testing 1.0.0 (nc-second)']);
+    expect(computeSupportMatrix([a, b]).columns.map((c) => c.label)).toEqual(['@nova-common/core/testing 1.0.0 (nc-ref-0001)', '@nova-common/core/testing 1.0.0 (nc-second)']);
   });
 
   it('keeps capabilities a newer suite reported under "other", and marks absent ones unknown', () => {
     const a = loadFixture('reference-pass');
     const newer = { ...a, capabilities: [...a.capabilities.filter((c) => c.id !== 'operation.pause'), { id: 'operation.live-migrate', declared: 'complete', status: 'complete', evidence: [] }] } as unknown as RunResult;
-    const mm = computeMatrix([newer]);
+    const mm = computeSupportMatrix([newer]);
     const other = mm.groups.find((g) => g.profile === 'other')!;
     expect(other.rows.map((r) => r.id)).toEqual(['operation.live-migrate']);
     const pause = mm.groups.flatMap((g) => g.rows).find((r) => r.id === 'operation.pause')!;

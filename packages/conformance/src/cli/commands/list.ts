@@ -2,7 +2,7 @@ import { CAPABILITY_CATALOG, CAPABILITY_IDS, PROFILE_IDS, capabilitiesOfProfile,
 import { printable } from '../../report/terminal.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_PASS, type CliIo } from '../io.js';
-import { planRun } from '../plan.js';
+import { planProperties } from '../engine.js';
 import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
 
 /**
@@ -45,14 +45,18 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
-  const plan = planRun(caps, { profiles, only });
-  const willRun = plan.filter((p) => p.run);
-  const skipped = plan.filter((p) => !p.run);
-  const idWidth = Math.max(...plan.map((p) => p.definition.id.length));
+  // The engine's own plan, so `list` says exactly what `run` would do.
+  const plan = planProperties(caps, { profiles: profiles ?? 'all', only });
+  const willRun = plan.filter((p) => p.skip === undefined);
+  const skipped = plan.filter((p) => p.skip !== undefined);
+  const idWidth = Math.max(...plan.map((p) => p.def.id.length));
   out.push('', `properties that would run (${willRun.length}):`);
-  for (const p of willRun) out.push(printable(`  ${p.definition.id.padEnd(idWidth)}  ${p.definition.title}`));
+  for (const p of willRun) {
+    const caps = p.capabilities.length === 0 ? '' : ` [${p.capabilities.join(', ')}]`;
+    out.push(printable(`  ${p.def.id.padEnd(idWidth)}  ${p.def.title}${caps}`));
+  }
   out.push('', `properties that would be skipped (${skipped.length}):`);
-  for (const p of skipped) out.push(printable(`  ${p.definition.id.padEnd(idWidth)}  ${p.reason ?? ''}`));
+  for (const p of skipped) out.push(printable(`  ${p.def.id.padEnd(idWidth)}  ${p.skip ?? ''}`));
   io.stdout.write(`${out.join('\n')}\n`);
   return EXIT_PASS;
 }

@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { ComputeDriver } from '@nova-common/core';
 import { resolveOptions, type RunOptions, type SimulationHooks } from '../../config.js';
-import type { DifferentialResult, RunResult } from '../../result.js';
-import { toTerminalSummary } from '../../report/terminal.js';
+import type { DifferentialResult } from '../../result.js';
+import { toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
 import { writeReports, type ReportFiles } from '../../report/write.js';
 import { runConformance, runDifferential, runReplay } from '../engine.js';
 import { intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
@@ -22,6 +23,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     'max-instances': { type: 'string' },
     'run-id': { type: 'string' },
     replay: { type: 'string' },
+    'replay-dir': { type: 'string' },
     differential: { type: 'string', list: true },
     json: { type: 'string' },
     junit: { type: 'string' },
@@ -54,6 +56,11 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const replay = pathOf(io, args.replay);
   const others = listOption(args.differential);
   if (replay !== undefined && others.length > 0) throw new UsageError('--replay and --differential cannot be combined', 'run');
+  if (replay !== undefined && Object.values(files).some((f) => f !== undefined)) {
+    throw new UsageError('--replay re-runs one recorded case and prints it; reports (--json, --junit, --matrix, --html) come from full runs', 'run');
+  }
+  // Replay files of failures go beside the JSON report, else where --replay-dir says, else under the temporary directory.
+  const replayDir = pathOf(io, args['replay-dir']) ?? (files.json !== undefined ? dirname(files.json) : join(tmpdir(), 'nova-conformance', 'replays'));
 
   const source = await driverFromArgs('run', args, io);
   // Load every driver before running anything: a bad --differential is a usage error up front.
@@ -61,58 +68,63 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   for (const spec of others) otherSources.push(await loadDriverSource(spec, {}, io.cwd));
 
   const fixtures = await source.fixtures();
-  let result: RunResult;
-  let differential: DifferentialResult | undefined;
+  const { factory, simulate } = factoryOf(source);
+  const identity = {
+    name: source.manifest.name,
+    version: source.manifest.version,
+    description: source.manifest.description,
+    config: source.rawConfig,
+    module: source.module,
+  };
+  const fixtureOptions = {
+    ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
+    ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
+    ...(fixtures.images ? { images: fixtures.images } : {}),
+  };
   try {
     if (replay !== undefined) {
-      io.stderr.write(`replaying ${replay}\n`);
-      result = await runReplay(replay, factoryOf(source).factory);
-    } else {
-      const { factory, simulate } = factoryOf(source);
-      const runOptions: RunOptions = {
-        ...defined,
-        driver: factory,
-        name: source.manifest.name,
-        version: source.manifest.version,
-        description: source.manifest.description,
-        config: source.rawConfig,
-        module: source.module,
-        simulate,
-        onProgress: progressReporter(io),
-        ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
-        ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
-        ...(fixtures.images ? { images: fixtures.images } : {}),
-      };
-      result = await runConformance(runOptions);
-      if (otherSources.length > 0) {
-        io.stderr.write(`differential: ${[source, ...otherSources].map((s) => s.manifest.name).join(' vs ')}\n`);
-        differential = await runDifferential({
-          drivers: [source, ...otherSources].map((s) => ({ name: labelOf(s), factory: factoryOf(s).factory })),
-          runs: defined.runs,
-          steps: defined.steps,
-          seed: result.seed,
-          runId: `${result.runId}-diff`,
-        });
-      }
+      const outcome = await runReplay(replay, factory, { ...defined, ...identity, ...fixtureOptions, simulate });
+      io.stdout.write(toReplaySummary(outcome, replay, { color: io.color }));
+      return outcome.ok ? EXIT_PASS : EXIT_FAIL;
     }
+    const runOptions: RunOptions = { ...defined, ...identity, ...fixtureOptions, driver: factory, simulate, replayDir, onProgress: progressReporter(io) };
+    const result = await runConformance(runOptions);
+    let differential: DifferentialResult | undefined;
+    if (otherSources.length > 0) {
+      const all = [source, ...otherSources];
+      const names = labels(all);
+      io.stderr.write(`differential: ${names.join(' vs ')}\n`);
+      differential = await runDifferential({
+        ...defined,
+        ...fixtureOptions,
+        seed: result.seed,
+        runId: `${result.runId}-d`,
+        drivers: Object.fromEntries(all.map((s, i) => [names[i]!, s === source ? factory : factoryOf(s).factory])),
+      });
+    }
+    const written = await writeReports(result, files, { differential });
+    io.stdout.write(toTerminalSummary(result, { color: io.color, differential, driverSpecifier: source.specifier }));
+    for (const [kind, path] of Object.entries(written)) io.stdout.write(`${kind} report: ${path}\n`);
+    const failed = result.summary.failed > 0 || differential?.divergence !== undefined;
+    return failed ? EXIT_FAIL : EXIT_PASS;
   } finally {
     await fixtures.cleanup?.();
   }
+}
 
-  const written = await writeReports(result, files, { differential });
-  io.stdout.write(toTerminalSummary(result, { color: io.color, differential, driverSpecifier: source.specifier }));
-  for (const [kind, path] of Object.entries(written)) io.stdout.write(`${kind} report: ${path}\n`);
-  const failed = result.summary.failed > 0 || differential?.divergence !== undefined;
-  return failed ? EXIT_FAIL : EXIT_PASS;
+/** Driver names for the differential; the same driver twice gets #2, #3. */
+function labels(sources: DriverSource[]): string[] {
+  const seen = new Map<string, number>();
+  return sources.map((s) => {
+    const n = (seen.get(s.manifest.name) ?? 0) + 1;
+    seen.set(s.manifest.name, n);
+    return n === 1 ? s.manifest.name : `${s.manifest.name}#${n}`;
+  });
 }
 
 function pathOf(io: CliIo, value: unknown): string | undefined {
   const s = stringOption(value);
   return s === undefined ? undefined : resolve(io.cwd, s);
-}
-
-function labelOf(source: DriverSource): string {
-  return source.manifest.name;
 }
 
 interface SimulatingDriver extends ComputeDriver {
