@@ -140,8 +140,13 @@ urlencode() {
 }
 
 build_image() {
-  # build_image REPO CMD-JSON: import a busybox-static rootfs as REPO:latest with CMD.
+  # build_image REPO CMD-JSON: import a busybox-static rootfs as REPO:latest with CMD (once: an existing image
+  # is kept, so restarts do not leave dangling copies; `prepare --force` rebuilds).
   local repo="$1" cmd="$2" rootfs
+  if [[ "${FORCE_PREPARE:-0}" != 1 ]] && api GET "/images/$repo:latest/json" >/dev/null 2>&1; then
+    log "image $repo:latest present"
+    return 0
+  fi
   rootfs="$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")"
   mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,root,var/log,volumes}
   chmod 1777 "$rootfs/tmp"
@@ -153,12 +158,15 @@ build_image() {
   done
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-  local changes
-  changes="$(printf 'CMD %s' "$cmd")"
-  tar -C "$rootfs" -c . | api POST "/images/create?fromSrc=-&repo=$repo&tag=latest&changes=$(urlencode "$changes")" \
+  tar -C "$rootfs" -c . | api POST "/images/create?fromSrc=-&repo=$repo&tag=latest&changes=$(urlencode "CMD $cmd")&changes=$(urlencode 'LABEL io.nova-common.test-image=true')" \
     -H 'Content-Type: application/x-tar' --data-binary @- >"$STATE_DIR/import-$(basename "$repo").log"
   rm -rf "$rootfs"
   api GET "/images/$repo:latest/json" >/dev/null
+  # A rebuild leaves the previous image untagged: remove the dangling ones this script made.
+  local old
+  for old in $(api GET "/images/json?filters=$(urlencode '{"dangling":["true"],"label":["io.nova-common.test-image=true"]}')" | grep -o '"Id":"sha256:[0-9a-f]*"' | cut -d'"' -f4); do
+    api DELETE "/images/$old" >/dev/null 2>&1 || true
+  done
   log "image $repo:latest ready"
 }
 
@@ -220,7 +228,10 @@ status() {
 case "${1:-}" in
   install) install ;;
   start) start ;;
-  prepare) prepare ;;
+  prepare)
+    if [[ "${2:-}" == --force ]]; then FORCE_PREPARE=1; fi
+    prepare
+    ;;
   stop) stop ;;
   status) status ;;
   *)

@@ -60,3 +60,17 @@ export async function dockerScript(cmd: 'start' | 'stop'): Promise<void> {
 export function uuidv4(): string {
   return crypto.randomUUID();
 }
+
+/** Generated specs use image ids the engine does not have: run them all on the local base image. */
+export function adaptSpec(spec: InstanceSpecInput): InstanceSpecInput {
+  return { ...spec, image: { ...spec.image, id: BASE_IMAGE } };
+}
+
+/** A generated volume id becomes a real file under the allowlisted root. */
+export function volumeConnection(volumeId: string) {
+  const p = path.join(VOLUME_ROOT, `conformance-${volumeId}.img`);
+  writeFileSync(p, Buffer.alloc(4096));
+  return { driverVolumeType: 'file' as const, path: p };
+}
+
+export const images = [{ id: BASE_IMAGE, name: 'busybox', diskFormat: 'raw' as const, containerFormat: 'docker' as const }];
