@@ -17,7 +17,7 @@ import {
 import { exports as resolveExports } from 'resolve.exports';
 import { z } from 'zod';
 import { CIDRV6_PATTERN, IPV6_PATTERN, JSON_SCHEMA_SOURCES, buildJsonSchemas, schemaId, serialise } from '../scripts/json-schemas.js';
-import { instanceSpecArb } from './arbitraries.js';
+import { flavorArb, imageMetaArb, instanceSpecArb, vifArb, volumeAttachmentArb } from './arbitraries.js';
 
 const schemasDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'schemas');
 const generated = buildJsonSchemas();
@@ -154,6 +154,23 @@ describe('the JSON Schemas work in a standard validator (Ajv, draft 2020-12, str
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('the part schemas accept every generated part (Flavor, ImageMeta, Vif, VolumeAttachment)', () => {
+    const parts: [string, fc.Arbitrary<unknown>][] = [
+      ['flavor', flavorArb],
+      ['image-meta', imageMetaArb],
+      ['vif', vifArb],
+      ['volume-attachment', volumeAttachmentArb],
+    ];
+    for (const [file, arb] of parts) {
+      const validate = validator(file);
+      fc.assert(
+        fc.property(arb, (input) => {
+          if (!validate(input)) throw new Error(`${file}: ${JSON.stringify(validate.errors)}`);
+        }),
+      );
+    }
   });
 
   it('driver outputs parsed by zod are accepted by the output schemas', () => {
