@@ -252,7 +252,8 @@ export class LibvirtComputeDriver implements ComputeDriver {
       supported,
       partial,
       multiNode: false,
-      volumeTransports: this.files ? ['file', 'block'] : [],
+      // Volumes given at spawn go into the domain XML on every backend; hot-plug needs a hypervisor.
+      volumeTransports: ['file', 'block'],
       eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: this.config.eventDeliveryMs, nodeAvailableMs: 0 },
     });
   }
@@ -265,6 +266,28 @@ export class LibvirtComputeDriver implements ComputeDriver {
   async getInventory(options?: CallOptions): Promise<HostInventory> {
     await this.ready('getInventory', options);
     try {
+      return await this.inventory(options);
+    } catch (err) {
+      throw toContractError(err, 'getInventory');
+    }
+  }
+
+  /**
+   * Placement's check, done by the driver since it owns the inventory: the flavor must fit in
+   * what is left of every class it uses ((total - reserved) * ratio - used, and maxUnit).
+   */
+  private async checkFits(flavor: InstanceSpec['flavor'], uuid: string, options?: CallOptions): Promise<void> {
+    const inv = (await this.inventory(options)).nodes[0]!;
+    for (const [cls, amount] of Object.entries(expectedUsage(flavor))) {
+      const r = inv.resources[cls];
+      if (!r || amount > r.maxUnit || r.used + amount > (r.total - r.reserved) * r.allocationRatio) {
+        throw new DriverError('INSUFFICIENT_RESOURCES', { op: 'spawn', target: uuid, detail: `${cls}: ${amount} requested, ${r ? Math.max(0, (r.total - r.reserved) * r.allocationRatio - r.used) : 0} free` });
+      }
+    }
+  }
+
+  private async inventory(options?: CallOptions): Promise<HostInventory> {
+    {
       const [node, instances] = await Promise.all([this.client.nodeGetInfo({ signal: options?.signal }), this.listOwned(options)]);
       const used: Record<string, number> = {};
       for (const r of instances) {
@@ -290,8 +313,6 @@ export class LibvirtComputeDriver implements ComputeDriver {
       // are still reported, with no capacity, so `used` sums up (R-INV-USED).
       for (const cls of Object.keys(used)) if (!(cls in resources)) resources[cls] = rec(0, 0, 1, cls);
       return { nodes: [{ node: this.nodeName, resources, traits: ['COMPUTE_NODE'] }] };
-    } catch (err) {
-      throw toContractError(err, 'getInventory');
     }
   }
 
@@ -324,8 +345,6 @@ export class LibvirtComputeDriver implements ComputeDriver {
     s.blockDeviceInfo.volumes.forEach((v, i) => {
       if (v.connectionInfo.driverVolumeType !== 'file' && v.connectionInfo.driverVolumeType !== 'block') {
         issues.push({ path: ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo', 'driverVolumeType'], message: `transport ${v.connectionInfo.driverVolumeType} is not supported by this driver` });
-      } else if (!this.files) {
-        issues.push({ path: ['spec', 'blockDeviceInfo', 'volumes', i], message: "libvirt's test driver cannot attach volumes" });
       }
     });
     if (this.files) {
@@ -348,10 +367,17 @@ export class LibvirtComputeDriver implements ComputeDriver {
     try {
       const existing = await this.probe(uuid, options);
       if (existing !== 'absent') throw errors.exists(uuid, op);
+      await this.checkFits(s.flavor, uuid, options);
       let defined = false;
       try {
         if (this.files) await this.makeDisks(record, env, s);
-        await this.client.defineXml(xml, 0, { signal: options?.signal });
+        try {
+          await this.client.defineXml(xml, 0, { signal: options?.signal });
+        } catch (err) {
+          // Another domain already holds this name (with a different uuid).
+          if (isLibvirtCode(err, VirErr.DOM_EXIST, VirErr.OPERATION_FAILED) && /already exists|already defined/i.test((err as Error).message)) throw errors.exists(uuid, op);
+          throw err;
+        }
         defined = true;
         this.owned.add(uuid);
         if (this.hooks.afterDefine) await this.hooks.afterDefine(uuid);
@@ -379,7 +405,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
     const { loaded } = await this.decide('destroy', 'destroy', id, options);
     if (!loaded) return;
     try {
-      await this.removeDomain(loaded.ref, id, loaded.record);
+      await this.removeDomain(loaded.ref, id, loaded.state);
     } catch (err) {
       throw toContractError(err, 'destroy', id);
     }
@@ -732,7 +758,7 @@ export class LibvirtComputeDriver implements ComputeDriver {
         const r = meta === undefined ? undefined : parseInstanceMetadata(meta, uuid);
         if (!r || r.ownerPrefix !== this.config.namePrefix || r.phase !== 'spawning') continue;
         const age = Date.now() - Date.parse(r.since);
-        if (r.session === this.session || !(age < this.config.staleSpawnMs)) await this.removeDomain(d, uuid, r);
+        if (r.session === this.session || !(age < this.config.staleSpawnMs)) await this.removeDomain(d, uuid);
       }
     } catch (err) {
       this.sweepNeeded = true;
@@ -761,22 +787,16 @@ export class LibvirtComputeDriver implements ComputeDriver {
     return out;
   }
 
-  /** Whether a domain with this uuid exists: ours, someone else's, or none. */
+  /**
+   * Whether a domain with this uuid exists (ours or someone else's). A domain holding our
+   * name with another uuid makes DEFINE fail with DOM_EXIST/OPERATION_FAILED instead.
+   */
   private async probe(uuid: string, options?: CallOptions): Promise<'absent' | 'present'> {
     try {
       await this.client.lookupByUuid(uuid, { signal: options?.signal });
       return 'present';
     } catch (err) {
-      if (isLibvirtCode(err, VirErr.NO_DOMAIN)) {
-        // A domain with our name but another uuid would also collide.
-        try {
-          await this.client.lookupByName(domainName(this.config.namePrefix, uuid), { signal: options?.signal });
-          return 'present';
-        } catch (e2) {
-          if (isLibvirtCode(e2, VirErr.NO_DOMAIN)) return 'absent';
-          throw e2;
-        }
-      }
+      if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return 'absent';
       throw err;
     }
   }
@@ -950,11 +970,14 @@ export class LibvirtComputeDriver implements ComputeDriver {
   }
 
   /** Stop and undefine (with managed save and snapshot metadata), then remove host files. */
-  private async removeDomain(ref: DomainRef, uuid: string, record?: InstanceRecord): Promise<void> {
-    const st = await this.client.getState(ref).catch((err) => {
-      if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return undefined;
-      throw err;
-    });
+  private async removeDomain(ref: DomainRef, uuid: string, knownState?: number): Promise<void> {
+    const st =
+      knownState !== undefined
+        ? { state: knownState }
+        : await this.client.getState(ref).catch((err) => {
+            if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return undefined;
+            throw err;
+          });
     if (st && isActive(st.state)) await this.hardStop(ref);
     if (st) {
       try {
@@ -965,9 +988,8 @@ export class LibvirtComputeDriver implements ComputeDriver {
     }
     this.owned.delete(uuid);
     if (this.files) {
+      // Volumes (even deleteOnTermination ones) belong to the volume service, never removed here.
       await files.removeTree(this.env(uuid).instanceDir);
-      // Volumes marked deleteOnTermination are the orchestrator's to delete; nothing else to do.
-      void record;
     }
   }
 

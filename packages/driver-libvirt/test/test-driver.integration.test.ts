@@ -46,7 +46,7 @@ describe('capabilities on the test driver', () => {
     }
     expect(caps.capabilities['operation.suspend']?.level).toBe('complete');
     expect(caps.capabilities['event.lifecycle']?.level).toBe('complete');
-    expect(caps.volumeTransports).toEqual([]);
+    expect(caps.volumeTransports).toEqual(['file', 'block']);
     const s = spec();
     await driver.spawn(s as never);
     await expect(driver.attachVolume(s.uuid, { volumeId: randomUUID(), connectionInfo: { driverVolumeType: 'file', path: '/tmp/x' } } as never)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
@@ -186,13 +186,19 @@ describe('lifecycle through libvirtd', () => {
     const before = (await driver.getInventory()).nodes[0]!.resources;
     expect(before['VCPU']!.total).toBe(node.cpus);
     expect(before['MEMORY_MB']!.total).toBe(Number(node.memoryKib / 1024n));
-    const s = spec({ flavor: { id: 'f2', name: 'f2', vcpus: 3, memoryMb: 300, rootGb: 2, ephemeralGb: 1, swapMb: 1025, extraSpecs: { 'resources:CUSTOM_MAGIC': '2' } } });
+    const s = spec({ flavor: { id: 'f2', name: 'f2', vcpus: 3, memoryMb: 300, rootGb: 2, ephemeralGb: 1, swapMb: 1025 } });
     await driver.spawn(s as never);
     const after = (await driver.getInventory()).nodes[0]!.resources;
     expect(after['VCPU']!.used - before['VCPU']!.used).toBe(3);
     expect(after['MEMORY_MB']!.used - before['MEMORY_MB']!.used).toBe(300);
     expect(after['DISK_GB']!.used - before['DISK_GB']!.used).toBe(2 + 1 + 2);
-    expect(after['CUSTOM_MAGIC']!.used).toBe(2);
+    // Placement's rule: a flavor that does not fit what is left (or asks for a class this host
+    // does not have) is refused, and nothing is left behind.
+    const tooBig = spec({ flavor: { id: 'big', name: 'big', vcpus: 1, memoryMb: after['MEMORY_MB']!.total, rootGb: 1 } });
+    await expect(driver.spawn(tooBig as never)).rejects.toMatchObject({ code: 'INSUFFICIENT_RESOURCES' });
+    const custom = spec({ flavor: { id: 'c', name: 'c', vcpus: 1, memoryMb: 64, rootGb: 1, extraSpecs: { 'resources:CUSTOM_MAGIC': '1' } } });
+    await expect(driver.spawn(custom as never)).rejects.toMatchObject({ code: 'INSUFFICIENT_RESOURCES' });
+    await expect(raw.lookupByUuid(tooBig.uuid)).rejects.toMatchObject({ code: 42 });
     await driver.destroy(s.uuid);
     const released = (await driver.getInventory()).nodes[0]!.resources;
     expect(released['VCPU']!.used).toBe(before['VCPU']!.used);
