@@ -57,10 +57,20 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stderr.write(`nova-conformance ${name}: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    io.stderr.write(`nova-conformance ${name}: the run broke: ${message}\n`);
+    // The message (and its causes) by default; the stack with NOVA_CONFORMANCE_DEBUG=1.
+    io.stderr.write(`nova-conformance ${name}: failed: ${describeFailure(error, io.env.NOVA_CONFORMANCE_DEBUG === '1')}\n`);
     return EXIT_FAIL;
   }
+}
+
+function describeFailure(error: unknown, stack: boolean): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? (stack ? (current.stack ?? current.message) : `${current.name}: ${current.message}`) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\n  caused by: ');
 }
 
 /** True when this module is the program node started (dist/cli.js, possibly through a bin symlink). */

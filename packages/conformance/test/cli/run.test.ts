@@ -51,7 +51,8 @@ describe('run against the reference driver', () => {
     const r = await runCli(['run', '--driver', 'reference', '--runs', '2', '--steps', '5', '--seed', '5', '--json', 'r.json']);
     expect(r.code).toBe(0);
     const report = parseJsonReport(readFileSync(join(r.cwd, 'r.json'), 'utf8'));
-    const lines = r.stderr.trimEnd().split('\n');
+    const [head, ...lines] = r.stderr.trimEnd().split('\n');
+    expect(head).toBe(`run ${report.runId}, seed 5: @nova-common/core/testing 1.0.0`);
     expect(lines).toHaveLength(report.properties.length);
     lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^\\[${i + 1}/${lines.length}\\] ${report.properties[i]!.id.replace(/\./g, '\\.')} (passed|skipped)`)));
     expect(r.stderr).not.toContain('\r');
@@ -127,5 +128,26 @@ describe('run against a driver that breaks the contract', () => {
     const r = await runCli(['run', '--driver', 'reference', '--replay', 'x.json'], { cwd });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(join(cwd, 'x.json'));
+  });
+});
+
+describe('a driver whose backend is down', () => {
+  const down = fileURLToPath(new URL('./fixtures/down-driver.ts', import.meta.url));
+
+  it('run exits 1 with the error and says how to sweep', async () => {
+    const r = await runCli(['run', '--driver', down, '--run-id', 'nc-down-1', '--json', 'r.json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the run broke; to remove what it left: nova-conformance sweep --driver ${down} --run-id nc-down-1`);
+    expect(r.stderr).toMatch(/nova-conformance run: failed: .*BACKEND_UNAVAILABLE.*connection refused by 127\.0\.0\.1:1/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(r.cwd, 'r.json'))).toBe(false);
+  });
+
+  it('list and sweep exit 1 with the error', async () => {
+    for (const argv of [['list', '--driver', down], ['sweep', '--driver', down, '--run-id', 'nc-down-1']]) {
+      const r = await runCli(argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/failed: .*BACKEND_UNAVAILABLE/);
+    }
   });
 });

@@ -2,8 +2,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ComputeDriver } from '@nova-common/core';
 import { resolveOptions, type RunOptions, type SimulationHooks } from '../../config.js';
-import type { DifferentialResult } from '../../result.js';
-import { toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
+import type { DifferentialResult, RunResult } from '../../result.js';
+import { printable, toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
 import { writeReports, type ReportFiles } from '../../report/write.js';
 import { runConformance, runDifferential, runReplay } from '../engine.js';
 import { intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
@@ -41,8 +41,12 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   };
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options;
   // The engine's own range checks, made before any driver is loaded so they are usage errors.
+  // Seed and run id are fixed here, so they can be printed before anything runs: whatever
+  // happens next, the run can be repeated and what it left can be swept.
   try {
-    resolveOptions(defined);
+    const resolved = resolveOptions(defined);
+    defined.seed = resolved.seed;
+    defined.runId = resolved.runId;
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message, 'run');
     throw error;
@@ -88,7 +92,15 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       return outcome.ok ? EXIT_PASS : EXIT_FAIL;
     }
     const runOptions: RunOptions = { ...defined, ...identity, ...fixtureOptions, driver: factory, simulate, replayDir, onProgress: progressReporter(io) };
-    const result = await runConformance(runOptions);
+    const sweepHint = `nova-conformance sweep --driver ${source.specifier}${args.config === undefined ? '' : ` --config ${String(args.config)}`} --run-id ${defined.runId}`;
+    io.stderr.write(printable(`run ${defined.runId}, seed ${defined.seed}: ${source.manifest.name} ${source.manifest.version}\n`));
+    let result: RunResult;
+    try {
+      result = await runConformance(runOptions);
+    } catch (error) {
+      io.stderr.write(printable(`the run broke; to remove what it left: ${sweepHint}\n`));
+      throw error;
+    }
     let differential: DifferentialResult | undefined;
     if (otherSources.length > 0) {
       const all = [source, ...otherSources];
