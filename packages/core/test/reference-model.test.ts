@@ -26,6 +26,8 @@ interface Command {
   size: number;
   powerOn: boolean;
   f: number;
+  /** spawn's node: -1 none (the driver picks), 0..nodes-1 an existing node, `nodes` one that does not exist. */
+  n: number;
 }
 
 interface ModelInstance {
@@ -33,6 +35,7 @@ interface ModelInstance {
   volumes: Map<string, number | undefined>;
   interfaces: Set<string>;
   usage: Record<string, number>;
+  node: string;
 }
 
 interface Setup {
@@ -51,6 +54,21 @@ function makeDriver(setup: Setup): ReferenceDriver {
   return setup.nodes === 1
     ? createReferenceDriver({ capacity: { vcpus: 4, memoryMb: 8192, diskGb: 30, cpuAllocationRatio: 1, ramAllocationRatio: 1 } })
     : createReferenceDriver({ nodes: setup.nodes });
+}
+
+function nodeName(i: number): string {
+  return `reference-node-${i}`;
+}
+
+/**
+ * The spawn error the placement should raise, or null, from the model alone: an unknown
+ * explicit node, then an occupied one (many nodes hold one instance each), then room.
+ */
+function placementError(setup: Setup, model: Map<string, ModelInstance>, usage: Record<string, number>, n: number): ErrorCode | null {
+  if (n >= setup.nodes) return 'NODE_NOT_FOUND';
+  const occupied = new Set([...model.values()].map((m) => m.node));
+  if (n >= 0 && setup.nodes > 1 && occupied.has(nodeName(n))) return 'NODE_UNAVAILABLE';
+  return fits(setup, model, usage) ? null : 'INSUFFICIENT_RESOURCES';
 }
 
 /** Would an instance using `usage` fit, given the model's instances? Independent of the driver's bookkeeping. */
@@ -86,7 +104,11 @@ async function run(driver: ReferenceDriver, cmd: Command): Promise<ErrorCode | n
     case 'nostate':
       return outcomeOf(async () => driver.simulateNoState(uuid));
     case 'spawn':
-      return outcomeOf(() => driver.spawn(spec({ uuid, flavor: FLAVORS[cmd.f]!, powerOn: cmd.powerOn, metadata: { step: String(cmd.size) } })));
+      return outcomeOf(() =>
+        driver.spawn(
+          spec({ uuid, flavor: FLAVORS[cmd.f]!, powerOn: cmd.powerOn, metadata: { step: String(cmd.size) }, ...(cmd.n >= 0 ? { node: nodeName(cmd.n) } : {}) }),
+        ),
+      );
     case 'rebootSoft':
     case 'rebootHard':
       return outcomeOf(() => driver.reboot(uuid, cmd.op === 'rebootSoft' ? 'SOFT' : 'HARD'));
@@ -131,6 +153,7 @@ const commandArb: fc.Arbitrary<Command> = fc.record({
   size: fc.integer({ min: 1, max: 30 }),
   powerOn: fc.boolean(),
   f: fc.nat(FLAVORS.length - 1),
+  n: fc.integer({ min: -1, max: 3 }),
 });
 
 describe('reference driver against the model', () => {
@@ -154,7 +177,7 @@ describe('reference driver against the model', () => {
           let expected: ErrorCode | null = outcome.ok ? null : outcome.error;
           let to: SemanticState = outcome.ok ? (cmd.op === 'crash' ? 'CRASHED' : cmd.op === 'nostate' ? 'NOSTATE' : outcome.to) : from;
           const flavorUsage = expectedUsage(FLAVORS[cmd.f]!);
-          if (expected === null && cmd.op === 'spawn' && !fits(setup, model, flavorUsage)) expected = 'INSUFFICIENT_RESOURCES';
+          if (expected === null && cmd.op === 'spawn') expected = placementError(setup, model, flavorUsage, cmd.n);
           const vol = VOLUMES[cmd.d]!;
           if (expected === null && cmd.op === 'extendVolume') {
             const current = inst!.volumes.get(vol);
@@ -170,7 +193,13 @@ describe('reference driver against the model', () => {
           // Advance the model.
           if (expected === null) {
             if (to === 'ABSENT') model.delete(uuid);
-            else if (cmd.op === 'spawn') model.set(uuid, { state: to, volumes: new Map(), interfaces: new Set(), usage: flavorUsage });
+            else if (cmd.op === 'spawn') {
+              // The node: the one asked for, or the one the driver chose, which must have been free.
+              const node = (await driver.getInfo(uuid)).node;
+              if (cmd.n >= 0) expect(node).toBe(nodeName(cmd.n));
+              else if (setup.nodes > 1) expect([...model.values()].map((m) => m.node)).not.toContain(node);
+              model.set(uuid, { state: to, volumes: new Map(), interfaces: new Set(), usage: flavorUsage, node });
+            }
             else {
               const m = inst!;
               m.state = to;
@@ -205,6 +234,7 @@ describe('reference driver against the model', () => {
             const vols = [...m.volumes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([volumeId, sizeGb]) => ({ volumeId, sizeGb }));
             expect(info.volumes).toEqual(vols);
             expect(info.interfaces.map((i) => i.id)).toEqual([...m.interfaces].sort());
+            expect(info.node).toBe(m.node);
           }
           expect((await driver.listInstances()).map((i) => i.uuid).sort()).toEqual([...model.keys()].sort());
           const totals: Record<string, number> = {};
@@ -214,13 +244,14 @@ describe('reference driver against the model', () => {
           if (setup.nodes > 1) {
             const busy = (await driver.listNodes()).filter((n) => !n.available);
             expect(busy.map((n) => n.instanceUuid).sort()).toEqual([...model.keys()].sort());
+            expect(busy.map((n) => n.id).sort()).toEqual([...model.values()].map((m) => m.node).sort());
           }
         }
       }),
       { numRuns: 300 },
     );
     for (const op of TABLE_OPERATIONS) expect(seen, `${op} succeeded in some run`).toContain(`${op}:ok`);
-    for (const code of ['INSUFFICIENT_RESOURCES', 'INSTANCE_EXISTS']) expect(seen).toContain(`spawn:${code}`);
+    for (const code of ['INSUFFICIENT_RESOURCES', 'INSTANCE_EXISTS', 'NODE_NOT_FOUND', 'NODE_UNAVAILABLE']) expect(seen).toContain(`spawn:${code}`);
     for (const key of ['attachVolume:VOLUME_ALREADY_ATTACHED', 'detachVolume:VOLUME_NOT_ATTACHED', 'extendVolume:VOLUME_NOT_ATTACHED', 'extendVolume:INVALID_INPUT', 'attachInterface:INTERFACE_ALREADY_ATTACHED', 'detachInterface:INTERFACE_NOT_ATTACHED', 'pause:INVALID_STATE', 'getInfo:INSTANCE_NOT_FOUND']) {
       expect(seen).toContain(key);
     }
