@@ -50,10 +50,17 @@ export {
 
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
-export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable } from './semantics/table.js';
+export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
 export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, type RuleId } from './semantics/rules.js';
 
 // The wall and the loader
-export { guard, type GuardedDriver, type GuardOptions } from './guard/guard.js';
-export { loadDriver, DriverLoadError, type DriverLoadErrorCode, type LoadedDriver, type LoadDriverOptions } from './loader/load-driver.js';
+export { guard, type GuardedDriver, type GuardOptions, type RetryPolicy } from './guard/guard.js';
+export {
+  loadDriver,
+  DriverLoadError,
+  type DriverLoadErrorCode,
+  type DriverLoadErrorDetails,
+  type LoadedDriver,
+  type LoadDriverOptions,
+} from './loader/load-driver.js';

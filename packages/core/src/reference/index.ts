@@ -7,4 +7,4 @@ export {
   type ResolvedReferenceDriverConfig,
 } from './config.js';
 export { createReferenceDriver, ReferenceComputeDriver, type ReferenceDriver } from './driver.js';
-export { referenceManifest } from './manifest.js';
+export { referenceManifest, referenceManifest as manifest } from './manifest.js';

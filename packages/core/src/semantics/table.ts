@@ -12,8 +12,9 @@ export type Cell =
 
 export type SemanticsTable = { readonly [S in SemanticState]: { readonly [O in TableOperation]: Cell } };
 
-type Existing = Exclude<SemanticState, 'ABSENT'>;
-const EXISTING = SEMANTIC_STATES.filter((s): s is Existing => s !== 'ABSENT');
+/** The rows of the table for an instance that exists. */
+export type ExistingState = Exclude<SemanticState, 'ABSENT'>;
+const EXISTING = SEMANTIC_STATES.filter((s): s is ExistingState => s !== 'ABSENT');
 
 /**
  * Per operation: the states it accepts and where it leads from each. A state not listed
@@ -86,4 +87,5 @@ function buildTable(): SemanticsTable {
  */
 export const SEMANTICS: SemanticsTable = buildTable();
 
-export { EXISTING as EXISTING_STATES };
+/** Every state of an existing instance (all rows but ABSENT). */
+export const EXISTING_STATES: readonly ExistingState[] = EXISTING;
