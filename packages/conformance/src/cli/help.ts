@@ -43,9 +43,14 @@ ${DRIVER_LINES}
   --run-id <id>          Run id put in every instance's metadata (default: generated, reported);
                          \`nova-conformance sweep --run-id <id>\` removes what a crashed run left
   --replay <file>        Re-run exactly the failing case recorded in a replay file
+  --replay-dir <dir>     Where replay files of failures are written (default: beside
+                         --json, else $TMPDIR/nova-conformance/replays)
   --differential <driver...>
                          Also run the same sequences against these drivers and report the
                          first step where their observable outcomes differ
+  --differential-config <file.json...>
+                         Configurations of the --differential drivers, in the same order
+                         (a driver without one gets {})
   --json <file>          Write the JSON report (schema: schemas/report.schema.json)
   --junit <file>         Write a JUnit XML report
   --matrix <file.md>     Write the support matrix as Markdown

@@ -122,6 +122,22 @@ describe('run against a driver that breaks the contract', () => {
     expect(report.differential?.divergence?.step.op).toBe('pause');
   });
 
+  it('--differential-config configures the compared drivers in order, and its errors are usage errors', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ nodes: -1 }));
+    const bad = await runCli(['run', '--driver', 'reference', '--differential', 'reference', '--differential-config', 'bad.json'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/INVALID_CONFIG: .*nodes: /);
+    const many = await runCli(['run', '--driver', 'reference', '--differential', 'reference', '--differential-config', 'a.json', 'b.json'], { cwd });
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('2 --differential-config files for 1 --differential drivers');
+    writeFileSync(join(cwd, 'same.json'), JSON.stringify({ disabledCapabilities: [] }));
+    const same = await runCli(['run', '--driver', 'reference', '--differential', 'reference', '--differential-config', 'same.json', '--runs', '3', '--seed', '2', '--json', 'r.json'], { cwd });
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('no divergence');
+    expect(parseJsonReport(readFileSync(join(cwd, 'r.json'), 'utf8')).differential?.drivers).toEqual(['@nova-common/core/testing', '@nova-common/core/testing#2']);
+  });
+
   it('--replay of a file that is not a replay exits non-zero with its name', async () => {
     const cwd = tempDir();
     writeFileSync(join(cwd, 'x.json'), '{"format":"something-else"}');

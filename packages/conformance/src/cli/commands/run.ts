@@ -7,7 +7,7 @@ import { printable, toReplaySummary, toTerminalSummary } from '../../report/term
 import { writeReports, type ReportFiles } from '../../report/write.js';
 import { runConformance, runDifferential, runReplay } from '../engine.js';
 import { intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
-import { loadDriverSource, type DriverSource } from '../driver-source.js';
+import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
 import { EXIT_FAIL, EXIT_PASS, UsageError, type CliIo } from '../io.js';
 import { progressReporter } from '../progress.js';
 import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
@@ -25,6 +25,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     replay: { type: 'string' },
     'replay-dir': { type: 'string' },
     differential: { type: 'string', list: true },
+    'differential-config': { type: 'string', list: true },
     json: { type: 'string' },
     junit: { type: 'string' },
     matrix: { type: 'string' },
@@ -68,8 +69,14 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
 
   const source = await driverFromArgs('run', args, io);
   // Load every driver before running anything: a bad --differential is a usage error up front.
+  const otherConfigs = listOption(args['differential-config']);
+  if (otherConfigs.length > others.length) {
+    throw new UsageError(`${otherConfigs.length} --differential-config files for ${others.length} --differential drivers`, 'run');
+  }
   const otherSources: DriverSource[] = [];
-  for (const spec of others) otherSources.push(await loadDriverSource(spec, {}, io.cwd));
+  for (const [i, spec] of others.entries()) {
+    otherSources.push(await loadDriverSource(spec, await readConfigFile('run', otherConfigs[i], io.cwd), io.cwd));
+  }
 
   const fixtures = await source.fixtures();
   const { factory, simulate } = factoryOf(source);
