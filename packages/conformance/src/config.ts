@@ -24,9 +24,9 @@ export interface SimulationHooks {
 
 /** Options of a conformance run. Every field is optional. */
 export interface ConformanceOptions {
-  /** Generated command sequences per property (fast-check numRuns). Default 20. */
+  /** Generated command sequences per property (fast-check numRuns). Default 40. */
   runs?: number;
-  /** Most commands per sequence. Default 25. */
+  /** Most commands per sequence. Default 40. */
   steps?: number;
   /** fast-check seed; default: random, always reported. */
   seed?: number;
@@ -118,8 +118,8 @@ export interface ResolvedOptions {
   onProgress: ((event: ProgressEvent) => void) | undefined;
 }
 
-export const DEFAULT_RUNS = 20;
-export const DEFAULT_STEPS = 25;
+export const DEFAULT_RUNS = 40;
+export const DEFAULT_STEPS = 40;
 export const DEFAULT_MAX_INSTANCES = 3;
 export const DEFAULT_SETTLE_MS = 25;
 export const DEFAULT_HANG_TIMEOUT_MS = 100;

@@ -66,8 +66,13 @@ export function opAllowed(scope: CommandScope, op: OperationName): boolean {
 export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   const k = scope.maxInstances;
   const slot = fc.nat({ max: k - 1 });
-  // Mostly live slots; now and then the never-spawned one.
-  const anySlot = fc.oneof({ weight: 9, arbitrary: slot }, { weight: 1, arbitrary: fc.constant(k) });
+  // Target slots (see slotUuid): mostly a live instance, sometimes a pool uuid as is (live,
+  // destroyed or never spawned), now and then the uuid that is never spawned.
+  const anySlot = fc.oneof(
+    { weight: 7, arbitrary: slot },
+    { weight: 2, arbitrary: fc.integer({ min: k, max: 2 * k - 1 }) },
+    { weight: 1, arbitrary: fc.constant(2 * k) },
+  );
   const twice = fc.boolean();
   const image = fc.nat({ max: scope.images - 1 });
   const out: fc.Arbitrary<Intent>[] = [];
@@ -115,6 +120,22 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   return out;
 }
 
+/**
+ * The uuid a target slot names: `slot < k` picks the (slot mod n)-th live instance (the pool
+ * uuid when none is live), `k <= slot < 2k` the pool uuid `slot - k` whatever its state, and
+ * `2k` the pool uuid that is never spawned.
+ */
+export function slotUuid(s: SequenceModel, slot: number, k: number): string {
+  const { model, pools } = s;
+  if (slot >= 2 * k) return pools.uuids[k]!;
+  if (slot >= k) return pools.uuids[slot - k]!;
+  const n = model.instances.size;
+  if (n === 0) return pools.uuids[slot]!;
+  let i = slot % n;
+  for (const inst of model.instances.values()) if (i-- === 0) return inst.uuid;
+  return pools.uuids[slot]!;
+}
+
 /** Whether the intent can run in this model state (fast-check's command precondition). */
 export function canRun(s: SequenceModel, intent: Intent, maxInstances: number): boolean {
   const { model, pools } = s;
@@ -126,14 +147,14 @@ export function canRun(s: SequenceModel, intent: Intent, maxInstances: number): 
     }
     case 'attachVolume': {
       const owner = model.volumeOwner(pools.volumes[intent.vol]!);
-      return owner === undefined || owner.toLowerCase() === pools.uuids[intent.slot];
+      return owner === undefined || owner.toLowerCase() === slotUuid(s, intent.slot, maxInstances);
     }
     case 'attachInterface': {
       const owner = model.interfaceOwner(pools.vifs[intent.vif]!.id);
-      return owner === undefined || owner.toLowerCase() === pools.uuids[intent.slot];
+      return owner === undefined || owner.toLowerCase() === slotUuid(s, intent.slot, maxInstances);
     }
     case 'simulate':
-      return model.get(pools.uuids[intent.slot]!) !== undefined;
+      return model.get(slotUuid(s, intent.slot, maxInstances)) !== undefined;
     default:
       return true;
   }
@@ -150,7 +171,8 @@ function pick(images: ImageMetaInput[], i: number): ImageMetaInput {
 /** Turn an intent into concrete calls (two when an idempotent call is repeated). */
 export async function resolveIntent(s: SequenceModel, intent: Intent, options: ResolvedOptions): Promise<SequencedCall[]> {
   const { model, pools } = s;
-  const uuid = pools.uuids[(intent as { slot?: number }).slot ?? 0]!;
+  const slot = (intent as { slot?: number }).slot ?? 0;
+  const uuid = intent.kind === 'spawn' ? pools.uuids[slot]! : slotUuid(s, slot, options.maxInstances);
   const runId = options.runId;
   const twice = (call: Call, again: boolean): SequencedCall[] => {
     const op = call.op === 'simulateCrash' || call.op === 'simulateNoState' ? undefined : call.op;

@@ -4,7 +4,7 @@ import type { ResolvedOptions } from '../config.js';
 import type { StepRecord } from '../result.js';
 import type { SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
-import { poolsArb } from '../model/arbitraries.js';
+import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { OBSERVATION_PROPERTIES } from '../properties/catalog.js';
 import { execute, type ExecContext } from './executor.js';
@@ -69,7 +69,15 @@ interface CheckOnce {
   runs: number;
 }
 
-async function checkOnce(session: Session, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<string>): Promise<CheckOnce> {
+/**
+ * Where each sequence runs: with a driver factory, every sequence gets a fresh driver (its
+ * own initHost/cleanupHost), so what one sequence breaks cannot leak into the next and
+ * shrinking replays each candidate from the same start. With a driver instance, all
+ * sequences share it (the teardown sweeps between them).
+ */
+export type SessionSource = { main: Session; fresh: (() => Promise<Session>) | undefined };
+
+async function checkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<string>): Promise<CheckOnce> {
   const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options)));
   const arb = fc.record({ pools: poolsArb(scope.maxInstances), cmds: fc.commands(commandArbs, { maxCommands: options.steps, size: 'max' }) });
   let target: string | undefined;
@@ -77,6 +85,14 @@ async function checkOnce(session: Session, options: ResolvedOptions, scope: Comm
   let runs = 0;
   const property = fc.asyncProperty(arb, async ({ pools, cmds }) => {
     runs++;
+    const session = source.fresh ? await source.fresh() : source.main;
+    try {
+      return await sequence(session, pools, cmds);
+    } finally {
+      if (source.fresh) await session.close();
+    }
+  });
+  const sequence = async (session: Session, pools: Pools, cmds: Iterable<fc.AsyncCommand<SequenceModel, ExecContext>>): Promise<void> => {
     const baseline = await session.baseline();
     const model = new Model(baseline, options.settleTimeoutMs);
     session.events?.clear();
@@ -109,7 +125,7 @@ async function checkOnce(session: Session, options: ResolvedOptions, scope: Comm
       commands: String(cmds),
     };
     throw violation;
-  });
+  };
   const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.runs,
@@ -118,7 +134,6 @@ async function checkOnce(session: Session, options: ResolvedOptions, scope: Comm
   if (!details.failed || last === undefined) return { failure: undefined, runs };
   const failure = last as SequenceFailure;
   failure.path = details.counterexamplePath ?? '';
-  failure.commands = details.counterexample ? String((details.counterexample as [unknown])[0]) : failure.commands;
   return { failure, runs };
 }
 
@@ -138,7 +153,8 @@ const MANDATORY_KEYS = new Set(['spawn', 'destroy', 'getInfo']);
  * command that exposed it is left out (outcome divergences), and the sequences run again to
  * judge the rest. Stops when a run passes, or when a mandatory operation diverges.
  */
-export async function runSequences(session: Session, options: ResolvedOptions, baseScope: CommandScope): Promise<SequencesOutcome> {
+export async function runSequences(source: SessionSource, options: ResolvedOptions, baseScope: CommandScope): Promise<SequencesOutcome> {
+  const session = source.main;
   const failures = new Map<string, SequenceFailure>();
   const disabled = new Set<string>();
   const excluded = new Set<string>(baseScope.excluded);
@@ -146,7 +162,7 @@ export async function runSequences(session: Session, options: ResolvedOptions, b
   const stepsBefore = session.commands;
   let stoppedBy: string | undefined;
   for (let round = 0; round < 12; round++) {
-    const { failure, runs: n } = await checkOnce(session, options, { ...baseScope, excluded }, disabled);
+    const { failure, runs: n } = await checkOnce(source, options, { ...baseScope, excluded }, disabled);
     runs += n;
     if (!failure) break;
     if (!failures.has(failure.property)) failures.set(failure.property, failure);

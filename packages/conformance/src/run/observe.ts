@@ -154,7 +154,10 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
   const target = targetOf(call);
 
   const wantInfo = target !== undefined && call.op !== 'getInfo';
-  const infoProperty = atomic ? 'P-SPAWN-ATOMIC' : model.get(target ?? '') ? (call.repeat ? 'P-IDEMPOTENT-REPEAT' : 'P-MODEL-SEQUENCES') : 'P-INFO-UNKNOWN';
+  // getInfo must follow the model; for an instance the model does not have, that is
+  // R-INFO-UNKNOWN, unless this very call (a destroy) was meant to remove it.
+  const judgedByCall = model.get(target ?? '') !== undefined || (call.op === 'destroy' && e.ok && !e.noop);
+  const infoProperty = atomic ? 'P-SPAWN-ATOMIC' : judgedByCall ? (call.repeat ? 'P-IDEMPOTENT-REPEAT' : 'P-MODEL-SEQUENCES') : 'P-INFO-UNKNOWN';
   const listProperty = atomic ? 'P-SPAWN-ATOMIC' : 'P-LIST-OWNED';
   const invProperty = atomic ? 'P-SPAWN-ATOMIC' : 'P-INVENTORY';
   const checkInfo = wantInfo && !disabled.has(infoProperty);
@@ -178,7 +181,7 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
         const got = 'err' in info ? `${errorCode(info.err)}: ${errorMessage(info.err)}` : `an instance (${info.v.powerState})`;
         throw new Violation(
           infoProperty,
-          atomic ? 'R-SPAWN-ATOMIC' : 'R-INFO-UNKNOWN',
+          atomic ? 'R-SPAWN-ATOMIC' : judgedByCall ? e.rule : 'R-INFO-UNKNOWN',
           `after ${what}: getInfo(${target}) must raise INSTANCE_NOT_FOUND, got ${got}`,
           key,
           'INSTANCE_NOT_FOUND',

@@ -157,14 +157,18 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         images: resolved.images.length,
         simulate: { crash: resolved.simulate.crash !== undefined, noState: resolved.simulate.noState !== undefined },
       };
-      seq = await runSequences(session, resolved, scope);
+      const factory = options.driver;
+      const fresh = typeof factory === 'function' ? () => Session.open(factory, resolved, undefined, undefined, session.stats) : undefined;
+      seq = await runSequences({ main: session, fresh }, resolved, scope);
       for (const [op, n] of seq.opCounts) {
         if (n > 0 && op in OPERATIONS) {
           const cap = OPERATIONS[op as OperationName].capability;
           if (cap) exercised.add(cap);
         }
       }
-      if (session.events && session.events.size >= 0 && seq.steps > 0) exercised.add('event.lifecycle');
+      // Images are exercised by every spawn (and rebuild/rescue); events by every judged transition.
+      if ((seq.opCounts.get('spawn') ?? 0) > 0) exercised.add('storage.image');
+      if (session.events && seq.steps > 0 && modelActive.some((p) => p.def.id === 'P-EVENTS')) exercised.add('event.lifecycle');
     }
     const seqMs = performance.now() - seqStart;
     for (const p of modelPlan) {

@@ -71,6 +71,12 @@ export class EventLog {
   }
 }
 
+export interface SessionStats {
+  commands: number;
+  calls: number;
+  opCounts: Map<string, number>;
+}
+
 /**
  * One driver under test: the raw driver, its guarded face (enforceCapabilities off, so the
  * driver's own answer to undeclared operations is what is tested), its declared
@@ -80,10 +86,8 @@ export class Session {
   readonly events: EventLog | undefined;
   /** Every uuid (lower case) this session created or found present: events may only name these. */
   readonly known = new Set<string>();
-  /** Commands executed (model steps), calls made (including observations), per-operation counts. */
-  commands = 0;
-  calls = 0;
-  readonly opCounts = new Map<string, number>();
+  /** Work counters, shared by the sessions of one run. */
+  readonly stats: SessionStats;
   /** Index of the first event not yet checked for an unknown uuid. */
   strayCursor = 0;
   private unsubscribe: Unsubscribe | undefined;
@@ -96,8 +100,28 @@ export class Session {
     events: EventLog | undefined,
     /** Contract violations the guard reported (invalid outputs, disallowed error codes). */
     readonly violations: DriverError[],
+    stats: SessionStats | undefined,
   ) {
     this.events = events;
+    this.stats = stats ?? { commands: 0, calls: 0, opCounts: new Map() };
+  }
+
+  /** Model steps executed (calls judged against the model). */
+  get commands(): number {
+    return this.stats.commands;
+  }
+
+  set commands(n: number) {
+    this.stats.commands = n;
+  }
+
+  /** Driver calls made, observations included. */
+  get calls(): number {
+    return this.stats.calls;
+  }
+
+  get opCounts(): Map<string, number> {
+    return this.stats.opCounts;
   }
 
   /** Create (when given a factory), connect, wrap and read capabilities. */
@@ -106,6 +130,7 @@ export class Session {
     options: ResolvedOptions,
     wrap: (raw: ComputeDriver) => ComputeDriver = (raw) => raw,
     guardExtra: Partial<GuardOptions> = {},
+    stats?: SessionStats,
   ): Promise<Session> {
     const raw = typeof source === 'function' ? await source() : source;
     const violations: DriverError[] = [];
@@ -127,14 +152,14 @@ export class Session {
       const log = events;
       unsubscribe = driver.subscribeEvents((event) => log.push(event));
     }
-    const session = new Session(raw, driver, caps, options, events, violations);
+    const session = new Session(raw, driver, caps, options, events, violations, stats);
     session.unsubscribe = unsubscribe;
     return session;
   }
 
   count(op: string): void {
-    this.calls++;
-    this.opCounts.set(op, (this.opCounts.get(op) ?? 0) + 1);
+    this.stats.calls++;
+    this.stats.opCounts.set(op, (this.stats.opCounts.get(op) ?? 0) + 1);
   }
 
   /** Read what the model needs at the start of a sequence. */

@@ -1,0 +1,41 @@
+import type { ComputeDriver, LifecycleListener } from '@nova-common/core';
+import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
+
+/**
+ * A deliberately wrong driver: the reference driver with one plausible bug planted. The
+ * conformance suite's default run must catch each one.
+ */
+export interface Mutant {
+  /** Kebab-case id, the file name. */
+  id: string;
+  /** The bug, in one sentence. */
+  bug: string;
+  /** Properties any of which may report it. */
+  caughtBy: string[];
+  /** Creates the wrong driver (unconnected). */
+  create: () => ComputeDriver;
+}
+
+const METHODS = [
+  'initHost', 'cleanupHost', 'getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'spawn', 'destroy',
+  'powerOff', 'powerOn', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild', 'snapshot',
+  'deleteSnapshot', 'attachVolume', 'detachVolume', 'extendVolume', 'attachInterface', 'detachInterface', 'getConsoleOutput',
+] as const;
+
+type Overrides = Partial<Record<(typeof METHODS)[number] | 'subscribeEvents', (...args: any[]) => any>>;
+
+/**
+ * A driver that delegates every operation to a fresh reference driver (`inner`) except the
+ * overridden ones. The overrides receive `inner` to build their bug on.
+ */
+export function mutate(config: ReferenceDriverConfig, overrides: (inner: ReferenceDriver) => Overrides): ComputeDriver {
+  const inner = createReferenceDriver(config);
+  const o = overrides(inner);
+  const driver: Record<string, unknown> = {};
+  for (const m of METHODS) {
+    const own = o[m];
+    driver[m] = own ?? ((...args: unknown[]) => (inner[m] as (...a: unknown[]) => unknown).apply(inner, args));
+  }
+  driver.subscribeEvents = o.subscribeEvents ?? ((l: LifecycleListener) => inner.subscribeEvents(l));
+  return driver as unknown as ComputeDriver;
+}

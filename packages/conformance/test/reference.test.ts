@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { CAPABILITY_IDS, type CapabilityId, type ComputeDriver, type InstanceSpec } from '@nova-common/core';
+import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
+import { runConformance, type RunResult, type SimulationHooks } from '../src/index.js';
+
+/** Seeds for the default run: 50 different ones, spread out. */
+const SEEDS = Array.from({ length: 50 }, (_, i) => 1 + i * 7919);
+
+const simulate: SimulationHooks = {
+  crash: (d: ComputeDriver, uuid: string) => (d as ReferenceDriver).simulateCrash(uuid),
+  noState: (d: ComputeDriver, uuid: string) => (d as ReferenceDriver).simulateNoState(uuid),
+};
+
+function failures(r: RunResult): string {
+  return r.properties
+    .filter((p) => p.status === 'failed')
+    .map((p) => `${p.id}: ${p.counterexample?.message}\n${p.counterexample?.steps.map((s) => `  ${s.op} ${JSON.stringify(s.expected)} ${JSON.stringify(s.actual)}`).join('\n')}`)
+    .join('\n');
+}
+
+function expectClean(r: RunResult): void {
+  expect(r.summary.failed, failures(r)).toBe(0);
+  expect(r.summary.passed).toBeGreaterThan(0);
+  expect(r.stats!.steps).toBeGreaterThan(100);
+}
+
+describe('the reference driver passes the default run', () => {
+  for (const seed of SEEDS) {
+    it(`seed ${seed}`, async () => {
+      const r = await runConformance({ driver: () => createReferenceDriver(), seed, name: 'reference' });
+      expectClean(r);
+      // Everything is declared and every capability is complete, from evidence.
+      for (const c of r.capabilities) expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
+      expect(r.properties.find((p) => p.id === 'P-MODEL-SEQUENCES')!.status).toBe('passed');
+    });
+  }
+});
+
+describe('the reference driver passes in its other configurations', () => {
+  const configs: [string, ReferenceDriverConfig, number][] = [
+    ['bare-metal-like: 3 nodes, 15 ms cleaning after destroy', { nodes: 3, releaseDelayMs: 15 }, 8],
+    ['asynchronous events (5 ms) and release (5 ms)', { eventDelayMs: 5, releaseDelayMs: 5 }, 5],
+    ['tight capacity: 4 vCPUs, 1 GiB', { capacity: { vcpus: 4, memoryMb: 1024, diskGb: 4, cpuAllocationRatio: 1, ramAllocationRatio: 1 } }, 5],
+  ];
+  for (const [label, config, n] of configs) {
+    for (let i = 0; i < n; i++) {
+      const seed = 1000 + i * 104729;
+      it(`${label} (seed ${seed})`, async () => {
+        expectClean(await runConformance({ driver: () => createReferenceDriver(config), seed }));
+      });
+    }
+  }
+
+  for (let i = 0; i < 5; i++) {
+    const seed = 42 + i * 3571;
+    it(`with simulated crashes and lost power states (seed ${seed})`, async () => {
+      expectClean(await runConformance({ driver: () => createReferenceDriver(), seed, simulate }));
+    });
+  }
+
+  const disabled: CapabilityId[] = ['operation.pause', 'operation.unpause', 'operation.rescue', 'operation.snapshot', 'console.serial.log', 'event.lifecycle', 'operation.extend-volume'];
+  for (let i = 0; i < 5; i++) {
+    const seed = 7 + i * 15485863;
+    it(`with capabilities declared missing, verified UNSUPPORTED (seed ${seed})`, async () => {
+      const r = await runConformance({ driver: () => createReferenceDriver({ disabledCapabilities: disabled }), seed });
+      expectClean(r);
+      for (const id of CAPABILITY_IDS) {
+        const c = r.capabilities.find((x) => x.id === id)!;
+        expect(c.status, `${id}: ${c.notes}`).toBe(disabled.includes(id) ? 'missing' : 'complete');
+      }
+      for (const id of disabled) expect(r.properties.find((p) => p.id === `P-UNSUPPORTED-${id}`)!.status).toBe('passed');
+      expect(r.properties.find((p) => p.id === 'P-EVENTS')!.status).toBe('skipped');
+    });
+  }
+
+  it('leaves instances present before the run untouched', async () => {
+    const foreign: InstanceSpec[] = [];
+    const factory = async (): Promise<ComputeDriver> => {
+      const d = createReferenceDriver();
+      await d.spawn({
+        uuid: '0b5e3f0e-0000-4000-8000-00000000f00d',
+        name: 'not the suite',
+        flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 0, ephemeralGb: 0, swapMb: 0, extraSpecs: {} },
+        image: { id: 'img', diskFormat: 'raw', containerFormat: 'bare', minDiskGb: 0, minRamMb: 0, properties: {} },
+        metadata: { owner: 'someone else' },
+        networkInfo: [],
+        blockDeviceInfo: { ephemerals: [], volumes: [] },
+        powerOn: true,
+      });
+      await d.pause('0b5e3f0e-0000-4000-8000-00000000f00d');
+      foreign.push();
+      return d;
+    };
+    const r = await runConformance({ driver: factory, seed: 99 });
+    expectClean(r);
+    expect(r.properties.find((p) => p.id === 'P-LIST-OWNED')!.status).toBe('passed');
+  });
+});
