@@ -8,8 +8,7 @@ export const GUEST_IMAGE_ID = 'nova-common-guest.raw';
 
 /**
  * What a conformance run needs from this backend: on the test driver nothing (any image id
- * and flavor goes); on QEMU a real image file, flavors small enough for TCG guests, and
- * volumes as real files.
+ * goes); on QEMU the real guest image file, virtio buses, and volumes as real files.
  */
 export function libvirtConformanceFixtures(config: LibvirtDriverConfig, volumeRoot = '/var/lib/libvirt/images/nova-common/volumes'): ConformanceFixtures {
   if (inferDomainType(config) === 'test') return {};
@@ -20,8 +19,12 @@ export function libvirtConformanceFixtures(config: LibvirtDriverConfig, volumeRo
     adaptSpec: (spec: InstanceSpecInput): InstanceSpecInput => ({
       ...spec,
       image: { ...image, ...(spec.image.name !== undefined ? { name: spec.image.name } : {}) },
-      flavor: { ...spec.flavor, vcpus: 1, memoryMb: 128, rootGb: Math.min(spec.flavor.rootGb, 1), ephemeralGb: 0, swapMb: 0 },
-      blockDeviceInfo: { ...(spec.blockDeviceInfo ?? {}), ephemerals: [], swap: undefined, volumes: (spec.blockDeviceInfo?.volumes ?? []).map((v) => ({ ...v, diskBus: 'virtio', connectionInfo: { driverVolumeType: 'file', path: join(volumeRoot, `${v.volumeId}.img`) } })) },
+      // The flavor stays as generated (the suite counts inventory from it); local disks are sparse files.
+      blockDeviceInfo: {
+        ...(spec.blockDeviceInfo ?? {}),
+        ephemerals: (spec.blockDeviceInfo?.ephemerals ?? []).map((e) => ({ ...e, diskBus: 'virtio' })),
+        volumes: (spec.blockDeviceInfo?.volumes ?? []).map((v) => ({ ...v, diskBus: 'virtio', connectionInfo: { driverVolumeType: 'file', path: join(volumeRoot, `${v.volumeId}.img`) } })),
+      },
     }),
     volumeConnection: async (volumeId: string): Promise<ConnectionInfo> => {
       const path = join(volumeRoot, `${volumeId}.img`);

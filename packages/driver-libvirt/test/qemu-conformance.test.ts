@@ -1,0 +1,33 @@
+import { beforeAll } from 'vitest';
+import { describeConformance } from '@nova-common/conformance/vitest';
+import { createLibvirtDriver } from '../src/driver.js';
+import { LibvirtDriverConfigSchema } from '../src/config.js';
+import { libvirtConformanceFixtures } from '../src/fixtures.js';
+import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd } from './helpers/backend.js';
+
+/** A shorter conformance run on real QEMU/TCG guests (each spawn is a real qemu process). */
+const config = LibvirtDriverConfigSchema.parse({
+  uri: 'qemu:///system',
+  socketPath: SOCKET,
+  kernel: KERNEL,
+  initrd: INITRD,
+  // Guests are often still booting when the suite powers them off: do not wait a minute for ACPI.
+  acpiShutdownTimeoutMs: 3_000,
+  softRebootTimeoutMs: 3_000,
+});
+const fixtures = libvirtConformanceFixtures(config);
+
+beforeAll(async () => {
+  await requireLibvirtd('qemu:///system');
+  requireGuest();
+});
+
+describeConformance('driver-libvirt on QEMU (TCG)', () => createLibvirtDriver(config), {
+  runs: 3,
+  steps: 8,
+  maxInstances: 2,
+  hangTimeoutMs: 10_000,
+  ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
+  ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
+  ...(fixtures.images ? { images: fixtures.images } : {}),
+});
