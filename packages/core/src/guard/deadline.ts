@@ -1,10 +1,55 @@
 import { DriverError } from '../errors/driver-error.js';
 
 /**
+ * Deadlines for guarded calls. One shared timer checks every pending call at a coarse
+ * tick instead of one setTimeout, one Promise.race and one abort listener per call: those
+ * cost a few microseconds each, more than a whole in-memory driver call, and operation
+ * timeouts are seconds long, so a tick of TICK_MS is precise enough. The timer runs only
+ * while calls are pending and never keeps the process alive.
+ */
+const TICK_MS = 10;
+
+interface Pending {
+  deadline: number;
+  timeoutMs: number;
+  op: string;
+  target: string | undefined;
+  controller: AbortController;
+  reject: (error: DriverError) => void;
+}
+
+const pending = new Set<Pending>();
+let timer: ReturnType<typeof setInterval> | undefined;
+
+function tick(): void {
+  const now = performance.now();
+  for (const p of pending) {
+    if (p.deadline <= now) {
+      pending.delete(p);
+      const err = new DriverError('TIMEOUT', { op: p.op, target: p.target, detail: `no answer within ${p.timeoutMs} ms` });
+      p.controller.abort(err);
+      p.reject(err);
+    }
+  }
+  if (pending.size === 0 && timer !== undefined) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}
+
+function track(p: Pending): void {
+  pending.add(p);
+  if (timer === undefined) {
+    timer = setInterval(tick, TICK_MS);
+    timer.unref?.();
+  }
+}
+
+/**
  * Runs `work` with an AbortSignal that fires on the caller's abort or after `timeoutMs`.
  * The returned promise settles as soon as either fires (TIMEOUT or CANCELLED), without
- * waiting for the driver; `settled` resolves only once the driver's own promise has
- * settled, so callers that serialise per instance keep the instance locked until then.
+ * waiting for the driver. Whoever serialises calls must wait for the driver's own promise
+ * (the one `work` returns), not for this one.
  */
 export function withDeadline<T>(
   op: string,
@@ -12,41 +57,43 @@ export function withDeadline<T>(
   timeoutMs: number,
   callerSignal: AbortSignal | undefined,
   work: (signal: AbortSignal) => Promise<T>,
-): { result: Promise<T>; settled: Promise<unknown> } {
+): Promise<T> {
   if (callerSignal?.aborted) {
-    const err = new DriverError('CANCELLED', { op, target, cause: callerSignal.reason });
-    return { result: Promise.reject(err), settled: Promise.resolve() };
+    return Promise.reject(new DriverError('CANCELLED', { op, target, cause: callerSignal.reason }));
   }
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onCallerAbort: (() => void) | undefined;
-  const interrupted = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new DriverError('TIMEOUT', { op, target, detail: `no answer within ${timeoutMs} ms` });
-      controller.abort(err);
-      reject(err);
-    }, timeoutMs);
+  return new Promise<T>((resolve, reject) => {
+    const entry: Pending = { deadline: performance.now() + timeoutMs, timeoutMs, op, target, controller, reject };
+    track(entry);
+    let onCallerAbort: (() => void) | undefined;
     if (callerSignal) {
       onCallerAbort = () => {
+        pending.delete(entry);
         const err = new DriverError('CANCELLED', { op, target, cause: callerSignal.reason });
         controller.abort(err);
         reject(err);
       };
       callerSignal.addEventListener('abort', onCallerAbort, { once: true });
     }
+    const done = (): void => {
+      pending.delete(entry);
+      if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+    };
+    let running: Promise<T>;
+    try {
+      running = work(controller.signal);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
+    running.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error as DriverError);
+      },
+    );
   });
-  let running: Promise<T>;
-  try {
-    running = work(controller.signal);
-  } catch (error) {
-    running = Promise.reject(error);
-  }
-  const cleanup = (): void => {
-    clearTimeout(timer);
-    if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
-  };
-  const settled = running.then(cleanup, cleanup);
-  // The loser of the race must not surface as an unhandled rejection.
-  interrupted.catch(() => {});
-  return { result: Promise.race([running, interrupted]), settled };
 }

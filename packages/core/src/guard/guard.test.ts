@@ -211,3 +211,32 @@ describe('guard: timeouts, cancellation and retries', () => {
     expect(driver.log.filter((l) => l.startsWith('start'))).toHaveLength(3);
   });
 });
+
+describe('guard: reserved keys', () => {
+  it('refuses an own __proto__ key anywhere in an input, naming its path', async () => {
+    const driver = new RecordingDriver();
+    const spec = JSON.parse(
+      `{"uuid":"${A}","name":"vm","metadata":{"__proto__":"x"},"flavor":{"id":"f","name":"f","vcpus":1,"memoryMb":64,"rootGb":1},"image":{"id":"i","diskFormat":"raw","containerFormat":"bare"}}`,
+    );
+    const err = await rejection(guard(driver).spawn(spec));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.issues?.[0]?.path).toEqual(['spec', 'metadata', '__proto__']);
+  });
+
+  it('accepts uuids in every form the schema accepts, and refuses the rest (property)', async () => {
+    const driver = new RecordingDriver();
+    const g = guard(driver);
+    const { UuidSchema } = await import('../schemas/common.js');
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.constant('00000000-0000-0000-0000-000000000000')), async (value) => {
+        const valid = UuidSchema.safeParse(value).success;
+        const outcome = await g.getInfo(value).then(
+          () => 'ok',
+          (e: DriverError) => e.code,
+        );
+        expect(outcome).toBe(valid ? 'ok' : 'INVALID_INPUT');
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

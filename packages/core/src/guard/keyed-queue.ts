@@ -1,5 +1,3 @@
-const noop = (): void => {};
-
 /**
  * Runs tasks one after another per key and in parallel across keys. Used so that two
  * operations on the same instance never overlap inside a driver, while operations on
@@ -13,11 +11,13 @@ export class KeyedQueue {
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.tails.get(key);
     const result = previous === undefined ? task() : previous.then(task);
-    const tail = result.then(noop, noop);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
+    // One hop per call: the tail settles after the task and forgets the key if nobody queued behind it.
+    const holder: { tail?: Promise<void> } = {};
+    const release = (): void => {
+      if (this.tails.get(key) === holder.tail) this.tails.delete(key);
+    };
+    holder.tail = result.then(release, release);
+    this.tails.set(key, holder.tail);
     return result;
   }
 

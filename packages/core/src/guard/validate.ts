@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DriverError, type InputIssue } from '../errors/driver-error.js';
+import { markContractParsed } from '../internal/parsed-inputs.js';
 
 function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] {
   return error.issues.map((issue) => ({
@@ -10,9 +11,38 @@ function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] 
 
 /** Parse a caller's input; on failure, INVALID_INPUT naming each offending field under `argName`. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, op: string, argName: string): z.output<S> {
+  const reserved = findReservedKey(value, [argName]);
+  if (reserved) {
+    throw new DriverError('INVALID_INPUT', { op, issues: [{ path: reserved, message: 'the key __proto__ is reserved' }] });
+  }
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return markContractParsed(parsed.data);
   throw new DriverError('INVALID_INPUT', { op, issues: toIssues(parsed.error, [argName]) });
+}
+
+/**
+ * The path of an own `__proto__` key anywhere in an input (JSON.parse makes them). Schema
+ * parsers drop such keys silently, so the value would not come back as given; the contract
+ * refuses them instead, naming the field.
+ */
+function findReservedKey(value: unknown, path: (string | number)[]): (string | number)[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findReservedKey(value[i], [...path, i]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return [...path, '__proto__'];
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) {
+      const found = findReservedKey(child, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Check a driver's output; on failure, INTERNAL: the driver broke the contract. */

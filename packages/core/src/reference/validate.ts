@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DriverError, errors, type InputIssue } from '../errors/driver-error.js';
+import { isContractParsed } from '../internal/parsed-inputs.js';
 
 /** zod issues -> the contract's InputIssue list, each path prefixed with the argument it came from. */
 function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] {
@@ -15,6 +16,8 @@ function toIssues(error: z.ZodError, prefix: (string | number)[]): InputIssue[] 
  * the guard does (`['spec', 'flavor', 'vcpus']`).
  */
 export function parseArg<S extends z.ZodType>(schema: S, value: unknown, op: string, prefix: (string | number)[]): z.output<S> {
+  // The guard's parsed inputs are fresh, validated copies: take them as they are.
+  if (isContractParsed(value)) return value as z.output<S>;
   const result = schema.safeParse(value);
   if (!result.success) throw errors.invalidInput(toIssues(result.error, prefix), op);
   return result.data;
