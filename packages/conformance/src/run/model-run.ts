@@ -48,6 +48,8 @@ export interface SequenceFailure {
   path: string;
   /** fast-check's own rendering of the shrunk command list. */
   commands: string;
+  /** Shrinking: from the first failing sequence (its length) to the shrunk one, in time and sequences run. */
+  shrink: { ms: number; runs: number; firstLength: number };
 }
 
 export interface SequencesOutcome {
@@ -83,6 +85,9 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
   let target: string | undefined;
   let last: SequenceFailure | undefined;
   let runs = 0;
+  let firstAt = 0;
+  let firstRuns = 0;
+  let firstLength = 0;
   const property = fc.asyncProperty(arb, async ({ pools, cmds }) => {
     runs++;
     const session = source.fresh ? await source.fresh() : source.main;
@@ -112,8 +117,12 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
       : new Violation('P-MODEL-SEQUENCES', 'R-GEN-ERRORS', `unexpected error: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`, ctx.calls.at(-1)?.op);
     // While shrinking, only failures of the property first found count: the shrunk
     // sequence is then minimal for that property, and the others are judged in a later round.
-    if (target === undefined) target = violation.property;
-    else if (violation.property !== target) return;
+    if (target === undefined) {
+      target = violation.property;
+      firstAt = performance.now();
+      firstRuns = runs;
+      firstLength = ctx.trace.length;
+    } else if (violation.property !== target) return;
     last = {
       property: violation.property,
       violation,
@@ -123,6 +132,7 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
       seed: options.seed,
       path: '',
       commands: String(cmds),
+      shrink: { ms: 0, runs: 0, firstLength },
     };
     throw violation;
   };
@@ -134,6 +144,7 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
   if (!details.failed || last === undefined) return { failure: undefined, runs };
   const failure = last as SequenceFailure;
   failure.path = details.counterexamplePath ?? '';
+  failure.shrink = { ms: performance.now() - firstAt, runs: runs - firstRuns, firstLength };
   return { failure, runs };
 }
 

@@ -1,0 +1,82 @@
+// pnpm bench: model steps per second against the reference driver, and the time to shrink
+// planted bugs (mutants) to their minimal sequences, measured side by side in one run.
+// Wall time and CPU time are both reported: on a busy machine wall time includes waiting
+// for a CPU, CPU time does not.
+import { guard } from '@nova-common/core';
+import { createReferenceDriver } from '@nova-common/core/testing';
+import { resolveOptions } from '../src/config.js';
+import { runSequences } from '../src/run/model-run.js';
+import { Session } from '../src/run/session.js';
+import type { CommandScope } from '../src/commands/intents.js';
+import type { ComputeDriver } from '@nova-common/core';
+import { mutant as rebootMutant } from '../test/mutants/reboot-from-shutdown-stays-off.js';
+import { mutant as inventoryMutant } from '../test/mutants/inventory-not-released.js';
+import { mutant as eventMutant } from '../test/mutants/event-never-emitted.js';
+import { mutant as listMutant } from '../test/mutants/list-missing-shutdown.js';
+
+const GOAL = 10_000;
+
+async function sequences(factory: () => ComputeDriver, runs: number, steps: number, seed: number) {
+  const options = resolveOptions({ runs, steps, seed });
+  const main = await Session.open(factory, options);
+  const scope: CommandScope = { caps: main.caps, allowed: undefined, excluded: new Set(), maxInstances: options.maxInstances, images: options.images.length, simulate: { crash: false, noState: false } };
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await runSequences({ main, fresh: () => Session.open(factory, options, undefined, undefined, main.stats) }, options, scope);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  await main.close();
+  return { out, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+async function perCall(): Promise<{ raw: number; guarded: number }> {
+  const raw = createReferenceDriver();
+  const g = guard(raw, { enforceCapabilities: false });
+  await g.initHost();
+  const uuid = '11111111-2222-4333-8444-555555555555';
+  await g.spawn({ uuid, name: 'bench', flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 0 }, image: { id: 'i', diskFormat: 'raw', containerFormat: 'bare' } });
+  const time = async (fn: () => Promise<unknown>): Promise<number> => {
+    for (let i = 0; i < 2000; i++) await fn();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 20000; i++) await fn();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 20000;
+  };
+  return { raw: await time(() => raw.getInfo(uuid)), guarded: await time(() => g.getInfo(uuid)) };
+}
+
+const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+console.log('nova-conformance bench\n');
+
+// Warm-up, then the measured run: 200 sequences of up to 50 commands.
+await sequences(() => createReferenceDriver(), 20, 50, 1);
+const steady = await sequences(() => createReferenceDriver(), 200, 50, 12345);
+const o = steady.out;
+if (o.failures.size > 0) throw new Error(`the reference driver failed: ${[...o.failures.keys()].join(', ')}`);
+const wallRate = o.steps / (steady.wallMs / 1000);
+const cpuRate = o.steps / (steady.cpuMs / 1000);
+const calls = [...o.opCounts.values()].reduce((a, b) => a + b, 0);
+const pc = await perCall();
+
+console.log('model steps against the reference driver (200 sequences x <=50 commands, every observation check on)');
+console.log(`  steps                ${fmt(o.steps)}  (${fmt(calls / o.steps, 1)} driver calls per step, observations included)`);
+console.log(`  steps/s (wall)       ${fmt(wallRate)}   ${wallRate >= GOAL ? 'meets' : 'below'} the ${fmt(GOAL)} goal`);
+console.log(`  steps/s (CPU time)   ${fmt(cpuRate)}   ${cpuRate >= GOAL ? 'meets' : 'below'} the ${fmt(GOAL)} goal`);
+console.log(`  per step             ${fmt((steady.cpuMs * 1000) / o.steps, 1)} us CPU`);
+console.log(`  one getInfo          ${fmt(pc.raw, 1)} us raw vs ${fmt(pc.guarded, 1)} us through the guard (x${fmt(pc.guarded / pc.raw, 1)})`);
+console.log('');
+
+console.log('time to shrink a planted bug to its minimal sequence (default run: 40 sequences x <=40 commands)');
+console.log(`  ${'mutant'.padEnd(34)} ${'property'.padEnd(20)} ${'found'.padStart(8)} ${'shrunk'.padStart(7)} ${'shrink runs'.padStart(12)} ${'shrink time'.padStart(12)} ${'total'.padStart(9)}`);
+for (const m of [rebootMutant, inventoryMutant, eventMutant, listMutant]) {
+  const r = await sequences(m.create, 40, 40, 2024);
+  const first = [...r.out.failures.values()][0];
+  if (!first) {
+    console.log(`  ${m.id.padEnd(34)} not found with this seed`);
+    continue;
+  }
+  console.log(
+    `  ${m.id.padEnd(34)} ${first.property.padEnd(20)} ${`${first.shrink.firstLength} steps`.padStart(8)} ${`${first.trace.length} steps`.padStart(7)} ${fmt(first.shrink.runs).padStart(12)} ${`${fmt(first.shrink.ms, 1)} ms`.padStart(12)} ${`${fmt(r.wallMs)} ms`.padStart(9)}`,
+  );
+}
