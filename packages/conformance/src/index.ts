@@ -33,3 +33,6 @@ export type {
   DifferentialResult,
   ReplayDocument,
 } from './result.js';
+
+// Reporters (JSON with its schema, JUnit, support matrix as Markdown / HTML / text).
+export * from './report/index.js';
