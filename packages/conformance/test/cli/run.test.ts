@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { MODEL_PROPERTY_IDS, allProperties } from '../../src/properties/catalog.js';
 import { parseJsonReport } from '../../src/report/json.js';
 import { runCli, tempDir } from './run-main.js';
 
@@ -58,11 +59,14 @@ describe('run against the reference driver', () => {
     expect(r.stderr).not.toContain('\r');
   });
 
-  it('on a TTY, progress rewrites one line in place', async () => {
+  it('on a TTY, a status line is rewritten in place under the finished properties', async () => {
     const r = await runCli(['run', '--driver', 'reference', '--runs', '2', '--steps', '5', '--seed', '5'], { stderrIsTTY: true });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('\r\u001b[2K[1/');
-    expect(r.stderr).toMatch(/started/);
+    const n = allProperties().length;
+    const models = MODEL_PROPERTY_IDS.length;
+    expect(r.stderr).toContain(`\r\u001b[2K[0/${n}] running P-MODEL-SEQUENCES (+${models - 1}), 0s`);
+    expect(r.stderr).toContain(`\r\u001b[2K[1/${n}] P-MODEL-SEQUENCES passed (2 runs)\n`);
+    expect(r.stderr).toMatch(new RegExp(`\\r\\u001b\\[2K\\[${n}/${n}\\] P-[\\w.-]+ (passed|skipped)[^\\n]*\\n$`));
   });
 
   it('disabled capabilities are verified missing, and --profile is recorded', async () => {

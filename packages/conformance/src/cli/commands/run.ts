@@ -98,16 +98,19 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(toReplaySummary(outcome, replay, { color: io.color }));
       return outcome.ok ? EXIT_PASS : EXIT_FAIL;
     }
-    const runOptions: RunOptions = { ...defined, ...identity, ...fixtureOptions, driver: factory, simulate, replayDir, onProgress: progressReporter(io) };
+    const progress = progressReporter(io);
+    const runOptions: RunOptions = { ...defined, ...identity, ...fixtureOptions, driver: factory, simulate, replayDir, onProgress: progress.onProgress };
     const sweepHint = `nova-conformance sweep --driver ${source.specifier}${args.config === undefined ? '' : ` --config ${String(args.config)}`} --run-id ${defined.runId}`;
     io.stderr.write(printable(`run ${defined.runId}, seed ${defined.seed}: ${source.manifest.name} ${source.manifest.version}\n`));
     let result: RunResult;
     try {
       result = await runConformance(runOptions);
     } catch (error) {
+      progress.stop();
       io.stderr.write(printable(`the run broke; to remove what it left: ${sweepHint}\n`));
       throw error;
     }
+    progress.stop();
     let differential: DifferentialResult | undefined;
     if (otherSources.length > 0) {
       const all = [source, ...otherSources];
