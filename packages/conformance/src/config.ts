@@ -59,6 +59,15 @@ export interface ConformanceOptions {
   guard?: Omit<GuardOptions, 'enforceCapabilities'>;
   /** See SimulationHooks. */
   simulate?: SimulationHooks;
+  /**
+   * Which observations follow each command. `every-step` (default): getInfo of the instance,
+   * listInstances and getInventory after every command. `changes`: getInfo after every
+   * command, the list and inventory only after commands that change the instance set
+   * (spawn, destroy) or while releases are pending, plus a full observation of every live
+   * instance, the list and the inventory at the end of each sequence; faster, but a list or
+   * inventory error that a later command undoes can go unseen.
+   */
+  observe?: 'every-step' | 'changes';
   /** Only these property ids (default: every applicable one). */
   only?: string[];
   /** Write each counterexample's replay file into this directory (Counterexample.replayFile). */
@@ -115,6 +124,7 @@ export interface ResolvedOptions {
   guard: Omit<GuardOptions, 'enforceCapabilities'>;
   simulate: SimulationHooks;
   only: string[] | undefined;
+  observe: 'every-step' | 'changes';
   onProgress: ((event: ProgressEvent) => void) | undefined;
 }
 
@@ -176,6 +186,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     guard: options.guard ?? {},
     simulate: options.simulate ?? {},
     only: options.only,
+    observe: options.observe ?? 'every-step',
     onProgress: options.onProgress,
   };
 }

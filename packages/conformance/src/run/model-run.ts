@@ -8,6 +8,7 @@ import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { OBSERVATION_PROPERTIES } from '../properties/catalog.js';
 import { execute, type ExecContext } from './executor.js';
+import { endOfSequence } from './observe.js';
 import type { Session } from './session.js';
 import { teardown } from './teardown.js';
 import { Violation, isViolation } from './violation.js';
@@ -106,6 +107,7 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
     let failure: unknown;
     try {
       await fc.asyncModelRun(() => ({ model: { model, pools }, real: ctx }), cmds);
+      if (options.observe === 'changes') await endOfSequence(ctx);
     } catch (error) {
       failure = error;
     }

@@ -160,9 +160,12 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
   const infoProperty = atomic ? 'P-SPAWN-ATOMIC' : judgedByCall ? (call.repeat ? 'P-IDEMPOTENT-REPEAT' : 'P-MODEL-SEQUENCES') : 'P-INFO-UNKNOWN';
   const listProperty = atomic ? 'P-SPAWN-ATOMIC' : 'P-LIST-OWNED';
   const invProperty = atomic ? 'P-SPAWN-ATOMIC' : 'P-INVENTORY';
+  // In `changes` mode the list and inventory are read only when the instance set changed
+  // (or releases are pending); endOfSequence() reads them all once more.
+  const every = ctx.options.observe === 'every-step' || call.op === 'spawn' || call.op === 'destroy' || model.pending.length > 0;
   const checkInfo = wantInfo && !disabled.has(infoProperty);
-  const checkList = !disabled.has(listProperty);
-  const checkInv = !disabled.has(invProperty);
+  const checkList = every && !disabled.has(listProperty);
+  const checkInv = every && !disabled.has(invProperty);
 
   const askedAt = performance.now();
   const [info, list, inventory] = await Promise.all([
@@ -223,7 +226,9 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
     if (e.ok && e.event && !failed) {
       const want = e.event;
       const uuid = lower(want.uuid);
-      const bound = session.caps.eventualConsistency.eventDeliveryMs + ctx.options.settleTimeoutMs;
+      // Slack only beyond a declared delay: a driver declaring 0 delivers before the call returns.
+      const declared = session.caps.eventualConsistency.eventDeliveryMs;
+      const bound = declared > 0 ? declared + ctx.options.settleTimeoutMs : 0;
       const found = await events.waitFor(mark, (ev) => lower(ev.uuid) === uuid && want.kinds.includes(ev.kind) && ev.powerState === want.powerState, bound);
       if (!found) {
         const got = events.events.slice(mark).filter((ev) => lower(ev.uuid) === uuid);
@@ -244,5 +249,37 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
         throw new Violation('P-EVENTS', 'R-EVENT-TRANSITION', `after ${what}: an event names ${ev.uuid} (${ev.kind}), an instance this driver does not manage`, key, undefined, ev);
       }
     }
+  }
+}
+
+/**
+ * The full observation at the end of a sequence (in `changes` mode): getInfo of every live
+ * instance, the list and the inventory.
+ */
+export async function endOfSequence(ctx: ExecContext): Promise<void> {
+  const { session, model, disabled } = ctx;
+  const driver = session.driver;
+  for (const inst of model.instances.values()) {
+    if (disabled.has('P-MODEL-SEQUENCES')) break;
+    session.count('getInfo');
+    let info: InstanceInfo;
+    try {
+      info = await driver.getInfo(inst.uuid);
+    } catch (error) {
+      throw new Violation('P-MODEL-SEQUENCES', 'R-INFO-FRESH', `end of sequence: getInfo(${inst.uuid}) failed with ${errorCode(error)}`, undefined);
+    }
+    const p = compareInfo(inst, info, 'R-INFO-FRESH')[0];
+    if (p) throw new Violation('P-MODEL-SEQUENCES', p.rule, `end of sequence: ${p.message}`, undefined, p.expected, p.actual);
+  }
+  const askedAt = performance.now();
+  if (!disabled.has('P-LIST-OWNED')) {
+    session.count('listInstances');
+    const p = compareList(ctx, await driver.listInstances());
+    if (p) throw new Violation('P-LIST-OWNED', p.rule, `end of sequence: ${p.message}`, undefined);
+  }
+  if (!disabled.has('P-INVENTORY')) {
+    session.count('getInventory');
+    const p = compareInventory(ctx, await driver.getInventory(), askedAt);
+    if (p) throw new Violation('P-INVENTORY', p.rule, `end of sequence: ${p.message}`, undefined);
   }
 }
