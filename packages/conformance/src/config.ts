@@ -118,6 +118,8 @@ export interface ResolvedOptions {
   runId: string;
   adaptSpec: (spec: InstanceSpecInput) => InstanceSpecInput;
   volumeConnection: (volumeId: string) => ConnectionInfo | Promise<ConnectionInfo>;
+  /** Whether volumeConnection came from the caller (else the default file path is used). */
+  volumeConnectionGiven: boolean;
   images: ImageMetaInput[];
   settleTimeoutMs: number;
   hangTimeoutMs: number;
@@ -180,6 +182,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     adaptSpec: options.adaptSpec ?? ((spec) => spec),
     volumeConnection:
       options.volumeConnection ?? ((volumeId) => ({ driverVolumeType: 'file', path: `/tmp/nova-conformance/${runId}/${volumeId}.img` })),
+    volumeConnectionGiven: options.volumeConnection !== undefined,
     images,
     settleTimeoutMs: options.settleTimeoutMs ?? DEFAULT_SETTLE_MS,
     hangTimeoutMs: positiveInt('hangTimeoutMs', options.hangTimeoutMs, DEFAULT_HANG_TIMEOUT_MS, 600_000),

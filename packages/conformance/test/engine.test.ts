@@ -71,6 +71,42 @@ describe('faulty()', () => {
   });
 });
 
+describe('volumes and declared transports', () => {
+  it('generates no file volumes for a driver that does not declare the file transport', async () => {
+    const rbdOnly = (): ComputeDriver => {
+      const inner = createReferenceDriver();
+      const d: Record<string, unknown> = {};
+      for (const op of OPERATION_NAMES) d[op] = (inner[op] as (...a: unknown[]) => unknown).bind(inner);
+      d.subscribeEvents = inner.subscribeEvents.bind(inner);
+      d.getCapabilities = async () => ({ ...(await inner.getCapabilities()), volumeTransports: ['rbd'] });
+      const refuse = (vols: { connectionInfo: { driverVolumeType: string } }[]): void => {
+        if (vols.some((v) => v.connectionInfo.driverVolumeType !== 'rbd')) throw errors.invalidInput([{ path: ['connectionInfo'], message: 'rbd only' }]);
+      };
+      d.spawn = async (spec: { blockDeviceInfo: { volumes: { connectionInfo: { driverVolumeType: string } }[] } }, o?: undefined) => {
+        refuse(spec.blockDeviceInfo.volumes);
+        return inner.spawn(spec as never, o);
+      };
+      d.attachVolume = async (uuid: string, a: { connectionInfo: { driverVolumeType: string } }, o?: undefined) => {
+        refuse([a]);
+        return inner.attachVolume(uuid, a as never, o);
+      };
+      return d as unknown as ComputeDriver;
+    };
+    const r = await runConformance({ driver: rbdOnly, seed: 17, runs: 15 });
+    expect(r.summary.failed, r.properties.find((p) => p.status === 'failed')?.counterexample?.message).toBe(0);
+    expect(r.capabilities.find((c) => c.id === 'operation.attach-volume')!.status).toBe('unknown');
+    // With rbd connections supplied, volumes are exercised again.
+    const withRbd = await runConformance({
+      driver: rbdOnly,
+      seed: 17,
+      runs: 15,
+      volumeConnection: (volumeId) => ({ driverVolumeType: 'rbd', pool: 'volumes', image: `volume-${volumeId}`, hosts: [] }),
+    });
+    expect(withRbd.summary.failed).toBe(0);
+    expect(withRbd.capabilities.find((c) => c.id === 'operation.attach-volume')!.status).toBe('complete');
+  });
+});
+
 describe('sweep()', () => {
   it('removes only what carries the run id, and its snapshots', async () => {
     const raw = createReferenceDriver();

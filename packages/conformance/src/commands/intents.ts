@@ -92,7 +92,7 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
     flavor: flavorArb,
     image,
     powerOn: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    volumes: fc.uniqueArray(fc.nat({ max: POOL_VOLUMES - 1 }), { maxLength: 2 }),
+    volumes: scope.excluded.has('spawn:volumes') ? fc.constant<number[]>([]) : fc.uniqueArray(fc.nat({ max: POOL_VOLUMES - 1 }), { maxLength: 2 }),
     vifs: fc.uniqueArray(fc.nat({ max: POOL_VIFS - 1 }), { maxLength: 2 }),
     variant: fc.oneof({ weight: 8, arbitrary: fc.constant('normal' as SpawnVariant) }, { weight: 1, arbitrary: fc.constantFrom(...variants) }),
   });

@@ -80,7 +80,14 @@ interface CheckOnce {
  */
 export type SessionSource = { main: Session; fresh: (() => Promise<Session>) | undefined };
 
-async function checkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<string>): Promise<CheckOnce> {
+async function checkOnce(
+  source: SessionSource,
+  options: ResolvedOptions,
+  scope: CommandScope,
+  disabled: ReadonlySet<string>,
+  onSequence: ((runs: number) => void) | undefined,
+  runsBefore: number,
+): Promise<CheckOnce> {
   const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options)));
   const arb = fc.record({ pools: poolsArb(scope.maxInstances), cmds: fc.commands(commandArbs, { maxCommands: options.steps, size: 'max' }) });
   let target: string | undefined;
@@ -91,6 +98,7 @@ async function checkOnce(source: SessionSource, options: ResolvedOptions, scope:
   let firstLength = 0;
   const property = fc.asyncProperty(arb, async ({ pools, cmds }) => {
     runs++;
+    onSequence?.(runsBefore + runs);
     const session = source.fresh ? await source.fresh() : source.main;
     try {
       return await sequence(session, pools, cmds);
@@ -166,7 +174,12 @@ const MANDATORY_KEYS = new Set(['spawn', 'destroy', 'getInfo']);
  * command that exposed it is left out (outcome divergences), and the sequences run again to
  * judge the rest. Stops when a run passes, or when a mandatory operation diverges.
  */
-export async function runSequences(source: SessionSource, options: ResolvedOptions, baseScope: CommandScope): Promise<SequencesOutcome> {
+export async function runSequences(
+  source: SessionSource,
+  options: ResolvedOptions,
+  baseScope: CommandScope,
+  onSequence?: (runs: number) => void,
+): Promise<SequencesOutcome> {
   const session = source.main;
   const failures = new Map<string, SequenceFailure>();
   const disabled = new Set<string>();
@@ -175,7 +188,7 @@ export async function runSequences(source: SessionSource, options: ResolvedOptio
   const stepsBefore = session.commands;
   let stoppedBy: string | undefined;
   for (let round = 0; round < 12; round++) {
-    const { failure, runs: n } = await checkOnce(source, options, { ...baseScope, excluded }, disabled);
+    const { failure, runs: n } = await checkOnce(source, options, { ...baseScope, excluded }, disabled, onSequence, runs);
     runs += n;
     if (!failure) break;
     if (!failures.has(failure.property)) failures.set(failure.property, failure);

@@ -149,17 +149,21 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const seqStart = performance.now();
     if (modelActive.length > 0) {
       for (const p of modelActive) progress(p.def.id, 'started');
+      // With the default volume connection (a file path), volumes are generated only when the
+      // driver accepts file volumes; a driver of other transports passes volumeConnection.
+      const volumes = resolved.volumeConnectionGiven || caps.volumeTransports.includes('file');
       const scope: CommandScope = {
         caps,
         allowed: allowedCapabilities(resolved.profiles),
-        excluded: new Set(),
+        excluded: new Set(volumes ? [] : ['attachVolume', 'detachVolume', 'extendVolume', 'spawn:volumes']),
         maxInstances: resolved.maxInstances,
         images: resolved.images.length,
         simulate: { crash: resolved.simulate.crash !== undefined, noState: resolved.simulate.noState !== undefined },
       };
       const factory = options.driver;
       const fresh = typeof factory === 'function' ? () => Session.open(factory, resolved, undefined, undefined, session.stats) : undefined;
-      seq = await runSequences({ main: session, fresh }, resolved, scope);
+      const first = modelActive[0]!.def.id;
+      seq = await runSequences({ main: session, fresh }, resolved, scope, (runs) => progress(first, 'started', runs));
       for (const [op, n] of seq.opCounts) {
         if (n > 0 && op in OPERATIONS) {
           const cap = OPERATIONS[op as OperationName].capability;
