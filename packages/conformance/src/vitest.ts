@@ -63,7 +63,16 @@ async function plannedIds(factory: DriverFactory, options: DescribeOptions): Pro
 export function describeConformance(name: string, factory: DriverFactory, options: DescribeOptions = {}): void {
   const timeout = options.timeoutMs ?? 600_000;
   describe(`conformance: ${name}`, async () => {
-    const ids = await plannedIds(factory, options);
+    let ids: string[];
+    try {
+      ids = await plannedIds(factory, options);
+    } catch (planError) {
+      // The driver could not even be connected: one test that fails loudly with the reason.
+      it('connects to the driver and reads its capabilities', () => {
+        throw new Error(`conformance: ${name}: could not create/connect the driver to plan the properties: ${planError instanceof Error ? planError.message : String(planError)}`, { cause: planError });
+      });
+      return;
+    }
     let result: RunResult | undefined;
     let error: unknown;
     beforeAll(async () => {
