@@ -8,7 +8,7 @@ import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { renderProgram } from '../replay/program.js';
 import { allowedCapabilities } from '../run/run-conformance.js';
-import { Session, errorCode, sleep } from '../run/session.js';
+import { Session, errorCode, keepAlive, sleep } from '../run/session.js';
 
 export interface DifferentialOptions extends ConformanceOptions {
   /** The drivers to compare, by name: factories of unconnected raw drivers (or raw drivers). At least two. */
@@ -141,6 +141,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   const resolved = resolveOptions(options);
   const t0 = performance.now();
   const sessions: Session[] = [];
+  const release = keepAlive();
   try {
     for (const n of names) sessions.push(await Session.open(options.drivers[n]!, resolved));
     const caps = commonCapabilities(sessions.map((s) => s.caps));
@@ -195,5 +196,6 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     return result;
   } finally {
     for (const s of sessions) await s.close().catch(() => undefined);
+    release();
   }
 }

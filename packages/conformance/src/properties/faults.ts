@@ -78,6 +78,8 @@ export async function checkSpawnAtomicFault(session: Session, options: ResolvedO
           violation: new Violation(id, 'R-SPAWN-ATOMIC', `spawn failed (${fault} ${when}) and getInfo says INSTANCE_NOT_FOUND, but ${listed ? 'the instance is listed' : `inventory changed: ${show(baseUsed)} -> ${show(used)}`}`, 'spawn'),
         };
       }
+    } else if (!listed && sameUsage(used, baseUsed)) {
+      return { trace: log.trace, violation: new Violation(id, 'R-INFO-UNKNOWN', `after a failed spawn (${fault} ${when}) getInfo reports ${info.value.powerState} for an instance that is not listed and uses nothing`, 'getInfo') };
     } else {
       const v = info.value;
       const complete =

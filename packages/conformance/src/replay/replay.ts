@@ -7,7 +7,7 @@ import type { SequencedCall } from '../commands/call.js';
 import { Model } from '../model/model.js';
 import { execute, type ExecContext } from '../run/executor.js';
 import type { SequenceFailure } from '../run/model-run.js';
-import { Session } from '../run/session.js';
+import { Session, keepAlive } from '../run/session.js';
 import { teardown } from '../run/teardown.js';
 import { isViolation } from '../run/violation.js';
 import { SUITE_VERSION } from '../version.js';
@@ -104,7 +104,14 @@ export async function runReplay(
 ): Promise<ReplayResult> {
   const doc = typeof source === 'string' ? await readReplayFile(source) : parseReplayDocument(source);
   const resolved = resolveOptions({ ...options, runId: doc.runId, seed: doc.seed });
-  const session = await Session.open(driver, resolved);
+  const release = keepAlive();
+  let session: Session;
+  try {
+    session = await Session.open(driver, resolved);
+  } catch (error) {
+    release();
+    throw error;
+  }
   let failure: ReplayResult['failure'];
   let trace: StepRecord[] = [];
   try {
@@ -125,7 +132,11 @@ export async function runReplay(
         : { property: doc.property, rule: 'R-GEN-ERRORS', message: thrown instanceof Error ? thrown.message : String(thrown) };
     }
   } finally {
-    await session.close();
+    try {
+      await session.close();
+    } finally {
+      release();
+    }
   }
   const header = failure
     ? { property: failure.property, rule: failure.rule, message: failure.message, seed: doc.seed, path: doc.path }

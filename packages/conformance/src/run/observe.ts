@@ -182,11 +182,14 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
     if (!inst) {
       if (!('err' in info) || errorCode(info.err) !== 'INSTANCE_NOT_FOUND') {
         const got = 'err' in info ? `${errorCode(info.err)}: ${errorMessage(info.err)}` : `an instance (${info.v.powerState})`;
+        // After a destroy, the list tells a destroy that did nothing (still listed) from a
+        // getInfo that reports what does not exist (not listed).
+        const lying = judgedByCall && list !== undefined && !list.some((x) => lower(x.uuid) === lower(target!));
         throw new Violation(
-          infoProperty,
-          atomic ? 'R-SPAWN-ATOMIC' : judgedByCall ? e.rule : 'R-INFO-UNKNOWN',
+          lying ? 'P-INFO-UNKNOWN' : infoProperty,
+          atomic ? 'R-SPAWN-ATOMIC' : judgedByCall && !lying ? e.rule : 'R-INFO-UNKNOWN',
           `after ${what}: getInfo(${target}) must raise INSTANCE_NOT_FOUND, got ${got}`,
-          key,
+          lying ? 'getInfo' : key,
           'INSTANCE_NOT_FOUND',
           got,
         );
@@ -197,15 +200,9 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
       if (inst.node === undefined) inst.node = info.v.node;
       const stateRule = atomic ? 'R-SPAWN-ATOMIC' : e.rule;
       const metaRule = atomic ? 'R-SPAWN-ATOMIC' : call.op === 'rebuild' ? 'R-REBUILD-KEEPS' : 'R-SPAWN-METADATA';
-      const deviceRule = atomic
-        ? 'R-SPAWN-ATOMIC'
-        : call.op === 'rebuild'
-          ? 'R-REBUILD-KEEPS'
-          : call.op === 'spawn'
-            ? 'R-SPAWN-DEVICES'
-            : /Volume|Interface/.test(call.op)
-              ? e.rule
-              : 'R-INFO-FRESH';
+      // Devices: what spawn or rebuild promise, else the cell of the call (which changes
+      // the power state or one device, and nothing else).
+      const deviceRule = atomic ? 'R-SPAWN-ATOMIC' : call.op === 'rebuild' ? 'R-REBUILD-KEEPS' : call.op === 'spawn' ? 'R-SPAWN-DEVICES' : e.rule;
       const problems = compareInfo(inst, info.v, stateRule, metaRule, deviceRule);
       if (problems.length > 0) {
         const p = problems[0]!;

@@ -23,7 +23,7 @@ import { counterexampleOf, type Identity } from '../replay/replay.js';
 import { renderProgram } from '../replay/program.js';
 import type { CommandScope } from '../commands/intents.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
-import { Session } from './session.js';
+import { Session, keepAlive } from './session.js';
 
 /** Capabilities the profile filter keeps (core always), or undefined for all. */
 export function allowedCapabilities(profiles: ProfileId[] | 'all'): Set<CapabilityId> | undefined {
@@ -124,7 +124,14 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const identity: Identity = { ...options };
   const startedAt = new Date();
   const t0 = performance.now();
-  const session = await Session.open(options.driver, resolved);
+  const release = keepAlive();
+  let session: Session;
+  try {
+    session = await Session.open(options.driver, resolved);
+  } catch (error) {
+    release();
+    throw error;
+  }
   const results: PropertyResult[] = [];
   const failedCaps = new Map<CapabilityId, string[]>();
   const exercised = new Set<CapabilityId>();
@@ -259,7 +266,11 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       stats: { steps: session.commands, calls: session.calls, modelMs: seqMs },
     };
   } finally {
-    await session.close();
+    try {
+      await session.close();
+    } finally {
+      release();
+    }
   }
 }
 

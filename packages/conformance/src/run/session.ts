@@ -192,3 +192,14 @@ export function errorMessage(error: unknown): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/**
+ * Keep the process alive until `release` is called. The guard's deadline timer does not hold
+ * the event loop open, so a driver call that hangs with nothing else pending (an injected
+ * `hang`, a backend that never answers) would otherwise let Node exit in the middle of a run,
+ * with exit code 0. A run holds this for its whole duration.
+ */
+export function keepAlive(): () => void {
+  const timer = setInterval(() => {}, 1 << 30);
+  return () => clearInterval(timer);
+}
