@@ -30,7 +30,7 @@ describe('the default run catches every planted bug, with a shrunk counterexampl
         expect(cx.message.length).toBeGreaterThan(0);
         // Shrunk: a handful of steps, ending with the one that failed.
         expect(cx.steps.length).toBeGreaterThan(0);
-        expect(cx.steps.length).toBeLessThanOrEqual(12);
+        expect(cx.steps.length).toBeLessThanOrEqual(6);
         expect(cx.program).toContain('await driver.initHost();');
         expect(cx.program).toContain(hit!.id);
         expect(result.summary.failed).toBeGreaterThan(0);
