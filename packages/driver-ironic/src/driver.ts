@@ -9,6 +9,7 @@ import {
   SEMANTICS,
   declareCapabilities,
   errors,
+  expectedUsage,
   type AttachedInterface,
   type CallOptions,
   type ComputeDriver,
@@ -39,7 +40,6 @@ import type { IronicDriverConfig } from './config.js';
 import { BinaryUserDataError, buildConfigDrive } from './mapping/configdrive.js';
 import { toContractError, type ErrorContext } from './mapping/errors.js';
 import {
-  flavorCustomClasses,
   isOurs,
   readOwnerRecord,
   rebuildPatch,
@@ -54,10 +54,11 @@ import { customResourceClass, nodeAvailability, nodeInfoOf, powerStateOfNode, se
 import { NodeWatcher, WaitFailedError, WaitTimeoutError, type Verdict } from './wait/node-watcher.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Provision states where a deploy or rebuild is still running. */
-const DEPLOYING = new Set(['deploying', 'wait call-back', 'rebuild']);
 /** Provision states where a teardown has nothing left to do for the instance. */
 const TORN_DOWN = new Set(['cleaning', 'clean wait', 'available', 'clean failed', 'manageable', 'enroll']);
+/** Provision states in which no conductor work is running (a failed state keeps its target set). */
+const SETTLED = new Set(['active', 'available', 'deploy failed', 'error', 'rescue', 'rescue failed', 'unrescue failed', 'clean failed', 'manageable', 'enroll', 'inspect failed', 'adopt failed']);
+const settled = (n: IronicNode) => SETTLED.has(n.provision_state ?? '') && !n.target_power_state;
 /** Provision states Ironic accepts `deleted` from. */
 const UNDEPLOYABLE = new Set(['active', 'deploy failed', 'error', 'wait call-back', 'rescue', 'rescue failed', 'unrescue failed', 'rescue wait']);
 
@@ -540,10 +541,14 @@ export class IronicDriver implements ComputeDriver {
 
   /** Nodes that could take the instance, the requested one or every match in random order. */
   private async candidates(spec: InstanceSpec, signal?: AbortSignal): Promise<IronicNode[]> {
-    const classes = flavorCustomClasses(spec.flavor);
+    // Placement's view, as getInventory reports it: a node offers one unit of its custom class
+    // and nothing else, so the flavor's whole usage (expectedUsage: VCPU/MEMORY_MB/DISK_GB unless
+    // overridden by `resources:<CLASS>=0`, plus custom classes) must be at most that unit.
+    const usage = Object.entries(expectedUsage(spec.flavor));
     const traits = requiredTraits(spec.flavor);
     const fits = (n: IronicNode) =>
-      (classes.length === 0 || (n.resource_class != null && classes.includes(customResourceClass(n.resource_class)))) &&
+      n.resource_class != null &&
+      usage.every(([cls, amount]) => cls === customResourceClass(n.resource_class!) && amount <= 1) &&
       traits.every((t) => (n.traits ?? []).includes(t));
     const fields = [...STATE_FIELDS, 'resource_class', 'traits', 'conductor_group', 'owner'];
     if (spec.node !== undefined) {
@@ -594,9 +599,9 @@ export class IronicDriver implements ComputeDriver {
     for (let round = 0; round < 6; round++) {
       let node = await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
       if (!ours(node)) return;
-      if (DEPLOYING.has(node.provision_state ?? '') || node.target_provision_state || node.target_power_state) {
+      if (!settled(node) && node.provision_state !== 'deleting' && !TORN_DOWN.has(node.provision_state ?? '')) {
         node = await this.waitFor(nodeUuid, 'settle', this.config.deployTimeoutMs, signal, (n) =>
-          DEPLOYING.has(n.provision_state ?? '') || n.target_provision_state || n.target_power_state ? 'continue' : 'done',
+          settled(n) || !ours(n) ? 'done' : 'continue',
         );
         if (!ours(node)) return;
       }
@@ -619,7 +624,7 @@ export class IronicDriver implements ComputeDriver {
       await this.waitFor(nodeUuid, 'teardown', this.config.actionTimeoutMs, signal, (n) => {
         if (!ours(n) && (TORN_DOWN.has(n.provision_state ?? '') || !n.target_provision_state)) return 'done';
         if (n.provision_state === 'error' && !n.target_provision_state) return { fail: n.last_error ?? 'teardown ended in error' };
-        if (ours(n) && !n.target_provision_state && !DEPLOYING.has(n.provision_state ?? '') && n.provision_state !== 'deleting') return 'done'; // re-check next round
+        if (ours(n) && settled(n) && n.provision_state !== 'active') return 'done'; // re-check next round
         return 'continue';
       });
     }

@@ -37,12 +37,23 @@ export function spec(over: Partial<InstanceSpecInput> & { uuid: string }): Insta
   });
 }
 
-/** Make a generated spec deployable here: a bare-metal flavor and one of the backend's images. */
+/** The test nodes' hardware (scripts/backends/ironic/enroll.py). */
+export const NODE_HARDWARE = { cpus: 8, memoryMb: 16384, localGb: 100 };
+
+/**
+ * Make a generated spec deployable here, as an operator would: a flavor that fits the nodes'
+ * hardware becomes Nova's bare-metal flavor for their class (resources:CUSTOM_BAREMETAL=1,
+ * VCPU/MEMORY_MB/DISK_GB=0); a bigger one stays as it is, so it fits no node. The image becomes
+ * one the backend has.
+ */
 export function adaptSpec(s: InstanceSpecInput): InstanceSpecInput {
   const imageIndex = Math.abs(hash(String(s.image?.id ?? ''))) % IMAGES.length;
+  const f = s.flavor;
+  const fitsHardware =
+    f.vcpus <= NODE_HARDWARE.cpus && f.memoryMb <= NODE_HARDWARE.memoryMb && f.rootGb + (f.ephemeralGb ?? 0) <= NODE_HARDWARE.localGb;
   return {
     ...s,
-    flavor: { ...s.flavor, extraSpecs: { ...(s.flavor.extraSpecs ?? {}), ...BAREMETAL_EXTRA_SPECS } },
+    flavor: fitsHardware ? { ...f, extraSpecs: { ...(f.extraSpecs ?? {}), ...BAREMETAL_EXTRA_SPECS } } : f,
     image: { ...IMAGES[imageIndex]! },
     blockDeviceInfo: { ...(s.blockDeviceInfo ?? {}), volumes: [] },
   };
