@@ -5,7 +5,8 @@ import { DriverError } from '../errors/driver-error.js';
  * tick instead of one setTimeout, one Promise.race and one abort listener per call: those
  * cost a few microseconds each, more than a whole in-memory driver call, and operation
  * timeouts are seconds long, so a tick of TICK_MS is precise enough. The timer runs only
- * while calls are pending and never keeps the process alive.
+ * while calls are pending; it keeps the process alive meanwhile, so a call to a driver that
+ * hangs ends in TIMEOUT rather than in a silent exit.
  */
 const TICK_MS = 10;
 
@@ -41,7 +42,6 @@ function track(p: Pending): void {
   pending.add(p);
   if (timer === undefined) {
     timer = setInterval(tick, TICK_MS);
-    timer.unref?.();
   }
 }
 
