@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { guard } from '@nova-common/core';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
 import { createLibvirtDriver } from '../src/driver.js';
 
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
   const virshCycles: number[] = [];
   const driverCycles: number[] = [];
   const bareCycles: number[] = [];
+  const guardedCycles: number[] = [];
+  const guarded = guard(createLibvirtDriver({ uri: 'test:///default', socketPath: SOCKET, keepaliveIntervalMs: 0 }));
+  await guarded.initHost();
+  await guarded.getCapabilities();
   const op = { spawn: [] as number[], getInfo: [] as number[], destroy: [] as number[], bareDefineStart: [] as number[], bareState: [] as number[], bareDestroyUndefine: [] as number[] };
 
   const spec = (uuid: string) => ({
@@ -109,6 +114,16 @@ async function main(): Promise<void> {
     }
     {
       const u = randomUUID();
+      guardedCycles.push(
+        await time(async () => {
+          await guarded.spawn(spec(u));
+          await guarded.getInfo(u);
+          await guarded.destroy(u);
+        }),
+      );
+    }
+    {
+      const u = randomUUID();
       let a = 0;
       let b = 0;
       let c = 0;
@@ -149,9 +164,14 @@ async function main(): Promise<void> {
   line('  bare get state', median(op.bareState));
   line('  destroy (state + XML check, destroy, undefine)', median(op.destroy));
   line('  bare destroy + undefine', median(op.bareDestroyUndefine));
+  const g = median(guardedCycles);
+  console.log('the guard on a real backend (spawn, getInfo, destroy through guard(driver) vs the driver directly):');
+  line('  cycle through guard(driver)', g);
+  console.log(`  guard overhead: ${(((g - d) / d) * 100).toFixed(1)}% (goal < 10%)`);
 
   rmSync(dir, { recursive: true, force: true });
   await driver.cleanupHost();
+  await guarded.cleanupHost();
   await bare.close();
   await keeper.close();
 }
