@@ -72,7 +72,7 @@ interface Waiter {
 }
 
 function fingerprint(n: IronicNode): string {
-  return `${n.provision_state}|${n.target_provision_state}|${n.power_state}|${n.target_power_state}|${n.reservation ?? ''}`;
+  return `${n.provision_state}|${n.target_provision_state}|${n.power_state}|${n.target_power_state}`;
 }
 
 export class NodeWatcher {

@@ -1,0 +1,23 @@
+/**
+ * The conformance suite's default run against the real Ironic (fake hardware). Sequences are
+ * short: every step is a real Ironic round trip. NC_RUNS / NC_STEPS / NC_SEED resize the run.
+ * Ironic must be running (scripts/backends/ironic.sh start): the suite fails loudly otherwise.
+ */
+import { describeConformance } from '@nova-common/conformance/vitest';
+import { testDriver } from '../helpers/ironic-env.js';
+import { adaptSpec, IMAGES } from '../helpers/specs.js';
+
+describeConformance('@nova-common/driver-ironic (Ironic 21.4, fake hardware)', () => testDriver('default'), {
+  name: '@nova-common/driver-ironic',
+  module: '@nova-common/driver-ironic',
+  config: { endpoint: 'http://127.0.0.1:6385', nodeFilter: { resourceClass: 'baremetal' } },
+  adaptSpec,
+  images: IMAGES,
+  runs: Number(process.env.NC_RUNS ?? 4),
+  steps: Number(process.env.NC_STEPS ?? 15),
+  ...(process.env.NC_SEED ? { seed: Number(process.env.NC_SEED) } : {}),
+  maxInstances: 3,
+  // A real deploy takes a few hundred ms: an injected hang must outlast a real call.
+  hangTimeoutMs: 10_000,
+  timeoutMs: 1_800_000,
+});
