@@ -24,9 +24,9 @@ export interface SimulationHooks {
 
 /** Options of a conformance run. Every field is optional. */
 export interface ConformanceOptions {
-  /** Generated command sequences per property (fast-check numRuns). Default 40. */
+  /** Generated command sequences per property (fast-check numRuns). Default 20. */
   runs?: number;
-  /** Most commands per sequence. Default 40. */
+  /** Most commands per sequence. Default 25. */
   steps?: number;
   /** fast-check seed; default: random, always reported. */
   seed?: number;
@@ -68,6 +68,12 @@ export interface ConformanceOptions {
    * inventory error that a later command undoes can go unseen.
    */
   observe?: 'every-step' | 'changes';
+  /**
+   * Run the table walk before the generated sequences (default true): a deterministic sequence
+   * that reaches every state the driver can reach and calls every declared operation there, so
+   * every cell of the semantics table is checked whatever the seed.
+   */
+  walk?: boolean;
   /** Only these property ids (default: every applicable one). */
   only?: string[];
   /** Write each counterexample's replay file into this directory (Counterexample.replayFile). */
@@ -127,11 +133,12 @@ export interface ResolvedOptions {
   simulate: SimulationHooks;
   only: string[] | undefined;
   observe: 'every-step' | 'changes';
+  walk: boolean;
   onProgress: ((event: ProgressEvent) => void) | undefined;
 }
 
-export const DEFAULT_RUNS = 40;
-export const DEFAULT_STEPS = 40;
+export const DEFAULT_RUNS = 20;
+export const DEFAULT_STEPS = 25;
 export const DEFAULT_MAX_INSTANCES = 3;
 export const DEFAULT_SETTLE_MS = 25;
 export const DEFAULT_HANG_TIMEOUT_MS = 100;
@@ -190,6 +197,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     simulate: options.simulate ?? {},
     only: options.only,
     observe: options.observe ?? 'every-step',
+    walk: options.walk ?? true,
     onProgress: options.onProgress,
   };
 }

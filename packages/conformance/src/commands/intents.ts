@@ -35,7 +35,18 @@ export type Intent =
   | { kind: 'extendVolume'; slot: number; vol: number; grow: number }
   | { kind: 'attachInterface'; slot: number; vif: number }
   | { kind: 'detachInterface'; slot: number; vif: number }
-  | { kind: 'simulate'; which: 'crash' | 'noState'; slot: number };
+  | { kind: 'simulate'; which: 'crash' | 'noState'; slot: number }
+  /** An operation chosen when it runs: one not yet called in this sequence in the target's current state. */
+  | { kind: 'explore'; slot: number; pick: number };
+
+/** The table columns `explore` chooses from, with the intent each one becomes. */
+const EXPLORE_OPS = [
+  'destroy', 'getInfo', 'powerOff', 'powerOn', 'rebootSoft', 'rebootHard', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue',
+  'rebuild', 'snapshot', 'attachVolume', 'detachVolume', 'extendVolume', 'attachInterface', 'detachInterface', 'getConsoleOutput',
+] as const;
+type ExploreOp = (typeof EXPLORE_OPS)[number];
+
+const contractOpOf = (op: ExploreOp): OperationName => (op === 'rebootSoft' || op === 'rebootHard' ? 'reboot' : op);
 
 /** The model fast-check's commands see: the model plus this sequence's pools. */
 export interface SequenceModel {
@@ -109,10 +120,16 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   add('deleteSnapshot', fc.record({ kind: fc.constant('deleteSnapshot' as const), which: fc.integer({ min: -1, max: 3 }), twice }));
   add('attachVolume', fc.record({ kind: fc.constant('attachVolume' as const), slot: anySlot, vol: fc.nat({ max: POOL_VOLUMES - 1 }), sizeGb: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }) }), 2);
   add('detachVolume', fc.record({ kind: fc.constant('detachVolume' as const), slot: anySlot, vol: fc.nat({ max: POOL_VOLUMES - 1 }) }));
-  add('extendVolume', fc.record({ kind: fc.constant('extendVolume' as const), slot: anySlot, vol: fc.nat({ max: POOL_VOLUMES - 1 }), grow: fc.integer({ min: 0, max: 3 }) }));
+  add('extendVolume', fc.record({ kind: fc.constant('extendVolume' as const), slot: anySlot, vol: fc.nat({ max: POOL_VOLUMES - 1 }), grow: fc.integer({ min: 1, max: 3 }) }));
   add('attachInterface', fc.record({ kind: fc.constant('attachInterface' as const), slot: anySlot, vif: fc.nat({ max: POOL_VIFS - 1 }) }), 2);
   add('detachInterface', fc.record({ kind: fc.constant('detachInterface' as const), slot: anySlot, vif: fc.nat({ max: POOL_VIFS - 1 }) }));
   add('getConsoleOutput', fc.record({ kind: fc.constant('observe' as const), op: fc.constant('getConsoleOutput' as const), slot: anySlot }));
+  // Coverage-directed commands: in whatever state the target is, call what this sequence has
+  // not called in that state yet (so every cell of the table is reached in short sequences).
+  if (EXPLORE_OPS.some((op) => opAllowed(scope, contractOpOf(op)))) {
+    const explore = fc.record({ kind: fc.constant('explore' as const), slot: anySlot, pick: fc.nat({ max: 1023 }) });
+    for (let i = 0; i < 12; i++) out.push(explore);
+  }
   const sims: ('crash' | 'noState')[] = [];
   if (scope.simulate.crash && !scope.excluded.has('simulateCrash')) sims.push('crash');
   if (scope.simulate.noState && !scope.excluded.has('simulateNoState')) sims.push('noState');
@@ -168,9 +185,73 @@ function pick(images: ImageMetaInput[], i: number): ImageMetaInput {
   return images[i % images.length]!;
 }
 
+/** The concrete intent an `explore` intent stands for in the current model state. */
+function explore(s: SequenceModel, intent: Extract<Intent, { kind: 'explore' }>, scope: Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>, k: number): Intent {
+  const uuid = slotUuid(s, intent.slot, k);
+  const state = s.model.stateOf(uuid);
+  const allowed = EXPLORE_OPS.filter((op) => opAllowed(scope as CommandScope, contractOpOf(op)));
+  const fresh = allowed.filter((op) => !s.model.covered.has(`${state}:${op}`));
+  const list = fresh.length > 0 ? fresh : allowed;
+  const op = list[intent.pick % list.length]!;
+  // Name the instance by its pool slot, so the concrete intent targets the same uuid.
+  const index = s.pools.uuids.indexOf(uuid);
+  const slot = index >= 0 ? k + index : intent.slot;
+  const p = intent.pick;
+  switch (op) {
+    case 'getInfo':
+    case 'getConsoleOutput':
+      return { kind: 'observe', op, slot };
+    case 'rebootSoft':
+    case 'rebootHard':
+      return { kind: 'reboot', slot, type: op === 'rebootSoft' ? 'SOFT' : 'HARD' };
+    case 'rescue':
+      return { kind: 'rescue', slot, image: undefined, twice: (p & 2) !== 0 };
+    case 'rebuild':
+      return { kind: 'rebuild', slot, image: p, metadata: undefined };
+    case 'snapshot':
+      return { kind: 'snapshot', slot, name: 'explore' };
+    case 'attachVolume':
+    case 'detachVolume':
+    case 'extendVolume': {
+      const inst = s.model.get(uuid);
+      const attached = inst ? [...inst.volumes.keys()] : [];
+      const free = s.pools.volumes.filter((v) => s.model.volumeOwner(v) === undefined);
+      // Mostly the meaningful volume (a free one to attach, an attached one otherwise); else the wrong one, for the device errors.
+      const right = op === 'attachVolume' ? free : attached;
+      const wrong = op === 'attachVolume' ? attached : free;
+      const pool = (p & 1) === 0 && right.length > 0 ? right : wrong.length > 0 ? wrong : right;
+      const id = pool.length > 0 ? pool[(p >> 2) % pool.length]! : s.pools.volumes[0]!;
+      const vol = s.pools.volumes.indexOf(id);
+      if (op === 'attachVolume') return { kind: 'attachVolume', slot, vol, sizeGb: 1 + (p % 3) };
+      if (op === 'detachVolume') return { kind: 'detachVolume', slot, vol };
+      return { kind: 'extendVolume', slot, vol, grow: 1 + (p % 3) };
+    }
+    case 'attachInterface':
+    case 'detachInterface': {
+      const inst = s.model.get(uuid);
+      const attached = inst ? [...inst.interfaces.keys()] : [];
+      const free = s.pools.vifs.map((v) => v.id).filter((v) => s.model.interfaceOwner(v) === undefined);
+      const right = op === 'attachInterface' ? free : attached;
+      const wrong = op === 'attachInterface' ? attached : free;
+      const pool = (p & 1) === 0 && right.length > 0 ? right : wrong.length > 0 ? wrong : right;
+      const id = pool.length > 0 ? pool[(p >> 2) % pool.length]! : s.pools.vifs[0]!.id;
+      const vif = s.pools.vifs.findIndex((v) => v.id === id);
+      return op === 'attachInterface' ? { kind: 'attachInterface', slot, vif } : { kind: 'detachInterface', slot, vif };
+    }
+    default:
+      return { kind: 'simple', op, slot, twice: (p & 2) !== 0 };
+  }
+}
+
 /** Turn an intent into concrete calls (two when an idempotent call is repeated). */
-export async function resolveIntent(s: SequenceModel, intent: Intent, options: ResolvedOptions): Promise<SequencedCall[]> {
+export async function resolveIntent(s: SequenceModel, intent: Intent, options: ResolvedOptions, scope?: Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>): Promise<SequencedCall[]> {
   const { model, pools } = s;
+  if (intent.kind === 'explore') {
+    const concrete = explore(s, intent, scope ?? { caps: model.caps, allowed: undefined, excluded: new Set() }, options.maxInstances);
+    // A volume or interface the model says belongs to another instance cannot be attached here.
+    if (!canRun(s, concrete, options.maxInstances)) return [];
+    return resolveIntent(s, concrete, options, scope);
+  }
   const slot = (intent as { slot?: number }).slot ?? 0;
   const uuid = intent.kind === 'spawn' ? pools.uuids[slot]! : slotUuid(s, slot, options.maxInstances);
   const runId = options.runId;
@@ -273,6 +354,8 @@ export function describeIntent(intent: Intent): string {
       return `${intent.op}(slot ${intent.slot})`;
     case 'simulate':
       return `simulate ${intent.which}(slot ${intent.slot})`;
+    case 'explore':
+      return `explore(slot ${intent.slot}, ${intent.pick})`;
     case 'deleteSnapshot':
       return `deleteSnapshot(${intent.which})${intent.twice ? ' x2' : ''}`;
     default:

@@ -3,7 +3,7 @@ import { CAPABILITY_IDS, supports, type CapabilityDeclaration, type CapabilityId
 import { resolveOptions, type ConformanceOptions, type DriverFactory, type ResolvedOptions } from '../config.js';
 import type { DifferentialResult, Divergence, StepRecord } from '../result.js';
 import { callArgs, describeCall, invoke, targetOf, type SequencedCall } from '../commands/call.js';
-import { canRun, describeIntent, intentArbitraries, resolveIntent, type Intent, type SequenceModel } from '../commands/intents.js';
+import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
 import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { renderProgram } from '../replay/program.js';
@@ -77,6 +77,7 @@ class LockstepCommand implements fc.AsyncCommand<SequenceModel, DiffContext> {
     readonly intent: Intent,
     private readonly maxInstances: number,
     private readonly options: ResolvedOptions,
+    private readonly scope: CommandScope,
   ) {}
 
   check(s: Readonly<SequenceModel>): boolean {
@@ -84,7 +85,7 @@ class LockstepCommand implements fc.AsyncCommand<SequenceModel, DiffContext> {
   }
 
   async run(s: SequenceModel, ctx: DiffContext): Promise<void> {
-    for (const call of await resolveIntent(s, this.intent, this.options)) {
+    for (const call of await resolveIntent(s, this.intent, this.options, this.scope)) {
       const e = s.model.expect(call);
       const step: StepRecord = { op: call.op, args: callArgs(call, ctx.produced[0]), expected: e.ok ? { ok: true, detail: e.to } : { ok: false, error: e.error } };
       ctx.trace.push(step);
@@ -145,7 +146,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   try {
     for (const n of names) sessions.push(await Session.open(options.drivers[n]!, resolved));
     const caps = commonCapabilities(sessions.map((s) => s.caps));
-    const scope = {
+    const scope: CommandScope = {
       caps,
       allowed: allowedCapabilities(resolved.profiles),
       excluded: new Set<string>(),
@@ -153,7 +154,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
       images: resolved.images.length,
       simulate: { crash: false, noState: false },
     };
-    const arbs = intentArbitraries(scope).map((a) => a.map((intent) => new LockstepCommand(intent, resolved.maxInstances, resolved)));
+    const arbs = intentArbitraries(scope).map((a) => a.map((intent) => new LockstepCommand(intent, resolved.maxInstances, resolved, scope)));
     const arb = fc.record({ pools: poolsArb(resolved.maxInstances), cmds: fc.commands(arbs, { maxCommands: resolved.steps, size: 'max' }) });
     let last: { trace: StepRecord[]; calls: SequencedCall[]; error: DivergenceFound } | undefined;
     let steps = 0;

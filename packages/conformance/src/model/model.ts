@@ -86,6 +86,8 @@ export class Model {
   pending: PendingRelease[] = [];
   /** Every uuid this sequence spawned successfully. */
   readonly created = new Set<string>();
+  /** Table cells (`<state>:<column>`) this sequence has called, for coverage-directed commands. */
+  readonly covered = new Set<string>();
   /** Snapshots produced by this sequence (by index) and whether they were deleted. */
   readonly snapshots: { name: string; deleted: boolean }[] = [];
   readonly preexisting: Map<string, InstanceSummary>;

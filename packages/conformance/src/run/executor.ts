@@ -81,10 +81,22 @@ function expectedRecord(e: Expectation): StepRecord['expected'] {
  */
 export async function execute(ctx: ExecContext, call: SequencedCall): Promise<void> {
   const { session, model, options } = ctx;
+  if (call.op === 'deleteSnapshot' && 'produced' in call.image && ctx.produced[call.image.produced] === undefined) {
+    // Not a driver failure: the sequence itself is invalid (a minimisation candidate dropped the snapshot).
+    throw new Error(`deleteSnapshot refers to snapshot #${call.image.produced}, which this sequence did not produce`);
+  }
   if (call.op === 'spawn') await waitForRoom(ctx, call);
   model.expirePending();
-  const expectation = model.expect(call);
+  const target = targetOf(call);
+  if (target !== undefined && call.op !== 'spawn') {
+    const column = call.op === 'reboot' ? (call.type === 'SOFT' ? 'rebootSoft' : 'rebootHard') : call.op;
+    model.covered.add(`${model.stateOf(target)}:${column}`);
+  }
   const spec = call.op === 'spawn' ? options.adaptSpec(call.spec) : undefined;
+  // The model judges the flavor actually sent: adaptSpec may turn it into a bare-metal flavor
+  // (resources:CUSTOM_X=1, VCPU/MEMORY_MB/DISK_GB=0), which changes what fits and what is used.
+  if (spec && call.op === 'spawn') call = { ...call, spec: { ...call.spec, flavor: spec.flavor } };
+  const expectation = model.expect(call);
   if (spec && call.op === 'spawn') ctx.sentSpecs.set(call.spec.uuid.toLowerCase(), spec);
   const mark = session.events?.size ?? 0;
   const record: StepRecord = { op: call.op, args: callArgs(call, ctx.produced), expected: expectedRecord(expectation) };

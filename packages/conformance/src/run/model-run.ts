@@ -9,6 +9,7 @@ import { Model } from '../model/model.js';
 import { OBSERVATION_PROPERTIES } from '../properties/catalog.js';
 import { execute, type ExecContext } from './executor.js';
 import { endOfSequence } from './observe.js';
+import { walk } from './walk.js';
 import type { Session } from './session.js';
 import { teardown } from './teardown.js';
 import { Violation, isViolation } from './violation.js';
@@ -19,6 +20,7 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
     readonly intent: Intent,
     private readonly maxInstances: number,
     private readonly options: ResolvedOptions,
+    private readonly scope: CommandScope,
   ) {}
 
   check(s: Readonly<SequenceModel>): boolean {
@@ -26,7 +28,7 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
   }
 
   async run(s: SequenceModel, ctx: ExecContext): Promise<void> {
-    const calls = await resolveIntent(s, this.intent, this.options);
+    const calls = await resolveIntent(s, this.intent, this.options, this.scope);
     for (const call of calls) await execute(ctx, call);
   }
 
@@ -55,7 +57,7 @@ export interface SequenceFailure {
 
 export interface SequencesOutcome {
   failures: Map<string, SequenceFailure>;
-  /** Sequences run, including shrinking. */
+  /** Generated sequences run, including shrinking (the table walk is not counted). */
   runs: number;
   /** Model steps (calls) executed. */
   steps: number;
@@ -88,7 +90,7 @@ async function checkOnce(
   onSequence: ((runs: number) => void) | undefined,
   runsBefore: number,
 ): Promise<CheckOnce> {
-  const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options)));
+  const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options, scope)));
   const arb = fc.record({ pools: poolsArb(scope.maxInstances), cmds: fc.commands(commandArbs, { maxCommands: options.steps, size: 'max' }) });
   let target: string | undefined;
   let last: SequenceFailure | undefined;
@@ -154,8 +156,130 @@ async function checkOnce(
   if (!details.failed || last === undefined) return { failure: undefined, runs };
   const failure = last as SequenceFailure;
   failure.path = details.counterexamplePath ?? '';
+  await minimise(source, options, disabled, failure);
   failure.shrink = { ms: performance.now() - firstAt, runs: runs - firstRuns, firstLength };
   return { failure, runs };
+}
+
+/** Run concrete calls in a fresh sequence (as a replay does) and return the first violation. */
+async function runCalls(
+  source: SessionSource,
+  options: ResolvedOptions,
+  disabled: ReadonlySet<string>,
+  calls: readonly SequencedCall[],
+): Promise<{ violation: Violation | undefined; ctx: ExecContext }> {
+  const session = source.fresh ? await source.fresh() : source.main;
+  try {
+    const model = new Model(await session.baseline(), options.settleTimeoutMs);
+    session.events?.clear();
+    session.strayCursor = 0;
+    const ctx: ExecContext = { session, model, options, trace: [], calls: [], produced: [], disabled, sentSpecs: new Map() };
+    let failure: unknown;
+    try {
+      for (const call of calls) await execute(ctx, call);
+      if (options.observe === 'changes') await endOfSequence(ctx);
+    } catch (error) {
+      failure = error;
+    }
+    const clean = await teardown(ctx, failure === undefined);
+    failure ??= clean;
+    return { violation: isViolation(failure) ? failure : undefined, ctx };
+  } finally {
+    if (source.fresh) await session.close();
+  }
+}
+
+/**
+ * Whether a candidate's violation is the same failure: same property and rule, and not an
+ * INVALID_INPUT the original did not have (removing calls can make a later call's arguments
+ * wrong, e.g. a volume extended to less than its size, which is no bug of the driver).
+ */
+function sameFailure(candidate: Violation, original: Violation): boolean {
+  if (candidate.property !== original.property || candidate.rule !== original.rule) return false;
+  const invalid = (v: Violation): boolean => v.actual === 'INVALID_INPUT' || /INVALID_INPUT/.test(v.message);
+  return !invalid(candidate) || invalid(original);
+}
+
+/** Most replays spent minimising one counterexample's calls. */
+const MINIMISE_BUDGET = 400;
+
+/**
+ * After fast-check's shrinking, remove calls from the concrete sequence as long as the same
+ * property still fails: chunks of half the sequence first, then smaller ones, down to single
+ * calls (delta debugging). fast-check shrinks the generated commands, whose meaning can depend
+ * on what came before (live-instance and coverage-directed targets); the concrete calls do
+ * not, so this finds the few calls that matter. The result is what the replay file and the
+ * program contain.
+ */
+async function minimise(source: SessionSource, options: ResolvedOptions, disabled: ReadonlySet<string>, failure: SequenceFailure): Promise<void> {
+  let calls = failure.calls;
+  let budget = MINIMISE_BUDGET;
+  let chunk = Math.max(1, Math.floor(calls.length / 2));
+  for (;;) {
+    let removed = false;
+    for (let i = 0; i < calls.length && budget > 0 && calls.length > 1; ) {
+      const candidate = [...calls.slice(0, i), ...calls.slice(i + chunk)];
+      if (candidate.length === 0) break;
+      budget--;
+      const { violation, ctx } = await runCalls(source, options, disabled, candidate);
+      if (violation && sameFailure(violation, failure.violation)) {
+        calls = ctx.calls.length < candidate.length ? ctx.calls : candidate;
+        failure.calls = ctx.calls;
+        failure.trace = ctx.trace;
+        failure.violation = violation;
+        failure.sentSpecs = ctx.sentSpecs;
+        removed = true;
+      } else {
+        i += chunk;
+      }
+    }
+    if (budget <= 0) break;
+    if (chunk === 1 && !removed) break;
+    if (!removed || chunk > 1) chunk = Math.max(1, Math.floor(chunk / 2));
+  }
+}
+
+/** The table walk (walk.ts) as one sequence; a failure is minimised like a shrunk one. */
+async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<string>): Promise<SequenceFailure | undefined> {
+  const session = source.fresh ? await source.fresh() : source.main;
+  let ctx: ExecContext;
+  let failure: unknown;
+  try {
+    const model = new Model(await session.baseline(), options.settleTimeoutMs);
+    session.events?.clear();
+    session.strayCursor = 0;
+    ctx = { session, model, options, trace: [], calls: [], produced: [], disabled, sentSpecs: new Map() };
+    const c = ctx;
+    try {
+      await walk({ model, options, scope, snapshots: () => model.snapshots.length }, (call) => execute(c, call));
+      if (options.observe === 'changes') await endOfSequence(c);
+    } catch (error) {
+      failure = error;
+    }
+    const clean = await teardown(c, failure === undefined);
+    failure ??= clean;
+  } finally {
+    if (source.fresh) await session.close();
+  }
+  if (failure === undefined) return undefined;
+  const violation = isViolation(failure)
+    ? failure
+    : new Violation('P-MODEL-SEQUENCES', 'R-GEN-ERRORS', `unexpected error in the table walk: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`, ctx.calls.at(-1)?.op);
+  const result: SequenceFailure = {
+    property: violation.property,
+    violation,
+    trace: ctx.trace,
+    calls: ctx.calls,
+    sentSpecs: ctx.sentSpecs,
+    seed: options.seed,
+    path: '',
+    commands: 'table walk',
+    shrink: { ms: 0, runs: 0, firstLength: ctx.trace.length },
+  };
+  const t0 = performance.now();
+  await minimise(source, options, disabled, result);
+  result.shrink.ms = performance.now() - t0;
+  return result;
 }
 
 /** Capabilities a command key exercises (for the support matrix). */
@@ -188,8 +312,13 @@ export async function runSequences(
   const stepsBefore = session.commands;
   let stoppedBy: string | undefined;
   for (let round = 0; round < 12; round++) {
-    const { failure, runs: n } = await checkOnce(source, options, { ...baseScope, excluded }, disabled, onSequence, runs);
-    runs += n;
+    const scope = { ...baseScope, excluded };
+    let failure = options.walk ? await walkOnce(source, options, scope, disabled) : undefined;
+    if (!failure) {
+      const once = await checkOnce(source, options, scope, disabled, onSequence, runs);
+      failure = once.failure;
+      runs += once.runs;
+    }
     if (!failure) break;
     if (!failures.has(failure.property)) failures.set(failure.property, failure);
     const key = failure.violation.commandKey;

@@ -158,7 +158,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       for (const p of modelActive) progress(p.def.id, 'started');
       // With the default volume connection (a file path), volumes are generated only when the
       // driver accepts file volumes; a driver of other transports passes volumeConnection.
-      const volumes = resolved.volumeConnectionGiven || caps.volumeTransports.includes('file');
+      const volumes = (resolved.volumeConnectionGiven || caps.volumeTransports.includes('file')) && supports(caps, 'operation.attach-volume');
       const scope: CommandScope = {
         caps,
         allowed: allowedCapabilities(resolved.profiles),
