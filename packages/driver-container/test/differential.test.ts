@@ -1,51 +1,52 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDifferential } from '@nova-common/conformance';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeDifferential } from '@nova-common/conformance/vitest';
 import { createReferenceDriver } from '@nova-common/core/testing';
-import type { EngineClient } from '../src/client/engine-client.js';
-import { adaptSpec, images, requireEngine, testDriver, volumeConnection } from './helpers.js';
+import { CAPABILITY_IDS, type CapabilityId } from '@nova-common/core';
+import { EngineClient } from '../src/client/engine-client.js';
+import { SOCKET, adaptSpec, images, testDriver, volumeConnection } from './helpers.js';
 
-let client: EngineClient;
+const OWNER = 'differential';
 
-beforeAll(async () => {
-  client = await requireEngine();
+// The capabilities this driver declares missing on every engine (see getCapabilities): the reference is
+// configured alike so UNSUPPORTED answers line up.
+const MISSING: CapabilityId[] = ['operation.suspend', 'operation.resume', 'operation.rescue', 'operation.extend-volume'];
+
+/**
+ * The reference driver with this engine's capacity, so placement answers (INSUFFICIENT_RESOURCES) line up too.
+ * Read once from the container driver's inventory when the reference is first created.
+ */
+async function reference() {
+  const probe = testDriver(OWNER);
+  await probe.initHost();
+  const r = (await probe.getInventory()).nodes[0]!.resources;
+  const caps = await probe.getCapabilities();
+  await probe.cleanupHost();
+  const missing = CAPABILITY_IDS.filter((id) => caps.capabilities[id]?.level === 'missing');
+  if ([...missing].sort().join() !== [...MISSING].sort().join()) {
+    throw new Error(`the container driver's missing capabilities changed: ${missing.join(', ')}`);
+  }
+  return createReferenceDriver({
+    capacity: { vcpus: r['VCPU']!.total, memoryMb: r['MEMORY_MB']!.total, diskGb: Math.max(1, r['DISK_GB']!.total) },
+    disabledCapabilities: missing,
+  });
+}
+
+describeDifferential('@nova-common/driver-container vs the reference driver', { container: () => testDriver(OWNER), reference }, {
+  adaptSpec,
+  volumeConnection,
+  images,
+  settleTimeoutMs: 500,
+  hangTimeoutMs: 3000,
+  timeoutMs: 1_200_000,
 });
 
-afterAll(async () => {
-  await client?.close();
-});
-
-describe('differential: the container driver against the reference driver', () => {
-  it('gives the same observable outcome at every step', async () => {
-    // The reference gets the same capacity as this engine's host, and declares the same capabilities missing,
-    // so placement answers (INSUFFICIENT_RESOURCES) and UNSUPPORTED line up.
-    const probe = testDriver('differential');
-    await probe.initHost();
-    const inventory = (await probe.getInventory()).nodes[0]!.resources;
-    const caps = await probe.getCapabilities();
-    await probe.cleanupHost();
-    const disabled = Object.entries(caps.capabilities)
-      .filter(([, d]) => d.level === 'missing')
-      .map(([id]) => id);
-    const result = await runDifferential({
-      drivers: {
-        container: () => testDriver('differential'),
-        reference: () =>
-          createReferenceDriver({
-            capacity: { vcpus: inventory['VCPU']!.total, memoryMb: inventory['MEMORY_MB']!.total, diskGb: Math.max(1, inventory['DISK_GB']!.total) },
-            disabledCapabilities: disabled as never,
-          }),
-      },
-      runs: Number(process.env['NOVA_DIFFERENTIAL_RUNS'] ?? 10),
-      steps: 20,
-      adaptSpec,
-      volumeConnection,
-      images,
-      settleTimeoutMs: 500,
-      hangTimeoutMs: 3000,
-    });
-    if (result.divergence) console.error(JSON.stringify(result.divergence, null, 2).slice(0, 20_000));
-    expect(result.divergence).toBeUndefined();
-    const left = await client.listContainers({ label: ['io.nova-common.owner=differential'] });
+describe('after the differential run', () => {
+  const client = new EngineClient({ socketPath: SOCKET });
+  afterAll(async () => {
+    await client.close();
+  });
+  it('left no container of its owner on the engine', async () => {
+    const left = await client.listContainers({ label: [`io.nova-common.owner=${OWNER}`] });
     expect(left.map((c) => c.Names[0])).toEqual([]);
   });
 });
