@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineClient } from '../src/client/engine-client.js';
 import { demultiplex } from '../src/mapping/console.js';
 import { makeVolumeFile, requireEngine, spec, testDriver, uuidv4 } from './helpers.js';
 
+const run = promisify(execFile);
 let client: EngineClient;
-const driver = testDriver('volumes-test');
+const driver = testDriver('volumes-test', { deviceAllowlist: ['/dev/loop*'] });
 
 beforeAll(async () => {
   client = await requireEngine();
@@ -79,5 +82,33 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
     // An image it did not make is refused, not removed.
     await expect(driver.deleteSnapshot('nova-common/busybox:latest')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await client.inspectImage('nova-common/busybox:latest');
+  });
+
+  it('maps a block volume to a device, only from the device allowlist', async () => {
+    const uuid = uuidv4();
+    const volumeId = uuidv4();
+    const backing = makeVolumeFile(`block-${volumeId}.img`);
+    await run('truncate', ['-s', '8M', backing]);
+    const loop = (await run('losetup', ['--find', '--show', backing])).stdout.trim();
+    try {
+      await driver.spawn(spec(uuid, {
+        blockDeviceInfo: { volumes: [{ volumeId, deviceName: 'vdc', connectionInfo: { driverVolumeType: 'block', devicePath: loop } }] },
+      }) as never);
+      expect((await driver.getInfo(uuid)).volumes).toEqual([{ volumeId, deviceName: 'vdc' }]);
+      expect(await exec(uuid, ['sh', '-c', `test -b /dev/nova-vol-${volumeId} && echo block`])).toBe('block\n');
+      await driver.destroy(uuid);
+      // Not allowlisted: a driver without the device allowlist refuses the same device.
+      const strict = testDriver('volumes-test-strict');
+      await strict.initHost();
+      await expect(
+        strict.spawn(spec(uuidv4(), {
+          blockDeviceInfo: { volumes: [{ volumeId, connectionInfo: { driverVolumeType: 'block', devicePath: loop } }] },
+        }) as never),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['spec', 'blockDeviceInfo', 'volumes', 0, 'connectionInfo', 'devicePath'] }] });
+      await strict.cleanupHost();
+    } finally {
+      await driver.destroy(uuid);
+      await run('losetup', ['-d', loop]);
+    }
   });
 });
