@@ -118,7 +118,8 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
   record.actual = failed ? { ok: false, error: errorCode(error), message: errorMessage(error) } : { ok: true, detail: summarise(call, result) };
 
   const key = commandKey(call);
-  const what = describeCall(call);
+  // Built only when a message needs it: most steps pass.
+  const what = { toString: () => describeCall(call) };
   if (expectation.ok) {
     if (failed) {
       const code = errorCode(error);

@@ -51,8 +51,12 @@ export interface SequenceFailure {
   path: string;
   /** fast-check's own rendering of the shrunk command list. */
   commands: string;
-  /** Shrinking: from the first failing sequence (its length) to the shrunk one, in time and sequences run. */
-  shrink: { ms: number; runs: number; firstLength: number };
+  /**
+   * Shrinking: the first failing sequence's length; fast-check's shrink (sequences run) and
+   * the minimisation over concrete calls (replays); the time from the first failure to the
+   * minimal sequence.
+   */
+  shrink: { ms: number; runs: number; firstLength: number; replays: number };
 }
 
 export interface SequencesOutcome {
@@ -144,7 +148,7 @@ async function checkOnce(
       seed: options.seed,
       path: '',
       commands: String(cmds),
-      shrink: { ms: 0, runs: 0, firstLength },
+      shrink: { ms: 0, runs: 0, firstLength, replays: 0 },
     };
     throw violation;
   };
@@ -156,8 +160,9 @@ async function checkOnce(
   if (!details.failed || last === undefined) return { failure: undefined, runs };
   const failure = last as SequenceFailure;
   failure.path = details.counterexamplePath ?? '';
-  await minimise(source, options, disabled, failure);
-  failure.shrink = { ms: performance.now() - firstAt, runs: runs - firstRuns, firstLength };
+  const shrinkRuns = runs - firstRuns;
+  const replays = await minimise(source, options, disabled, failure);
+  failure.shrink = { ms: performance.now() - firstAt, runs: shrinkRuns, firstLength, replays };
   return { failure, runs };
 }
 
@@ -211,7 +216,7 @@ const MINIMISE_BUDGET = 400;
  * not, so this finds the few calls that matter. The result is what the replay file and the
  * program contain.
  */
-async function minimise(source: SessionSource, options: ResolvedOptions, disabled: ReadonlySet<string>, failure: SequenceFailure): Promise<void> {
+async function minimise(source: SessionSource, options: ResolvedOptions, disabled: ReadonlySet<string>, failure: SequenceFailure): Promise<number> {
   let calls = failure.calls;
   let budget = MINIMISE_BUDGET;
   let chunk = Math.max(1, Math.floor(calls.length / 2));
@@ -237,6 +242,7 @@ async function minimise(source: SessionSource, options: ResolvedOptions, disable
     if (chunk === 1 && !removed) break;
     if (!removed || chunk > 1) chunk = Math.max(1, Math.floor(chunk / 2));
   }
+  return MINIMISE_BUDGET - budget;
 }
 
 /** The table walk (walk.ts) as one sequence; a failure is minimised like a shrunk one. */
@@ -274,10 +280,10 @@ async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: 
     seed: options.seed,
     path: '',
     commands: 'table walk',
-    shrink: { ms: 0, runs: 0, firstLength: ctx.trace.length },
+    shrink: { ms: 0, runs: 0, firstLength: ctx.trace.length, replays: 0 },
   };
   const t0 = performance.now();
-  await minimise(source, options, disabled, result);
+  result.shrink.replays = await minimise(source, options, disabled, result);
   result.shrink.ms = performance.now() - t0;
   return result;
 }

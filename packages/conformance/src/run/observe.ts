@@ -148,7 +148,8 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
   const { session, model, disabled } = ctx;
   const driver = session.driver;
   const key = commandKey(call);
-  const what = describeCall(call);
+  // Built only when a message needs it: most steps pass.
+  const what = { toString: () => describeCall(call) };
   // A spawn that (rightly) failed: everything observed now is about atomicity.
   const atomic = call.op === 'spawn' && !e.ok;
   const target = targetOf(call);
