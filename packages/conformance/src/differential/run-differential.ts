@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { CAPABILITY_IDS, supports, type CapabilityDeclaration, type CapabilityId, type ComputeDriver, type DriverCapabilities, type InstanceInfo } from '@nova-common/core';
 import { resolveOptions, type ConformanceOptions, type DriverFactory, type ResolvedOptions } from '../config.js';
-import type { DifferentialResult, Divergence, StepRecord } from '../result.js';
+import type { DifferentialResult, StepRecord } from '../result.js';
 import { callArgs, describeCall, invoke, targetOf, type SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
-import { poolsArb, type Pools } from '../model/arbitraries.js';
+import { poolsArb } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { renderProgram } from '../replay/program.js';
 import { allowedCapabilities } from '../run/run-conformance.js';
 import { Session, errorCode, keepAlive, sleep } from '../run/session.js';
+import { walk } from '../run/walk.js';
 
 export interface DifferentialOptions extends ConformanceOptions {
   /** The drivers to compare, by name: factories of unconnected raw drivers (or raw drivers). At least two. */
@@ -72,6 +73,20 @@ async function outcomeOf(session: Session, call: SequencedCall, produced: string
   return { result, info };
 }
 
+/** One call on every driver; throws DivergenceFound when their outcomes differ. */
+async function lockstep(ctx: DiffContext, model: Model, call: SequencedCall): Promise<void> {
+  const e = model.expect(call);
+  const step: StepRecord = { op: call.op, args: callArgs(call, ctx.produced[0]), expected: e.ok ? { ok: true, detail: e.to } : { ok: false, error: e.error } };
+  ctx.trace.push(step);
+  ctx.calls.push(call);
+  const outcomes: Record<string, StepOutcome> = {};
+  for (let i = 0; i < ctx.sessions.length; i++) outcomes[ctx.names[i]!] = await outcomeOf(ctx.sessions[i]!, call, ctx.produced[i]!, ctx.options);
+  const first = JSON.stringify(outcomes[ctx.names[0]!]);
+  if (ctx.names.some((n) => JSON.stringify(outcomes[n]) !== first)) throw new DivergenceFound(ctx.trace.length - 1, step, outcomes);
+  // Every driver agreed: the model follows the oracle (it only resolves slots here; drivers are judged against each other).
+  if (e.ok) model.apply(call, e, performance.now());
+}
+
 class LockstepCommand implements fc.AsyncCommand<SequenceModel, DiffContext> {
   constructor(
     readonly intent: Intent,
@@ -85,18 +100,7 @@ class LockstepCommand implements fc.AsyncCommand<SequenceModel, DiffContext> {
   }
 
   async run(s: SequenceModel, ctx: DiffContext): Promise<void> {
-    for (const call of await resolveIntent(s, this.intent, this.options, this.scope)) {
-      const e = s.model.expect(call);
-      const step: StepRecord = { op: call.op, args: callArgs(call, ctx.produced[0]), expected: e.ok ? { ok: true, detail: e.to } : { ok: false, error: e.error } };
-      ctx.trace.push(step);
-      ctx.calls.push(call);
-      const outcomes: Record<string, StepOutcome> = {};
-      for (let i = 0; i < ctx.sessions.length; i++) outcomes[ctx.names[i]!] = await outcomeOf(ctx.sessions[i]!, call, ctx.produced[i]!, ctx.options);
-      const first = JSON.stringify(outcomes[ctx.names[0]!]);
-      if (ctx.names.some((n) => JSON.stringify(outcomes[n]) !== first)) throw new DivergenceFound(ctx.trace.length - 1, step, outcomes);
-      // Every driver agreed: the model follows the oracle (it only resolves slots here; drivers are judged against each other).
-      if (e.ok) s.model.apply(call, e, performance.now());
-    }
+    for (const call of await resolveIntent(s, this.intent, this.options, this.scope)) await lockstep(ctx, s.model, call);
   }
 
   toString(): string {
@@ -120,10 +124,10 @@ function commonCapabilities(all: DriverCapabilities[]): DriverCapabilities {
   };
 }
 
-async function cleanAll(ctx: DiffContext, pools: Pools, caps: DriverCapabilities): Promise<void> {
+async function cleanAll(ctx: DiffContext, uuids: readonly string[], caps: DriverCapabilities): Promise<void> {
   for (let i = 0; i < ctx.sessions.length; i++) {
     const d = ctx.sessions[i]!.driver;
-    for (const uuid of pools.uuids) await d.destroy(uuid).catch(() => undefined);
+    for (const uuid of uuids) await d.destroy(uuid).catch(() => undefined);
     for (const id of ctx.produced[i]!) await d.deleteSnapshot(id).catch(() => undefined);
   }
   const bound = Math.max(caps.eventualConsistency.resourceReleaseMs, caps.eventualConsistency.nodeAvailableMs);
@@ -146,10 +150,11 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   try {
     for (const n of names) sessions.push(await Session.open(options.drivers[n]!, resolved));
     const caps = commonCapabilities(sessions.map((s) => s.caps));
+    const volumes = (resolved.volumeConnectionGiven || caps.volumeTransports.includes('file')) && supports(caps, 'operation.attach-volume');
     const scope: CommandScope = {
       caps,
       allowed: allowedCapabilities(resolved.profiles),
-      excluded: new Set<string>(),
+      excluded: new Set<string>(volumes ? [] : ['attachVolume', 'detachVolume', 'extendVolume', 'spawn:volumes']),
       maxInstances: resolved.maxInstances,
       images: resolved.images.length,
       simulate: { crash: false, noState: false },
@@ -158,6 +163,65 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
     const arb = fc.record({ pools: poolsArb(resolved.maxInstances), cmds: fc.commands(arbs, { maxCommands: resolved.steps, size: 'max' }) });
     let last: { trace: StepRecord[]; calls: SequencedCall[]; error: DivergenceFound } | undefined;
     let steps = 0;
+    /** Replay concrete calls in lockstep from a clean start; the divergence, if any. */
+    const replay = async (calls: readonly SequencedCall[]): Promise<{ trace: StepRecord[]; calls: SequencedCall[]; error: DivergenceFound } | undefined> => {
+      const baselines = await Promise.all(sessions.map((x) => x.baseline()));
+      const model = new Model({ ...baselines[0]!, caps }, resolved.settleTimeoutMs);
+      const ctx: DiffContext = { names, sessions, options: resolved, produced: sessions.map(() => []), trace: [], calls: [] };
+      try {
+        for (const call of calls) {
+          if (call.op === 'deleteSnapshot' && 'produced' in call.image && ctx.produced[0]![call.image.produced] === undefined) return undefined;
+          await lockstep(ctx, model, call);
+        }
+        return undefined;
+      } catch (error) {
+        if (error instanceof DivergenceFound) return { trace: ctx.trace, calls: ctx.calls, error };
+        return undefined;
+      } finally {
+        const uuids = [...new Set(ctx.calls.map((c) => targetOf(c)).filter((u): u is string => u !== undefined))];
+        await cleanAll(ctx, uuids, caps);
+      }
+    };
+    /** Delta debugging over the concrete calls, keeping a divergence at the same operation. */
+    const minimiseDivergence = async (found: NonNullable<typeof last>): Promise<NonNullable<typeof last>> => {
+      let best = found;
+      let budget = 200;
+      let chunk = Math.max(1, Math.floor(best.calls.length / 2));
+      for (;;) {
+        let removed = false;
+        for (let i = 0; i < best.calls.length && budget > 0 && best.calls.length > 1; ) {
+          const candidate = [...best.calls.slice(0, i), ...best.calls.slice(i + chunk)];
+          budget--;
+          const r = candidate.length > 0 ? await replay(candidate) : undefined;
+          if (r && r.error.step.op === found.error.step.op) {
+            best = r;
+            removed = true;
+          } else {
+            i += chunk;
+          }
+        }
+        if (budget <= 0 || (chunk === 1 && !removed)) break;
+        if (!removed || chunk > 1) chunk = Math.max(1, Math.floor(chunk / 2));
+      }
+      return best;
+    };
+    const finish = (found: typeof last, path: string): DifferentialResult => {
+      const result: DifferentialResult = { drivers: names, runs: resolved.runs, steps, seed: resolved.seed, durationMs: performance.now() - t0 };
+      if (found) {
+        const { trace, calls, error } = found;
+        const message = `${describeCall(calls[error.stepIndex]!)}: ${names.map((n) => `${n} -> ${JSON.stringify(error.outcomes[n])}`).join('; ')}`;
+        result.divergence = {
+          seed: resolved.seed,
+          stepIndex: error.stepIndex,
+          step: error.step,
+          outcomes: error.outcomes,
+          program: renderProgram(trace, { property: 'differential', message: `run against each of: ${names.join(', ')}\n${message}`, seed: resolved.seed, path }, {}),
+          path,
+          steps: trace,
+        };
+      }
+      return result;
+    };
     const property = fc.asyncProperty(arb, async ({ pools, cmds }) => {
       const baselines = await Promise.all(sessions.map((s) => s.baseline()));
       // The model resolves slots with the first driver's facts and the common capabilities.
@@ -170,31 +234,29 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
         throw error;
       } finally {
         steps += ctx.trace.length;
-        await cleanAll(ctx, pools, caps);
+        await cleanAll(ctx, pools.uuids, caps);
       }
     });
-    const details = await fc.check(property, { seed: resolved.seed, numRuns: resolved.runs, ...(resolved.path !== undefined ? { path: resolved.path } : {}) });
-    const result: DifferentialResult = { drivers: names, runs: resolved.runs, steps, seed: resolved.seed, durationMs: 0 };
-    if (details.failed) {
-      if (last) {
-        const { trace, calls, error } = last;
-        const message = `${describeCall(calls[error.stepIndex]!)}: ${names.map((n) => `${n} -> ${JSON.stringify(error.outcomes[n])}`).join('; ')}`;
-        const divergence: Divergence = {
-          seed: resolved.seed,
-          stepIndex: error.stepIndex,
-          step: error.step,
-          outcomes: error.outcomes,
-          program: renderProgram(trace, { property: 'differential', message: `run against each of: ${names.join(', ')}\n${message}`, seed: resolved.seed, path: details.counterexamplePath ?? '' }, {}),
-          path: details.counterexamplePath ?? '',
-          steps: trace,
-        };
-        result.divergence = divergence;
-      } else {
-        throw details.errorInstance ?? new Error('differential run failed without a divergence');
+    // The table walk first, in lockstep: every reachable state x every common column.
+    if (resolved.walk) {
+      const baselines = await Promise.all(sessions.map((x) => x.baseline()));
+      const model = new Model({ ...baselines[0]!, caps }, resolved.settleTimeoutMs);
+      const ctx: DiffContext = { names, sessions, options: resolved, produced: sessions.map(() => []), trace: [], calls: [] };
+      try {
+        await walk({ model, options: resolved, scope, snapshots: () => model.snapshots.length }, (call) => lockstep(ctx, model, call));
+      } catch (error) {
+        if (!(error instanceof DivergenceFound)) throw error;
+        last = { trace: ctx.trace, calls: ctx.calls, error };
+      } finally {
+        steps += ctx.trace.length;
+        const uuids = [...new Set(ctx.calls.map((c) => targetOf(c)).filter((u): u is string => u !== undefined))];
+        await cleanAll(ctx, uuids, caps);
       }
+      if (last) return finish(await minimiseDivergence(last), '');
     }
-    result.durationMs = performance.now() - t0;
-    return result;
+    const details = await fc.check(property, { seed: resolved.seed, numRuns: resolved.runs, ...(resolved.path !== undefined ? { path: resolved.path } : {}) });
+    if (details.failed && !last) throw details.errorInstance ?? new Error('differential run failed without a divergence');
+    return finish(details.failed ? last : undefined, details.counterexamplePath ?? '');
   } finally {
     for (const s of sessions) await s.close().catch(() => undefined);
     release();
