@@ -253,7 +253,7 @@ export class IronicDriver implements ComputeDriver {
     if (!node) return; // idempotent; and a node with someone else's instance is never touched
     const before = semanticStateOf(node);
     const rec = readOwnerRecord(node);
-    await this.call({ op, target: uuid }, () => this.teardown(node.uuid, uuid, rec?.vifs ?? [], signal));
+    await this.call({ op, target: uuid }, () => this.teardown(node.uuid, uuid, rec?.vifs ?? [], signal, node));
     if (isUp(before)) this.emit(uuid, 'STOPPED', { ...node, power_state: 'power off', provision_state: 'available' });
   }
 
@@ -604,7 +604,7 @@ export class IronicDriver implements ComputeDriver {
     // Not the caller's signal: a cancelled spawn must still clean up.
     const signal = AbortSignal.timeout(this.config.actionTimeoutMs);
     const node = await this.nodeOfInstance(instanceUuid, signal);
-    if (node) await this.teardown(node.uuid, instanceUuid, vifs, signal);
+    if (node) await this.teardown(node.uuid, instanceUuid, vifs, signal, node);
   }
 
   /**
@@ -612,13 +612,14 @@ export class IronicDriver implements ComputeDriver {
    * does not), detach VIFs, then `deleted` and wait until Ironic has torn it down and cleared
    * instance_uuid (cleaning continues asynchronously); or just un-reserve a node never deployed.
    */
-  private async teardown(nodeUuid: string, instanceUuid: string, vifs: readonly { id: string }[], signal?: AbortSignal): Promise<void> {
+  private async teardown(nodeUuid: string, instanceUuid: string, vifs: readonly { id: string }[], signal?: AbortSignal, known?: IronicNode): Promise<void> {
     const ours = (n: IronicNode) => n.instance_uuid?.toLowerCase() === instanceUuid.toLowerCase();
     let vifsDetached = false;
     // A few rounds: a request we gave up on (aborted spawn) may still change the node under us,
     // so each round reads the node again and acts on what it sees.
     for (let round = 0; round < 6; round++) {
-      let node = await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
+      // The first round may use the node the caller has just read (destroy: one request fewer).
+      let node = round === 0 && known ? known : await this.client.nodes.get(nodeUuid, STATE_FIELDS, signal);
       if (!ours(node)) return;
       if (!settled(node) && node.provision_state !== 'deleting' && !TORN_DOWN.has(node.provision_state ?? '')) {
         node = await this.waitFor(nodeUuid, 'settle', this.config.deployTimeoutMs, signal, (n) =>
