@@ -49,9 +49,13 @@ install() {
   "$PY" -c 'import ironic.cmd.singleprocess'
 }
 
-ready() { # ready <port>: GET /v1/drivers lists fake-hardware
-  timeout 5 curl -sf -H "X-OpenStack-Ironic-API-Version: $API_VERSION" "http://127.0.0.1:$1/v1/drivers" 2>/dev/null \
-    | grep -q '"fake-hardware"'
+ready() { # ready <port>: GET /v1/drivers lists fake-hardware (python, not curl: a fresh machine may lack curl)
+  timeout 5 "$PY" - "$1" "$API_VERSION" <<'PYEOF' 2>/dev/null
+import sys, urllib.request
+req = urllib.request.Request(f'http://127.0.0.1:{sys.argv[1]}/v1/drivers', headers={'X-OpenStack-Ironic-API-Version': sys.argv[2]})
+with urllib.request.urlopen(req, timeout=4) as r:
+    sys.exit(0 if b'"fake-hardware"' in r.read() else 1)
+PYEOF
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
