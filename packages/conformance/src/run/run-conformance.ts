@@ -23,7 +23,7 @@ import { counterexampleOf, type Identity } from '../replay/replay.js';
 import { renderProgram } from '../replay/program.js';
 import type { CommandScope } from '../commands/intents.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
-import { Session, keepAlive } from './session.js';
+import { Session, errorCode, errorMessage, keepAlive } from './session.js';
 
 /** Capabilities the profile filter keeps (core always), or undefined for all. */
 export function allowedCapabilities(profiles: ProfileId[] | 'all'): Set<CapabilityId> | undefined {
@@ -188,6 +188,16 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       if (p.skip !== undefined || !seq) {
         results.push({ ...base, status: 'skipped', reason: p.skip ?? 'not run', runs: 0, steps: 0, durationMs: 0 });
         progress(p.def.id, 'skipped');
+        continue;
+      }
+      if (p.def.id === 'P-EVENTS' && session.subscribeError !== undefined) {
+        // event.lifecycle is declared, but subscribing failed: nothing else to judge.
+        const message = `event.lifecycle is declared, but subscribeEvents threw ${errorCode(session.subscribeError)}: ${errorMessage(session.subscribeError)}`;
+        const steps = [{ op: 'subscribeEvents', args: ['<listener>'], expected: { ok: true as const }, actual: { ok: false as const, error: errorCode(session.subscribeError), message } }];
+        const header = { property: p.def.id, rule: 'R-EVENT-TRANSITION', message, seed: resolved.seed, path: '' };
+        results.push({ ...base, status: 'failed', runs: 0, steps: 0, durationMs: 0, counterexample: { seed: resolved.seed, path: '', steps, program: renderProgram(steps, header, identity), rule: 'R-EVENT-TRANSITION', message } });
+        noteFailure('event.lifecycle', p.def.id);
+        progress(p.def.id, 'failed');
         continue;
       }
       const failure = seq.failures.get(p.def.id);

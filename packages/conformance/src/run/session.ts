@@ -88,6 +88,8 @@ export class Session {
   readonly known = new Set<string>();
   /** Work counters, shared by the sessions of one run. */
   readonly stats: SessionStats;
+  /** Set when event.lifecycle is declared but subscribeEvents threw. */
+  subscribeError: unknown;
   /** Index of the first event not yet checked for an unknown uuid. */
   strayCursor = 0;
   private unsubscribe: Unsubscribe | undefined;
@@ -147,13 +149,20 @@ export class Session {
     const caps = await driver.getCapabilities();
     let events: EventLog | undefined;
     let unsubscribe: Unsubscribe | undefined;
+    let subscribeError: unknown;
     if (supports(caps, 'event.lifecycle')) {
       events = new EventLog();
       const log = events;
-      unsubscribe = driver.subscribeEvents((event) => log.push(event));
+      try {
+        unsubscribe = driver.subscribeEvents((event) => log.push(event));
+      } catch (error) {
+        // Declared but refused: P-EVENTS reports it; the other properties still run.
+        subscribeError = error;
+      }
     }
     const session = new Session(raw, driver, caps, options, events, violations, stats);
     session.unsubscribe = unsubscribe;
+    session.subscribeError = subscribeError;
     return session;
   }
 
