@@ -114,7 +114,8 @@ function checkAborted(signal: AbortSignal | undefined, op: string): void {
  */
 export class ContainerComputeDriver implements ComputeDriver {
   readonly config: ContainerDriverConfig;
-  private readonly client: EngineClient;
+  private client: EngineClient;
+  private clientClosed = false;
   private readonly naming: Naming;
   private readonly keys;
   private readonly locks = new KeyedMutex();
@@ -129,7 +130,6 @@ export class ContainerComputeDriver implements ComputeDriver {
   private memTotalMb = 1;
   private diskTotalGb = 0;
   private baseNetwork: string;
-  private connected = false;
 
   constructor(
     config: ContainerDriverConfigInput = {},
@@ -154,6 +154,11 @@ export class ContainerComputeDriver implements ComputeDriver {
   async initHost(options?: CallOptions): Promise<void> {
     const signal = options?.signal;
     checkAborted(signal, 'initHost');
+    if (this.clientClosed) {
+      // initHost after cleanupHost: connect again.
+      this.client = new EngineClient({ socketPath: this.config.socketPath, apiVersion: this.config.apiVersion });
+      this.clientClosed = false;
+    }
     try {
       await this.client.negotiate(signal);
       const info = await this.client.info(signal);
@@ -164,7 +169,6 @@ export class ContainerComputeDriver implements ComputeDriver {
         .then((s) => Math.floor((Number(s.blocks) * Number(s.bsize)) / GIB))
         .catch(() => 0);
       await this.ensureNetwork(this.baseNetwork, '__base__', signal);
-      this.connected = true;
       await this.sweep(this.config.spawnSweepAgeSeconds, signal);
     } catch (err) {
       throw toContractError(err, 'initHost');
@@ -179,7 +183,7 @@ export class ContainerComputeDriver implements ComputeDriver {
     this.cleanupTimer = undefined;
     // One last try at what a failed spawn left behind.
     await this.flushCleanup().catch(() => undefined);
-    this.connected = false;
+    this.clientClosed = true;
     await this.client.close();
   }
 

@@ -115,4 +115,14 @@ describe('ownership: the driver never lists, changes or removes what it did not 
       });
     }
   });
+
+  it('can be connected again after cleanupHost', async () => {
+    const d = testDriver('ownership-test');
+    await d.initHost();
+    await d.cleanupHost();
+    await d.initHost();
+    expect(Array.isArray(await d.listInstances())).toBe(true);
+    expect((await d.listNodes())[0]!.available).toBe(true);
+    await d.cleanupHost();
+  });
 });
