@@ -11,11 +11,11 @@
 # Logs and state live under /tmp/nova-common/docker/. Storage driver: overlay2, falling back to vfs when
 # overlay2 does not work on this filesystem (the choice is written to $STATE_DIR/storage-driver).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 STATE_DIR=/tmp/nova-common/docker
 LOG="$STATE_DIR/dockerd.log"
 PIDFILE="$STATE_DIR/dockerd.pid"
-APT_STAMP=/tmp/nova-common/apt-updated.stamp
 SOCK="${DOCKER_SOCKET:-/var/run/docker.sock}"
 READY_TIMEOUT="${DOCKER_READY_TIMEOUT:-60}"
 PACKAGES=(docker.io busybox-static curl)
@@ -26,34 +26,9 @@ mkdir -p "$STATE_DIR"
 
 log() { printf '[docker.sh] %s\n' "$*" >&2; }
 
-apt_update_once() {
-  mkdir -p "$(dirname "$APT_STAMP")"
-  if [[ ! -f "$APT_STAMP" ]]; then
-    timeout 300 apt-get update -qq
-    touch "$APT_STAMP"
-  fi
-}
 
 install() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    apt_update_once
-    # policy-rc.d keeps the packages' maintainer scripts from trying to start services.
-    local remove_policy=0
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
-      remove_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    if [[ "$remove_policy" == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
-  else
-    log "packages already installed"
-  fi
+  apt_install_missing docker.sh "${PACKAGES[@]}"
 }
 
 daemon_pid() {

@@ -7,10 +7,10 @@
 #   status   say whether the daemon answers
 # Logs and state live under /tmp/nova-common/libvirt/.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 STATE_DIR=/tmp/nova-common/libvirt
 LOG="$STATE_DIR/libvirtd.log"
-APT_STAMP=/tmp/nova-common/apt-updated.stamp
 SOCK=/run/libvirt/libvirt-sock
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -22,33 +22,9 @@ mkdir -p "$STATE_DIR"
 
 log() { printf '[libvirt.sh] %s\n' "$*" >&2; }
 
-apt_update_once() {
-  mkdir -p "$(dirname "$APT_STAMP")"
-  if [[ ! -f "$APT_STAMP" ]]; then
-    timeout 300 apt-get update -qq
-    touch "$APT_STAMP"
-  fi
-}
 
 install() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    log "installing: ${missing[*]}"
-    apt_update_once
-    # policy-rc.d keeps the packages' maintainer scripts from trying to start services.
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
-      local remove_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends "${missing[@]}"
-    if [[ "${remove_policy:-0}" == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
-  else
-    log "packages already installed"
-  fi
+  apt_install_missing libvirt.sh "${PACKAGES[@]}"
   "$ROOT/scripts/guest/build.sh"
 }
 
