@@ -96,6 +96,7 @@ export interface GuardedDriver {
 const CANONICAL_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 100, maxDelayMs: 2000, codes: ['CONFLICT'] };
 const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
+const GracefulTimeoutSchema = z.number().int().min(0).max(3_600_000);
 const NodesSchema = z.array(NodeInfoSchema);
 const SummariesSchema = z.array(InstanceSummarySchema);
 
@@ -307,7 +308,7 @@ class Guard implements GuardedDriver {
   async powerOff(uuid: string, options?: PowerOffOptions): Promise<void> {
     const id = this.uuid('powerOff', uuid);
     const graceful = options?.gracefulTimeoutMs;
-    if (graceful !== undefined) parseInput(z.number().int().min(0).max(3_600_000), graceful, 'powerOff', 'gracefulTimeoutMs');
+    if (graceful !== undefined) parseInput(GracefulTimeoutSchema, graceful, 'powerOff', 'gracefulTimeoutMs');
     await this.call('powerOff', id, options, (signal) =>
       this.method('powerOff', 'powerOff')(id, graceful === undefined ? { signal } : { signal, gracefulTimeoutMs: graceful }),
     );
