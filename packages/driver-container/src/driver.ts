@@ -1035,7 +1035,10 @@ export class ContainerComputeDriver implements ComputeDriver {
         try {
           const n = await this.client.inspectNetwork(name, signal);
           if (!isOwned(this.naming, n.Labels, 'network')) continue;
+          // The network's own view lists running containers only; a stopped container still
+          // holds an endpoint on it and would fail to start without it.
           if (Object.keys(n.Containers ?? {}).length > 0) continue;
+          if ((await this.client.listContainers({ network: [n.Id] }, signal)).length > 0) continue;
           await this.client.removeNetwork(n.Id, signal);
         } catch (err) {
           if (isNotFound(err) || (err instanceof EngineHttpError && (err.status === 403 || err.status === 409))) continue;

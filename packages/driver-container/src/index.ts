@@ -6,3 +6,4 @@ export { EngineHttpError, EngineUnavailableError } from './client/errors.js';
 export { buildContainerConfig, assertSafe } from './mapping/container-config.js';
 export { resolveVolume, isStrictlyInside } from './mapping/mounts.js';
 export { powerStateOf } from './mapping/state.js';
+export { containerConformanceFixtures, CONFORMANCE_IMAGE } from './conformance-fixtures.js';

@@ -1,6 +1,7 @@
 import { defineDriver } from '@nova-common/core';
 import { ContainerDriverConfigSchema, type ContainerDriverConfig } from './config.js';
 import { createContainerDriver } from './driver.js';
+import { containerConformanceFixtures } from './conformance-fixtures.js';
 
 export const DRIVER_NAME = '@nova-common/driver-container';
 export const DRIVER_VERSION = '1.0.0';
@@ -13,4 +14,5 @@ export const manifest = defineDriver<ContainerDriverConfig>({
   description: 'Runs instances as containers through the Docker Engine API (dockerd, or podman\'s compatible service) over its unix socket.',
   configSchema: ContainerDriverConfigSchema,
   create: (config) => createContainerDriver(config),
+  conformanceFixtures: (config) => containerConformanceFixtures(config),
 });
