@@ -28,6 +28,12 @@ export type FaultyDriver = ComputeDriver & {
   readonly injected: readonly InjectedFault[];
   /** Calls seen per operation. */
   readonly calls: ReadonlyMap<OperationName, number>;
+  /**
+   * Resolves once no call into the wrapped driver is running. A guard's timeout answers the
+   * caller before the driver has finished (or cleaned up after its abort); observe the
+   * backend only after this.
+   */
+  settled(): Promise<void>;
 };
 
 function signalOf(args: unknown[]): AbortSignal | undefined {
@@ -60,6 +66,21 @@ export function faulty(driver: ComputeDriver, schedule: readonly FaultRule[]): F
   const injected: InjectedFault[] = [];
   const calls = new Map<OperationName, number>();
   const wrapper: Record<string, unknown> = {};
+  let running = 0;
+  let waiters: (() => void)[] = [];
+  const track = async <T>(work: () => Promise<T>): Promise<T> => {
+    running++;
+    try {
+      return await work();
+    } finally {
+      running--;
+      if (running === 0) {
+        const ready = waiters;
+        waiters = [];
+        for (const w of ready) w();
+      }
+    }
+  };
   for (const op of OPERATION_NAMES) {
     const fn = (driver as unknown as Record<string, unknown>)[op];
     if (typeof fn !== 'function') continue;
@@ -67,9 +88,9 @@ export function faulty(driver: ComputeDriver, schedule: readonly FaultRule[]): F
       const n = (calls.get(op) ?? 0) + 1;
       calls.set(op, n);
       const rule = schedule.find((r) => r.op === op && (r.nth === undefined || r.nth === n));
-      if (!rule) return (fn as (...a: unknown[]) => unknown).apply(driver, args);
+      if (!rule) return track(async () => (fn as (...a: unknown[]) => unknown).apply(driver, args));
       const when = rule.when ?? 'before';
-      if (when === 'after') await (fn as (...a: unknown[]) => unknown).apply(driver, args);
+      if (when === 'after') await track(async () => (fn as (...a: unknown[]) => unknown).apply(driver, args));
       injected.push({ op, nth: n, when, fault: rule.fault });
       return fire(op, rule.fault, signalOf(args));
     };
@@ -77,5 +98,9 @@ export function faulty(driver: ComputeDriver, schedule: readonly FaultRule[]): F
   if (typeof driver.subscribeEvents === 'function') wrapper.subscribeEvents = driver.subscribeEvents.bind(driver);
   Object.defineProperty(wrapper, 'injected', { value: injected, enumerable: false });
   Object.defineProperty(wrapper, 'calls', { value: calls, enumerable: false });
+  Object.defineProperty(wrapper, 'settled', {
+    value: (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    enumerable: false,
+  });
   return wrapper as unknown as FaultyDriver;
 }

@@ -18,14 +18,28 @@ const CASES: { fault: FaultKind; when: 'before' | 'after' }[] = [
 
 const codeOf = (fault: FaultKind): string => (fault === 'hang' ? 'TIMEOUT' : fault);
 
-/** A guard over faulty(raw) firing `fault` at the first call of `op`; no retries, a short timeout for `op`. */
-function faultyGuard(session: Session, options: ResolvedOptions, op: OperationName, fault: FaultKind, when: 'before' | 'after'): GuardedDriver {
-  return guard(faulty(session.raw, [{ op, nth: 1, fault, when }]), {
+/**
+ * A guard over faulty(raw) firing `fault` at the first call of `op`; no retries. Only a
+ * `hang` gets the short timeout: the other faults answer at once, and a real backend's
+ * spawn may well take longer than the hang timeout. `settled` waits for the driver's own
+ * work (which may still be running, or cleaning up after its abort, when the guard has
+ * already answered TIMEOUT) before anything is observed.
+ */
+function faultyGuard(
+  session: Session,
+  options: ResolvedOptions,
+  op: OperationName,
+  fault: FaultKind,
+  when: 'before' | 'after',
+): GuardedDriver & { settled: () => Promise<void> } {
+  const wrapped = faulty(session.raw, [{ op, nth: 1, fault, when }]);
+  const g = guard(wrapped, {
     ...options.guard,
     enforceCapabilities: false,
-    timeouts: { ...options.guard.timeouts, [op]: options.hangTimeoutMs },
+    timeouts: fault === 'hang' ? { ...options.guard.timeouts, [op]: options.hangTimeoutMs } : options.guard.timeouts,
     retry: { attempts: 0 },
   });
+  return Object.assign(g, { settled: () => wrapped.settled() });
 }
 
 function add(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -60,6 +74,7 @@ export async function checkSpawnAtomicFault(session: Session, options: ResolvedO
     const g = faultyGuard(session, options, 'spawn', fault, when);
     const want = codeOf(fault);
     const r = await log.call(`spawn [faulty ${fault} ${when}]`, [spec], { ok: false, error: want as 'TIMEOUT' }, () => g.spawn(sent));
+    await g.settled();
     session.count('spawn');
     session.known.add(uuid);
     if (r.ok || r.code !== want) {
@@ -145,6 +160,7 @@ export async function checkErrorsSurface(session: Session, options: ResolvedOpti
       const want = codeOf(fault);
       const g = faultyGuard(session, options, op, fault, when);
       const r = await log.call(`${op} [faulty ${fault} ${when}]`, [uuid], { ok: false, error: want as 'TIMEOUT' }, () => callOp(g, op, uuid));
+      await g.settled();
       session.count(op);
       if (r.ok || r.code !== want) {
         return { trace: log.trace, violation: new Violation(id, 'R-GEN-ERRORS', `${op} with an injected ${fault} (${when}) ${r.ok ? 'succeeded' : `raised ${r.code}`}, expected ${want}`, op) };
