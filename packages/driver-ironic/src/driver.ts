@@ -195,6 +195,7 @@ export class IronicDriver implements ComputeDriver {
     const op = 'spawn';
     const signal = options?.signal;
     checkUuid(spec.uuid, op);
+    this.requireConnected();
     if (spec.blockDeviceInfo.volumes.length > 0) {
       throw errors.invalidInput([{ path: ['blockDeviceInfo', 'volumes'], message: 'this driver attaches no volumes (no volume transport)' }], op);
     }
