@@ -21,3 +21,4 @@ export function createIronicDriver(config: IronicDriverConfigInput = {}): Ironic
   }
   return new IronicDriver(parsed.data);
 }
+export { ironicConformanceFixtures, bareMetalAdapter, CONFORMANCE_IMAGES, type NodeHardware } from './conformance-fixtures.js';

@@ -1,6 +1,7 @@
 /** Specs for bare-metal instances in Nova's style: one unit of the node's custom class, no VCPU/RAM/disk. */
 import type { FlavorInput, ImageMetaInput, InstanceSpec, InstanceSpecInput } from '@nova-common/core';
 import { InstanceSpecSchema } from '@nova-common/core';
+import { bareMetalAdapter } from '../../src/conformance-fixtures.js';
 
 export const BAREMETAL_EXTRA_SPECS = {
   'resources:CUSTOM_BAREMETAL': '1',
@@ -40,27 +41,5 @@ export function spec(over: Partial<InstanceSpecInput> & { uuid: string }): Insta
 /** The test nodes' hardware (scripts/backends/ironic/enroll.py). */
 export const NODE_HARDWARE = { cpus: 8, memoryMb: 16384, localGb: 100 };
 
-/**
- * Make a generated spec deployable here, as an operator would: a flavor that fits the nodes'
- * hardware becomes Nova's bare-metal flavor for their class (resources:CUSTOM_BAREMETAL=1,
- * VCPU/MEMORY_MB/DISK_GB=0); a bigger one stays as it is, so it fits no node. The image becomes
- * one the backend has.
- */
-export function adaptSpec(s: InstanceSpecInput): InstanceSpecInput {
-  const imageIndex = Math.abs(hash(String(s.image?.id ?? ''))) % IMAGES.length;
-  const f = s.flavor;
-  const fitsHardware =
-    f.vcpus <= NODE_HARDWARE.cpus && f.memoryMb <= NODE_HARDWARE.memoryMb && f.rootGb + (f.ephemeralGb ?? 0) <= NODE_HARDWARE.localGb;
-  return {
-    ...s,
-    flavor: fitsHardware ? { ...f, extraSpecs: { ...(f.extraSpecs ?? {}), ...BAREMETAL_EXTRA_SPECS } } : f,
-    image: { ...IMAGES[imageIndex]! },
-    blockDeviceInfo: { ...(s.blockDeviceInfo ?? {}), volumes: [] },
-  };
-}
-
-function hash(s: string): number {
-  let h = 0;
-  for (const c of s) h = (h * 31 + c.charCodeAt(0)) | 0;
-  return h;
-}
+/** Generated specs made deployable on the test nodes (the same adapter the manifest's fixtures build from Ironic). */
+export const adaptSpec = bareMetalAdapter('baremetal', NODE_HARDWARE, IMAGES);

@@ -1,6 +1,6 @@
 /**
  * The conformance suite's default run against the real Ironic (fake hardware). Sequences are
- * short: every step is a real Ironic round trip. NC_RUNS / NC_STEPS / NC_SEED resize the run.
+ * the suite's default size (every step is a real Ironic round trip). NC_RUNS / NC_STEPS / NC_SEED resize the run.
  * Ironic must be running (scripts/backends/ironic.sh start): the suite fails loudly otherwise.
  */
 import { describeConformance } from '@nova-common/conformance/vitest';
@@ -13,8 +13,9 @@ describeConformance('@nova-common/driver-ironic (Ironic 21.4, fake hardware)', (
   config: { endpoint: 'http://127.0.0.1:6385', nodeFilter: { resourceClass: 'baremetal' } },
   adaptSpec,
   images: IMAGES,
-  runs: Number(process.env.NC_RUNS ?? 4),
-  steps: Number(process.env.NC_STEPS ?? 15),
+  // The suite's default run size unless NC_RUNS / NC_STEPS say otherwise.
+  ...(process.env.NC_RUNS ? { runs: Number(process.env.NC_RUNS) } : {}),
+  ...(process.env.NC_STEPS ? { steps: Number(process.env.NC_STEPS) } : {}),
   ...(process.env.NC_SEED ? { seed: Number(process.env.NC_SEED) } : {}),
   maxInstances: 3,
   // A real deploy takes a few hundred ms: an injected hang must outlast a real call.
