@@ -18,7 +18,7 @@ describe('manifest and configuration', () => {
 
   it('describes every configuration field', () => {
     const shape = IronicDriverConfigSchema.shape as Record<string, { description?: string }>;
-    for (const [key, field] of Object.entries(shape)) expect(field.description, key).toBeTruthy();
+    for (const [key, field] of Object.entries(shape)) expect(field.description, key).toMatch(/\S/);
   });
 
   it('defaults to the local Ironic and refuses bad values with INVALID_INPUT naming the field', () => {

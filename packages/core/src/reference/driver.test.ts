@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CAPABILITY_IDS, MANDATORY_CAPABILITIES } from '../capabilities/catalog.js';
 import { DriverCapabilitiesSchema, supports } from '../capabilities/driver-capabilities.js';
 import { DriverError, isDriverError } from '../errors/driver-error.js';
-import { isAllowedError } from '../operations/catalog.js';
+import { OPERATIONS, isAllowedError, type OperationName } from '../operations/catalog.js';
 import { ConsoleOutputSchema, LifecycleEventSchema, SnapshotResultSchema } from '../schemas/outputs.js';
 import { InstanceInfoSchema, InstanceSummarySchema } from '../schemas/instance-info.js';
 import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
@@ -16,7 +16,7 @@ describe('configuration and manifest', () => {
     const config = ReferenceDriverConfigSchema.parse({});
     expect(config).toMatchObject({ nodes: 1, disabledCapabilities: [], releaseDelayMs: 0, eventDelayMs: 0 });
     for (const [name, field] of Object.entries(ReferenceDriverConfigSchema.shape)) {
-      expect(field.description, `config field ${name} is described`).toBeTruthy();
+      expect(field.description, `config field ${name} is described`).toMatch(/\S/);
     }
   });
 
@@ -94,7 +94,8 @@ describe('capabilities', () => {
         caught = e;
       }
       expect(isDriverError(caught) && caught.code, name).toBe('UNSUPPORTED');
-      expect((caught as DriverError).capability, name).toBeTruthy();
+      const expected = name === 'subscribeEvents' ? 'event.lifecycle' : OPERATIONS[name as OperationName].capability;
+      expect((caught as DriverError).capability, name).toBe(expected);
     }
     expect(await driver.getInfo(s.uuid)).toEqual(before);
     expect(driver.listSnapshots()).toEqual([]);
