@@ -61,8 +61,9 @@ import {
   type Naming,
   type StoredVolume,
 } from './mapping/labels.js';
-import { resolveVolume, volumeTarget } from './mapping/mounts.js';
+import { mountedTargets, resolveVolume, volumeTarget } from './mapping/mounts.js';
 import { baseNetworkName, endpointFor, networkName, vifOfEndpoint } from './mapping/networks.js';
+import { differencesOf, engineKindOf, isNetworkInUse, type EngineDifferences } from './mapping/engine-kind.js';
 import { powerStateOf } from './mapping/state.js';
 import { EventStream } from './events.js';
 
@@ -79,6 +80,10 @@ export const CAPABILITY_NOTES = {
   detachVolume: 'Same as attach: the container is recreated without the mount from a commit of its writable layer; processes restart.',
   attachInterface:
     "Hot-added through network connect on internal networks. Engines before API 1.44 (dockerd 20.10) assign the endpoint's MAC themselves: the VIF's address is recorded on the endpoint and reported, but the guest sees the engine's MAC.",
+  attachInterfacePodman:
+    "Hot-added through network connect on internal networks; podman assigns the endpoint's MAC itself (the VIF's address is recorded on the endpoint and reported). podman cannot change a paused container's networks: the driver unpauses it for the change and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
+  detachInterfacePodman:
+    "podman cannot change a paused container's networks: the driver unpauses it for the disconnect and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
 } as const;
 
 const MIB = 1024 * 1024;
@@ -130,6 +135,8 @@ export class ContainerComputeDriver implements ComputeDriver {
   private memTotalMb = 1;
   private diskTotalGb = 0;
   private baseNetwork: string;
+  /** What the connected engine does differently (dockerd until initHost learns otherwise). */
+  private differences: EngineDifferences = differencesOf('docker');
 
   constructor(
     config: ContainerDriverConfigInput = {},
@@ -160,7 +167,8 @@ export class ContainerComputeDriver implements ComputeDriver {
       this.clientClosed = false;
     }
     try {
-      await this.client.negotiate(signal);
+      const version = await this.client.negotiate(signal);
+      this.differences = differencesOf(engineKindOf(version));
       const info = await this.client.info(signal);
       this.node = this.config.nodeName ?? (info.Name || 'localhost');
       this.hostCpus = Math.max(1, info.NCPU);
@@ -190,6 +198,7 @@ export class ContainerComputeDriver implements ComputeDriver {
   async getCapabilities(options?: CallOptions): Promise<DriverCapabilities> {
     checkAborted(options?.signal, 'getCapabilities');
     const macHonoured = this.client.supports('1.44');
+    const podman = this.differences.kind === 'podman';
     return declareCapabilities({
       supported: [
         'operation.launch',
@@ -212,7 +221,11 @@ export class ContainerComputeDriver implements ComputeDriver {
       partial: {
         'operation.attach-volume': CAPABILITY_NOTES.attachVolume,
         'operation.detach-volume': CAPABILITY_NOTES.detachVolume,
-        ...(macHonoured ? {} : { 'operation.attach-interface': CAPABILITY_NOTES.attachInterface }),
+        ...(podman
+          ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePodman, 'operation.detach-interface': CAPABILITY_NOTES.detachInterfacePodman }
+          : macHonoured
+            ? {}
+            : { 'operation.attach-interface': CAPABILITY_NOTES.attachInterface }),
       },
       volumeTransports: ['file', 'block'],
       eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 3000, nodeAvailableMs: 0 },
@@ -365,6 +378,7 @@ export class ContainerComputeDriver implements ComputeDriver {
         await this.client.stopContainer(f.inspect.Id, 0, signal);
         return;
       }
+      await this.unpauseIfEngineNeeds(f, signal);
       await this.client.stopContainer(f.inspect.Id, grace, signal);
     });
   }
@@ -380,7 +394,8 @@ export class ContainerComputeDriver implements ComputeDriver {
     const op: TableOperation = t === 'SOFT' ? 'rebootSoft' : 'rebootHard';
     await this.transition('reboot', op, uuid, options?.signal, async (f, signal) => {
       // restart unfreezes a paused container first and starts a stopped one; SOFT gives the init the graceful
-      // period, HARD kills at once.
+      // period, HARD kills at once. (podman refuses a paused one: unpaused first there.)
+      await this.unpauseIfEngineNeeds(f, signal);
       await this.client.restartContainer(f.inspect.Id, t === 'SOFT' ? this.config.stopTimeoutSeconds : 0, signal);
     });
   }
@@ -549,7 +564,7 @@ export class ContainerComputeDriver implements ComputeDriver {
         if (this.interfacesOf(f.inspect).some((i) => i.id.toLowerCase() === v.id.toLowerCase())) {
           throw new DriverError('INTERFACE_ALREADY_ATTACHED', { op: 'attachInterface', target: v.id });
         }
-        await this.connectVif(f.inspect, v, signal);
+        await this.aroundNetworkChange(f, signal, () => this.connectVif(f.inspect, v, signal));
       } catch (err) {
         throw toContractError(err, 'attachInterface', id);
       }
@@ -568,9 +583,11 @@ export class ContainerComputeDriver implements ComputeDriver {
           ([, ep]) => vifOfEndpoint(this.naming, ep)?.id.toLowerCase() === v.toLowerCase(),
         );
         if (!entry) throw new DriverError('INTERFACE_NOT_ATTACHED', { op: 'detachInterface', target: v });
-        await this.locks.run('\0networks', async () => {
-          await this.client.disconnectNetwork(entry[0], f.inspect.Id, signal);
-        });
+        await this.aroundNetworkChange(f, signal, () =>
+          this.locks.run('\0networks', async () => {
+            await this.client.disconnectNetwork(entry[0], f.inspect.Id, signal);
+          }),
+        );
         await this.collectNetworks([entry[0]], signal);
       } catch (err) {
         throw toContractError(err, 'detachInterface', id);
@@ -598,7 +615,7 @@ export class ContainerComputeDriver implements ComputeDriver {
     if (typeof listener !== 'function') {
       throw errors.invalidInput([{ path: ['listener'], message: 'must be a function' }], 'subscribeEvents');
     }
-    if (!this.events) this.events = new EventStream(this.client, this.naming, () => this.node);
+    if (!this.events) this.events = new EventStream(this.client, this.naming, () => this.node, () => this.differences.eventFilter);
     return this.events.subscribe(listener);
   }
 
@@ -662,10 +679,7 @@ export class ContainerComputeDriver implements ComputeDriver {
 
   private volumesOf(f: Located): StoredVolume[] {
     // The mounts and devices are the truth; the labels add the ids and names.
-    const mounted = new Set<string>([
-      ...(f.inspect.HostConfig.Mounts ?? []).map((m) => m.Target),
-      ...(f.inspect.HostConfig.Devices ?? []).map((d) => d.PathInContainer),
-    ]);
+    const mounted = mountedTargets(f.inspect);
     return f.labels.volumes.filter((v) => mounted.has(v.target));
   }
 
@@ -946,6 +960,7 @@ export class ContainerComputeDriver implements ComputeDriver {
       let imageRef = how.imageRef ?? f.inspect.Config.Image;
       if (how.keepLayer) {
         if (f.power === 'RUNNING' || f.power === 'PAUSED') {
+          await this.unpauseIfEngineNeeds(f, signal);
           await this.client.stopContainer(f.inspect.Id, this.config.stopTimeoutSeconds, signal);
         }
         const repo = this.stateImageRepo(labels.uuid);
@@ -977,6 +992,25 @@ export class ContainerComputeDriver implements ComputeDriver {
       if (how.target === 'PAUSED') await this.client.pauseContainer(newId, signal);
     } finally {
       this.inFlight.delete(key);
+    }
+  }
+
+  /** Engines that refuse to stop or restart a paused container (podman) get it unpaused first. */
+  private async unpauseIfEngineNeeds(f: Located, signal?: AbortSignal): Promise<void> {
+    if (f.power === 'PAUSED' && this.differences.unpauseBeforeStop) await this.client.unpauseContainer(f.inspect.Id, signal);
+  }
+
+  /**
+   * A network change on an instance. Engines that break a paused container's record on a network change
+   * (podman) get it unpaused for the change and paused again, whether the change worked or not.
+   */
+  private async aroundNetworkChange<T>(f: Located, signal: AbortSignal | undefined, change: () => Promise<T>): Promise<T> {
+    if (f.power !== 'PAUSED' || !this.differences.unpauseAroundNetworkChange) return change();
+    await this.client.unpauseContainer(f.inspect.Id, signal);
+    try {
+      return await change();
+    } finally {
+      await this.client.pauseContainer(f.inspect.Id, signal);
     }
   }
 
@@ -1041,7 +1075,7 @@ export class ContainerComputeDriver implements ComputeDriver {
           if ((await this.client.listContainers({ network: [n.Id] }, signal)).length > 0) continue;
           await this.client.removeNetwork(n.Id, signal);
         } catch (err) {
-          if (isNotFound(err) || (err instanceof EngineHttpError && (err.status === 403 || err.status === 409))) continue;
+          if (isNotFound(err) || (err instanceof EngineHttpError && isNetworkInUse(err.status, err.engineMessage))) continue;
           throw err;
         }
       }

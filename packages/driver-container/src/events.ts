@@ -24,6 +24,7 @@ export function mapEngineEvent(e: EngineEvent, oomSeen: boolean): { kind: Lifecy
     case 'pause':
       return { kind: 'PAUSED', power: 'PAUSED' };
     case 'die':
+    case 'died': // podman's own name, should its compat layer pass it through
       return oomSeen ? { kind: 'CRASHED', power: 'CRASHED' } : { kind: 'STOPPED', power: 'SHUTDOWN' };
     default:
       return undefined;
@@ -44,6 +45,8 @@ export class EventStream {
     private readonly client: EngineClient,
     private readonly naming: Naming,
     private readonly node: () => string,
+    /** The engine's names for the actions mapped below (podman calls an exit "died"). */
+    private readonly actions: () => readonly string[] = () => ['start', 'die', 'pause', 'unpause', 'oom'],
   ) {}
 
   subscribe(listener: LifecycleListener): Unsubscribe {
@@ -75,7 +78,7 @@ export class EventStream {
     const since = `${sec}.${String(Math.floor(this.lastNano - sec * 1e9)).padStart(9, '0')}`;
     void this.client
       .events(
-        { type: ['container'], label: ownerFilter(this.naming, 'instance'), event: ['start', 'die', 'pause', 'unpause', 'oom'] },
+        { type: ['container'], label: ownerFilter(this.naming, 'instance'), event: [...this.actions()] },
         since,
         (e) => this.onEvent(e),
         ac.signal,

@@ -100,3 +100,20 @@ export function mountsOf(volumes: readonly StoredVolume[]): { mounts: MountSpec[
   }
   return { mounts, devices };
 }
+
+/**
+ * The paths inside a container where something is mounted or a device is mapped, read from an inspect.
+ * dockerd reports bind mounts in `HostConfig.Mounts` (Target) and in `Mounts` (Destination); podman 4.3
+ * reports only `Mounts` (its `HostConfig` carries `Binds` strings instead). Devices: `PathInContainer`
+ * (podman's `PathOnHost` names whatever host node has the same major:minor, so it is not read).
+ */
+export function mountedTargets(inspect: {
+  HostConfig: { Mounts?: readonly { Target: string }[] | null; Devices?: readonly { PathInContainer: string }[] | null };
+  Mounts?: readonly { Destination: string }[] | null;
+}): Set<string> {
+  return new Set<string>([
+    ...(inspect.HostConfig.Mounts ?? []).map((m) => m.Target),
+    ...(inspect.Mounts ?? []).map((m) => m.Destination),
+    ...(inspect.HostConfig.Devices ?? []).map((d) => d.PathInContainer),
+  ]);
+}

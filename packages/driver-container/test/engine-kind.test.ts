@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { differencesOf, engineKindOf, isNetworkInUse } from '../src/mapping/engine-kind.js';
+import { mountedTargets } from '../src/mapping/mounts.js';
+import { mapEngineEvent } from '../src/events.js';
+import type { EngineEvent } from '../src/client/types.js';
+
+// GET /version answers as the engines send them (trimmed).
+const DOCKERD = {
+  Version: '20.10.24+dfsg1',
+  ApiVersion: '1.41',
+  Platform: { Name: '' },
+  Components: [{ Name: 'Engine', Version: '20.10.24+dfsg1' }, { Name: 'containerd', Version: '1.6.20' }, { Name: 'runc', Version: '1.1.5' }],
+};
+const PODMAN = {
+  Version: '4.3.1',
+  ApiVersion: '1.41',
+  Platform: { Name: 'linux/amd64/debian-12' },
+  Components: [{ Name: 'Podman Engine', Version: '4.3.1' }, { Name: 'Conmon', Version: 'conmon version 2.1.6' }, { Name: 'OCI Runtime (runc)', Version: 'runc 1.1.5' }],
+};
+
+describe('which engine answers', () => {
+  it('recognises podman by its components and takes anything else for dockerd', () => {
+    expect(engineKindOf(PODMAN)).toBe('podman');
+    expect(engineKindOf(DOCKERD)).toBe('docker');
+    expect(engineKindOf({})).toBe('docker');
+    expect(engineKindOf({ Components: [], Platform: { Name: 'Podman Engine' } })).toBe('podman');
+  });
+
+  it('unpauses around stops and network changes on podman only', () => {
+    expect(differencesOf('podman')).toMatchObject({ unpauseBeforeStop: true, unpauseAroundNetworkChange: true });
+    expect(differencesOf('docker')).toMatchObject({ unpauseBeforeStop: false, unpauseAroundNetworkChange: false });
+  });
+
+  it("filters events by each engine's own action names (podman: died)", () => {
+    expect(differencesOf('docker').eventFilter).toEqual(['start', 'die', 'pause', 'unpause', 'oom']);
+    expect(differencesOf('podman').eventFilter).toEqual(['start', 'died', 'pause', 'unpause', 'oom']);
+    const died = (action: string): EngineEvent => ({ Type: 'container', Action: action, Actor: { ID: 'x', Attributes: {} }, time: 1, timeNano: 1 });
+    expect(mapEngineEvent(died('die'), false)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
+    expect(mapEngineEvent(died('died'), false)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
+    expect(mapEngineEvent(died('died'), true)).toEqual({ kind: 'CRASHED', power: 'CRASHED' });
+  });
+
+  it('reads "network still in use" from both engines: dockerd 403/409, podman 500 with its message', () => {
+    expect(isNetworkInUse(403, 'error while removing network: network x id y has active endpoints')).toBe(true);
+    expect(isNetworkInUse(409, 'network has active endpoints')).toBe(true);
+    expect(isNetworkInUse(500, '"nova-net-a" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used')).toBe(true);
+    expect(isNetworkInUse(500, 'some other failure')).toBe(false);
+    expect(isNetworkInUse(404, 'network not found')).toBe(false);
+  });
+});
+
+describe('mounted paths from an inspect', () => {
+  it('reads dockerd (HostConfig.Mounts) and podman (top-level Mounts only, Binds strings) alike', () => {
+    const docker = {
+      HostConfig: { Mounts: [{ Target: '/volumes/a' }], Devices: [{ PathInContainer: '/dev/nova-vol-b' }] },
+      Mounts: [{ Destination: '/volumes/a' }],
+    };
+    const podman = {
+      HostConfig: { Devices: [{ PathInContainer: '/dev/nova-vol-b' }] },
+      Mounts: [{ Destination: '/volumes/a' }],
+    };
+    expect([...mountedTargets(docker)].sort()).toEqual(['/dev/nova-vol-b', '/volumes/a']);
+    expect([...mountedTargets(podman)].sort()).toEqual(['/dev/nova-vol-b', '/volumes/a']);
+    expect([...mountedTargets({ HostConfig: { Mounts: null, Devices: null }, Mounts: null })]).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LifecycleEvent } from '@nova-common/core';
+import type { EngineClient } from '../../src/client/engine-client.js';
+import { CAPABILITY_NOTES } from '../../src/driver.js';
+import { spec, uuidv4 } from '../helpers.js';
+import { podmanDriver, requirePodman } from './helpers.js';
+
+// The calls podman answers differently from dockerd (src/mapping/engine-kind.ts), end to end on podman.
+
+let client: EngineClient;
+const driver = podmanDriver('podman-differences');
+const events: LifecycleEvent[] = [];
+
+beforeAll(async () => {
+  client = await requirePodman();
+  await driver.initHost();
+  driver.subscribeEvents((e) => events.push(e));
+});
+
+afterAll(async () => {
+  await driver.cleanupHost();
+  await client?.close();
+});
+
+async function eventFor(uuid: string, kind: string, from: number): Promise<LifecycleEvent> {
+  for (let i = 0; i < 100; i++) {
+    const e = events.slice(from).find((x) => x.uuid === uuid && x.kind === kind);
+    if (e) return e;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no ${kind} event for ${uuid}; got ${events.slice(from).map((e) => e.kind).join(',')}`);
+}
+
+describe('podman: what the driver does differently for it', () => {
+  it('declares the capabilities of the connected engine: interface changes on podman are partial, with the reason', async () => {
+    const caps = await driver.getCapabilities();
+    expect(caps.capabilities['operation.attach-interface']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.attachInterfacePodman });
+    expect(caps.capabilities['operation.detach-interface']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.detachInterfacePodman });
+    expect(caps.capabilities['operation.suspend']?.level).toBe('missing');
+  });
+
+  it('attaches and detaches an interface of a PAUSED instance, which stays PAUSED and readable', async () => {
+    const uuid = uuidv4();
+    const vif = { id: uuidv4(), address: 'fa:16:3e:d1:ff:01', network: { id: `diff-${uuid}` } };
+    await driver.spawn(spec(uuid) as never);
+    await driver.pause(uuid);
+    await driver.attachInterface(uuid, vif as never);
+    let info = await driver.getInfo(uuid);
+    expect(info.powerState).toBe('PAUSED');
+    expect(info.interfaces).toEqual([{ id: vif.id, address: vif.address }]);
+    expect((await driver.listInstances()).map((i) => i.uuid)).toContain(uuid);
+    await driver.detachInterface(uuid, vif.id);
+    info = await driver.getInfo(uuid);
+    expect(info.powerState).toBe('PAUSED');
+    expect(info.interfaces).toEqual([]);
+    await driver.destroy(uuid);
+    expect(await client.listNetworks({ label: [`io.nova-common.network-id=diff-${uuid}`] })).toEqual([]);
+  });
+
+  it('powers off and reboots a PAUSED instance (podman refuses to stop or restart one), and reports the stop', async () => {
+    const uuid = uuidv4();
+    await driver.spawn(spec(uuid) as never);
+    await driver.pause(uuid);
+    const mark = events.length;
+    await driver.powerOff(uuid, { gracefulTimeoutMs: 0 });
+    expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
+    expect(await eventFor(uuid, 'STOPPED', mark)).toMatchObject({ powerState: 'SHUTDOWN' });
+    await driver.powerOn(uuid);
+    await driver.pause(uuid);
+    await driver.reboot(uuid, 'HARD');
+    expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
+    await driver.pause(uuid);
+    await driver.reboot(uuid, 'SOFT');
+    expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
+    await driver.destroy(uuid);
+  });
+
+  it('keeps a network a stopped instance still uses (podman answers 500 "in use") and removes it with the last one', async () => {
+    const network = { id: `diff-shared-${uuidv4().slice(0, 8)}` };
+    const a = uuidv4();
+    const b = uuidv4();
+    await driver.spawn(spec(a, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1a', network }] }) as never);
+    await driver.spawn(spec(b, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1b', network }] }) as never);
+    await driver.powerOff(b, { gracefulTimeoutMs: 0 });
+    await driver.destroy(a);
+    await driver.powerOn(b);
+    expect((await driver.getInfo(b)).interfaces).toHaveLength(1);
+    await driver.destroy(b);
+    expect(await client.listNetworks({ label: [`io.nova-common.network-id=${network.id}`] })).toEqual([]);
+  });
+});

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# Control the podman engine (its Docker-compatible service) used by @nova-common/driver-container's podman tests:
+#   install  apt packages (podman, runc, conmon, catatonit, containernetworking-plugins, busybox-static, curl)
+#   start    `podman system service` on unix:///run/nova-common/podman.sock with the project's own configuration,
+#            in a network namespace of its own, wait until /_ping answers, then `prepare`
+#   prepare  build the local test images from busybox-static through the compat import endpoint (no registry):
+#              nova-common/busybox:latest         default command keeps running, prints one line first
+#              nova-common/busybox-noterm:latest  same, but ignores SIGTERM (fault tests)
+#   stop     stop every container of this engine, the service, and any conmon or container process it left
+#   status   say whether the engine answers
+#
+# Nothing global is changed: podman reads only the files this script writes under $STATE_DIR/conf
+# (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF); images and containers live under
+# $GRAPH_ROOT, run state under $STATE_DIR; dockerd, running beside it, is not touched.
+#
+# Facts of this machine kind (Debian 12, podman 4.3, hybrid cgroup v1, no systemd): crun refuses the cgroup
+# layout, so the runtime is runc; cgroupfs instead of systemd; the file events logger (no journald); catatonit
+# as the init; without explicit ulimits every container start fails (podman copies a host limit runc rejects).
+#
+# Network: the service runs in a network namespace of its own (`unshare --net`). Its CNI networks (the driver's
+# networks are internal bridges), their bridges, the CNI firewall plugin's iptables chains and any sysctl it
+# sets live in that namespace; the host's ip_forward, iptables and nftables stay as they are. Nothing can
+# route out of it: the namespace has no link to the host's network.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+
+STATE_DIR=/tmp/nova-common/podman
+GRAPH_ROOT="${PODMAN_GRAPH_ROOT:-/var/lib/nova-common/podman/storage}"
+CONF_DIR="$STATE_DIR/conf"
+LOG="$STATE_DIR/podman.log"
+PIDFILE="$STATE_DIR/podman.pid"
+SOCK="${PODMAN_SOCKET:-/run/nova-common/podman.sock}"
+READY_TIMEOUT="${PODMAN_READY_TIMEOUT:-60}"
+PACKAGES=(podman runc conmon catatonit containernetworking-plugins iptables busybox-static curl)
+BASE_IMAGE=nova-common/busybox
+NOTERM_IMAGE=nova-common/busybox-noterm
+# podman's cgroupfs parent for containers (its default); only this engine uses it on these machines.
+CGROUP_PARENT=libpod_parent
+
+mkdir -p "$STATE_DIR"
+
+log() { printf '[podman.sh] %s\n' "$*" >&2; }
+
+install() {
+  apt_install_missing podman.sh "${PACKAGES[@]}"
+}
+
+catatonit_path() {
+  local p
+  for p in /usr/libexec/podman/catatonit /usr/bin/catatonit; do
+    if [[ -x "$p" ]]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  echo /usr/bin/catatonit
+}
+
+write_config() {
+  mkdir -p "$CONF_DIR" "$STATE_DIR/cni" "$STATE_DIR/tmp" "$STATE_DIR/runroot" "$GRAPH_ROOT" "$(dirname "$SOCK")"
+  local driver="$1"
+  cat >"$CONF_DIR/storage.conf" <<EOF
+[storage]
+driver = "$driver"
+graphroot = "$GRAPH_ROOT"
+runroot = "$STATE_DIR/runroot"
+EOF
+  cat >"$CONF_DIR/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+init_path = "$(catatonit_path)"
+log_driver = "k8s-file"
+
+[network]
+network_backend = "cni"
+network_config_dir = "$STATE_DIR/cni"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$STATE_DIR/events.log"
+tmp_dir = "$STATE_DIR/tmp"
+static_dir = "$GRAPH_ROOT/libpod"
+volume_path = "$GRAPH_ROOT/volumes"
+EOF
+  # No registries: an unqualified name is never looked up anywhere.
+  cat >"$CONF_DIR/registries.conf" <<EOF
+unqualified-search-registries = []
+EOF
+}
+
+podman_env() {
+  env CONTAINERS_CONF="$CONF_DIR/containers.conf" \
+    CONTAINERS_STORAGE_CONF="$CONF_DIR/storage.conf" \
+    CONTAINERS_REGISTRIES_CONF="$CONF_DIR/registries.conf" \
+    "$@"
+}
+
+service_pid() {
+  local pid
+  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+api() {
+  # api METHOD PATH [curl args...]: one compat API call over the unix socket.
+  local method="$1" path="$2"
+  shift 2
+  timeout 60 curl -sS --fail-with-body --unix-socket "$SOCK" -X "$method" "$@" "http://localhost$path"
+}
+
+ready() {
+  [[ -S "$SOCK" ]] && [[ "$(timeout 5 curl -sS --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null || true)" == OK ]]
+}
+
+launch() {
+  local driver="$1"
+  write_config "$driver"
+  : >"$LOG"
+  rm -f "$SOCK"
+  # setsid: its own session; unshare --net: its own network namespace (see the header). Both exec, so $! is
+  # podman itself.
+  setsid unshare --net -- env CONTAINERS_CONF="$CONF_DIR/containers.conf" \
+    CONTAINERS_STORAGE_CONF="$CONF_DIR/storage.conf" \
+    CONTAINERS_REGISTRIES_CONF="$CONF_DIR/registries.conf" \
+    podman --log-level=info system service --time=0 "unix://$SOCK" \
+    >>"$LOG" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ready; then
+      echo "$driver" >"$STATE_DIR/storage-driver"
+      return 0
+    fi
+    if [[ -z "$(service_pid)" ]]; then return 1; fi
+    sleep 0.2
+  done
+  return 1
+}
+
+start() {
+  if [[ -n "$(service_pid)" ]] && ready; then
+    log "podman service already running (pid $(service_pid))"
+    prepare
+    return 0
+  fi
+  if ready; then
+    log "an engine already answers on $SOCK (not started by this script); using it"
+    prepare
+    return 0
+  fi
+  command -v podman >/dev/null || { log "podman not found: run '$0 install' first"; exit 1; }
+  # A previous storage driver choice sticks: podman refuses to open a graph root with another driver.
+  local first=overlay
+  if [[ -f "$STATE_DIR/storage-driver" ]]; then first="$(cat "$STATE_DIR/storage-driver")"; fi
+  if ! launch "$first"; then
+    log "podman service ($first) did not come up; log tail:"
+    tail -n 20 "$LOG" >&2 || true
+    stop_service
+    if [[ "$first" == vfs ]]; then exit 1; fi
+    log "falling back to the vfs storage driver (on a fresh graph root)"
+    rm -rf "$GRAPH_ROOT"
+    if ! launch vfs; then
+      log "podman service is not ready after ${READY_TIMEOUT}s; log tail:"
+      tail -n 40 "$LOG" >&2 || true
+      stop_service
+      exit 1
+    fi
+  fi
+  log "podman service ready (pid $(service_pid), storage driver $(cat "$STATE_DIR/storage-driver"), socket $SOCK)"
+  prepare
+}
+
+urlencode() {
+  local s="$1" out="" c i
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    case "$c" in
+      [a-zA-Z0-9.~_-]) out+="$c" ;;
+      *) out+="$(printf '%%%02X' "'$c")" ;;
+    esac
+  done
+  printf %s "$out"
+}
+
+build_image() {
+  # build_image REPO CMD-JSON: import a busybox-static rootfs as REPO:latest with CMD (once; `prepare --force`
+  # rebuilds).
+  local repo="$1" cmd="$2" rootfs
+  if [[ "${FORCE_PREPARE:-0}" != 1 ]] && api GET "/images/$repo:latest/json" >/dev/null 2>&1; then
+    log "image $repo:latest present"
+    return 0
+  fi
+  rootfs="$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")"
+  mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,root,var/log,volumes}
+  chmod 1777 "$rootfs/tmp"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  local applet
+  for applet in $(/bin/busybox --list); do
+    [[ "$applet" == busybox ]] && continue
+    ln -s /bin/busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
+  tar -C "$rootfs" -c . | api POST "/images/create?fromSrc=-&repo=$repo&tag=latest&changes=$(urlencode "CMD $cmd")&changes=$(urlencode 'LABEL io.nova-common.test-image=true')" \
+    -H 'Content-Type: application/x-tar' --data-binary @- >"$STATE_DIR/import-$(basename "$repo").log"
+  rm -rf "$rootfs"
+  api GET "/images/$repo:latest/json" >/dev/null
+  local old
+  for old in $(api GET "/images/json?filters=$(urlencode '{"dangling":["true"],"label":["io.nova-common.test-image=true"]}')" | grep -o '"Id":"[sha256:]*[0-9a-f]*"' | cut -d'"' -f4); do
+    api DELETE "/images/$old" >/dev/null 2>&1 || true
+  done
+  log "image $repo:latest ready"
+}
+
+prepare() {
+  build_image "$BASE_IMAGE" '["sh","-c","echo nova-common guest up; exec sleep 2147483647"]'
+  build_image "$NOTERM_IMAGE" '["sh","-c","trap \"\" TERM; echo nova-common guest up, ignoring SIGTERM; while :; do sleep 1; done"]'
+}
+
+# Processes this engine left: conmon monitors started for this configuration, and every process in a container
+# cgroup under podman's cgroupfs parent.
+leftover_pids() {
+  local p
+  for p in $(pgrep -x conmon || true); do
+    if tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | grep -qF -e "$STATE_DIR" -e "$GRAPH_ROOT"; then echo "$p"; fi
+  done
+  local f
+  for f in /sys/fs/cgroup/pids/"$CGROUP_PARENT"/*/cgroup.procs /sys/fs/cgroup/unified/"$CGROUP_PARENT"/*/cgroup.procs; do
+    [[ -r "$f" ]] && cat "$f"
+  done
+  return 0
+}
+
+stop_service() {
+  # Stop the containers through the service first, so their network teardown runs in its namespace.
+  if ready; then
+    local id
+    for id in $(api GET '/containers/json?all=true' 2>/dev/null | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
+      api POST "/containers/$id/stop?t=0" >/dev/null 2>&1 || true
+    done
+  fi
+  local pid
+  pid="$(service_pid)"
+  if [[ -n "$pid" ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 20))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "podman service did not exit in 20s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$PIDFILE"
+  local p left
+  left="$(leftover_pids | sort -u)"
+  if [[ -n "$left" ]]; then
+    log "ending processes the engine left: $(echo "$left" | tr '\n' ' ')"
+    for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
+    local deadline=$((SECONDS + 10))
+    while [[ -n "$(leftover_pids)" ]] && ((SECONDS < deadline)); do sleep 0.2; done
+  fi
+}
+
+stop() {
+  stop_service
+  rm -f "$SOCK"
+  local left
+  left="$(leftover_pids | sort -u | tr '\n' ' ')"
+  if [[ -n "${left// /}" ]]; then
+    log "processes still alive: $left"
+    exit 1
+  fi
+  log "podman service stopped"
+}
+
+status() {
+  if ready; then
+    echo "podman: running (pid $(service_pid || true), storage driver $(cat "$STATE_DIR/storage-driver" 2>/dev/null || echo unknown), socket $SOCK)"
+  else
+    echo "podman: not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  prepare)
+    if [[ "${2:-}" == --force ]]; then FORCE_PREPARE=1; fi
+    prepare
+    ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 install|start|prepare|stop|status" >&2
+    exit 2
+    ;;
+esac
