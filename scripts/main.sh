@@ -34,15 +34,17 @@ reachable() {
   case $1 in
     libvirt) [ -S /run/libvirt/libvirt-sock ] && timeout 5 virsh -c test+unix:///default version >/dev/null 2>&1 ;;
     docker) [ -S /var/run/docker.sock ] && timeout 5 curl -fsS --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ;;
+    podman) [ -S /run/nova-common/podman.sock ] && timeout 5 curl -fsS --unix-socket /run/nova-common/podman.sock http://localhost/_ping >/dev/null 2>&1 ;;
     ironic) timeout 5 curl -fsS -H 'X-OpenStack-Ironic-API-Version: 1.1' http://127.0.0.1:6385/v1 >/dev/null 2>&1 ;;
   esac
 }
 
-for backend in libvirt docker ironic; do
+for backend in libvirt docker podman ironic; do
   if reachable "$backend"; then
     case $backend in
       libvirt) run_suite libvirt-test --driver ./packages/driver-libvirt --config scripts/main/libvirt.json ;;
       docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json ;;
+      podman) run_suite container-podman --driver ./packages/driver-container --config scripts/main/container-podman.json ;;
       ironic) run_suite ironic --driver ./packages/driver-ironic --config scripts/main/ironic.json ;;
     esac
   else

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine with Node 20 and npm: installs pnpm, the
-# workspace, and every real backend (libvirt + QEMU, Docker, Ironic) from Debian packages,
+# workspace, and every real backend (libvirt + QEMU, Docker, podman, Ironic) from Debian packages,
 # starts them, runs the package checks and every package's tests, and stops the backends.
 # Must run as root (it installs packages and starts daemons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/bootstrap.sh
 source scripts/lib/backends.sh
+# podman's Docker-compatible service, for driver-container's podman suite (runs beside dockerd).
+BACKENDS+=(podman)
 
 if [ "$(id -u)" != "0" ]; then
   echo "scripts/test.sh installs Debian packages and starts daemons: run it as root" >&2

@@ -63,7 +63,7 @@ import {
 } from './mapping/labels.js';
 import { mountedTargets, resolveVolume, volumeTarget } from './mapping/mounts.js';
 import { baseNetworkName, endpointFor, networkName, vifOfEndpoint } from './mapping/networks.js';
-import { differencesOf, engineKindOf, isNetworkInUse, type EngineDifferences } from './mapping/engine-kind.js';
+import { differencesOf, engineKindOf, isNetworkInUse, labelChanges, type EngineDifferences } from './mapping/engine-kind.js';
 import { powerStateOf } from './mapping/state.js';
 import { EventStream } from './events.js';
 
@@ -472,7 +472,7 @@ export class ContainerComputeDriver implements ComputeDriver {
           [this.keys.uuid]: f.labels.uuid,
           [this.keys.snapshotName]: s.name,
         };
-        await this.client.commit(f.inspect.Id, repo, tag, labels, false, signal);
+        await this.commitWithLabels(f.inspect.Id, repo, tag, labels, signal);
         const ref = `${repo}:${tag}`;
         const image = await this.client.inspectImage(ref, signal);
         return { imageId: ref, name: s.name, diskFormat: 'raw', containerFormat: 'docker', sizeBytes: Math.max(0, Math.floor(image.Size)) };
@@ -964,12 +964,11 @@ export class ContainerComputeDriver implements ComputeDriver {
           await this.client.stopContainer(f.inspect.Id, this.config.stopTimeoutSeconds, signal);
         }
         const repo = this.stateImageRepo(labels.uuid);
-        await this.client.commit(
+        await this.commitWithLabels(
           f.inspect.Id,
           repo,
           'latest',
           { [this.keys.owner]: this.config.ownerId, [this.keys.kind]: 'state-image', [this.keys.uuid]: labels.uuid },
-          false,
           signal,
         );
         imageRef = `${repo}:latest`;
@@ -993,6 +992,12 @@ export class ContainerComputeDriver implements ComputeDriver {
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /** Commit a container to repo:tag carrying `labels` (as `changes` on engines that ignore the body's labels). */
+  private async commitWithLabels(id: string, repo: string, tag: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+    const changes = this.differences.commitLabelsAsChanges ? labelChanges(labels) : [];
+    await this.client.commit(id, repo, tag, labels, false, signal, changes);
   }
 
   /** Engines that refuse to stop or restart a paused container (podman) get it unpaused first. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { differencesOf, engineKindOf, isNetworkInUse } from '../src/mapping/engine-kind.js';
+import { differencesOf, engineKindOf, isNetworkInUse, labelChanges } from '../src/mapping/engine-kind.js';
 import { mountedTargets } from '../src/mapping/mounts.js';
 import { mapEngineEvent } from '../src/events.js';
 import type { EngineEvent } from '../src/client/types.js';
@@ -46,6 +46,25 @@ describe('which engine answers', () => {
     expect(isNetworkInUse(500, '"nova-net-a" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used')).toBe(true);
     expect(isNetworkInUse(500, 'some other failure')).toBe(false);
     expect(isNetworkInUse(404, 'network not found')).toBe(false);
+  });
+});
+
+describe('commit labels', () => {
+  it('go in the request body on dockerd and as LABEL changes on podman', () => {
+    expect(differencesOf('docker').commitLabelsAsChanges).toBe(false);
+    expect(differencesOf('podman').commitLabelsAsChanges).toBe(true);
+  });
+
+  it('are percent-encoded inside LABEL changes, so a caller string cannot end the instruction or add one', () => {
+    expect(labelChanges({ 'io.nova-common.kind': 'snapshot', 'io.nova-common.owner': 'ci_1.x-y' })).toEqual([
+      'LABEL io.nova-common.kind="snapshot"',
+      'LABEL io.nova-common.owner="ci_1.x-y"',
+    ]);
+    const [change] = labelChanges({ 'io.nova-common.snapshot-name': 'a" io.nova-common.owner="evil\\\nLABEL x=y é' });
+    expect(change).toBe('LABEL io.nova-common.snapshot-name="a%22%20io.nova-common.owner%3D%22evil%5C%0ALABEL%20x%3Dy%20%C3%A9"');
+    expect(change!.match(/"/g)).toHaveLength(2);
+    expect(change).not.toMatch(/[\n\\]/);
+    expect(() => labelChanges({ 'bad key': 'v' })).toThrow(/LABEL/);
   });
 });
 

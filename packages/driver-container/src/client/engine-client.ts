@@ -300,9 +300,11 @@ export class EngineClient {
     labels: Record<string, string>,
     pause: boolean,
     signal?: AbortSignal,
+    changes: readonly string[] = [],
   ): Promise<string> {
-    const r = await this.request<{ Id: string }>('POST', '/commit', {
-      query: { container: id, repo, tag, pause: pause ? 'true' : 'false' },
+    const query = encodeQuery({ container: id, repo, tag, pause: pause ? 'true' : 'false' });
+    const path = '/commit' + query + changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('');
+    const r = await this.request<{ Id: string }>('POST', path, {
       body: { Labels: labels },
       signal,
       headersTimeoutMs: 0,

@@ -15,6 +15,8 @@ import type { EngineVersion } from '../client/types.js';
  *   - the events filter matches podman's own action names: a container exit is "died" there
  *     (it is reported as Action "die" either way).
  *   - removing a network still in use answers 500 "network is being used" (dockerd: 403/409).
+ *   - commit ignores the `Labels` of the request body: the image gets the container's labels. The
+ *     driver's labels go in as `changes` (LABEL instructions) there, which override them.
  *
  * Everything else the driver uses behaves alike (304 on start-on-running and stop-on-stopped,
  * force-remove of a paused container, commit, rename, label filters, 404s).
@@ -29,6 +31,8 @@ export interface EngineDifferences {
   unpauseAroundNetworkChange: boolean;
   /** The `event` filter values for the actions the event stream maps. */
   eventFilter: readonly string[];
+  /** commit takes image labels only as `changes` LABEL instructions (podman ignores the body's Labels). */
+  commitLabelsAsChanges: boolean;
 }
 
 /** The engine behind a `GET /version` answer: podman names itself among the components. */
@@ -44,6 +48,7 @@ export function differencesOf(kind: EngineKind): EngineDifferences {
       unpauseBeforeStop: true,
       unpauseAroundNetworkChange: true,
       eventFilter: ['start', 'died', 'pause', 'unpause', 'oom'],
+      commitLabelsAsChanges: true,
     };
   }
   return {
@@ -51,7 +56,22 @@ export function differencesOf(kind: EngineKind): EngineDifferences {
     unpauseBeforeStop: false,
     unpauseAroundNetworkChange: false,
     eventFilter: ['start', 'die', 'pause', 'unpause', 'oom'],
+    commitLabelsAsChanges: false,
   };
+}
+
+/**
+ * Labels as commit `changes`: one `LABEL key="value"` instruction each. podman stores the text between the
+ * quotes as it is (no unescaping), so each value is percent-encoded (encodeURIComponent): quotes, backslashes,
+ * spaces and newlines of a caller's string (a snapshot name) can neither end the instruction nor add another.
+ * Owner ids, kinds and uuids contain only unreserved characters and are stored unchanged. Keys come from the
+ * configured label prefix (letters, digits, dots, dashes).
+ */
+export function labelChanges(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => {
+    if (!/^[a-z0-9][a-z0-9.-]*$/.test(k)) throw new Error(`label key ${JSON.stringify(k)} cannot go into a LABEL instruction`);
+    return `LABEL ${k}="${encodeURIComponent(v)}"`;
+  });
 }
 
 /** An engine's answer meaning "this network still has endpoints" (dockerd 403/409, podman 500). */

@@ -3,7 +3,7 @@ import type { LifecycleEvent } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
 import { CAPABILITY_NOTES } from '../../src/driver.js';
 import { spec, uuidv4 } from '../helpers.js';
-import { podmanDriver, requirePodman } from './helpers.js';
+import { makePodmanVolumeFile, podmanDriver, requirePodman } from './helpers.js';
 
 // The calls podman answers differently from dockerd (src/mapping/engine-kind.ts), end to end on podman.
 
@@ -73,6 +73,27 @@ describe('podman: what the driver does differently for it', () => {
     await driver.reboot(uuid, 'SOFT');
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.destroy(uuid);
+  });
+
+  it("labels snapshots and state images as the driver's (podman ignores commit body labels), and removes them", async () => {
+    const uuid = uuidv4();
+    await driver.spawn(spec(uuid) as never);
+    const snap = await driver.snapshot(uuid, { name: 'a "quoted" name\nwith a newline' });
+    const labels = (await client.inspectImage(snap.imageId)).Config?.Labels ?? {};
+    expect(labels['io.nova-common.kind']).toBe('snapshot');
+    expect(labels['io.nova-common.owner']).toBe('podman-differences');
+    expect(decodeURIComponent(labels['io.nova-common.snapshot-name']!)).toBe('a "quoted" name\nwith a newline');
+    await driver.deleteSnapshot(snap.imageId);
+    await expect(client.inspectImage(snap.imageId)).rejects.toMatchObject({ status: 404 });
+
+    const volumeId = uuidv4();
+    await driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path: makePodmanVolumeFile(`diff-${volumeId}.img`) } } as never);
+    expect((await driver.getInfo(uuid)).volumes).toEqual([{ volumeId }]);
+    const state = await client.inspectImage(`nova-state/${uuid}:latest`);
+    expect(state.Config?.Labels?.['io.nova-common.kind']).toBe('state-image');
+    await driver.destroy(uuid);
+    await expect(client.inspectImage(`nova-state/${uuid}:latest`)).rejects.toMatchObject({ status: 404 });
+    expect(await client.listImages({ label: [`io.nova-common.uuid=${uuid}`] })).toEqual([]);
   });
 
   it('keeps a network a stopped instance still uses (podman answers 500 "in use") and removes it with the last one', async () => {
