@@ -266,6 +266,12 @@ stop_service() {
 stop() {
   stop_service
   rm -f "$SOCK"
+  # The overlay driver bind-mounts its own directory (to make it private); container mounts below it are
+  # unmounted by podman when containers stop. Undo what is left, only under this graph root.
+  local m
+  for m in $(awk -v root="$GRAPH_ROOT/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
+  done
   local left
   left="$(leftover_pids | sort -u | tr '\n' ' ')"
   if [[ -n "${left// /}" ]]; then
