@@ -7,8 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/bootstrap.sh
 source scripts/lib/backends.sh
-# podman's Docker-compatible service, for driver-container's podman suite (runs beside dockerd).
-BACKENDS+=(podman)
 
 if [ "$(id -u)" != "0" ]; then
   echo "scripts/test.sh installs Debian packages and starts daemons: run it as root" >&2
