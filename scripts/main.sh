@@ -28,7 +28,7 @@ run_suite() {
   if [ -f "$OUT/${name}.json" ]; then reports+=("$OUT/${name}.json"); fi
 }
 
-run_suite reference --driver reference
+run_suite reference --driver reference --label 'in-memory reference'
 
 reachable() {
   case $1 in
@@ -42,10 +42,10 @@ reachable() {
 for backend in libvirt docker podman ironic; do
   if reachable "$backend"; then
     case $backend in
-      libvirt) run_suite libvirt-test --driver ./packages/driver-libvirt --config scripts/main/libvirt.json ;;
-      docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json ;;
-      podman) run_suite container-podman --driver ./packages/driver-container --config scripts/main/container-podman.json ;;
-      ironic) run_suite ironic --driver ./packages/driver-ironic --config scripts/main/ironic.json ;;
+      libvirt) run_suite libvirt-test --driver ./packages/driver-libvirt --config scripts/main/libvirt.json --label 'libvirt test:///default' ;;
+      docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json --label dockerd ;;
+      podman) run_suite container-podman --driver ./packages/driver-container --config scripts/main/container-podman.json --label 'podman service' ;;
+      ironic) run_suite ironic --driver ./packages/driver-ironic --config scripts/main/ironic.json --label 'Ironic, fake hardware' ;;
     esac
   else
     log "backend ${backend} is not reachable: skipped (scripts/test.sh installs and starts it)"

@@ -97,6 +97,12 @@ export interface DriverIdentity {
   name?: string;
   version?: string;
   description?: string;
+  /**
+   * What this run is, beyond the driver: usually the backend and host ("QEMU/KVM on compute-12",
+   * "podman 4.3"). Reported as `driver.label`; the support matrix heads the run's column with it,
+   * so two runs of one driver on different backends read apart. 1-80 printable characters.
+   */
+  label?: string;
   /** The configuration the driver was created with (reported, and used by the replay program). */
   config?: unknown;
   /**
@@ -166,6 +172,15 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
     throw new RangeError(`${name} must be an integer between 1 and ${max}, got ${String(value)}`);
   }
   return value;
+}
+
+/** A run label: 1-80 characters, no control characters, not blank. Throws RangeError otherwise. */
+export function checkLabel(label: string | undefined): string | undefined {
+  if (label === undefined) return undefined;
+  if (typeof label !== 'string' || label.trim() === '' || label.length > 80 || /\p{Cc}/u.test(label)) {
+    throw new RangeError(`label must be 1-80 characters without control characters, got ${JSON.stringify(label)}`);
+  }
+  return label;
 }
 
 /** Apply defaults and check ranges. Throws RangeError on a bad option (the CLI maps it to exit code 2). */

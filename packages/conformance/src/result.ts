@@ -98,7 +98,7 @@ export interface PropertyResult {
 export interface RunResult {
   suiteVersion: string;
   contractVersion: string;
-  driver: { name: string; version: string; description?: string; config?: unknown };
+  driver: { name: string; version: string; description?: string; label?: string; config?: unknown };
   environment: { node: string; platform: string; arch: string; hostname: string; ci: boolean };
   startedAt: string;
   durationMs: number;

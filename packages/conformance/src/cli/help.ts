@@ -42,6 +42,8 @@ ${DRIVER_LINES}
   --only <id...>         Only these property ids
   --run-id <id>          Run id put in every instance's metadata (default: generated, reported);
                          \`nova-conformance sweep --run-id <id>\` removes what a crashed run left
+  --label <text>         What this run is beyond the driver, e.g. its backend and host
+                         ("QEMU/KVM on compute-12"); reported, and heads the run's matrix column
   --replay <file>        Re-run exactly the failing case recorded in a replay file
   --replay-dir <dir>     Where replay files of failures are written (default: beside
                          --json, else $TMPDIR/nova-conformance/replays)

@@ -12,7 +12,7 @@ import { z } from 'zod';
  */
 
 /** Bumped on a breaking change to the report's shape; additions bump the minor. */
-export const REPORT_SCHEMA_VERSION = '1.0.0';
+export const REPORT_SCHEMA_VERSION = '1.1.0';
 
 /** Where the published schema lives; reports carry it as `$schema`. */
 export const REPORT_SCHEMA_ID = 'https://unpkg.com/@nova-common/conformance/schemas/report.schema.json';
@@ -153,6 +153,10 @@ export const JsonReportSchema = z
         name: z.string(),
         version: z.string(),
         description: z.string().optional(),
+        label: z
+          .string()
+          .optional()
+          .describe('What the run is beyond the driver, usually its backend and host; the support matrix heads the column with it.'),
         config: z.unknown().optional().describe('The driver configuration used, when it is safe to publish.'),
       })
       .describe('The driver under test.'),

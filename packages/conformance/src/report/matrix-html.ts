@@ -46,7 +46,8 @@ export function renderMatrixHtml(matrix: SupportMatrix): string {
   out.push('<thead><tr><th>Driver</th><th>Version</th><th>Suite</th><th>Contract</th><th>Run id</th><th>Seed</th><th>Started</th><th>Properties</th></tr></thead>', '<tbody>');
   for (const c of matrix.columns) {
     const failed = c.summary.failed > 0 ? `<span class="failed">${c.summary.failed} failed</span>` : '0 failed';
-    const name = c.description === undefined ? h(c.name) : `<span title="${h(c.description)}">${h(c.name)}</span>`;
+    const named = c.description === undefined ? h(c.name) : `<span title="${h(c.description)}">${h(c.name)}</span>`;
+    const name = c.runLabel === undefined ? named : `${named} (${h(c.runLabel)})`;
     out.push(
       `<tr><td>${name}</td><td>${h(c.version)}</td><td>${h(c.suiteVersion)}</td><td>${h(c.contractVersion)}</td>` +
         `<td><code>${h(c.runId)}</code></td><td><code>${h(String(c.seed))}</code></td><td>${h(c.startedAt)}</td>` +

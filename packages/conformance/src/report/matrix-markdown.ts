@@ -22,7 +22,7 @@ export function renderMatrixMarkdown(matrix: SupportMatrix): string {
   out.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const c of matrix.columns) {
     const props = `${c.summary.passed} passed, ${c.summary.failed} failed, ${c.summary.skipped} skipped`;
-    out.push(`| ${[c.name, c.version, c.suiteVersion, c.contractVersion, c.runId, String(c.seed), props].map(cell).join(' | ')} |`);
+    out.push(`| ${[c.runLabel === undefined ? c.name : `${c.name} (${c.runLabel})`, c.version, c.suiteVersion, c.contractVersion, c.runId, String(c.seed), props].map(cell).join(' | ')} |`);
   }
   out.push('');
 

@@ -11,7 +11,7 @@ import type { MatrixStatus } from '../result.js';
 export interface MatrixSource {
   suiteVersion: string;
   contractVersion: string;
-  driver: { name: string; version: string; description?: string | undefined };
+  driver: { name: string; version: string; description?: string | undefined; label?: string | undefined };
   startedAt: string;
   seed: number;
   runId: string;
@@ -22,11 +22,16 @@ export interface MatrixSource {
 }
 
 export interface MatrixColumn {
-  /** The header: driver name and version, plus the run id when the same driver appears twice. */
+  /**
+   * The header: driver name and version, then the run's label when it has one; the run id is
+   * added when two columns would otherwise read the same.
+   */
   label: string;
   name: string;
   version: string;
   description?: string | undefined;
+  /** The run's own label (`--label`), when it had one. */
+  runLabel?: string | undefined;
   suiteVersion: string;
   contractVersion: string;
   runId: string;
@@ -91,13 +96,15 @@ export const STATUS_DESCRIPTIONS: Record<MatrixStatus, string> = {
 const catalog: Record<string, { title: string; profile: string; nova: boolean }> = CAPABILITY_CATALOG;
 
 export function computeSupportMatrix(sources: readonly MatrixSource[], options: MatrixOptions = {}): SupportMatrix {
+  const heading = (s: MatrixSource): string => `${s.driver.name} ${s.driver.version}${s.driver.label === undefined ? '' : ` (${s.driver.label})`}`;
   const columns = sources.map((s): MatrixColumn => {
-    const duplicate = sources.filter((o) => o.driver.name === s.driver.name && o.driver.version === s.driver.version).length > 1;
+    const duplicate = sources.filter((o) => heading(o) === heading(s)).length > 1;
     return {
-      label: `${s.driver.name} ${s.driver.version}${duplicate ? ` (${s.runId})` : ''}`,
+      label: `${heading(s)}${duplicate ? ` (${s.runId})` : ''}`,
       name: s.driver.name,
       version: s.driver.version,
       description: s.driver.description,
+      runLabel: s.driver.label,
       suiteVersion: s.suiteVersion,
       contractVersion: s.contractVersion,
       runId: s.runId,

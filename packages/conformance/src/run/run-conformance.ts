@@ -13,7 +13,7 @@ import {
   type OperationName,
   type ProfileId,
 } from '@nova-common/core';
-import { resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
+import { checkLabel, resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
 import type { CapabilityResult, Counterexample, PropertyResult, RunResult } from '../result.js';
 import { SUITE_VERSION } from '../version.js';
 import { allProperties, MODEL_PROPERTY_IDS, propertyDefinition, type PropertyDefinition } from '../properties/catalog.js';
@@ -121,6 +121,7 @@ export function computeMatrix(caps: DriverCapabilities, properties: PropertyResu
 /** Run every applicable property against one driver and compute the support matrix. */
 export async function runConformance(options: RunOptions): Promise<RunResult> {
   const resolved = resolveOptions(options);
+  checkLabel(options.label);
   const identity: Identity = { ...options };
   const startedAt = new Date();
   const t0 = performance.now();
@@ -261,6 +262,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         name: options.name ?? 'driver',
         version: options.version ?? '0.0.0',
         ...(options.description !== undefined ? { description: options.description } : {}),
+        ...(options.label !== undefined ? { label: options.label } : {}),
         ...(options.config !== undefined ? { config: options.config } : {}),
       },
       environment: environment(),

@@ -44,7 +44,7 @@ describe('--help and --version', () => {
 
   it('every flag the run help documents is accepted by the parser', async () => {
     const flags = [...HELP.run.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!);
-    expect(flags).toEqual(expect.arrayContaining(['--driver', '--config', '--profile', '--runs', '--steps', '--seed', '--replay', '--junit', '--json', '--matrix', '--html', '--run-id', '--differential']));
+    expect(flags).toEqual(expect.arrayContaining(['--driver', '--config', '--profile', '--runs', '--steps', '--seed', '--replay', '--junit', '--json', '--matrix', '--html', '--run-id', '--label', '--differential']));
     for (const flag of flags.filter((f) => f !== '--help')) {
       const r = await runCli(['run', flag, 'x']);
       expect(r.stderr).not.toMatch(/unknown option/);
@@ -69,6 +69,8 @@ describe('usage errors exit 2', () => {
     [['run', '--driver', 'reference', '--seed', '99999999999'], /--seed must be between/],
     [['run', '--driver', 'reference', '--profile', 'warp-drive'], /unknown profile "warp-drive"; profiles are: core, power/],
     [['run', '--driver', 'reference', '--run-id', 'has space'], /runId must be/],
+    [['run', '--driver', 'reference', '--label', '  '], /label must be 1-80 characters/],
+    [['run', '--driver', 'reference', '--label', 'two\nlines'], /label must be 1-80 characters/],
     [['run', '--driver', 'reference', 'stray'], /unexpected argument "stray"/],
     [['run', '--driver', 'reference', '--replay', 'r.json', '--differential', 'reference'], /cannot be combined/],
     [['list'], /--driver is required/],

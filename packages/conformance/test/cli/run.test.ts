@@ -16,7 +16,7 @@ describe('run against the reference driver', () => {
   it('passes, exits 0 and writes the four reports', async () => {
     const cwd = tempDir();
     const r = await runCli(
-      ['run', '--driver', 'reference', '--runs', '4', '--steps', '8', '--seed', '1234', '--run-id', 'nc-cli-test',
+      ['run', '--driver', 'reference', '--runs', '4', '--steps', '8', '--seed', '1234', '--run-id', 'nc-cli-test', '--label', 'in-memory, CI host',
         '--json', 'reports/r.json', '--junit', 'reports/r.xml', '--matrix', 'reports/r.md', '--html', 'reports/r.html'],
       { cwd },
     );
@@ -28,6 +28,7 @@ describe('run against the reference driver', () => {
     expect(validate(json)).toBe(true);
     const report = parseJsonReport(json);
     expect(report.driver.name).toBe('@nova-common/core/testing');
+    expect(report.driver.label).toBe('in-memory, CI host');
     expect(report.seed).toBe(1234);
     expect(report.runId).toBe('nc-cli-test');
     expect(report.options).toMatchObject({ runs: 4, steps: 8, profiles: 'all' });
@@ -40,7 +41,7 @@ describe('run against the reference driver', () => {
     expect(junit.testsuites.failures).toBe('0');
 
     const md = readFileSync(join(cwd, 'reports/r.md'), 'utf8');
-    expect(md).toContain('| Capability | Id | @nova-common/core/testing 1.0.0 |');
+    expect(md).toContain('| Capability | Id | @nova-common/core/testing 1.0.0 (in-memory, CI host) |');
     const html = readFileSync(join(cwd, 'reports/r.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toContain('<code>nc-cli-test</code>');

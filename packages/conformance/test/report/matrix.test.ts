@@ -65,6 +65,25 @@ describe('computeSupportMatrix', () => {
     expect(computeSupportMatrix([a, b]).columns.map((c) => c.label)).toEqual(['@nova-common/core/testing 1.0.0 (nc-ref-0001)', '@nova-common/core/testing 1.0.0 (nc-second)']);
   });
 
+  it("heads a labelled run's column with its label, and adds the run id only when two columns still read the same", () => {
+    const a = loadFixture('reference-pass');
+    const docker = { ...a, runId: 'nc-d', driver: { ...a.driver, label: 'dockerd 20.10' } };
+    const podman = { ...a, runId: 'nc-p', driver: { ...a.driver, label: 'podman 4.3' } };
+    const again = { ...a, runId: 'nc-p2', driver: { ...a.driver, label: 'podman 4.3' } };
+    expect(computeSupportMatrix([docker, podman]).columns.map((c) => c.label)).toEqual([
+      '@nova-common/core/testing 1.0.0 (dockerd 20.10)',
+      '@nova-common/core/testing 1.0.0 (podman 4.3)',
+    ]);
+    expect(computeSupportMatrix([docker, podman, again]).columns.map((c) => c.label)).toEqual([
+      '@nova-common/core/testing 1.0.0 (dockerd 20.10)',
+      '@nova-common/core/testing 1.0.0 (podman 4.3) (nc-p)',
+      '@nova-common/core/testing 1.0.0 (podman 4.3) (nc-p2)',
+    ]);
+    const md = toMatrixMarkdown([docker, podman], { generatedAt });
+    expect(md).toContain('| @nova-common/core/testing (dockerd 20.10) | 1.0.0 |');
+    expect(toMatrixHtml([podman], { generatedAt })).toContain('@nova-common/core/testing</span> (podman 4.3)</td>');
+  });
+
   it('keeps capabilities a newer suite reported under "other", and marks absent ones unknown', () => {
     const a = loadFixture('reference-pass');
     const newer = { ...a, capabilities: [...a.capabilities.filter((c) => c.id !== 'operation.pause'), { id: 'operation.live-migrate', declared: 'complete', status: 'complete', evidence: [] }] } as unknown as RunResult;
@@ -78,7 +97,7 @@ describe('computeSupportMatrix', () => {
 
 const hostile = (): RunResult => {
   const r = loadFixture('libvirt-failure');
-  r.driver = { ...r.driver, name: '<script>alert(1)</script>', version: '1.0.0" onmouseover="x', description: "a'b" };
+  r.driver = { ...r.driver, name: '<script>alert(1)</script>', version: '1.0.0" onmouseover="x', description: "a'b", label: '<img src=x> | **label**' };
   r.runId = '| **bold** [link](http://x) `code` <img src=x>';
   r.capabilities = r.capabilities.map((c) => ({ ...c, notes: 'note <iframe src="http://evil"></iframe> | cell\nbreak & more' }));
   return r;
@@ -109,6 +128,7 @@ describe('matrix escaping', () => {
     expect(md).not.toContain('<iframe');
     expect(md).not.toContain('<script');
     expect(md).toContain('\\*\\*bold\\*\\*');
+    expect(md).toContain('\\*\\*label\\*\\*');
     expect(md).toContain('\\[link\\](http://x)');
     expect(md).toContain('cell<br>break &amp; more');
   });

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ComputeDriver } from '@nova-common/core';
-import { resolveOptions, type RunOptions, type SimulationHooks } from '../../config.js';
+import { checkLabel, resolveOptions, type RunOptions, type SimulationHooks } from '../../config.js';
 import type { DifferentialResult, RunResult } from '../../result.js';
 import { printable, toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
 import { writeReports, type ReportFiles } from '../../report/write.js';
@@ -22,6 +22,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     seed: { type: 'string' },
     'max-instances': { type: 'string' },
     'run-id': { type: 'string' },
+    label: { type: 'string' },
     replay: { type: 'string' },
     'replay-dir': { type: 'string' },
     differential: { type: 'string', list: true },
@@ -48,6 +49,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     const resolved = resolveOptions(defined);
     defined.seed = resolved.seed;
     defined.runId = resolved.runId;
+    checkLabel(stringOption(args.label));
   } catch (error) {
     if (error instanceof RangeError) throw new UsageError(error.message, 'run');
     throw error;
@@ -86,6 +88,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     description: source.manifest.description,
     config: source.rawConfig,
     module: source.module,
+    ...(args.label === undefined ? {} : { label: stringOption(args.label) }),
   };
   const fixtureOptions = {
     ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
