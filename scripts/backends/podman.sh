@@ -278,7 +278,23 @@ stop() {
     log "processes still alive: $left"
     exit 1
   fi
+  forget_removed_networks
   log "podman service stopped"
+}
+
+# CNI's host-local IPAM keeps a directory per network under /var/lib/cni/networks (a path built into
+# CNI) and leaves it behind when the network is removed. Remove those of networks the tests made
+# (the driver's default `nova-` prefix) that no longer exist in this engine's network config and hold
+# no address reservation any more (only `last_reserved_ip.*` and `lock`).
+forget_removed_networks() {
+  local dir name
+  for dir in /var/lib/cni/networks/nova-*; do
+    [[ -d "$dir" ]] || continue
+    name="$(basename "$dir")"
+    [[ -e "$STATE_DIR/cni/$name.conflist" || -e "/etc/cni/net.d/$name.conflist" ]] && continue
+    if find "$dir" -mindepth 1 -maxdepth 1 ! -name 'last_reserved_ip.*' ! -name lock | grep -q .; then continue; fi
+    rm -rf -- "$dir"
+  done
 }
 
 status() {
