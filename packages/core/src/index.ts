@@ -54,6 +54,9 @@ export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable, type Existi
 export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, type RuleId } from './semantics/rules.js';
 
+// Driver toolkit (not part of the contract: helpers drivers may use)
+export { KeyedQueue } from './toolkit/keyed-queue.js';
+
 // The wall and the loader
 export { guard, type GuardedDriver, type GuardOptions, type RetryPolicy } from './guard/guard.js';
 export {

@@ -4,6 +4,7 @@ import {
   DriverError,
   IdentifierSchema,
   InstanceSpecSchema,
+  KeyedQueue,
   RebootTypeSchema,
   RebuildSpecSchema,
   RescueSpecSchema,
@@ -44,7 +45,6 @@ import { EngineClient } from './client/engine-client.js';
 import { EngineHttpError } from './client/errors.js';
 import type { ContainerInspect, ContainerSummary, EndpointSettings } from './client/types.js';
 import { ContainerDriverConfigSchema, type ContainerDriverConfig, type ContainerDriverConfigInput } from './config.js';
-import { KeyedMutex } from './keyed-mutex.js';
 import { assertSafe, buildContainerConfig, pidsLimitOf } from './mapping/container-config.js';
 import { demultiplex, tailOutput } from './mapping/console.js';
 import { isConflict, isNotFound, isUnavailable, toContractError } from './mapping/errors.js';
@@ -123,7 +123,11 @@ export class ContainerComputeDriver implements ComputeDriver {
   private clientClosed = false;
   private readonly naming: Naming;
   private readonly keys;
-  private readonly locks = new KeyedMutex();
+  /**
+   * Per-instance locks (the driver is safe without the guard too) and one for the network table
+   * ('\0networks'): core's KeyedQueue.
+   */
+  private readonly locks = new KeyedQueue();
   /** Uuids (lower-case) with a spawn or a replacement in flight in this process. */
   private readonly inFlight = new Set<string>();
   /** Containers a failed spawn left and that could not be removed yet (engine away): id -> uuid. */

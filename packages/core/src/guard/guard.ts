@@ -18,7 +18,7 @@ import {
   type ConsoleOutput,
   type SnapshotResult,
 } from '../schemas/outputs.js';
-import { KeyedQueue } from './keyed-queue.js';
+import { KeyedQueue } from '../toolkit/keyed-queue.js';
 import { withDeadline } from './deadline.js';
 import { checkOutput, parseInput } from './validate.js';
 
