@@ -17,6 +17,9 @@ ensure_pnpm
 install_workspace
 build_workspace
 
+log "type-checking every package (sources, tests and benchmarks)"
+pnpm typecheck
+
 backends_do install
 trap backends_stop_all EXIT
 backends_do start

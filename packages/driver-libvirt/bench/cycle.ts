@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { guard } from '@nova-common/core';
+import { guard, type InstanceSpecInput } from '@nova-common/core';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
 import { createLibvirtDriver } from '../src/driver.js';
 
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   await guarded.getCapabilities();
   const op = { spawn: [] as number[], getInfo: [] as number[], destroy: [] as number[], bareDefineStart: [] as number[], bareState: [] as number[], bareDestroyUndefine: [] as number[] };
 
-  const spec = (uuid: string) => ({
+  const spec = (uuid: string): InstanceSpecInput => ({
     uuid,
     name: 'bench',
     flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 1 },
