@@ -23,6 +23,7 @@
 # route out of it: the namespace has no link to the host's network.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/test-images.sh"
 
 STATE_DIR=/tmp/nova-common/podman
 GRAPH_ROOT="${PODMAN_GRAPH_ROOT:-/var/lib/nova-common/podman/storage}"
@@ -170,53 +171,6 @@ start() {
   fi
   log "podman service ready (pid $(service_pid), storage driver $(cat "$STATE_DIR/storage-driver"), socket $SOCK)"
   prepare
-}
-
-urlencode() {
-  local s="$1" out="" c i
-  for ((i = 0; i < ${#s}; i++)); do
-    c="${s:i:1}"
-    case "$c" in
-      [a-zA-Z0-9.~_-]) out+="$c" ;;
-      *) out+="$(printf '%%%02X' "'$c")" ;;
-    esac
-  done
-  printf %s "$out"
-}
-
-build_image() {
-  # build_image REPO CMD-JSON: import a busybox-static rootfs as REPO:latest with CMD (once; `prepare --force`
-  # rebuilds).
-  local repo="$1" cmd="$2" rootfs
-  if [[ "${FORCE_PREPARE:-0}" != 1 ]] && api GET "/images/$repo:latest/json" >/dev/null 2>&1; then
-    log "image $repo:latest present"
-    return 0
-  fi
-  rootfs="$(mktemp -d "$STATE_DIR/rootfs.XXXXXX")"
-  mkdir -p "$rootfs"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,proc,sys,dev,root,var/log,volumes}
-  chmod 1777 "$rootfs/tmp"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  local applet
-  for applet in $(/bin/busybox --list); do
-    [[ "$applet" == busybox ]] && continue
-    ln -s /bin/busybox "$rootfs/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-  tar -C "$rootfs" -c . | api POST "/images/create?fromSrc=-&repo=$repo&tag=latest&changes=$(urlencode "CMD $cmd")&changes=$(urlencode 'LABEL io.nova-common.test-image=true')" \
-    -H 'Content-Type: application/x-tar' --data-binary @- >"$STATE_DIR/import-$(basename "$repo").log"
-  rm -rf "$rootfs"
-  api GET "/images/$repo:latest/json" >/dev/null
-  local old
-  for old in $(api GET "/images/json?filters=$(urlencode '{"dangling":["true"],"label":["io.nova-common.test-image=true"]}')" | grep -o '"Id":"[sha256:]*[0-9a-f]*"' | cut -d'"' -f4); do
-    api DELETE "/images/$old" >/dev/null 2>&1 || true
-  done
-  log "image $repo:latest ready"
-}
-
-prepare() {
-  build_image "$BASE_IMAGE" '["sh","-c","echo nova-common guest up; exec sleep 2147483647"]'
-  build_image "$NOTERM_IMAGE" '["sh","-c","trap \"\" TERM; echo nova-common guest up, ignoring SIGTERM; while :; do sleep 1; done"]'
 }
 
 # Processes this engine left: conmon monitors started for this configuration, and every process in a container
