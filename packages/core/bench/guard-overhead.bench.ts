@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { guard, type GuardedDriver } from '../src/guard/guard.js';
+import { guard } from '../src/guard/guard.js';
+import type { GuardedDriver } from '../src/guard/guarded-driver.js';
 import type { ComputeDriver } from '../src/driver/compute-driver.js';
 import { InstanceSpecSchema, type InstanceSpec } from '../src/schemas/instance-spec.js';
 import { InstanceInfoSchema } from '../src/schemas/instance-info.js';

@@ -38,7 +38,22 @@ export {
 } from './capabilities/driver-capabilities.js';
 
 // Operations and the driver interface
-export { OPERATIONS, OPERATION_NAMES, COMMON_ERRORS, isAllowedError, type OperationName, type OperationDescriptor } from './operations/catalog.js';
+export {
+  OPERATIONS,
+  OPERATION_NAMES,
+  COMMON_ERRORS,
+  isAllowedError,
+  operationOfColumn,
+  columnOfCall,
+  instanceArgIndex,
+  type OperationName,
+  type OperationDescriptor,
+  type ArgumentDescriptor,
+  type ParsedArgs,
+  type ArgInputs,
+  type OptionsOf,
+  type ResultOf,
+} from './operations/registry.js';
 export type { ComputeDriver, CallOptions, PowerOffOptions, LifecycleListener, Unsubscribe } from './driver/compute-driver.js';
 export {
   defineDriver,
@@ -55,10 +70,28 @@ export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type Outco
 export { RULES, type RuleId } from './semantics/rules.js';
 
 // Driver toolkit (not part of the contract: helpers drivers may use)
-export { KeyedQueue } from './toolkit/keyed-queue.js';
+export {
+  KeyedQueue,
+  issuesFromZod,
+  parseOrInvalid,
+  enforceCell,
+  unfitReason,
+  fitsNode,
+  assertFits,
+  abortableSleep,
+  throwIfAborted,
+  abortError,
+  ListenerSet,
+  withRetry,
+  backoffDelay,
+  type CellDecision,
+  type RetryPolicy,
+} from './toolkit/index.js';
 
 // The wall and the loader
-export { guard, type GuardedDriver, type GuardOptions, type RetryPolicy } from './guard/guard.js';
+export { guard } from './guard/guard.js';
+export type { GuardedDriver, GuardedOperations, GuardedParameters } from './guard/guarded-driver.js';
+export type { GuardOptions, GuardRetryPolicy, OutputValidation } from './guard/options.js';
 export {
   loadDriver,
   DriverLoadError,

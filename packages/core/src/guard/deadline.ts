@@ -7,19 +7,33 @@ import { DriverError } from '../errors/driver-error.js';
  * timeouts are seconds long, so a tick of TICK_MS is precise enough. The timer runs only
  * while calls are pending; it keeps the process alive meanwhile, so a call to a driver that
  * hangs ends in TIMEOUT rather than in a silent exit.
+ *
+ * The AbortSignal a driver receives is made when the driver first reads it: a driver that
+ * never looks at its signal (an in-memory one) costs no AbortController per call, and one
+ * that reads it after the deadline finds it already aborted with TIMEOUT.
  */
 const TICK_MS = 10;
 
-interface Pending {
-  deadline: number;
-  timeoutMs: number;
-  op: string;
+/** The per-call state: the lazily made controller and how the call ends early. */
+export class CallContext {
+  private controller: AbortController | undefined;
+  deadline = 0;
+  timeoutMs = 0;
+  op = '';
   target: string | undefined;
-  controller: AbortController;
-  reject: (error: DriverError) => void;
+  reject: ((error: DriverError) => void) | undefined;
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  abort(error: DriverError): void {
+    (this.controller ??= new AbortController()).abort(error);
+    this.reject?.(error);
+  }
 }
 
-const pending = new Set<Pending>();
+const pending = new Set<CallContext>();
 let timer: ReturnType<typeof setInterval> | undefined;
 
 function tick(): void {
@@ -27,9 +41,7 @@ function tick(): void {
   for (const p of pending) {
     if (p.deadline <= now) {
       pending.delete(p);
-      const err = new DriverError('TIMEOUT', { op: p.op, target: p.target, detail: `no answer within ${p.timeoutMs} ms` });
-      p.controller.abort(err);
-      p.reject(err);
+      p.abort(new DriverError('TIMEOUT', { op: p.op, target: p.target, detail: `no answer within ${p.timeoutMs} ms` }));
     }
   }
   if (pending.size === 0 && timer !== undefined) {
@@ -38,15 +50,13 @@ function tick(): void {
   }
 }
 
-function track(p: Pending): void {
+function track(p: CallContext): void {
   pending.add(p);
-  if (timer === undefined) {
-    timer = setInterval(tick, TICK_MS);
-  }
+  if (timer === undefined) timer = setInterval(tick, TICK_MS);
 }
 
 /**
- * Runs `work` with an AbortSignal that fires on the caller's abort or after `timeoutMs`.
+ * Runs `work` with a context whose signal fires on the caller's abort or after `timeoutMs`.
  * The returned promise settles as soon as either fires (TIMEOUT or CANCELLED), without
  * waiting for the driver. Whoever serialises calls must wait for the driver's own promise
  * (the one `work` returns), not for this one.
@@ -56,32 +66,34 @@ export function withDeadline<T>(
   target: string | undefined,
   timeoutMs: number,
   callerSignal: AbortSignal | undefined,
-  work: (signal: AbortSignal) => Promise<T>,
+  work: (context: CallContext) => Promise<T>,
 ): Promise<T> {
   if (callerSignal?.aborted) {
     return Promise.reject(new DriverError('CANCELLED', { op, target, cause: callerSignal.reason }));
   }
-  const controller = new AbortController();
+  const context = new CallContext();
+  context.op = op;
+  context.target = target;
+  context.timeoutMs = timeoutMs;
+  context.deadline = performance.now() + timeoutMs;
   return new Promise<T>((resolve, reject) => {
-    const entry: Pending = { deadline: performance.now() + timeoutMs, timeoutMs, op, target, controller, reject };
-    track(entry);
+    context.reject = reject;
+    track(context);
     let onCallerAbort: (() => void) | undefined;
     if (callerSignal) {
       onCallerAbort = () => {
-        pending.delete(entry);
-        const err = new DriverError('CANCELLED', { op, target, cause: callerSignal.reason });
-        controller.abort(err);
-        reject(err);
+        pending.delete(context);
+        context.abort(new DriverError('CANCELLED', { op, target, cause: callerSignal.reason }));
       };
       callerSignal.addEventListener('abort', onCallerAbort, { once: true });
     }
     const done = (): void => {
-      pending.delete(entry);
+      pending.delete(context);
       if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
     };
     let running: Promise<T>;
     try {
-      running = work(controller.signal);
+      running = work(context);
     } catch (error) {
       running = Promise.reject(error);
     }

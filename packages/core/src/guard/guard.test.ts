@@ -186,18 +186,26 @@ describe('guard: timeouts, cancellation and retries', () => {
     expect(driver.log).toEqual([]);
   });
 
-  it('retries CONFLICT with backoff, then succeeds', async () => {
+  it('retries nothing by default: the backend client is the one retry layer', async () => {
+    const driver = new RecordingDriver();
+    driver.behaviour = () => new DriverError('CONFLICT');
+    const err = await rejection(guard(driver).pause(A));
+    expect(err.code).toBe('CONFLICT');
+    expect(driver.log.filter((l) => l.startsWith('start'))).toHaveLength(1);
+  });
+
+  it('retries CONFLICT with backoff when asked, then succeeds', async () => {
     const driver = new RecordingDriver();
     let failures = 2;
     driver.behaviour = () => (failures-- > 0 ? new DriverError('CONFLICT') : undefined);
-    await guard(driver, { retry: { baseDelayMs: 1 } }).pause(A);
+    await guard(driver, { retry: { attempts: 3, baseDelayMs: 1 } }).pause(A);
     expect(driver.log.filter((l) => l.startsWith('start'))).toHaveLength(3);
   });
 
   it('does not retry BACKEND_UNAVAILABLE unless asked, and never for non-idempotent operations', async () => {
     const driver = new RecordingDriver();
     driver.behaviour = () => new DriverError('BACKEND_UNAVAILABLE');
-    const err = await rejection(guard(driver, { retry: { baseDelayMs: 1 } }).pause(A));
+    const err = await rejection(guard(driver, { retry: { attempts: 3, baseDelayMs: 1 } }).pause(A));
     expect(err.code).toBe('BACKEND_UNAVAILABLE');
     expect(driver.log.filter((l) => l.startsWith('start'))).toHaveLength(1);
   });

@@ -1,11 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { CONTRACT_VERSION } from '../version.js';
-import { OPERATIONS, OPERATION_NAMES } from '../operations/catalog.js';
+import { OPERATIONS, OPERATION_NAMES } from '../operations/registry.js';
 import { PackageDriverFieldSchema, type DriverManifest } from '../driver/manifest.js';
 import type { ComputeDriver } from '../driver/compute-driver.js';
 import type { InputIssue } from '../errors/driver-error.js';
-import { guard, type GuardOptions, type GuardedDriver } from '../guard/guard.js';
+import { guard } from '../guard/guard.js';
+import type { GuardOptions } from '../guard/options.js';
+import type { GuardedDriver } from '../guard/guarded-driver.js';
 import { DriverLoadError, type DriverLoadErrorCode, type DriverLoadErrorDetails } from './driver-load-error.js';
 import { ManifestShapeSchema, type SafeParseAnswer } from './manifest-shape.js';
 import { PackageJsonFailure, ResolveFailure, resolveDriver, type PackageJson, type ResolvedDriver } from './resolve-driver.js';

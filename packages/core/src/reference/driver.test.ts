@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CAPABILITY_IDS, MANDATORY_CAPABILITIES } from '../capabilities/catalog.js';
 import { DriverCapabilitiesSchema, supports } from '../capabilities/driver-capabilities.js';
 import { DriverError, isDriverError } from '../errors/driver-error.js';
-import { OPERATIONS, isAllowedError, type OperationName } from '../operations/catalog.js';
+import { OPERATIONS, isAllowedError, type OperationName } from '../operations/registry.js';
 import { ConsoleOutputSchema, LifecycleEventSchema, SnapshotResultSchema } from '../schemas/outputs.js';
 import { InstanceInfoSchema, InstanceSummarySchema } from '../schemas/instance-info.js';
 import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';

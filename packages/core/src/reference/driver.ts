@@ -4,7 +4,7 @@ import { CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
 import { declareCapabilities, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
 import type { CallOptions, ComputeDriver, LifecycleListener, PowerOffOptions, Unsubscribe } from '../driver/compute-driver.js';
 import { DriverError, errors } from '../errors/driver-error.js';
-import { OPERATIONS, type OperationName } from '../operations/catalog.js';
+import { OPERATIONS, type OperationName } from '../operations/registry.js';
 import { VolumeAttachmentSchema, type VolumeAttachment } from '../schemas/block-device-info.js';
 import { IdentifierSchema, PositiveIntSchema, UuidSchema } from '../schemas/common.js';
 import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';

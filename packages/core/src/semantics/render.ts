@@ -1,6 +1,6 @@
 import { ERROR_CODES, ERROR_CODE_LIST } from '../errors/codes.js';
 import { CAPABILITY_CATALOG, CAPABILITY_IDS } from '../capabilities/catalog.js';
-import { COMMON_ERRORS, OPERATIONS, OPERATION_NAMES } from '../operations/catalog.js';
+import { COMMON_ERRORS, OPERATIONS, OPERATION_NAMES } from '../operations/registry.js';
 import { POWER_STATE_VALUES } from '../schemas/power-state.js';
 import { SEMANTICS } from './table.js';
 import { SEMANTIC_STATES, TABLE_OPERATIONS } from './states.js';

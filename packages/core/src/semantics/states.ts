@@ -12,28 +12,5 @@ export function powerStateOf(state: Exclude<SemanticState, 'ABSENT'>): PowerStat
   return state === 'RESCUE' ? 'RUNNING' : state;
 }
 
-/** The columns: each instance operation, with reboot split by type. */
-export const TABLE_OPERATIONS = [
-  'spawn',
-  'destroy',
-  'getInfo',
-  'powerOff',
-  'powerOn',
-  'rebootSoft',
-  'rebootHard',
-  'pause',
-  'unpause',
-  'suspend',
-  'resume',
-  'rescue',
-  'unrescue',
-  'rebuild',
-  'snapshot',
-  'attachVolume',
-  'detachVolume',
-  'extendVolume',
-  'attachInterface',
-  'detachInterface',
-  'getConsoleOutput',
-] as const;
-export type TableOperation = (typeof TABLE_OPERATIONS)[number];
+// The columns of the table come from the operation registry: each operation names its own.
+export { TABLE_OPERATIONS, type TableOperation } from '../operations/registry.js';

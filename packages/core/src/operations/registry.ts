@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import type { CapabilityId } from '../capabilities/catalog.js';
+import { DriverCapabilitiesSchema } from '../capabilities/driver-capabilities.js';
+import type { CallOptions, ComputeDriver } from '../driver/compute-driver.js';
+import type { ErrorCode } from '../errors/codes.js';
+import { VolumeAttachmentSchema } from '../schemas/block-device-info.js';
+import { IdentifierSchema, UuidSchema } from '../schemas/common.js';
+import { InstanceInfoSchema, InstanceSummarySchema } from '../schemas/instance-info.js';
+import { InstanceSpecSchema, RebootTypeSchema, RebuildSpecSchema, RescueSpecSchema, SnapshotSpecSchema } from '../schemas/instance-spec.js';
+import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
+import { VifSchema } from '../schemas/network-info.js';
+import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
+
+/** Errors any operation may raise, in addition to its own list. */
+export const COMMON_ERRORS: readonly ErrorCode[] = ['BACKEND_UNAVAILABLE', 'TIMEOUT', 'CANCELLED', 'CONFLICT', 'INTERNAL'];
+
+const INSTANCE_OP_ERRORS = ['INVALID_INPUT', 'UNSUPPORTED', 'INSTANCE_NOT_FOUND', 'INVALID_STATE'] as const satisfies readonly ErrorCode[];
+
+/**
+ * One positional argument of an operation. `role` says what the guard does with it beyond
+ * parsing: `instance` is the instance the call is about (canonicalised to lower case and used
+ * as the per-instance queue key), `instanceSpec` a spec naming the instance it creates (its
+ * uuid is canonicalised and used as the key), `id` another uuid (canonicalised), `image` a
+ * snapshot image id (the queue key of deleteSnapshot), `value` anything else.
+ */
+export interface ArgumentDescriptor {
+  readonly name: string;
+  readonly schema: z.ZodType;
+  readonly role: 'instance' | 'instanceSpec' | 'id' | 'image' | 'value';
+}
+
+/** Every fact about one operation of the contract. Everything else is derived from these. */
+export interface OperationDescriptor {
+  /** Positional arguments, in call order (the CallOptions bag comes last and is not listed). */
+  readonly args: readonly ArgumentDescriptor[];
+  /** Fields of the operation's own options beyond `signal` (powerOff's graceful timeout). */
+  readonly options: z.ZodObject | null;
+  /** The result the driver must return; null for operations that resolve to nothing. */
+  readonly result: z.ZodType | null;
+  /** The capability that must be declared for the operation to be called. */
+  readonly capability: CapabilityId | null;
+  /** Mandatory operations have no capability gate beyond the core profile. */
+  readonly mandatory: boolean;
+  /** Whether a repeated call with the same arguments yields the same result and state. */
+  readonly idempotent: boolean;
+  /** Default timeout applied by the guard, in milliseconds. */
+  readonly defaultTimeoutMs: number;
+  /** Errors the operation may raise besides COMMON_ERRORS. Anything else is a contract violation. */
+  readonly errors: readonly ErrorCode[];
+  /** The columns of the semantics table the operation answers to (reboot: one per type). */
+  readonly columns: readonly string[];
+  /** The contract version that introduced the operation. */
+  readonly since: string;
+}
+
+const SHORT = 30_000;
+const LONG = 600_000;
+
+const uuidArg = { name: 'uuid', schema: UuidSchema, role: 'instance' } as const;
+const arg = <N extends string, S extends z.ZodType>(name: N, schema: S, role: ArgumentDescriptor['role'] = 'value') => ({ name, schema, role }) as const;
+
+const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
+const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).optional() });
+
+const DEFAULTS = {
+  args: [],
+  options: null,
+  result: null,
+  mandatory: false,
+  idempotent: true,
+  defaultTimeoutMs: SHORT,
+  columns: [],
+  since: '1.0.0',
+} as const;
+
+/** An entry: the fields given, the defaults for the rest. */
+function op<const D extends Partial<OperationDescriptor> & Pick<OperationDescriptor, 'capability' | 'errors'>>(d: D): Omit<typeof DEFAULTS, keyof D> & D {
+  return { ...DEFAULTS, ...d } as Omit<typeof DEFAULTS, keyof D> & D;
+}
+
+/**
+ * THE operation registry: every operation of ComputeDriver, as data. The guard's methods,
+ * the GuardedDriver type, the semantics table's column mapping, the conformance suite's call
+ * table and the CLI's listings are all derived from it. Adding an operation means one entry
+ * here, the interface method, its table column(s), and each driver's method.
+ */
+export const OPERATIONS = {
+  initHost: op({ capability: null, mandatory: true, errors: ['INVALID_INPUT'], defaultTimeoutMs: LONG }),
+  cleanupHost: op({ capability: null, mandatory: true, errors: [] }),
+  getCapabilities: op({ capability: null, mandatory: true, errors: [], result: DriverCapabilitiesSchema }),
+  listNodes: op({ capability: null, mandatory: true, errors: [], result: z.array(NodeInfoSchema) }),
+  getInventory: op({ capability: null, mandatory: true, errors: [], result: HostInventorySchema }),
+  listInstances: op({ capability: 'operation.get-guest-info', mandatory: true, errors: [], result: z.array(InstanceSummarySchema) }),
+  spawn: op({
+    capability: 'operation.launch',
+    mandatory: true,
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: ['INVALID_INPUT', 'INSTANCE_EXISTS', 'NODE_NOT_FOUND', 'NODE_UNAVAILABLE', 'INSUFFICIENT_RESOURCES'],
+    args: [arg('spec', InstanceSpecSchema, 'instanceSpec')],
+    columns: ['spawn'],
+  }),
+  destroy: op({ capability: 'operation.terminate', mandatory: true, defaultTimeoutMs: LONG, errors: ['INVALID_INPUT'], args: [uuidArg], columns: ['destroy'] }),
+  getInfo: op({
+    capability: 'operation.get-guest-info',
+    mandatory: true,
+    errors: ['INVALID_INPUT', 'INSTANCE_NOT_FOUND'],
+    args: [uuidArg],
+    result: InstanceInfoSchema,
+    columns: ['getInfo'],
+  }),
+  powerOff: op({
+    capability: 'operation.power-on-off',
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg],
+    options: PowerOffOptionsSchema,
+    columns: ['powerOff'],
+  }),
+  powerOn: op({ capability: 'operation.power-on-off', defaultTimeoutMs: LONG, errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['powerOn'] }),
+  reboot: op({
+    capability: 'operation.reboot',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('type', RebootTypeSchema)],
+    columns: ['rebootSoft', 'rebootHard'],
+  }),
+  pause: op({ capability: 'operation.pause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['pause'] }),
+  unpause: op({ capability: 'operation.unpause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['unpause'] }),
+  suspend: op({ capability: 'operation.suspend', defaultTimeoutMs: LONG, errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['suspend'] }),
+  resume: op({ capability: 'operation.resume', defaultTimeoutMs: LONG, errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['resume'] }),
+  rescue: op({
+    capability: 'operation.rescue',
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('spec', RescueSpecSchema.default({}))],
+    columns: ['rescue'],
+  }),
+  unrescue: op({ capability: 'operation.rescue', defaultTimeoutMs: LONG, errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['unrescue'] }),
+  rebuild: op({
+    capability: 'operation.rebuild',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('spec', RebuildSpecSchema)],
+    columns: ['rebuild'],
+  }),
+  snapshot: op({
+    capability: 'operation.snapshot',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('spec', SnapshotSpecSchema)],
+    result: SnapshotResultSchema,
+    columns: ['snapshot'],
+  }),
+  deleteSnapshot: op({ capability: 'operation.snapshot', errors: ['INVALID_INPUT', 'UNSUPPORTED'], args: [arg('imageId', IdentifierSchema, 'image')] }),
+  attachVolume: op({
+    capability: 'operation.attach-volume',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: [...INSTANCE_OP_ERRORS, 'VOLUME_ALREADY_ATTACHED'],
+    args: [uuidArg, arg('attachment', VolumeAttachmentSchema)],
+    columns: ['attachVolume'],
+  }),
+  detachVolume: op({
+    capability: 'operation.detach-volume',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: [...INSTANCE_OP_ERRORS, 'VOLUME_NOT_ATTACHED'],
+    args: [uuidArg, arg('volumeId', UuidSchema, 'id')],
+    columns: ['detachVolume'],
+  }),
+  extendVolume: op({
+    capability: 'operation.extend-volume',
+    errors: [...INSTANCE_OP_ERRORS, 'VOLUME_NOT_ATTACHED'],
+    args: [uuidArg, arg('volumeId', UuidSchema, 'id'), arg('newSizeGb', NewSizeSchema)],
+    columns: ['extendVolume'],
+  }),
+  attachInterface: op({
+    capability: 'operation.attach-interface',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: [...INSTANCE_OP_ERRORS, 'INTERFACE_ALREADY_ATTACHED'],
+    args: [uuidArg, arg('vif', VifSchema)],
+    columns: ['attachInterface'],
+  }),
+  detachInterface: op({
+    capability: 'operation.detach-interface',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: [...INSTANCE_OP_ERRORS, 'INTERFACE_NOT_ATTACHED'],
+    args: [uuidArg, arg('vifId', UuidSchema, 'id')],
+    columns: ['detachInterface'],
+  }),
+  getConsoleOutput: op({
+    capability: 'console.serial.log',
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg],
+    result: ConsoleOutputSchema,
+    columns: ['getConsoleOutput'],
+  }),
+} as const satisfies Record<string, OperationDescriptor>;
+
+export type OperationName = keyof typeof OPERATIONS;
+export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
+
+/** The columns of the semantics table: each instance operation, with reboot split by type. */
+export type TableOperation = { [K in OperationName]: (typeof OPERATIONS)[K]['columns'][number] }[OperationName];
+/** The columns in registry order. */
+export const TABLE_OPERATIONS: readonly TableOperation[] = OPERATION_NAMES.flatMap((name) => OPERATIONS[name].columns as readonly TableOperation[]);
+
+// ---- compile-time agreement with ComputeDriver --------------------------------------------
+
+/** The interface's operations: every method but the event subscription. */
+type InterfaceOperation = Exclude<keyof ComputeDriver, 'subscribeEvents'>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when an operation is in the registry and not the interface, or the reverse. */
+const REGISTRY_MATCHES_INTERFACE: Same<OperationName, InterfaceOperation> = true;
+void REGISTRY_MATCHES_INTERFACE;
+
+type ArgsOf<K extends OperationName> = (typeof OPERATIONS)[K]['args'];
+type OutputsOf<A extends readonly ArgumentDescriptor[]> = { -readonly [I in keyof A]: A[I] extends { schema: infer S extends z.ZodType } ? z.output<S> : never };
+type InputsOf<A extends readonly ArgumentDescriptor[]> = { -readonly [I in keyof A]: A[I] extends { schema: infer S extends z.ZodType } ? z.input<S> : never };
+/** What the driver receives: the schemas' outputs, in order. */
+export type ParsedArgs<K extends OperationName> = OutputsOf<ArgsOf<K>>;
+/** What a caller passes: the schemas' inputs, in order (defaults not yet applied). */
+export type ArgInputs<K extends OperationName> = InputsOf<ArgsOf<K>>;
+/** The options a call takes: CallOptions plus the operation's own fields. */
+export type OptionsOf<K extends OperationName> = (typeof OPERATIONS)[K]['options'] extends z.ZodObject
+  ? CallOptions & z.input<NonNullable<(typeof OPERATIONS)[K]['options']>>
+  : CallOptions;
+/** What the operation resolves to. */
+export type ResultOf<K extends OperationName> = (typeof OPERATIONS)[K]['result'] extends z.ZodType
+  ? z.output<NonNullable<(typeof OPERATIONS)[K]['result']>>
+  : void;
+
+/** The driver method each registry entry describes, as the registry says it must look. */
+type RegistryMethod<K extends OperationName> = (...args: [...ParsedArgs<K>, options?: OptionsOf<K>]) => Promise<ResultOf<K>>;
+type InterfaceMethod<K extends OperationName> = NonNullable<ComputeDriver[K]>;
+type Agreement = { [K in OperationName]: Same<Parameters<RegistryMethod<K>>, Parameters<InterfaceMethod<K>>> extends true
+  ? Same<Awaited<ReturnType<InterfaceMethod<K>>>, ResultOf<K>>
+  : false };
+type AgreesWithInterface = false extends Agreement[OperationName] ? false : true;
+/** Fails to compile when an entry's arguments or result differ from the interface method's. */
+const REGISTRY_TYPES_MATCH_INTERFACE: AgreesWithInterface = true;
+void REGISTRY_TYPES_MATCH_INTERFACE;
+
+// ---- derived views ---------------------------------------------------------------------
+
+/** Whether `code` is an error the operation is allowed to raise. */
+export function isAllowedError(op: OperationName, code: ErrorCode): boolean {
+  return COMMON_ERRORS.includes(code) || (OPERATIONS[op].errors as readonly ErrorCode[]).includes(code);
+}
+
+const COLUMN_OWNER = new Map<TableOperation, OperationName>();
+for (const name of OPERATION_NAMES) for (const column of OPERATIONS[name].columns as readonly TableOperation[]) COLUMN_OWNER.set(column, name);
+
+/** The operation a column of the semantics table belongs to (rebootSoft -> reboot). */
+export function operationOfColumn(column: TableOperation): OperationName {
+  const owner = COLUMN_OWNER.get(column);
+  if (owner === undefined) throw new Error(`no operation answers to the table column ${column}`);
+  return owner;
+}
+
+/**
+ * The column a concrete call answers to: the operation's only column, or for reboot the one
+ * of its type. Undefined for operations outside the table (host calls, deleteSnapshot).
+ */
+export function columnOfCall(op: OperationName, args: readonly unknown[]): TableOperation | undefined {
+  const columns = OPERATIONS[op].columns as readonly TableOperation[];
+  if (columns.length <= 1) return columns[0];
+  // reboot: the columns are named after the type argument (rebootSoft, rebootHard).
+  const type = String(args[1]).toLowerCase();
+  return columns.find((c) => c.toLowerCase().endsWith(type));
+}
+
+/** The argument that names the instance a call is about, if the operation has one. */
+export function instanceArgIndex(op: OperationName): number {
+  return (OPERATIONS[op].args as readonly ArgumentDescriptor[]).findIndex((a) => a.role === 'instance');
+}
