@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/codes.js';
 import type { Flavor } from '../schemas/flavor.js';
 import { SEMANTICS } from './table.js';
+import type { RuleId } from './rules.js';
 import type { SemanticState, TableOperation } from './states.js';
 
 /** What the caller knows beyond the state, for the cells that depend on it. */
@@ -14,8 +15,8 @@ export interface OutcomeContext {
 }
 
 export type Outcome =
-  | { ok: true; to: SemanticState; noop: boolean; rule: string }
-  | { ok: false; error: ErrorCode; rule: string };
+  | { ok: true; to: SemanticState; noop: boolean; rule: RuleId }
+  | { ok: false; error: ErrorCode; rule: RuleId };
 
 /**
  * The expected outcome of `op` in `state`. Checks apply in a fixed order: the state first

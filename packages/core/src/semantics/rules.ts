@@ -1,3 +1,5 @@
+import { SEMANTIC_STATES, TABLE_OPERATIONS, type SemanticState, type TableOperation } from './states.js';
+
 /**
  * The contract's general rules, each a sentence in RFC 2119 terms with a stable id. The
  * per-cell rules of the semantics table (R-<OPERATION>-<STATE>) are generated from SEMANTICS;
@@ -17,6 +19,10 @@ export const RULES = {
   'R-SPAWN-ATOMIC': 'When spawn rejects, the instance MUST NOT exist afterwards and nothing made for it may remain on the backend.',
   'R-SPAWN-METADATA': 'The name and metadata given to spawn (or rebuild) MUST be reported unchanged by getInfo and listInstances.',
   'R-SPAWN-DEVICES': 'The volumes and interfaces given to spawn MUST be reported attached by getInfo.',
+  'R-SPAWN-PLACEMENT':
+    'spawn of a flavor that fits no node (Placement\'s check: minUnit <= amount <= maxUnit, amount a multiple of stepSize, used + amount <= (total - reserved) * allocationRatio) MUST reject with INSUFFICIENT_RESOURCES and change nothing.',
+  'R-SPAWN-NODE-UNKNOWN': 'spawn naming a node this host does not manage MUST reject with NODE_NOT_FOUND and change nothing.',
+  'R-SPAWN-NODE': 'An instance spawned with a requested node MUST be reported on that node by getInfo and listInstances.',
   'R-INV-USED':
     'Summed over nodes, inventory `used` of each resource class MUST equal the sum of expectedUsage(flavor) over existing instances, once destroyed instances have been released.',
   'R-INV-RELEASE': 'After destroy returns, the resources of the instance MUST be released within capabilities.eventualConsistency.resourceReleaseMs.',
@@ -32,4 +38,26 @@ export const RULES = {
   'R-CONSOLE-TEXT': 'getConsoleOutput MUST return text, possibly empty, for every state where the table allows it.',
 } as const;
 
-export type RuleId = keyof typeof RULES;
+/** The id of a general rule. */
+export type GeneralRuleId = keyof typeof RULES;
+
+/** `rebootSoft` -> `REBOOT-SOFT`: how a table column appears in its cells' rule ids. */
+type Kebab<S extends string> = S extends `${infer H}${infer T}` ? (H extends Lowercase<H> ? `${Uppercase<H>}${Kebab<T>}` : `-${H}${Kebab<T>}`) : '';
+
+/** The id of one cell of the semantics table: R-<COLUMN>-<STATE>, e.g. R-PAUSE-SHUTDOWN. */
+export type CellRuleId = `R-${Kebab<TableOperation>}-${SemanticState}`;
+
+/** Every rule id of the contract: the general rules and one per table cell. */
+export type RuleId = GeneralRuleId | CellRuleId;
+
+/** The rule id of a table cell. */
+export function cellRuleId(column: TableOperation, state: SemanticState): CellRuleId {
+  return `R-${column.replace(/[A-Z]/g, (c) => `-${c}`).toUpperCase()}-${state}` as CellRuleId;
+}
+
+/** Whether `id` names a rule of the contract (general or a table cell). */
+export function isRuleId(id: string): id is RuleId {
+  if (Object.prototype.hasOwnProperty.call(RULES, id)) return true;
+  for (const column of TABLE_OPERATIONS) for (const state of SEMANTIC_STATES) if (cellRuleId(column, state) === id) return true;
+  return false;
+}

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors/codes.js';
 import { SEMANTIC_STATES, TABLE_OPERATIONS, type SemanticState, type TableOperation } from './states.js';
+import { cellRuleId, type CellRuleId } from './rules.js';
 
 /**
  * One cell: either the operation succeeds and leaves the instance in `to` (`noop` when
@@ -7,8 +8,8 @@ import { SEMANTIC_STATES, TABLE_OPERATIONS, type SemanticState, type TableOperat
  * `rule` is the stable id of the rule the cell states, cited by the conformance suite.
  */
 export type Cell =
-  | { readonly kind: 'ok'; readonly to: SemanticState; readonly noop: boolean; readonly rule: string }
-  | { readonly kind: 'error'; readonly error: ErrorCode; readonly rule: string };
+  | { readonly kind: 'ok'; readonly to: SemanticState; readonly noop: boolean; readonly rule: CellRuleId }
+  | { readonly kind: 'error'; readonly error: ErrorCode; readonly rule: CellRuleId };
 
 export type SemanticsTable = { readonly [S in SemanticState]: { readonly [O in TableOperation]: Cell } };
 
@@ -54,18 +55,13 @@ const ENSURE_OPERATIONS: ReadonlySet<TableOperation> = new Set([
   'destroy', 'powerOff', 'powerOn', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue',
 ]);
 
-function ruleId(op: TableOperation, state: SemanticState): string {
-  const o = op.replace(/[A-Z]/g, (c) => `-${c}`).toUpperCase();
-  return `R-${o}-${state}`;
-}
-
 function buildTable(): SemanticsTable {
   const table = {} as Record<SemanticState, Record<TableOperation, Cell>>;
   for (const state of SEMANTIC_STATES) {
     table[state] = {} as Record<TableOperation, Cell>;
     for (const op of TABLE_OPERATIONS) {
       const target = TRANSITIONS[op][state];
-      const rule = ruleId(op, state);
+      const rule = cellRuleId(op, state);
       let cell: Cell;
       if (target === undefined) {
         const error: ErrorCode = state === 'ABSENT' ? 'INSTANCE_NOT_FOUND' : op === 'spawn' ? 'INSTANCE_EXISTS' : 'INVALID_STATE';
