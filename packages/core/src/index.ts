@@ -46,6 +46,7 @@ export {
   operationOfColumn,
   columnOfCall,
   instanceArgIndex,
+  operationsOfCapability,
   type OperationName,
   type OperationDescriptor,
   type ArgumentDescriptor,

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createReferenceDriver } from '../src/testing.js';
+import { guard } from '../src/guard/guard.js';
 import { IMAGE_2, collectEvents, spec, vif, volume } from './reference-helpers.js';
 
-// The driver copies on the way in and on the way out: nothing a caller holds is shared
-// with the driver's state.
+// Nothing a caller holds is shared with the driver's state: the guard hands the driver
+// fresh parsed copies on the way in, and the driver copies on the way out.
 describe('reference driver isolates its state from callers', () => {
   it('mutating the spec after spawn changes nothing', async () => {
-    const driver = createReferenceDriver();
+    const driver = guard(createReferenceDriver());
     const v = volume(randomUUID(), 4);
     const n = vif();
     const s = spec({ name: 'orig', metadata: { k: 'v' }, networkInfo: [n], blockDeviceInfo: { ephemerals: [], volumes: [v] } });
@@ -65,7 +66,8 @@ describe('reference driver isolates its state from callers', () => {
   });
 
   it('mutating device arguments after attach, rebuild metadata, snapshot results and events changes nothing', async () => {
-    const driver = createReferenceDriver();
+    const reference = createReferenceDriver();
+    const driver = guard(reference);
     const s = spec();
     await driver.spawn(s);
     const v = volume(randomUUID(), 2);
@@ -83,17 +85,17 @@ describe('reference driver isolates its state from callers', () => {
 
     const snap = await driver.snapshot(s.uuid, { name: 'n' });
     snap.name = 'changed';
-    expect(driver.listSnapshots()[0]!.name).toBe('n');
-    driver.listSnapshots()[0]!.name = 'changed';
-    expect(driver.listSnapshots()[0]!.name).toBe('n');
+    expect(reference.listSnapshots()[0]!.name).toBe('n');
+    reference.listSnapshots()[0]!.name = 'changed';
+    expect(reference.listSnapshots()[0]!.name).toBe('n');
 
-    const a = collectEvents(driver);
-    const b = collectEvents(driver);
-    driver.subscribeEvents((e) => {
+    const a = collectEvents(reference);
+    const b = collectEvents(reference);
+    reference.subscribeEvents((e) => {
       e.kind = 'CRASHED';
       e.uuid = 'x';
     });
-    const c = collectEvents(driver);
+    const c = collectEvents(reference);
     await driver.pause(s.uuid);
     expect(a.events[0]).toMatchObject({ uuid: s.uuid, kind: 'PAUSED' });
     expect(b.events[0]).toMatchObject({ uuid: s.uuid, kind: 'PAUSED' });

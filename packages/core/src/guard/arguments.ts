@@ -43,6 +43,11 @@ function parseArgument(op: OperationName, descriptor: ArgumentDescriptor, value:
 /** Parse a call's positional arguments and options as the registry describes them. */
 export function parseCall(op: OperationName, given: readonly unknown[], options: object | undefined): ParsedCall {
   const descriptors = OPERATIONS[op].args as readonly ArgumentDescriptor[];
+  // The most frequent shape, one instance uuid and no option fields: no loop, no option parse.
+  if (descriptors.length === 1 && descriptors[0]!.role === 'instance' && OPERATIONS[op].options === null) {
+    const uuid = canonicalUuid(op, given[0], 'uuid');
+    return { args: [uuid], key: uuid, fields: undefined };
+  }
   const args = new Array<unknown>(descriptors.length);
   let key: string | undefined;
   for (let i = 0; i < descriptors.length; i++) {

@@ -1,28 +1,20 @@
-import type { ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
+import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
 import { OPERATIONS, OPERATION_NAMES, isAllowedError, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
 import { LifecycleEventSchema } from '../schemas/outputs.js';
-import { KeyedQueue } from '../toolkit/keyed-queue.js';
 import { abortableSleep } from '../toolkit/sleep.js';
 import { backoffDelay } from '../toolkit/retry.js';
 import { parseCall } from './arguments.js';
-import { CallContext, withDeadline } from './deadline.js';
+import { InstanceQueues, PendingCall, type CallHost } from './pending-call.js';
 import type { GuardedDriver } from './guarded-driver.js';
 import type { GuardOptions, GuardRetryPolicy, OutputValidation } from './options.js';
 import { checkOutput } from './validate.js';
 
 const NO_RETRY: GuardRetryPolicy = { attempts: 0, baseDelayMs: 100, maxDelayMs: 2000, codes: ['CONFLICT'] };
 
-/** The options object a driver receives: the deadline-carrying signal and the operation's own fields. */
-function driverOptions(context: CallContext, fields: Record<string, unknown> | undefined): object {
-  const options = fields === undefined ? {} : { ...fields };
-  Object.defineProperty(options, 'signal', { get: () => context.signal, enumerable: true });
-  return options;
-}
-
-class Guard {
-  private readonly queue = new KeyedQueue();
+class Guard implements CallHost {
+  private readonly queues = new InstanceQueues();
   private capabilities: DriverCapabilities | undefined;
   private readonly enforce: boolean;
   private readonly validation: OutputValidation;
@@ -43,7 +35,7 @@ class Guard {
     for (const op of OPERATION_NAMES) {
       const arity = OPERATIONS[op].args.length;
       Object.defineProperty(this, op, {
-        value: (...given: unknown[]) => this.call(op, given.slice(0, arity), given[arity] as OptionsOf<typeof op> | undefined),
+        value: (...given: unknown[]) => this.call(op, given, given[arity] as OptionsOf<typeof op> | undefined),
         enumerable: true,
       });
     }
@@ -54,80 +46,104 @@ class Guard {
     return error;
   }
 
-  /** Normalise anything the driver threw into a DriverError the operation may raise. */
-  private normalise(op: OperationName, target: string | undefined, thrown: unknown): DriverError {
-    const error = toDriverError(thrown, op);
-    if (isAllowedError(op, error.code)) return error;
-    return this.violation(
-      new DriverError('INTERNAL', { op, target, detail: `contract violation: ${op} may not raise ${error.code}`, cause: error }),
-    );
-  }
-
   /**
-   * The one path every operation takes: argument parsing, capability gate, per-instance
-   * serialisation, deadline, error normalisation, output validation. Written without
-   * async/await on the success path: each await is a promise hop, and against an in-memory
-   * driver the hops cost more than the call itself.
+   * The one path every operation takes: capability gate, argument parsing, per-instance
+   * serialisation, deadline, error normalisation, output validation, and (only when asked)
+   * retries.
    */
   call<K extends OperationName>(op: K, given: readonly unknown[], options?: OptionsOf<K>): Promise<ResultOf<K>> {
+    if (this.retry.attempts === 0) return this.attempt(op, given, options) as Promise<ResultOf<K>>;
+    return this.withRetries(op, given, options) as Promise<ResultOf<K>>;
+  }
+
+  private attempt(op: OperationName, given: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const descriptor = OPERATIONS[op];
+    const gated = this.enforce && !descriptor.mandatory && descriptor.capability !== null;
+    // R-GEN-ORDER: UNSUPPORTED before INVALID_INPUT, so the gate comes before parsing once the
+    // capabilities are known (from the first getCapabilities on). Before that, the call asks for
+    // them when its turn comes, after parsing, so that calls on an instance keep their order.
+    const caps = this.capabilities;
+    if (gated && caps !== undefined && !supports(caps, descriptor.capability)) {
+      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability }));
+    }
     let parsed;
     try {
       parsed = parseCall(op, given, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    const { args, key, fields } = parsed;
-    const descriptor = OPERATIONS[op];
-    const method = (this.raw as unknown as Record<string, unknown>)[op];
-    const gated = this.enforce && !descriptor.mandatory && descriptor.capability !== null;
-    const invoke = (context: CallContext): Promise<unknown> => {
-      if (typeof method !== 'function') {
-        return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail: 'the driver does not implement it' }));
-      }
-      return (method as (...a: unknown[]) => Promise<unknown>).call(this.raw, ...args, driverOptions(context, fields));
-    };
-    const run = (context: CallContext): Promise<unknown> => {
-      if (!gated) return invoke(context);
-      const check = (caps: DriverCapabilities): Promise<unknown> =>
-        supports(caps, descriptor.capability!)
-          ? invoke(context)
-          : Promise.reject(new DriverError('UNSUPPORTED', { op, target: key, capability: descriptor.capability! }));
-      return this.capabilities ? check(this.capabilities) : this.fetchCapabilities(options?.signal).then(check);
-    };
+    if (typeof (this.raw as unknown as Record<string, unknown>)[op] !== 'function') {
+      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail: 'the driver does not implement it' }));
+    }
+    if (options?.signal?.aborted) {
+      return Promise.reject(new DriverError('CANCELLED', { op, target: parsed.key, cause: options.signal.reason }));
+    }
+    if (op === 'initHost') this.capabilities = undefined;
     const timeoutMs = this.options.timeouts?.[op] ?? descriptor.defaultTimeoutMs;
-    // Calls on one instance enter its queue in call order; the deadline covers the wait for
-    // the instance's turn as well as the driver's work, and the instance stays locked until
-    // the driver's own promise settles, even after a timeout.
-    const attempt = (): Promise<unknown> =>
-      withDeadline(op, key, timeoutMs, options?.signal, (context) => (key === undefined ? run(context) : this.queue.run(key, () => run(context))));
-    const onFailure = (thrown: unknown, n: number): Promise<unknown> => {
-      const error = this.normalise(op, key, thrown);
-      const retryable = n < this.retry.attempts && this.retry.codes.includes(error.code) && (error.code === 'CONFLICT' || descriptor.idempotent);
-      if (!retryable) return Promise.reject(error);
-      return abortableSleep(backoffDelay(this.retry, n), options?.signal).then(
-        () => attempt().catch((e: unknown) => onFailure(e, n + 1)),
-        (e: unknown) => Promise.reject(this.normalise(op, key, e)),
-      );
-    };
-    const result = attempt().catch((e: unknown) => onFailure(e, 0));
-    return (op === 'getCapabilities' ? result.then((caps) => this.keepCapabilities(caps)) : this.checkResult(op, key, result)) as Promise<ResultOf<K>>;
+    const call = new PendingCall(this, op, parsed.args, parsed.key, parsed.fields, timeoutMs, options?.signal);
+    call.gateWhenRun = gated && caps === undefined;
+    const promise = call.promise();
+    this.queues.submit(call);
+    return promise;
   }
+
+  private async withRetries(op: OperationName, given: readonly unknown[], options: CallOptions | undefined): Promise<unknown> {
+    const idempotent = OPERATIONS[op].idempotent;
+    for (let n = 0; ; n++) {
+      try {
+        return await this.attempt(op, given, options);
+      } catch (thrown) {
+        const error = thrown as DriverError;
+        const retryable = n < this.retry.attempts && this.retry.codes.includes(error.code) && (error.code === 'CONFLICT' || idempotent);
+        if (!retryable) throw error;
+        try {
+          await abortableSleep(backoffDelay(this.retry, n), options?.signal);
+        } catch (aborted) {
+          throw toDriverError(aborted, op);
+        }
+      }
+    }
+  }
+
+  // ---- CallHost: what a PendingCall asks of its guard -----------------------------------
+
+  invoke(call: PendingCall): Promise<unknown> {
+    const method = (this.raw as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.op]!;
+    if (!call.gateWhenRun) return callWithArgs(method, this.raw, call.args, call.options);
+    const capability = OPERATIONS[call.op as OperationName].capability!;
+    return this.fetchCapabilities(call.signal).then((caps) =>
+      supports(caps, capability)
+        ? callWithArgs(method, this.raw, call.args, call.options)
+        : Promise.reject(new DriverError('UNSUPPORTED', { op: call.op, target: call.key, capability })),
+    );
+  }
+
+  succeed(call: PendingCall, value: unknown): unknown {
+    const op = call.op as OperationName;
+    // Capabilities are validated always, whatever the output validation: the gate depends on them.
+    if (op === 'getCapabilities') {
+      this.capabilities = this.checked(op, undefined, value) as DriverCapabilities;
+      return this.capabilities;
+    }
+    if (OPERATIONS[op].result === null || !this.shouldValidate(op)) return value;
+    return this.checked(op, call.key, value);
+  }
+
+  /** Normalise anything the driver threw into a DriverError the operation may raise. */
+  fail(call: PendingCall, thrown: unknown): DriverError {
+    const op = call.op as OperationName;
+    const error = toDriverError(thrown, op);
+    if (isAllowedError(op, error.code)) return error;
+    return this.violation(
+      new DriverError('INTERNAL', { op, target: call.key, detail: `contract violation: ${op} may not raise ${error.code}`, cause: error }),
+    );
+  }
+
+  // ---- outputs and capabilities -------------------------------------------------------
 
   private fetchCapabilities(signal?: AbortSignal): Promise<DriverCapabilities> {
+    if (this.capabilities !== undefined) return Promise.resolve(this.capabilities);
     return this.call('getCapabilities', [], signal ? { signal } : undefined);
-  }
-
-  /** Capabilities are validated always, whatever the output validation: the gate depends on them. */
-  private keepCapabilities(caps: unknown): DriverCapabilities {
-    const checked = this.checked('getCapabilities', undefined, caps) as DriverCapabilities;
-    this.capabilities = checked;
-    return checked;
-  }
-
-  private checkResult(op: OperationName, key: string | undefined, result: Promise<unknown>): Promise<unknown> {
-    if (op === 'initHost') this.capabilities = undefined;
-    if (OPERATIONS[op].result === null || !this.shouldValidate(op)) return result;
-    return result.then((value) => this.checked(op, key, value));
   }
 
   private shouldValidate(op: OperationName): boolean {
@@ -179,6 +195,20 @@ class Guard {
         // A consumer's listener failing must not break the driver's event loop.
       }
     });
+  }
+}
+
+/** `method.call(self, ...args, options)` without the spread for the usual arities (a measurable cost per call). */
+function callWithArgs(method: (...a: unknown[]) => Promise<unknown>, self: unknown, args: unknown[], options: unknown): Promise<unknown> {
+  switch (args.length) {
+    case 0:
+      return method.call(self, options);
+    case 1:
+      return method.call(self, args[0], options);
+    case 2:
+      return method.call(self, args[0], args[1], options);
+    default:
+      return method.call(self, ...args, options);
   }
 }
 

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import { DriverError } from '../errors/driver-error.js';
 import { issuesFromZod } from '../toolkit/issues.js';
-import { markContractParsed } from '../internal/parsed-inputs.js';
 
 
 /** Parse a caller's input; on failure, INVALID_INPUT naming each offending field under `argName`. */
@@ -11,7 +10,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, op: s
     throw new DriverError('INVALID_INPUT', { op, issues: [{ path: reserved, message: 'the key __proto__ is reserved' }] });
   }
   const parsed = schema.safeParse(value);
-  if (parsed.success) return markContractParsed(parsed.data);
+  if (parsed.success) return parsed.data;
   throw new DriverError('INVALID_INPUT', { op, issues: issuesFromZod(parsed.error, [argName]) });
 }
 

@@ -280,3 +280,8 @@ export function columnOfCall(op: OperationName, args: readonly unknown[]): Table
 export function instanceArgIndex(op: OperationName): number {
   return (OPERATIONS[op].args as readonly ArgumentDescriptor[]).findIndex((a) => a.role === 'instance');
 }
+
+/** The operations a capability gates (what the capability catalogue links to). */
+export function operationsOfCapability(capability: CapabilityId): OperationName[] {
+  return OPERATION_NAMES.filter((name) => OPERATIONS[name].capability === capability);
+}

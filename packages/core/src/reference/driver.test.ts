@@ -9,6 +9,10 @@ import { InstanceInfoSchema, InstanceSummarySchema } from '../schemas/instance-i
 import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
 import { expectedUsage } from '../semantics/oracle.js';
 import { createReferenceDriver, referenceManifest, ReferenceDriverConfigSchema } from '../testing.js';
+import { guard } from '../guard/guard.js';
+
+/** The reference driver as every consumer gets it: behind the guard, which parses inputs and carries deadlines. */
+const guarded = () => guard(createReferenceDriver());
 import { BAREMETAL_FLAVOR, IMAGE_2, collectEvents, expectCode, flavor, spec, usedTotals, vif, volume } from '../../test/reference-helpers.js';
 
 describe('configuration and manifest', () => {
@@ -109,8 +113,8 @@ describe('capabilities', () => {
 });
 
 describe('input validation', () => {
-  it('INVALID_INPUT names the offending field, as the guard does', async () => {
-    const driver = createReferenceDriver();
+  it('INVALID_INPUT names the offending field (the guard parses every argument)', async () => {
+    const driver = guarded();
     const bad = spec({ flavor: flavor({ vcpus: 0 }) });
     try {
       await driver.spawn(bad);
@@ -145,12 +149,12 @@ describe('input validation', () => {
   });
 
   it('INVALID_INPUT comes before INSTANCE_NOT_FOUND', async () => {
-    const driver = createReferenceDriver();
+    const driver = guarded();
     await expectCode(() => driver.attachVolume(randomUUID(), { ...volume(), volumeId: 'x' }), 'INVALID_INPUT');
   });
 
   it('every error raised is allowed for its operation', async () => {
-    const driver = createReferenceDriver();
+    const driver = guarded();
     const s = spec();
     await driver.spawn(s);
     const samples: [Parameters<typeof isAllowedError>[0], () => Promise<unknown>][] = [
@@ -455,8 +459,8 @@ describe('events', () => {
 });
 
 describe('cancellation', () => {
-  it('an aborted signal rejects CANCELLED before anything changes', async () => {
-    const driver = createReferenceDriver();
+  it('an aborted signal rejects CANCELLED before anything changes (through the guard)', async () => {
+    const driver = guarded();
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     const signal = controller.signal;
@@ -582,7 +586,7 @@ describe('simulate hooks', () => {
   it('simulateCrash and simulateNoState need an existing instance', () => {
     const driver = createReferenceDriver();
     expect(() => driver.simulateCrash(randomUUID())).toThrow(DriverError);
-    expect(() => driver.simulateNoState('x')).toThrow(/INVALID_INPUT/);
+    expect(() => driver.simulateNoState(randomUUID())).toThrow(/INSTANCE_NOT_FOUND/);
   });
 
   it('simulateCrash leaves rescue mode', async () => {

@@ -1,6 +1,6 @@
 import { ERROR_CODES, ERROR_CODE_LIST } from '../errors/codes.js';
 import { CAPABILITY_CATALOG, CAPABILITY_IDS } from '../capabilities/catalog.js';
-import { COMMON_ERRORS, OPERATIONS, OPERATION_NAMES } from '../operations/registry.js';
+import { COMMON_ERRORS, OPERATIONS, OPERATION_NAMES, operationsOfCapability, type ArgumentDescriptor } from '../operations/registry.js';
 import { POWER_STATE_VALUES } from '../schemas/power-state.js';
 import { SEMANTICS } from './table.js';
 import { SEMANTIC_STATES, TABLE_OPERATIONS } from './states.js';
@@ -28,10 +28,11 @@ export function renderContractTables(): string {
     const e = ERROR_CODES[code];
     out.push(`| ${code} | ${e.number} | ${e.retryable ? 'yes' : 'no'} | ${e.recovery} |`);
   }
-  out.push('', '### Capabilities', '', '| Capability id | Title | Profile | In Nova\'s matrix |', '|---|---|---|---|');
+  out.push('', '### Capabilities', '', '| Capability id | Title | Profile | In Nova\'s matrix | Operations |', '|---|---|---|---|---|');
   for (const id of CAPABILITY_IDS) {
     const c = CAPABILITY_CATALOG[id];
-    out.push(`| \`${id}\` | ${c.title} | ${c.profile} | ${c.nova ? 'yes' : 'no'} |`);
+    const ops = operationsOfCapability(id);
+    out.push(`| \`${id}\` | ${c.title} | ${c.profile} | ${c.nova ? 'yes' : 'no'} | ${ops.length ? ops.join(', ') : '—'} |`);
   }
   out.push(
     '',
@@ -39,13 +40,15 @@ export function renderContractTables(): string {
     '',
     `Every operation may also raise: ${COMMON_ERRORS.join(', ')}.`,
     '',
-    '| Operation | Capability | Mandatory | Idempotent | Default timeout | Errors |',
-    '|---|---|---|---|---|---|',
+    '| Operation | Arguments | Capability | Mandatory | Idempotent | Default timeout | Table columns | Since | Errors |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const name of OPERATION_NAMES) {
     const o = OPERATIONS[name];
+    const args = (o.args as readonly ArgumentDescriptor[]).map((a) => a.name).join(', ') || '—';
+    const columns = (o.columns as readonly string[]).join(', ') || '—';
     out.push(
-      `| ${name} | ${o.capability ? `\`${o.capability}\`` : '—'} | ${o.mandatory ? 'yes' : 'no'} | ${o.idempotent ? 'yes' : 'no'} | ${o.defaultTimeoutMs / 1000} s | ${o.errors.join(', ') || '—'} |`,
+      `| ${name} | ${args} | ${o.capability ? `\`${o.capability}\`` : '—'} | ${o.mandatory ? 'yes' : 'no'} | ${o.idempotent ? 'yes' : 'no'} | ${o.defaultTimeoutMs / 1000} s | ${columns} | ${o.since} | ${o.errors.join(', ') || '—'} |`,
     );
   }
   out.push(
