@@ -4,6 +4,7 @@ import {
   MANDATORY_CAPABILITIES,
   PROFILE_IDS,
   capabilitiesOfProfile,
+  capabilitiesKnownAt,
   type CapabilityId,
   type ProfileId,
 } from './catalog.js';
@@ -47,8 +48,9 @@ export const VolumeTransportSchema = z.enum(['file', 'block', 'iscsi', 'rbd']);
 
 /**
  * What a driver supports, declared at run time after initHost: it can depend on the
- * driver's configuration and on the backend it is connected to. Every capability id is
- * declared, with no gaps: an absent id is an invalid declaration, not an implicit "no".
+ * driver's configuration and on the backend it is connected to. Every capability id its
+ * contract baseline knows is declared, with no gaps: an absent id is an invalid declaration,
+ * not an implicit "no". Ids added by a later contract version read as missing when absent.
  */
 export const DriverCapabilitiesSchema = z
   .object({
@@ -61,7 +63,10 @@ export const DriverCapabilitiesSchema = z
   })
   .strict()
   .superRefine((caps, ctx) => {
-    for (const id of CAPABILITY_IDS) {
+    // Every capability of contract 1.0.0 is declared; later ones may be absent (read as
+    // missing), so drivers built against 1.0 stay valid. The guard holds a driver to every
+    // capability its own baseline knows (capabilitiesKnownAt).
+    for (const id of capabilitiesKnownAt('1.0.0')) {
       if (!(id in caps.capabilities)) {
         ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `capability ${id} must be declared` });
       }

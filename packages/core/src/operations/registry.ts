@@ -10,6 +10,7 @@ import { InstanceSpecSchema, RebootTypeSchema, RebuildSpecSchema, RescueSpecSche
 import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
 import { VifSchema } from '../schemas/network-info.js';
 import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
+import { RestorableStateSchema } from '../schemas/power-state.js';
 
 /** Errors any operation may raise, in addition to its own list. */
 export const COMMON_ERRORS: readonly ErrorCode[] = ['BACKEND_UNAVAILABLE', 'TIMEOUT', 'CANCELLED', 'CONFLICT', 'INTERNAL'];
@@ -200,6 +201,20 @@ export const OPERATIONS = {
     args: [uuidArg],
     result: ConsoleOutputSchema,
     columns: ['getConsoleOutput'],
+  }),
+  restoreState: op({
+    capability: 'operation.restore-state',
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('desired', RestorableStateSchema)],
+    columns: ['restoreStateRunning', 'restoreStateShutdown', 'restoreStatePaused', 'restoreStateSuspended'],
+    since: '1.1.0',
+  }),
+  listSnapshots: op({
+    capability: 'operation.list-snapshots',
+    errors: ['UNSUPPORTED'],
+    result: z.array(SnapshotResultSchema),
+    since: '1.1.0',
   }),
 } as const satisfies Record<string, OperationDescriptor>;
 
