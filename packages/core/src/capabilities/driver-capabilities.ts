@@ -52,9 +52,11 @@ export const VolumeTransportSchema = z.enum(['file', 'block', 'iscsi', 'rbd']);
  * contract baseline knows is declared, with no gaps: an absent id is an invalid declaration,
  * not an implicit "no". Ids added by a later contract version read as missing when absent.
  */
-export const DriverCapabilitiesSchema = z
+const DriverCapabilitiesObject = z
   .object({
-    capabilities: z.record(CapabilityIdSchema, CapabilityDeclarationSchema),
+    // Partial at run time (capabilities added after 1.0 may be absent from a 1.0 driver's
+    // declaration); the superRefine below requires every 1.0 id, and the guard fills the rest.
+    capabilities: z.partialRecord(CapabilityIdSchema, CapabilityDeclarationSchema),
     /** True when the host manages many nodes (bare metal); spawn then takes an optional node. */
     multiNode: z.boolean(),
     /** Connection types attachVolume accepts. */
@@ -77,7 +79,15 @@ export const DriverCapabilitiesSchema = z
       }
     }
   });
-export type DriverCapabilities = z.infer<typeof DriverCapabilitiesSchema>;
+/** A declaration as consumers see it (through the guard): every capability id present. */
+export type DriverCapabilities = Omit<z.infer<typeof DriverCapabilitiesObject>, 'capabilities'> & {
+  capabilities: Record<CapabilityId, CapabilityDeclaration>;
+};
+/**
+ * The schema of a declaration. Its static type is the complete declaration consumers see; at
+ * run time ids added after the driver's baseline may be absent (see capabilitiesKnownAt).
+ */
+export const DriverCapabilitiesSchema = DriverCapabilitiesObject as unknown as z.ZodType<DriverCapabilities, z.input<typeof DriverCapabilitiesObject>>;
 
 /** True when the capability is declared complete or partial. */
 export function supports(caps: DriverCapabilities, id: CapabilityId): boolean {

@@ -1,7 +1,9 @@
 import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
+import { CAPABILITY_IDS, capabilitiesKnownAt } from '../capabilities/catalog.js';
+import { CONTRACT_VERSION } from '../version.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
-import { OPERATIONS, OPERATION_NAMES, isAllowedError, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
+import { OPERATIONS, OPERATION_NAMES, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
 import { LifecycleEventSchema } from '../schemas/outputs.js';
 import { abortableSleep } from '../toolkit/sleep.js';
 import { backoffDelay } from '../toolkit/retry.js';
@@ -21,6 +23,7 @@ class Guard implements CallHost {
   private readonly sampleRate: number;
   private readonly sampled = new Map<OperationName, number>();
   private readonly retry: GuardRetryPolicy;
+  private readonly baseline: string;
 
   constructor(
     readonly raw: ComputeDriver,
@@ -31,6 +34,7 @@ class Guard implements CallHost {
     this.validation = v === true ? 'all' : v === false ? 'none' : v;
     this.sampleRate = Math.max(1, Math.floor(options.outputSampleRate ?? 16));
     this.retry = { ...NO_RETRY, ...options.retry };
+    this.baseline = options.contractBaseline ?? CONTRACT_VERSION;
     // One method per registry entry: the operations are data, not hand-written methods.
     for (const op of OPERATION_NAMES) {
       const arity = OPERATIONS[op].args.length;
@@ -82,6 +86,11 @@ class Guard implements CallHost {
     const timeoutMs = this.options.timeouts?.[op] ?? descriptor.defaultTimeoutMs;
     const call = new PendingCall(this, op, parsed.args, parsed.key, parsed.fields, timeoutMs, options?.signal);
     call.gateWhenRun = gated && caps === undefined;
+    const preemption = descriptor.preemption as OperationDescriptor['preemption'];
+    if (preemption !== null) {
+      call.preemptible = preemption.preemptible(parsed.args);
+      call.preempts = preemption.preempts(parsed.args);
+    }
     const promise = call.promise();
     this.queues.submit(call);
     return promise;
@@ -122,7 +131,7 @@ class Guard implements CallHost {
     const op = call.op as OperationName;
     // Capabilities are validated always, whatever the output validation: the gate depends on them.
     if (op === 'getCapabilities') {
-      this.capabilities = this.checked(op, undefined, value) as DriverCapabilities;
+      this.capabilities = this.completeCapabilities(this.checked(op, undefined, value) as DriverCapabilities);
       return this.capabilities;
     }
     if (OPERATIONS[op].result === null || !this.shouldValidate(op)) return value;
@@ -144,6 +153,26 @@ class Guard implements CallHost {
   private fetchCapabilities(signal?: AbortSignal): Promise<DriverCapabilities> {
     if (this.capabilities !== undefined) return Promise.resolve(this.capabilities);
     return this.call('getCapabilities', [], signal ? { signal } : undefined);
+  }
+
+  /**
+   * Every capability the driver's baseline knows must be declared; later ones it does not
+   * declare are filled in as missing, so consumers always see the whole catalogue.
+   */
+  private completeCapabilities(caps: DriverCapabilities): DriverCapabilities {
+    const known = new Set(capabilitiesKnownAt(this.baseline));
+    const absent = known.size === 0 ? [] : [...known].filter((id) => !(id in caps.capabilities));
+    if (absent.length > 0) {
+      throw this.violation(
+        new DriverError('INTERNAL', {
+          op: 'getCapabilities',
+          detail: `contract violation: capabilities ${absent.join(', ')} of contract ${this.baseline} are not declared`,
+        }),
+      );
+    }
+    const capabilities = { ...caps.capabilities };
+    for (const id of CAPABILITY_IDS) capabilities[id] ??= { level: 'missing' };
+    return { ...caps, capabilities };
   }
 
   private shouldValidate(op: OperationName): boolean {
@@ -180,6 +209,8 @@ class Guard implements CallHost {
     if (typeof subscribe !== 'function') {
       throw new DriverError('UNSUPPORTED', { op: 'subscribeEvents', capability: 'event.lifecycle' });
     }
+    // Sequence numbers per instance and per subscription, in delivery order (R-EVENT-SEQ).
+    const sequence = new Map<string, number>();
     return subscribe.call(this.raw, (event) => {
       if (this.validation !== 'none') {
         try {
@@ -189,8 +220,11 @@ class Guard implements CallHost {
           return;
         }
       }
+      const uuid = event.uuid.toLowerCase();
+      const seq = (sequence.get(uuid) ?? 0) + 1;
+      sequence.set(uuid, seq);
       try {
-        listener(event);
+        listener({ ...event, uuid, seq });
       } catch {
         // A consumer's listener failing must not break the driver's event loop.
       }

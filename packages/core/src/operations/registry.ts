@@ -52,6 +52,12 @@ export interface OperationDescriptor {
   readonly columns: readonly string[];
   /** The contract version that introduced the operation. */
   readonly since: string;
+  /**
+   * Preemption on one instance (since 1.1.0): a call that `preempts` cancels a `preemptible`
+   * call running on the same instance instead of waiting behind it (a hard reboot or a destroy
+   * does not wait for a soft reboot that hangs).
+   */
+  readonly preemption: { readonly preemptible: (args: readonly unknown[]) => boolean; readonly preempts: (args: readonly unknown[]) => boolean } | null;
 }
 
 const SHORT = 30_000;
@@ -61,7 +67,8 @@ const uuidArg = { name: 'uuid', schema: UuidSchema, role: 'instance' } as const;
 const arg = <N extends string, S extends z.ZodType>(name: N, schema: S, role: ArgumentDescriptor['role'] = 'value') => ({ name, schema, role }) as const;
 
 const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
-const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).optional() });
+/** R-POWER-OFF-DEFAULT: without a graceful timeout, 60 s (Nova's shutdown_timeout) for every driver. */
+const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).default(60_000) });
 
 const DEFAULTS = {
   args: [],
@@ -72,6 +79,7 @@ const DEFAULTS = {
   defaultTimeoutMs: SHORT,
   columns: [],
   since: '1.0.0',
+  preemption: null,
 } as const;
 
 /** An entry: the fields given, the defaults for the rest. */
@@ -101,7 +109,15 @@ export const OPERATIONS = {
     args: [arg('spec', InstanceSpecSchema, 'instanceSpec')],
     columns: ['spawn'],
   }),
-  destroy: op({ capability: 'operation.terminate', mandatory: true, defaultTimeoutMs: LONG, errors: ['INVALID_INPUT'], args: [uuidArg], columns: ['destroy'] }),
+  destroy: op({
+    capability: 'operation.terminate',
+    mandatory: true,
+    defaultTimeoutMs: LONG,
+    errors: ['INVALID_INPUT'],
+    args: [uuidArg],
+    columns: ['destroy'],
+    preemption: { preemptible: (_args: readonly unknown[]) => false, preempts: (_args: readonly unknown[]) => true },
+  }),
   getInfo: op({
     capability: 'operation.get-guest-info',
     mandatory: true,
@@ -126,6 +142,7 @@ export const OPERATIONS = {
     errors: INSTANCE_OP_ERRORS,
     args: [uuidArg, arg('type', RebootTypeSchema)],
     columns: ['rebootSoft', 'rebootHard'],
+    preemption: { preemptible: (args: readonly unknown[]) => args[1] === 'SOFT', preempts: (args: readonly unknown[]) => args[1] === 'HARD' },
   }),
   pause: op({ capability: 'operation.pause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['pause'] }),
   unpause: op({ capability: 'operation.unpause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['unpause'] }),

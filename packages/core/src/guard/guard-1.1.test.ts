@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { guard } from './guard.js';
+import { RecordingDriver } from './test-driver.js';
+import { isDriverError } from '../errors/driver-error.js';
+import { declareCapabilities } from '../capabilities/driver-capabilities.js';
+import { CAPABILITY_CATALOG, CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
+import { createReferenceDriver } from '../reference/driver.js';
+import type { LifecycleEvent } from '../schemas/outputs.js';
+import { randomUUID } from 'node:crypto';
+
+const A = '11111111-1111-4111-8111-111111111111';
+
+describe('guard (contract 1.1): a hard reboot or a destroy preempts a hanging soft reboot', () => {
+  it('cancels the soft reboot with CANCELLED and runs the hard reboot once the driver let go', async () => {
+    const driver = new RecordingDriver();
+    driver.supported = ['operation.reboot'];
+    const g = guard(driver);
+    await g.getCapabilities();
+    const soft = g.reboot(A, 'SOFT').then(
+      () => 'resolved',
+      (e: unknown) => (isDriverError(e) ? e.code : 'other'),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    await g.reboot(A, 'HARD');
+    expect(await soft).toBe('CANCELLED');
+    expect(driver.log).toEqual([`start reboot-soft ${A}`, `end reboot-soft ${A}`, `start reboot-hard ${A}`, `end reboot-hard ${A}`]);
+  });
+
+  it('a soft reboot does not preempt anything: a second soft reboot waits its turn', async () => {
+    const driver = new RecordingDriver();
+    driver.supported = ['operation.reboot'];
+    const g = guard(driver, { timeouts: { reboot: 100 } });
+    await g.getCapabilities();
+    const first = g.reboot(A, 'SOFT').catch((e: unknown) => (isDriverError(e) ? e.code : 'other'));
+    const second = g.reboot(A, 'SOFT').catch((e: unknown) => (isDriverError(e) ? e.code : 'other'));
+    expect(await first).toBe('TIMEOUT');
+    expect(await second).toBe('TIMEOUT');
+    expect(driver.maxPerKey).toBe(1);
+  });
+});
+
+describe('guard (contract 1.1): capabilities of a driver built against 1.0', () => {
+  const onlyOld = (): ReturnType<typeof declareCapabilities> => {
+    const caps = declareCapabilities({ supported: ['operation.pause'] });
+    for (const id of CAPABILITY_IDS) if (CAPABILITY_CATALOG[id].since !== '1.0.0') delete (caps.capabilities as Record<string, unknown>)[id];
+    return caps;
+  };
+
+  it('reads capabilities added after its baseline as missing, so every id is declared to consumers', async () => {
+    const driver = new RecordingDriver();
+    driver.getCapabilities = async () => onlyOld();
+    const caps = await guard(driver, { contractBaseline: '1.0.0' }).getCapabilities();
+    const later = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since !== '1.0.0');
+    expect(later.length).toBeGreaterThan(0);
+    for (const id of later) expect(caps.capabilities[id as CapabilityId]).toEqual({ level: 'missing' });
+  });
+
+  it('holds a 1.1 driver to every capability of 1.1: leaving one out is a contract violation', async () => {
+    const driver = new RecordingDriver();
+    driver.getCapabilities = async () => onlyOld();
+    const violations: string[] = [];
+    const err = await guard(driver, { contractBaseline: '1.1.0', onViolation: (e) => violations.push(e.message) })
+      .getCapabilities()
+      .catch((e: unknown) => e);
+    expect(isDriverError(err) && err.code).toBe('INTERNAL');
+    expect(violations[0]).toContain('operation.restore-state');
+  });
+});
+
+describe('guard (contract 1.1): event sequence numbers', () => {
+  it('numbers each instance\u2019s events 1, 2, 3 per subscription, with the uuid in lower case', async () => {
+    const reference = createReferenceDriver();
+    const g = guard(reference);
+    const events: LifecycleEvent[] = [];
+    g.subscribeEvents((e) => events.push(e));
+    const uuid = randomUUID().toUpperCase();
+    await g.spawn({
+      uuid,
+      name: 'seq',
+      flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 1 },
+      image: { id: 'i', diskFormat: 'raw', containerFormat: 'bare' },
+    });
+    await g.pause(uuid);
+    await g.unpause(uuid);
+    reference.simulateGuestShutdown(uuid);
+    expect(events.map((e) => [e.kind, e.seq, e.cause])).toEqual([
+      ['STARTED', 1, 'requested'],
+      ['PAUSED', 2, 'requested'],
+      ['RESUMED', 3, 'requested'],
+      ['STOPPED', 4, 'out-of-band'],
+    ]);
+    expect(new Set(events.map((e) => e.uuid))).toEqual(new Set([uuid.toLowerCase()]));
+  });
+});
