@@ -67,7 +67,7 @@ export {
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
 export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
-export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
+export { expectedOutcome, expectedUsage, requiredTraits, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, cellRuleId, isRuleId, type RuleId, type GeneralRuleId, type CellRuleId } from './semantics/rules.js';
 
 // Driver toolkit (not part of the contract: helpers drivers may use)
@@ -79,6 +79,7 @@ export {
   unfitReason,
   fitsNode,
   assertFits,
+  hasTraits,
   abortableSleep,
   throwIfAborted,
   abortError,
