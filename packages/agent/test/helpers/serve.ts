@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { guard, type GuardedDriver, type GuardOptions } from '@nova-common/core';
+import { guard, type ComputeDriver, type GuardedDriver, type GuardOptions } from '@nova-common/core';
 import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
 import { createRemoteDriver, type RemoteDriver, type RemoteDriverOptions } from '../../src/client/remote-driver.js';
 import { startAgent, type Agent } from '../../src/server/agent.js';
@@ -33,7 +33,7 @@ export function tempDir(prefix = 'nova-agent-'): { dir: string; remove: () => vo
  */
 export async function serveReference(
   config: ReferenceDriverConfig = {},
-  options: { agent?: Partial<AgentOptions>; wrap?: (d: ReferenceDriver) => ReferenceDriver; dir?: string; roles?: Role[] } = {},
+  options: { agent?: Partial<AgentOptions>; wrap?: (d: ReferenceDriver) => ComputeDriver; dir?: string; roles?: Role[] } = {},
 ): Promise<Served> {
   const own = options.dir === undefined ? tempDir() : { dir: options.dir, remove: () => undefined };
   const reference = createReferenceDriver(config);
