@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/serve.js';
@@ -53,5 +53,19 @@ describe('the committed generated code and shipped .proto files are what the pro
   it('buf lint (STANDARD) passes and the wire has no breaking change against the released 1.0 image', () => {
     expect(() => buf(['lint'], REPO_PROTO)).not.toThrow();
     expect(() => buf(['breaking', '--against', 'releases/compute-v1.binpb'], REPO_PROTO)).not.toThrow();
+  });
+
+  it('buf breaking catches a change of the wire (a renumbered field) against the released image', () => {
+    const tmp = tempDir('nova-agent-breaking-');
+    try {
+      cpSync(REPO_PROTO, tmp.dir, { recursive: true });
+      const file = join(tmp.dir, 'nova_common/compute/v1/instance.proto');
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('string name = 2;');
+      writeFileSync(file, text.replace('string name = 2;', 'string name = 12;'));
+      expect(() => buf(['breaking', '--against', join(REPO_PROTO, 'releases/compute-v1.binpb')], tmp.dir)).toThrow(/name/);
+    } finally {
+      tmp.remove();
+    }
   });
 });
