@@ -6,6 +6,7 @@ import type {
   InstanceSpecInput,
   ProfileId,
 } from '@nova-common/core';
+import type { PropertyId } from './properties/catalog.js';
 
 /** Creates an unconnected raw driver; the suite calls initHost/cleanupHost and wraps it in the guard. */
 export type DriverFactory = () => ComputeDriver | Promise<ComputeDriver>;
@@ -83,7 +84,7 @@ export interface ConformanceOptions {
 }
 
 export interface ProgressEvent {
-  property: string;
+  property: PropertyId;
   status: 'started' | 'passed' | 'failed' | 'skipped';
   index: number;
   total: number;
@@ -146,13 +147,13 @@ export interface ResolvedOptions {
 export const DEFAULT_RUNS = 20;
 export const DEFAULT_STEPS = 25;
 export const DEFAULT_MAX_INSTANCES = 3;
-export const DEFAULT_SETTLE_MS = 25;
-export const DEFAULT_HANG_TIMEOUT_MS = 100;
+const DEFAULT_SETTLE_MS = 25;
+const DEFAULT_HANG_TIMEOUT_MS = 100;
 
 /** Metadata key carrying the run id on every instance the suite creates. */
 export const RUN_ID_KEY = 'nova-conformance:run-id';
 
-export const DEFAULT_IMAGES: ImageMetaInput[] = [
+const DEFAULT_IMAGES: ImageMetaInput[] = [
   { id: 'nova-conformance-image-qcow2', name: 'nova-conformance qcow2', diskFormat: 'qcow2', containerFormat: 'bare', minDiskGb: 0, minRamMb: 0 },
   { id: 'nova-conformance-image-raw', name: 'nova-conformance raw', diskFormat: 'raw', containerFormat: 'bare', minDiskGb: 0, minRamMb: 0 },
 ];

@@ -5,7 +5,7 @@ export { faulty, type FaultRule, type FaultKind, type FaultyDriver, type Injecte
 export { sweep, type SweepResult } from './run/sweep.js';
 export { runReplay, readReplayFile, writeReplayFile, parseReplayDocument, type ReplayResult } from './replay/replay.js';
 export { renderProgram } from './replay/program.js';
-export { allProperties, propertyDefinition, type PropertyDefinition } from './properties/catalog.js';
+export { allProperties, propertyDefinition, type PropertyDefinition, type PropertyId } from './properties/catalog.js';
 export {
   resolveOptions,
   newRunId,

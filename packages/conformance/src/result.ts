@@ -1,4 +1,5 @@
-import type { CapabilityId, ErrorCode, ProfileId, SupportLevel } from '@nova-common/core';
+import type { CapabilityId, ErrorCode, ProfileId, RuleId, SupportLevel } from '@nova-common/core';
+import type { PropertyId } from './properties/catalog.js';
 
 /**
  * The result of one conformance run against one driver: the single input of every
@@ -21,7 +22,7 @@ export interface CapabilityResult {
   declared: SupportLevel;
   status: MatrixStatus;
   /** Property ids whose runs exercised this capability. */
-  evidence: string[];
+  evidence: PropertyId[];
   notes?: string;
 }
 
@@ -52,14 +53,16 @@ export interface Counterexample {
    */
   replay?: ReplayDocument;
   /** The rule id violated and the message. */
-  rule?: string;
+  rule?: RuleId;
   message: string;
 }
 
 /**
  * A replay file's content: the calls of a shrunk counterexample, in order. Each call is
- * `{ op, ...arguments }` with fully resolved arguments (see Call in commands/call.ts);
- * `deleteSnapshot` may name `{ produced: n }`, the n-th snapshot taken by the sequence.
+ * `{ op, ...arguments }`, every argument under the name the operation registry gives it, with
+ * fully resolved values (see Call in commands/call.ts); an image argument may be
+ * `{ produced: n }`, the n-th snapshot taken by the sequence. Ids are plain strings here: a
+ * file may come from another version of the suite.
  */
 export interface ReplayDocument {
   format: 'nova-conformance-replay';
@@ -79,12 +82,12 @@ export interface ReplayDocument {
 
 export interface PropertyResult {
   /** Stable id, e.g. `P-MODEL-SEQUENCES` or `P-UNSUPPORTED-operation.pause`. */
-  id: string;
+  id: PropertyId;
   title: string;
   /** The contract version this property was introduced in. */
   since: string;
   /** Rules (core RULES / SEMANTICS rule ids) this property checks. */
-  rules: string[];
+  rules: RuleId[];
   capabilities: CapabilityId[];
   status: 'passed' | 'failed' | 'skipped';
   /** Why skipped, when skipped (capability not declared, profile filtered). */

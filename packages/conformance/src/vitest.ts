@@ -6,6 +6,7 @@ import type { Counterexample, DifferentialResult, PropertyResult, RunResult } fr
 import { runConformance, planProperties } from './run/run-conformance.js';
 import { runDifferential } from './differential/run-differential.js';
 import { Session } from './run/session.js';
+import { citedRules, type PropertyDefinition } from './properties/catalog.js';
 
 export type DescribeOptions = ConformanceOptions &
   DriverIdentity & {
@@ -39,21 +40,27 @@ export function formatCounterexample(property: Pick<PropertyResult, 'id' | 'titl
  * Plan the properties for a driver: create it, read its capabilities, and release it.
  * Runs while vitest collects the suite, so every applicable property becomes its own test.
  */
-async function plannedIds(factory: DriverFactory, options: DescribeOptions): Promise<string[]> {
+async function plannedProperties(factory: DriverFactory, options: DescribeOptions): Promise<PropertyDefinition[]> {
   const resolved = resolveOptions({ ...options, runs: 1, steps: 1 });
   const session = await Session.open(factory, resolved);
   try {
     return planProperties(session.caps, resolved)
       .filter((p) => p.skip === undefined)
-      .map((p) => p.def.id);
+      .map((p) => p.def);
   } finally {
     await session.close();
   }
 }
 
+/** A property's test name: its id, its title and the rules it cites (`P-EVENTS: ... [R-EVENT-TRANSITION]`). */
+export function testName(def: Pick<PropertyDefinition, 'id' | 'title' | 'rules'>): string {
+  return `${def.id}: ${def.title} [${citedRules(def.rules)}]`;
+}
+
 /**
- * Describe the conformance suite for a driver: one vitest test per applicable property
- * (the properties for capabilities the driver does not declare are not listed). The
+ * Describe the conformance suite for a driver: one vitest test per applicable property,
+ * named `P-ID: title [R-..., R-...]` (the properties for capabilities the driver does not
+ * declare are not listed). The
  * whole run happens once, before the tests; each test then reports its property, and a
  * failure's message carries the seed, path, rule, shrunk steps and a runnable program.
  *
@@ -63,9 +70,9 @@ async function plannedIds(factory: DriverFactory, options: DescribeOptions): Pro
 export function describeConformance(name: string, factory: DriverFactory, options: DescribeOptions = {}): void {
   const timeout = options.timeoutMs ?? 600_000;
   describe(`conformance: ${name}`, async () => {
-    let ids: string[];
+    let defs: PropertyDefinition[];
     try {
-      ids = await plannedIds(factory, options);
+      defs = await plannedProperties(factory, options);
     } catch (planError) {
       // The driver could not even be connected: one test that fails loudly with the reason.
       it('connects to the driver and reads its capabilities', () => {
@@ -82,8 +89,8 @@ export function describeConformance(name: string, factory: DriverFactory, option
         error = e;
       }
     }, timeout);
-    for (const id of ids) {
-      it(id, () => {
+    for (const { id, ...def } of defs) {
+      it(testName({ id, ...def }), () => {
         if (error !== undefined) throw error;
         const p = result?.properties.find((x) => x.id === id);
         expect(p, `property ${id} was not run`).toBeDefined();

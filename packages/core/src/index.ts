@@ -70,7 +70,7 @@ export {
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
 export { SEMANTICS, SEMANTICS_1_0, CELL_CHANGES, semanticsFor, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
-export { expectedOutcome, expectedUsage, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
+export { expectedOutcome, expectedUsage, requiredTraits, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, cellRuleId, isRuleId, type RuleId, type GeneralRuleId, type CellRuleId } from './semantics/rules.js';
 
 // Driver toolkit (not part of the contract: helpers drivers may use)
@@ -82,6 +82,7 @@ export {
   unfitReason,
   fitsNode,
   assertFits,
+  hasTraits,
   abortableSleep,
   throwIfAborted,
   abortError,

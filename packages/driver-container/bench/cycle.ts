@@ -1,7 +1,7 @@
 /**
  * The create/start/stop/remove cycle, three ways, side by side in one run (rounds interleaved so
  * machine noise hits all three alike):
- *   driver  spawn (create + start) -> powerOff -> destroy, through this driver
+ *   driver  spawn (create + start) -> powerOff -> destroy, through this driver behind core's guard
  *   cli     docker create -> docker start -> docker stop -> docker rm
  *   raw     the same four Engine API calls over the unix socket, nothing else
  * Every container is equivalent: same image, init, base network, resource limits, 1 s stop grace.
@@ -12,11 +12,11 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FlavorSchema, ImageMetaSchema } from '@nova-common/core';
+import { FlavorSchema, ImageMetaSchema, guard } from '@nova-common/core';
 import { EngineClient } from '../src/client/engine-client.js';
 import { buildContainerConfig } from '../src/mapping/container-config.js';
 import { baseNetworkName } from '../src/mapping/networks.js';
-import { createContainerDriver } from '../src/driver.js';
+import { createContainerDriver } from '../src/driver/driver.js';
 
 const run = promisify(execFile);
 const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -33,7 +33,8 @@ const flavor = FlavorSchema.parse({ id: 'bench', name: 'bench', vcpus: 1, memory
 const image = ImageMetaSchema.parse({ id: IMAGE, diskFormat: 'raw', containerFormat: 'docker' });
 
 async function main(): Promise<void> {
-  const driver = createContainerDriver({ socketPath: SOCKET, ownerId: OWNER, stopTimeoutSeconds: 1 });
+  // Behind the guard, as every consumer runs a driver.
+  const driver = guard(createContainerDriver({ socketPath: SOCKET, ownerId: OWNER, stopTimeoutSeconds: 1 }));
   await driver.initHost();
   const raw = new EngineClient({ socketPath: SOCKET });
   const version = await raw.negotiate();

@@ -1,6 +1,6 @@
 import { defineDriver } from '@nova-common/core';
 import { ContainerDriverConfigSchema, type ContainerDriverConfig } from './config.js';
-import { createContainerDriver } from './driver.js';
+import { createContainerDriver } from './driver/driver.js';
 import { containerConformanceFixtures } from './conformance-fixtures.js';
 
 export const DRIVER_NAME = '@nova-common/driver-container';

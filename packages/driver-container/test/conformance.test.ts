@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
 import { EngineClient } from '../src/client/engine-client.js';
-import { SOCKET, adaptSpec, images, testDriver, volumeConnection } from './helpers.js';
+import { SOCKET, adaptSpec, images, rawTestDriver, volumeConnection } from './helpers.js';
 
 const OWNER = 'conformance';
 
 // The default run (20 sequences x 25 steps per property) against the real engine: one test per property the
 // driver declares, UNSUPPORTED verified for the rest.
-describeConformance('@nova-common/driver-container on dockerd', () => testDriver(OWNER), {
+describeConformance('@nova-common/driver-container on dockerd', () => rawTestDriver(OWNER), {
   name: '@nova-common/driver-container',
   module: '@nova-common/driver-container',
   config: { ownerId: OWNER },

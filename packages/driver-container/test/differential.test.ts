@@ -3,7 +3,7 @@ import { describeDifferential } from '@nova-common/conformance/vitest';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import { CAPABILITY_IDS, type CapabilityId } from '@nova-common/core';
 import { EngineClient } from '../src/client/engine-client.js';
-import { SOCKET, adaptSpec, images, testDriver, volumeConnection } from './helpers.js';
+import { SOCKET, adaptSpec, images, rawTestDriver, testDriver, volumeConnection } from './helpers.js';
 
 const OWNER = 'differential';
 
@@ -31,7 +31,7 @@ async function reference() {
   });
 }
 
-describeDifferential('@nova-common/driver-container vs the reference driver', { container: () => testDriver(OWNER), reference }, {
+describeDifferential('@nova-common/driver-container vs the reference driver', { container: () => rawTestDriver(OWNER), reference }, {
   adaptSpec,
   volumeConnection,
   images,

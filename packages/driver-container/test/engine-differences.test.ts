@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContainerDriver, type ContainerComputeDriver } from '../src/driver.js';
+import { guard, type GuardedDriver } from '@nova-common/core';
+import { createContainerDriver } from '../src/driver/driver.js';
 import { fakeEngine, type FakeEngine } from './fake-engine.js';
 
 // What the driver sends to each engine kind for the calls podman answers differently (unit level, against a
@@ -7,7 +8,7 @@ import { fakeEngine, type FakeEngine } from './fake-engine.js';
 
 const uuid = '0a1b2c3d-2222-4333-8444-555555555555';
 let engine: FakeEngine | undefined;
-let driver: ContainerComputeDriver | undefined;
+let driver: GuardedDriver | undefined;
 
 afterEach(async () => {
   await driver?.cleanupHost();
@@ -16,9 +17,9 @@ afterEach(async () => {
   engine = undefined;
 });
 
-async function connect(kind: 'docker' | 'podman'): Promise<{ engine: FakeEngine; driver: ContainerComputeDriver }> {
+async function connect(kind: 'docker' | 'podman'): Promise<{ engine: FakeEngine; driver: GuardedDriver }> {
   engine = await fakeEngine(kind, uuid);
-  driver = createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp' });
+  driver = guard(createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp' }));
   await driver.initHost();
   engine.calls.length = 0;
   return { engine, driver };
@@ -75,7 +76,7 @@ describe('interface changes of a PAUSED instance', () => {
       const { engine: e, driver: d } = await connect(kind);
       e.state.status = 'paused';
       const vifId = '1a1b2c3d-2222-4333-8444-555555555555';
-      await d.attachInterface(uuid, { id: vifId, address: 'fa:16:3e:00:00:01', network: { id: 'n1' } } as never);
+      await d.attachInterface(uuid, { id: vifId, address: 'fa:16:3e:00:00:01', network: { id: 'n1' } });
       expect(networkCalls(e), kind).toEqual(['connect']);
       expect(actions(e), kind).toEqual(kind === 'podman' ? ['unpause', 'pause'] : []);
       expect(e.state.status).toBe('paused');
@@ -93,7 +94,7 @@ describe('interface changes of a PAUSED instance', () => {
 
   it('a RUNNING instance is connected directly on both', async () => {
     const { engine: e, driver: d } = await connect('podman');
-    await d.attachInterface(uuid, { id: '1a1b2c3d-2222-4333-8444-555555555555', address: 'fa:16:3e:00:00:01', network: { id: 'n1' } } as never);
+    await d.attachInterface(uuid, { id: '1a1b2c3d-2222-4333-8444-555555555555', address: 'fa:16:3e:00:00:01', network: { id: 'n1' } });
     expect(actions(e)).toEqual([]);
     expect(networkCalls(e)).toEqual(['connect']);
   });

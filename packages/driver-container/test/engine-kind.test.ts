@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { differencesOf, engineKindOf, isNetworkInUse, labelChanges } from '../src/mapping/engine-kind.js';
 import { mountedTargets } from '../src/mapping/mounts.js';
-import { mapEngineEvent } from '../src/events.js';
+import { mapEngineEvent } from '../src/mapping/events.js';
 import type { EngineEvent } from '../src/client/types.js';
 
 // GET /version answers as the engines send them (trimmed).

@@ -39,7 +39,7 @@ describe('a container that ignores SIGTERM', () => {
     await driver.initHost();
     const uuid = uuidv4();
     try {
-      await driver.spawn(spec(uuid, { image: { id: NOTERM_IMAGE, diskFormat: 'raw', containerFormat: 'docker' } }) as never);
+      await driver.spawn(spec(uuid, { image: { id: NOTERM_IMAGE, diskFormat: 'raw', containerFormat: 'docker' } }));
       await waitForLog(driver, uuid, 'ignoring SIGTERM');
       // The contract bound: gracefulTimeoutMs, then forced. 1 s grace + generous slack for the kill.
       await within(15_000, 'powerOff with gracefulTimeoutMs 1000', driver.powerOff(uuid, { gracefulTimeoutMs: 1000 }));
@@ -78,7 +78,7 @@ describe('the engine dies mid-spawn', () => {
     });
     await driver.initHost();
     try {
-      const err = await driver.spawn(spec(uuid) as never).then(
+      const err = await driver.spawn(spec(uuid)).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -94,7 +94,7 @@ describe('the engine dies mid-spawn', () => {
     await expect(client.inspectContainer(createdId!)).rejects.toMatchObject({ status: 404 });
     await expect(driver.getInfo(uuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
     // And the uuid can be spawned again.
-    await driver.spawn(spec(uuid) as never);
+    await driver.spawn(spec(uuid));
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.destroy(uuid);
     await driver.cleanupHost();

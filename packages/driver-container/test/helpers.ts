@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { InstanceSpecInput } from '@nova-common/core';
+import { guard, type GuardedDriver, type InstanceSpecInput } from '@nova-common/core';
 import { EngineClient } from '../src/client/engine-client.js';
-import { createContainerDriver, type ContainerDriverHooks } from '../src/driver.js';
+import type { ContainerDriverHooks } from '../src/driver/context.js';
+import { createContainerDriver, type ContainerDriver } from '../src/driver/driver.js';
 import type { ContainerDriverConfigInput } from '../src/config.js';
 
 export const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
@@ -33,8 +34,14 @@ export async function requireEngine(): Promise<EngineClient> {
   return client;
 }
 
-export function testDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}) {
+/** The raw driver on the test engine, for the suites that put it behind the guard themselves (conformance, differential). */
+export function rawTestDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
   return createContainerDriver({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
+}
+
+/** The driver on the test engine as every consumer uses it: behind the guard. */
+export function testDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): GuardedDriver {
+  return guard(rawTestDriver(ownerId, extra, hooks));
 }
 
 export function makeVolumeFile(name: string): string {

@@ -42,10 +42,13 @@ describe('labels and ownership', () => {
     expect(readInstanceLabels(naming, { ...labels, 'io.nova-common.owner': 'someone' })).toBeUndefined();
   });
 
-  it('names containers from the lower-cased uuid and parses the phase back', () => {
-    expect(containerName(naming, uuid)).toBe('nova-0a1b2c3d-2222-4333-8444-555555555555');
+  it('names containers from the (guard-canonical, lower-case) uuid and parses the phase back', () => {
+    const canonical = uuid.toLowerCase();
+    expect(containerName(naming, canonical)).toBe('nova-0a1b2c3d-2222-4333-8444-555555555555');
+    expect(containerName(naming, canonical, 'spawning')).toBe('nova-spawning-0a1b2c3d-2222-4333-8444-555555555555');
+    expect(containerName(naming, canonical, 'replacing')).toBe('nova-replacing-0a1b2c3d-2222-4333-8444-555555555555');
     for (const phase of ['instance', 'spawning', 'replacing'] as const) {
-      expect(phaseOfName(naming, '/' + containerName(naming, uuid, phase))).toEqual({ phase, uuid: uuid.toLowerCase() });
+      expect(phaseOfName(naming, '/' + containerName(naming, canonical, phase))).toEqual({ phase, uuid: canonical });
     }
     expect(phaseOfName(naming, '/novax-0a1b2c3d-2222-4333-8444-555555555555')).toBeUndefined();
     expect(phaseOfName(naming, '/something-else')).toBeUndefined();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineClient } from '../src/client/engine-client.js';
-import type { ContainerComputeDriver } from '../src/driver.js';
 import { BASE_IMAGE, makeVolumeFile, requireEngine, spec, testDriver, uuidv4 } from './helpers.js';
 
 let client: EngineClient;
-let driver: ContainerComputeDriver;
+let driver: ReturnType<typeof testDriver>;
 const foreign: string[] = [];
 
 beforeAll(async () => {
@@ -68,7 +67,7 @@ describe('ownership: the driver never lists, changes or removes what it did not 
     await driver.spawn(spec(uuid, {
       metadata: { owner: 'me' },
       networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:12:34:56', network: { id: `own-net-${uuid}` } }],
-    }) as never);
+    }));
     expect((await driver.listInstances()).map((i) => i.uuid)).toContain(uuid);
     const info = await driver.getInfo(uuid);
     expect(info.metadata).toEqual({ owner: 'me' });
@@ -88,7 +87,7 @@ describe('ownership: the driver never lists, changes or removes what it did not 
       await expect(
         driver.spawn(spec(uuid, {
           blockDeviceInfo: { volumes: [{ volumeId: uuidv4(), connectionInfo: { driverVolumeType: 'file', path: p } }] },
-        }) as never),
+        })),
       ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     }
     expect(await client.listContainers({ label: [`io.nova-common.uuid=${uuid}`] })).toEqual([]);
@@ -97,7 +96,7 @@ describe('ownership: the driver never lists, changes or removes what it did not 
     const volumeId = uuidv4();
     await driver.spawn(spec(uuid, {
       blockDeviceInfo: { volumes: [{ volumeId, connectionInfo: { driverVolumeType: 'file', path: inside } }] },
-    }) as never);
+    }));
     expect((await driver.getInfo(uuid)).volumes.map((v) => v.volumeId)).toEqual([volumeId]);
     const c = await client.inspectContainer(`nova-${uuid}`);
     expect(c.HostConfig.Privileged).toBe(false);
@@ -109,7 +108,7 @@ describe('ownership: the driver never lists, changes or removes what it did not 
   it('refuses an image that is not a local reference or not present, with INVALID_INPUT on spec.image.id', async () => {
     const uuid = uuidv4();
     for (const id of ['Not A Ref', 'nova-common/does-not-exist:latest']) {
-      await expect(driver.spawn(spec(uuid, { image: { id, diskFormat: 'raw', containerFormat: 'docker' } }) as never)).rejects.toMatchObject({
+      await expect(driver.spawn(spec(uuid, { image: { id, diskFormat: 'raw', containerFormat: 'docker' } }))).rejects.toMatchObject({
         code: 'INVALID_INPUT',
         issues: [{ path: ['spec', 'image', 'id'] }],
       });

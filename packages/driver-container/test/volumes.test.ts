@@ -32,19 +32,19 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
   it('recreates the container with the mount, keeps its root filesystem changes, interfaces and power state', async () => {
     const uuid = uuidv4();
     const vifId = uuidv4();
-    await driver.spawn(spec(uuid, { networkInfo: [{ id: vifId, address: 'fa:16:3e:aa:bb:cc', network: { id: `vol-net-${uuid}` } }] }) as never);
+    await driver.spawn(spec(uuid, { networkInfo: [{ id: vifId, address: 'fa:16:3e:aa:bb:cc', network: { id: `vol-net-${uuid}` } }] }));
     await exec(uuid, ['sh', '-c', 'echo kept > /root/marker']);
     const volumeId = uuidv4();
     const file = makeVolumeFile(`volumes-${volumeId}.img`);
 
-    await driver.attachVolume(uuid, { volumeId, deviceName: 'vdb', connectionInfo: { driverVolumeType: 'file', path: file } } as never);
+    await driver.attachVolume(uuid, { volumeId, deviceName: 'vdb', connectionInfo: { driverVolumeType: 'file', path: file } });
     let info = await driver.getInfo(uuid);
     expect(info.powerState).toBe('RUNNING');
     expect(info.volumes).toEqual([{ volumeId, deviceName: 'vdb' }]);
     expect(info.interfaces).toEqual([{ id: vifId, address: 'fa:16:3e:aa:bb:cc' }]);
     expect(await exec(uuid, ['cat', '/root/marker'])).toBe('kept\n');
     expect(await exec(uuid, ['sh', '-c', `test -f /volumes/${volumeId} && echo mounted`])).toBe('mounted\n');
-    await expect(driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path: file } } as never)).rejects.toMatchObject({
+    await expect(driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path: file } })).rejects.toMatchObject({
       code: 'VOLUME_ALREADY_ATTACHED',
     });
 
@@ -66,13 +66,13 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
 
   it('snapshots commit to an owned image that deleteSnapshot removes, idempotently', async () => {
     const uuid = uuidv4();
-    await driver.spawn(spec(uuid) as never);
+    await driver.spawn(spec(uuid));
     const snap = await driver.snapshot(uuid, { name: 'before upgrade' });
     expect(snap).toMatchObject({ name: 'before upgrade', diskFormat: 'raw', containerFormat: 'docker' });
     expect((await client.inspectImage(snap.imageId)).Config?.Labels?.['io.nova-common.kind']).toBe('snapshot');
     // A snapshot can boot a new instance.
     const child = uuidv4();
-    await driver.spawn(spec(child, { image: { id: snap.imageId, diskFormat: 'raw', containerFormat: 'docker' } }) as never);
+    await driver.spawn(spec(child, { image: { id: snap.imageId, diskFormat: 'raw', containerFormat: 'docker' } }));
     expect((await driver.getInfo(child)).powerState).toBe('RUNNING');
     await driver.destroy(child);
     await driver.destroy(uuid);
@@ -93,7 +93,7 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
     try {
       await driver.spawn(spec(uuid, {
         blockDeviceInfo: { volumes: [{ volumeId, deviceName: 'vdc', connectionInfo: { driverVolumeType: 'block', devicePath: loop } }] },
-      }) as never);
+      }));
       expect((await driver.getInfo(uuid)).volumes).toEqual([{ volumeId, deviceName: 'vdc' }]);
       expect(await exec(uuid, ['sh', '-c', `test -b /dev/nova-vol-${volumeId} && echo block`])).toBe('block\n');
       await driver.destroy(uuid);
@@ -103,7 +103,7 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
       await expect(
         strict.spawn(spec(uuidv4(), {
           blockDeviceInfo: { volumes: [{ volumeId, connectionInfo: { driverVolumeType: 'block', devicePath: loop } }] },
-        }) as never),
+        })),
       ).rejects.toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['spec', 'blockDeviceInfo', 'volumes', 0, 'connectionInfo', 'devicePath'] }] });
       await strict.cleanupHost();
     } finally {

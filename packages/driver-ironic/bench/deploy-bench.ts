@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { guard } from '@nova-common/core';
 import { createIronicDriver } from '../src/index.js';
 import { Baseline, sleep } from './baseline.js';
 import { Ceiling, type Work } from './ceiling.js';
@@ -93,12 +94,14 @@ async function runBaseline(nodes: string[]): Promise<Row> {
 }
 
 async function runDriver(nodes: string[]): Promise<Row> {
-  const d = createIronicDriver({ endpoint: ENDPOINT, nodeFilter: { resourceClass: CLASS }, imageSourceTemplate: IMAGE.replace('nc-image-1', '{id}'), connections: 64, events: false });
+  // Behind the guard, as consumers run it (outputs unchecked: the bench measures the backend path).
+  const raw = createIronicDriver({ endpoint: ENDPOINT, nodeFilter: { resourceClass: CLASS }, imageSourceTemplate: IMAGE.replace('nc-image-1', '{id}'), connections: 64, events: false });
+  const d = guard(raw, { validateOutputs: 'none' });
   await d.initHost();
   const flavor = { id: 'bm', name: 'bm', vcpus: 8, memoryMb: 16384, rootGb: 10, ephemeralGb: 0, swapMb: 0, extraSpecs: { 'resources:CUSTOM_BENCH': '1', 'resources:VCPU': '0', 'resources:MEMORY_MB': '0', 'resources:DISK_GB': '0' } };
   const image = { id: 'nc-image-1', diskFormat: 'raw' as const, containerFormat: 'bare' as const, minDiskGb: 0, minRamMb: 0, properties: {} };
   const ws = work(nodes);
-  const r0 = d.stats.requests;
+  const r0 = raw.stats.requests;
   const t0 = performance.now();
   const toActive = await Promise.all(
     ws.map(async (w) => {
@@ -112,11 +115,11 @@ async function runDriver(nodes: string[]): Promise<Row> {
     }),
   );
   const wall = (performance.now() - t0) / 1000;
-  const req = d.stats.requests - r0;
+  const req = raw.stats.requests - r0;
   const u0 = performance.now();
   await Promise.all(ws.map((w) => d.destroy(w.uuid)));
   const uwall = (performance.now() - u0) / 1000;
-  const ureq = d.stats.requests - r0 - req;
+  const ureq = raw.stats.requests - r0 - req;
   await d.cleanupHost();
   return { name: 'driver-ironic (adaptive)', wallS: wall, deploysPerS: N / wall, requestsPerDeploy: req / N, toActive, undeployWallS: uwall, requestsPerUndeploy: ureq / N };
 }
@@ -167,17 +170,18 @@ async function main(): Promise<void> {
     console.log(`driver vs Ironic's ceiling: ${(drv.deploysPerS / ceil.deploysPerS).toFixed(2)}x deploys/s`);
 
     // Inventory refresh over every bench node.
-    const d = createIronicDriver({ endpoint: ENDPOINT, nodeFilter: { resourceClass: CLASS } });
+    const raw = createIronicDriver({ endpoint: ENDPOINT, nodeFilter: { resourceClass: CLASS } });
+    const d = guard(raw, { validateOutputs: 'none' });
     await d.initHost();
-    const r0 = d.stats.requests;
+    const r0 = raw.stats.requests;
     const t0 = performance.now();
     const inv = await d.getInventory();
     const ms = performance.now() - t0;
-    const calls = d.stats.requests - r0;
+    const calls = raw.stats.requests - r0;
     const t1 = performance.now();
     const nodes = await d.listNodes();
     const ms2 = performance.now() - t1;
-    const calls2 = d.stats.requests - r0 - calls;
+    const calls2 = raw.stats.requests - r0 - calls;
     await d.cleanupHost();
     console.log(`\ninventory refresh: ${inv.nodes.length} nodes in ${ms.toFixed(0)} ms with ${calls} API call(s); listNodes: ${nodes.length} nodes in ${ms2.toFixed(0)} ms with ${calls2} call(s)`);
   } finally {

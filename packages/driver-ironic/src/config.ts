@@ -2,13 +2,13 @@ import { z } from 'zod';
 
 const Microversion = z.string().regex(/^1\.\d{1,3}$/, 'must be an Ironic microversion like 1.56');
 
-const Backoff = (d: { attempts: number; initialMs: number; factor: number; maxMs: number }, what: string) =>
+/** Core's RetryPolicy as configuration: the HTTP client's one retry layer. */
+const RetryPolicyConfig = (d: { attempts: number; baseDelayMs: number; maxDelayMs: number }) =>
   z
     .object({
-      attempts: z.number().int().min(0).max(100).default(d.attempts).describe(`Extra attempts after the first (${what}).`),
-      initialMs: z.number().int().min(1).max(60_000).default(d.initialMs).describe('First delay in milliseconds.'),
-      factor: z.number().min(1).max(10).default(d.factor).describe('Each delay is the previous one times this factor.'),
-      maxMs: z.number().int().min(1).max(600_000).default(d.maxMs).describe('Upper bound of one delay in milliseconds.'),
+      attempts: z.number().int().min(0).max(100).default(d.attempts).describe('Extra attempts after the first (0: no retries).'),
+      baseDelayMs: z.number().int().min(1).max(60_000).default(d.baseDelayMs).describe('First delay in milliseconds; it doubles each attempt, with full jitter.'),
+      maxDelayMs: z.number().int().min(1).max(600_000).default(d.maxDelayMs).describe('Upper bound of one delay in milliseconds.'),
     })
     .strict()
     .default(d);
@@ -68,8 +68,8 @@ export const IronicDriverConfigSchema = z
       .default(300_000)
       .describe('Give up waiting for a power action, a teardown, rescue or unrescue after this long.'),
     softTimeoutS: z.number().int().min(1).max(3600).default(60).describe('Seconds Ironic may spend on a soft power off or soft reboot before the driver falls back to a hard one.'),
-    conflictRetry: Backoff({ attempts: 10, initialMs: 100, factor: 2, maxMs: 3000 }, '409 NodeLocked and 503 answers').describe(
-      'Retry policy for 409 NodeLocked and 503 answers (the contract\'s CONFLICT / BACKEND_UNAVAILABLE: retry with backoff).',
+    retry: RetryPolicyConfig({ attempts: 10, baseDelayMs: 100, maxDelayMs: 3000 }).describe(
+      'Retries of transient answers (409 NodeLocked, 503, a refused connection; any failed connection for reads) by the HTTP client, the only layer that retries; the waits end with the call\'s deadline.',
     ),
     poll: z
       .object({

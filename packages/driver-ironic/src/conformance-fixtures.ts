@@ -1,6 +1,6 @@
 import type { ConformanceFixtures, FlavorInput, ImageMetaInput, InstanceSpecInput } from '@nova-common/core';
 import type { IronicDriverConfig } from './config.js';
-import { IronicDriver } from './driver.js';
+import { IronicDriver } from './driver/driver.js';
 import { customResourceClass } from './mapping/state.js';
 
 /** The smallest hardware among the nodes, which a flavor must fit to be deployable on any of them. */

@@ -1,6 +1,6 @@
 import { defineDriver } from '@nova-common/core';
 import { IronicDriverConfigSchema, type IronicDriverConfig } from './config.js';
-import { IronicDriver } from './driver.js';
+import { IronicDriver } from './driver/driver.js';
 import { VERSION } from './version.js';
 import { ironicConformanceFixtures } from './conformance-fixtures.js';
 

@@ -1,10 +1,12 @@
 /**
  * `pnpm bench`: one instance cycle (define, start, get state, destroy, undefine) on libvirt's
- * test driver through libvirtd, measured side by side in one run three ways:
+ * test driver through libvirtd, measured side by side in one run, interleaved:
  *   - virsh subprocesses (one per step, each with a timeout),
- *   - this driver (spawn, getInfo, destroy),
+ *   - this driver (spawn, getInfo, destroy), given what the guard would give it (parsed specs),
+ *   - this driver behind the guard (what every consumer calls),
  *   - the bare protocol (the same five libvirt calls on a raw connection, nothing else).
- * Prints the ratios: goal virsh/driver >= 20x, driver/bare <= 1.5x.
+ * Prints the ratios next to their goals (virsh/driver >= 20x, driver/bare <= 1.5x, guard
+ * overhead < 10%) and the libvirt calls each operation makes next to the bare baseline.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -12,9 +14,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { guard, type InstanceSpecInput } from '@nova-common/core';
+import { guard, InstanceSpecSchema, type InstanceSpec, type InstanceSpecInput } from '@nova-common/core';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
-import { createLibvirtDriver } from '../src/driver.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
 
 const run = promisify(execFile);
 const SOCKET = process.env['LIBVIRT_SOCKET'] ?? '/run/libvirt/libvirt-sock';
@@ -28,19 +30,40 @@ async function virsh(...args: string[]): Promise<void> {
   await run('virsh', ['-q', '-c', 'test+unix:///default', ...args], { timeout: 10_000 });
 }
 
-function ms(ns: bigint): number {
-  return Number(ns) / 1e6;
-}
-
-async function time(fn: () => Promise<void>): Promise<number> {
+async function time(fn: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
-  return ms(process.hrtime.bigint() - t0);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
+}
+
+const specInput = (uuid: string): InstanceSpecInput => ({
+  uuid,
+  name: 'bench',
+  flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 1 },
+  image: { id: 'img', diskFormat: 'raw', containerFormat: 'bare' },
+});
+
+/** Milliseconds and libvirt calls of each step of one cycle. */
+class Steps {
+  readonly ms = new Map<string, number[]>();
+  readonly calls = new Map<string, number[]>();
+
+  async step(name: string, client: LibvirtClient, fn: () => Promise<unknown>): Promise<void> {
+    const before = client.callCount;
+    const t = await time(fn);
+    (this.ms.get(name) ?? this.ms.set(name, []).get(name)!).push(t);
+    (this.calls.get(name) ?? this.calls.set(name, []).get(name)!).push(client.callCount - before);
+  }
+
+  total(): number[] {
+    const columns = [...this.ms.values()];
+    return columns[0]!.map((_, i) => columns.reduce((sum, c) => sum + c[i]!, 0));
+  }
 }
 
 async function main(): Promise<void> {
@@ -50,37 +73,35 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new Error(`libvirtd is not reachable at ${SOCKET}: run scripts/backends/libvirt.sh start (${(err as Error).message})`);
   }
-  const driver = createLibvirtDriver({ uri: 'test:///default', socketPath: SOCKET, keepaliveIntervalMs: 0 });
+  const options = { uri: 'test:///default', socketPath: SOCKET, keepaliveIntervalMs: 0 };
+  const driver = createLibvirtDriver(options);
   await driver.initHost();
+  const guardedRaw = createLibvirtDriver(options);
+  const guarded = guard(guardedRaw);
+  await guarded.initHost();
+  await guarded.getCapabilities();
   const bare = new LibvirtClient({ socketPath: SOCKET, uri: 'test:///default', keepaliveIntervalMs: 0 });
   await bare.connect();
   const dir = mkdtempSync(join(tmpdir(), 'nova-bench-'));
+  // What the guard hands the driver: the parsed spec (defaults applied, lower-case uuid).
+  const parsed = (uuid: string): InstanceSpec => InstanceSpecSchema.parse(specInput(uuid));
 
-  const virshCycles: number[] = [];
-  const driverCycles: number[] = [];
-  const bareCycles: number[] = [];
-  const guardedCycles: number[] = [];
-  const guarded = guard(createLibvirtDriver({ uri: 'test:///default', socketPath: SOCKET, keepaliveIntervalMs: 0 }));
-  await guarded.initHost();
-  await guarded.getCapabilities();
-  const op = { spawn: [] as number[], getInfo: [] as number[], destroy: [] as number[], bareDefineStart: [] as number[], bareState: [] as number[], bareDestroyUndefine: [] as number[] };
-
-  const spec = (uuid: string): InstanceSpecInput => ({
-    uuid,
-    name: 'bench',
-    flavor: { id: 'f', name: 'f', vcpus: 1, memoryMb: 64, rootGb: 1 },
-    image: { id: 'img', diskFormat: 'raw', containerFormat: 'bare' },
-  });
-
-  // Warm up every path once.
+  // Warm up every path.
   for (let i = 0; i < 20; i++) {
     const u = randomUUID();
-    await driver.spawn(spec(u) as never);
+    await driver.spawn(parsed(u));
     await driver.getInfo(u);
     await driver.destroy(u);
+    const g = randomUUID();
+    await guarded.spawn(specInput(g));
+    await guarded.getInfo(g);
+    await guarded.destroy(g);
   }
 
-  // Interleave the three ways so they see the same machine state.
+  const virshCycles: number[] = [];
+  const ours = new Steps();
+  const behindGuard = new Steps();
+  const raw = new Steps();
   for (let i = 0; i < CYCLES; i++) {
     if (i < VIRSH_CYCLES) {
       const u = randomUUID();
@@ -98,76 +119,56 @@ async function main(): Promise<void> {
     }
     {
       const u = randomUUID();
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      driverCycles.push(
-        await time(async () => {
-          a = await time(() => driver.spawn(spec(u) as never));
-          b = await time(async () => void (await driver.getInfo(u)));
-          c = await time(() => driver.destroy(u));
-        }),
-      );
-      op.spawn.push(a);
-      op.getInfo.push(b);
-      op.destroy.push(c);
+      const spec = parsed(u);
+      await ours.step('spawn', driver.libvirt, () => driver.spawn(spec));
+      await ours.step('getInfo', driver.libvirt, () => driver.getInfo(u));
+      await ours.step('destroy', driver.libvirt, () => driver.destroy(u));
     }
     {
       const u = randomUUID();
-      guardedCycles.push(
-        await time(async () => {
-          await guarded.spawn(spec(u));
-          await guarded.getInfo(u);
-          await guarded.destroy(u);
-        }),
-      );
+      await behindGuard.step('spawn', guardedRaw.libvirt, () => guarded.spawn(specInput(u)));
+      await behindGuard.step('getInfo', guardedRaw.libvirt, () => guarded.getInfo(u));
+      await behindGuard.step('destroy', guardedRaw.libvirt, () => guarded.destroy(u));
     }
     {
       const u = randomUUID();
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      bareCycles.push(
-        await time(async () => {
-          let ref = LibvirtClient.ref(`bare-${u}`, u);
-          a = await time(async () => {
-            ref = await bare.defineXml(domXml(`bare-${u}`, u));
-            await bare.create(ref);
-          });
-          b = await time(async () => void (await bare.getState(ref)));
-          c = await time(async () => {
-            await bare.destroy(ref);
-            await bare.undefine(ref);
-          });
-        }),
-      );
-      op.bareDefineStart.push(a);
-      op.bareState.push(b);
-      op.bareDestroyUndefine.push(c);
+      let ref = LibvirtClient.ref(`bare-${u}`, u);
+      await raw.step('define + start', bare, async () => {
+        ref = await bare.defineXml(domXml(`bare-${u}`, u));
+        await bare.create(ref);
+      });
+      await raw.step('get state', bare, () => bare.getState(ref));
+      await raw.step('destroy + undefine', bare, async () => {
+        await bare.destroy(ref);
+        await bare.undefine(ref);
+      });
     }
   }
 
   const v = median(virshCycles);
-  const d = median(driverCycles);
-  const r = median(bareCycles);
-  const line = (label: string, value: number) => console.log(`${label.padEnd(46)} ${value.toFixed(3).padStart(9)} ms`);
-  console.log(`libvirt test driver via libvirtd, median of ${CYCLES} cycles (virsh: ${VIRSH_CYCLES})`);
+  const d = median(ours.total());
+  const g = median(behindGuard.total());
+  const b = median(raw.total());
+  const line = (label: string, value: number, calls?: number[]) =>
+    console.log(`${label.padEnd(44)} ${value.toFixed(3).padStart(8)} ms${calls ? `   ${String(median(calls)).padStart(2)} libvirt calls` : ''}`);
+  console.log(`libvirt test driver via libvirtd, median of ${CYCLES} cycles (virsh: ${VIRSH_CYCLES}), measured side by side`);
   line('cycle through virsh subprocesses', v);
   line('cycle through this driver', d);
-  line('cycle on the bare protocol', r);
-  console.log(`virsh / driver: ${(v / d).toFixed(1)}x faster (goal >= 20x)`);
-  console.log(`driver / bare protocol: ${(d / r).toFixed(2)}x (goal <= 1.5x)`);
-  console.log('per operation (driver vs the same work on the bare protocol):');
-  line('  spawn (lookup, define, start, mark ready)', median(op.spawn));
-  line('  bare define + start', median(op.bareDefineStart));
-  line('  getInfo (state + live XML, pipelined)', median(op.getInfo));
-  line('  bare get state', median(op.bareState));
-  line('  destroy (state + XML check, destroy, undefine)', median(op.destroy));
-  line('  bare destroy + undefine', median(op.bareDestroyUndefine));
-  const g = median(guardedCycles);
-  console.log('the guard on a real backend (spawn, getInfo, destroy through guard(driver) vs the driver directly):');
-  line('  cycle through guard(driver)', g);
-  console.log(`  guard overhead: ${(((g - d) / d) * 100).toFixed(1)}% (goal < 10%)`);
+  line('cycle through guard(this driver)', g);
+  line('cycle on the bare protocol', b);
+  console.log(`virsh / driver:         ${(v / d).toFixed(1)}x (goal >= 20x)`);
+  console.log(`driver / bare protocol: ${(d / b).toFixed(2)}x (goal <= 1.5x)`);
+  console.log(`guard(driver) / bare:   ${(g / b).toFixed(2)}x`);
+  console.log(`guard overhead:         ${(((g - d) / d) * 100).toFixed(1)}% (goal < 10%)`);
+  console.log('per operation, with the libvirt calls each makes (driver, then the same work on the bare protocol):');
+  line('  spawn (list, create transient, define)', median(ours.ms.get('spawn')!), ours.calls.get('spawn'));
+  line('  bare define + start', median(raw.ms.get('define + start')!), raw.calls.get('define + start'));
+  line('  getInfo (state + live XML in flight at once)', median(ours.ms.get('getInfo')!), ours.calls.get('getInfo'));
+  line('  bare get state', median(raw.ms.get('get state')!), raw.calls.get('get state'));
+  line('  destroy (state + XML, destroy + undefine)', median(ours.ms.get('destroy')!), ours.calls.get('destroy'));
+  line('  bare destroy + undefine', median(raw.ms.get('destroy + undefine')!), raw.calls.get('destroy + undefine'));
+  const sum = (s: Steps) => [...s.calls.values()].reduce((n, c) => n + median(c), 0);
+  console.log(`libvirt calls per cycle: driver ${sum(ours)}, guard(driver) ${sum(behindGuard)}, bare ${sum(raw)}`);
 
   rmSync(dir, { recursive: true, force: true });
   await driver.cleanupHost();

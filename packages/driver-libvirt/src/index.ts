@@ -1,8 +1,9 @@
 // The public surface of @nova-common/driver-libvirt.
 export { manifest, DRIVER_NAME, DRIVER_VERSION } from './manifest.js';
-export { createLibvirtDriver, LibvirtComputeDriver, type LibvirtDriverTestHooks } from './driver.js';
+export { createLibvirtDriver, LibvirtDriver } from './driver/driver.js';
+export type { LibvirtDriverHooks } from './driver/context.js';
 export { LibvirtDriverConfigSchema, type LibvirtDriverConfig, type LibvirtDriverConfigInput } from './config.js';
-export { libvirtConformanceFixtures, GUEST_IMAGE_ID } from './fixtures.js';
+export { libvirtConformanceFixtures, GUEST_IMAGE_ID } from './conformance-fixtures.js';
 export { LibvirtClient } from './client/libvirt-client.js';
 export { LibvirtConnection, type ConnectionOptions } from './client/connection.js';
 export { LibvirtError, ConnectionLostError, CallTimeoutError, CallAbortedError, ProtocolError } from './client/errors.js';

@@ -1,7 +1,7 @@
 import { defineDriver } from '@nova-common/core';
 import { LibvirtDriverConfigSchema, type LibvirtDriverConfig } from './config.js';
-import { createLibvirtDriver } from './driver.js';
-import { libvirtConformanceFixtures } from './fixtures.js';
+import { createLibvirtDriver } from './driver/driver.js';
+import { libvirtConformanceFixtures } from './conformance-fixtures.js';
 
 export const DRIVER_NAME = '@nova-common/driver-libvirt';
 export const DRIVER_VERSION = '1.0.0';

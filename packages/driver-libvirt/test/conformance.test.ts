@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { describeConformance, describeDifferential } from '@nova-common/conformance/vitest';
 import { createReferenceDriver } from '@nova-common/core/testing';
-import { createLibvirtDriver } from '../src/driver.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
 import { SOCKET, requireLibvirtd } from './helpers/backend.js';
 

@@ -8,7 +8,7 @@ import { CallTimeoutError, ConnectionLostError, LibvirtError, CallAbortedError }
 import { HEADER_SIZE, KEEPALIVE_PROGRAM, MessageStatus, MessageType, REMOTE_PROGRAM, decodeHeader, encodeMessage } from '../src/client/protocol/header.js';
 import { Proc } from '../src/client/protocol/procedures.js';
 import { XdrEncoder } from '../src/client/xdr/encoder.js';
-import { createLibvirtDriver } from '../src/driver.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
 
 /**
  * A fake libvirtd on a unix socket: answers the handshake, then does what each test says.

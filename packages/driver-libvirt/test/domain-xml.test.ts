@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildDomainXml, diskXml, interfaceXml, type DomainEnvironment } from '../src/mapping/domain-xml.js';
+import { buildDomainXml, diskXml, instanceDomainName, interfaceXml, isInstanceDomainName, type DomainEnvironment } from '../src/mapping/domain-xml.js';
 import { parseDomainXml } from '../src/mapping/xml-read.js';
 import type { InstanceRecord } from '../src/mapping/instance-record.js';
 
@@ -18,7 +18,6 @@ function golden(name: string, actual: string): void {
 const base: InstanceRecord = {
   uuid: '6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
   ownerPrefix: 'nova-',
-  phase: 'ready',
   session: 'a0000000-0000-4000-8000-000000000001',
   since: '2026-01-02T03:04:05.000Z',
   mode: 'normal',
@@ -31,10 +30,10 @@ const base: InstanceRecord = {
   interfaces: [],
 };
 
-const testEnv: DomainEnvironment = { domainType: 'test', namePrefix: 'nova-', instanceDir: '/srv/nova/instances/6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f', consoleLog: false };
+const testEnv: DomainEnvironment = { domainType: 'test', domainName: 'nova-6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f-0a1b2c3d', instanceDir: '/srv/nova/instances/6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f', consoleLog: false };
 const qemuEnv: DomainEnvironment = {
   domainType: 'qemu',
-  namePrefix: 'nova-',
+  domainName: 'nova-6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f-0a1b2c3d',
   instanceDir: '/srv/nova/instances/6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
   kernel: '/var/lib/libvirt/images/nova-common/vmlinuz',
   initrd: '/var/lib/libvirt/images/nova-common/initrd.img',
@@ -84,7 +83,7 @@ describe('domain XML goldens', () => {
 describe('domain XML read back', () => {
   it('gives back the record and the devices of the golden instance', () => {
     const parsed = parseDomainXml(buildDomainXml(full, qemuEnv));
-    expect(parsed.name).toBe('nova-6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f');
+    expect(parsed.name).toBe(qemuEnv.domainName);
     expect(parsed.uuid).toBe(full.uuid);
     expect(parsed.record).toEqual(full);
     expect(parsed.disks.map((d) => [d.target, d.bus, d.serial])).toEqual([
@@ -103,5 +102,26 @@ describe('domain XML read back', () => {
     expect(parseDomainXml(foreign).record).toBeUndefined();
     const bare = `<domain type='test'><name>test</name><uuid>6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f</uuid></domain>`;
     expect(parseDomainXml(bare).record).toBeUndefined();
+  });
+
+  it('reads whether the domain runs from its id, which libvirt writes on active domains only', () => {
+    expect(parseDomainXml(`<domain type='test' id='4'><name>n</name><uuid>6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f</uuid></domain>`).active).toBe(true);
+    expect(parseDomainXml(`<domain type='test'><name>n</name><uuid>6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f</uuid></domain>`).active).toBe(false);
+  });
+});
+
+describe('domain names', () => {
+  const uuid = '6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f';
+
+  it('are the prefix, the instance uuid and the tag of the spawn', () => {
+    expect(instanceDomainName('nova-', uuid, '0a1b2c3d')).toBe(`nova-${uuid}-0a1b2c3d`);
+  });
+
+  it('are recognised with a tag, or without one (earlier versions), and nothing else', () => {
+    expect(isInstanceDomainName('nova-', uuid, `nova-${uuid}-0a1b2c3d`)).toBe(true);
+    expect(isInstanceDomainName('nova-', uuid, `nova-${uuid}`)).toBe(true);
+    for (const other of [`nova-${uuid}-0a1b2c3`, `nova-${uuid}-0A1B2C3D`, `nova-${uuid}-0a1b2c3d-x`, `nova-${uuid}x`, `other-${uuid}`, `nova-${uuid.replace('6', '7')}`, 'test']) {
+      expect(isInstanceDomainName('nova-', uuid, other)).toBe(false);
+    }
   });
 });

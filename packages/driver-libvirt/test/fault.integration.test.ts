@@ -4,16 +4,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLibvirtDriver, type LibvirtComputeDriver } from '../src/driver.js';
+import { guard, type GuardedDriver } from '@nova-common/core';
+import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
-import { GUEST_IMAGE_ID } from '../src/fixtures.js';
+import { GUEST_IMAGE_ID } from '../src/conformance-fixtures.js';
 import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd, sleep, waitUntil } from './helpers/backend.js';
 
 /**
- * libvirtd dies between DEFINE and START of a spawn (QEMU URI: its definitions survive a
- * daemon restart, unlike the test driver's). The caller gets BACKEND_UNAVAILABLE; once the
- * daemon is back, the half-defined domain is gone (the sweep after reconnect removes domains
- * left in phase `spawning`).
+ * libvirtd dies mid-spawn, once the guest runs as a transient domain and before the spawn
+ * makes it persistent (QEMU URI: a running guest outlives a daemon restart, unlike the test
+ * driver's state). The caller gets BACKEND_UNAVAILABLE; once the daemon is back, the
+ * half-spawned domain is gone (the sweep after reconnect removes this session's transient
+ * domains).
  */
 
 const run = promisify(execFile);
@@ -27,7 +29,7 @@ function libvirtdPid(): number {
   return pid;
 }
 
-let driver: LibvirtComputeDriver;
+let driver: GuardedDriver;
 let uuid: string;
 
 beforeAll(async () => {
@@ -46,19 +48,19 @@ describe('libvirtd dies mid-spawn', () => {
   it('rejects with BACKEND_UNAVAILABLE and leaves no half-defined domain once the daemon is back', async () => {
     uuid = randomUUID();
     let killed = false;
-    driver = createLibvirtDriver(
+    driver = guard(createLibvirtDriver(
       { uri: 'qemu:///system', socketPath: SOCKET, kernel: KERNEL, initrd: INITRD, callTimeoutMs: 10_000, keepaliveIntervalMs: 500, keepaliveCount: 3 },
       {
-        afterDefine: async () => {
+        midSpawn: async () => {
           process.kill(libvirtdPid(), 'SIGKILL');
           killed = true;
           await sleep(200);
         },
       },
-    );
+    ));
     await driver.initHost();
     const err = await driver
-      .spawn({ uuid, name: 'doomed', flavor: { id: 't', name: 't', vcpus: 1, memoryMb: 128, rootGb: 1 }, image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' } } as never)
+      .spawn({ uuid, name: 'doomed', flavor: { id: 't', name: 't', vcpus: 1, memoryMb: 128, rootGb: 1 }, image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' } })
       .catch((e: unknown) => e);
     expect(killed).toBe(true);
     expect(err).toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
@@ -67,11 +69,11 @@ describe('libvirtd dies mid-spawn', () => {
     await expect(driver.listInstances()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
 
     await run(SCRIPT, ['start'], { timeout: 90_000 });
-    // The definition survived the restart: it is there until the driver sweeps it.
+    // The guest survived the restart: it is there until the driver sweeps it.
     const raw = new LibvirtClient({ socketPath: SOCKET, uri: 'qemu:///system', keepaliveIntervalMs: 0 });
     await raw.connect();
     try {
-      expect((await raw.lookupByUuid(uuid)).name).toBe(`nova-${uuid}`);
+      expect((await raw.lookupByUuid(uuid)).name).toMatch(new RegExp(`^nova-${uuid}-[0-9a-f]{8}$`));
       const listed = await waitUntil('the driver to be reachable again', async () => driver.listInstances().catch(() => undefined), 30_000, 250);
       expect(listed.map((i) => i.uuid)).not.toContain(uuid);
       await expect(driver.getInfo(uuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });

@@ -1,8 +1,8 @@
 import { beforeAll } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
-import { createLibvirtDriver } from '../src/driver.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtDriverConfigSchema } from '../src/config.js';
-import { libvirtConformanceFixtures } from '../src/fixtures.js';
+import { libvirtConformanceFixtures } from '../src/conformance-fixtures.js';
 import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd } from './helpers/backend.js';
 
 /**

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLibvirtDriver, type LibvirtComputeDriver } from '../src/driver.js';
-import { GUEST_IMAGE_ID } from '../src/fixtures.js';
+import { guard, type GuardedDriver } from '@nova-common/core';
+import { createLibvirtDriver } from '../src/driver/driver.js';
+import { GUEST_IMAGE_ID } from '../src/conformance-fixtures.js';
 import { GUEST_DIR, INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd, waitUntil } from './helpers/backend.js';
 
 /**
@@ -12,21 +13,23 @@ import { GUEST_DIR, INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd, waitU
  */
 
 const VOLUMES = `${GUEST_DIR}/volumes`;
-let driver: LibvirtComputeDriver;
+let driver: GuardedDriver;
 const made: string[] = [];
 
 beforeAll(async () => {
   await requireLibvirtd('qemu:///system');
   requireGuest();
-  driver = createLibvirtDriver({
-    uri: 'qemu:///system',
-    socketPath: SOCKET,
-    kernel: KERNEL,
-    initrd: INITRD,
-    kernelArgs: 'console=ttyS0 panic=-1',
-    acpiShutdownTimeoutMs: 60_000,
-    softRebootTimeoutMs: 60_000,
-  });
+  driver = guard(
+    createLibvirtDriver({
+      uri: 'qemu:///system',
+      socketPath: SOCKET,
+      kernel: KERNEL,
+      initrd: INITRD,
+      kernelArgs: 'console=ttyS0 panic=-1',
+      acpiShutdownTimeoutMs: 60_000,
+      softRebootTimeoutMs: 60_000,
+    }),
+  );
   await driver.initHost();
 });
 
@@ -65,7 +68,7 @@ describe('QEMU guest: guest-visible effects', () => {
       flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 128, rootGb: 1 },
       image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' },
       metadata: { purpose: 'qemu test' },
-    } as never);
+    });
     const boot = await waitConsole(uuid, /NOVA-GUEST: READY/);
     expect(boot).toMatch(/NOVA-GUEST: BOOTED kernel=/);
     expect(boot).toMatch(/NOVA-GUEST: BLOCK\+ vda/); // its root disk
@@ -75,13 +78,13 @@ describe('QEMU guest: guest-visible effects', () => {
     const path = `${VOLUMES}/${volumeId}.img`;
     await writeFile(path, '');
     await truncate(path, 8 * 1024 * 1024);
-    await driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path } } as never);
+    await driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path } });
     await waitConsole(uuid, /NOVA-GUEST: BLOCK\+ vdb/);
     expect((await driver.getInfo(uuid)).volumes).toEqual([{ volumeId }]);
-    await expect(driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path } } as never)).rejects.toMatchObject({ code: 'VOLUME_ALREADY_ATTACHED' });
+    await expect(driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path } })).rejects.toMatchObject({ code: 'VOLUME_ALREADY_ATTACHED' });
 
     const vifId = randomUUID();
-    await driver.attachInterface(uuid, { id: vifId, address: 'FA:16:3E:12:34:56', network: { id: 'test-net' } } as never);
+    await driver.attachInterface(uuid, { id: vifId, address: 'FA:16:3E:12:34:56', network: { id: 'test-net' } });
     await waitConsole(uuid, /NOVA-GUEST: NET\+ eth0/);
     expect((await driver.getInfo(uuid)).interfaces).toEqual([{ id: vifId, address: 'FA:16:3E:12:34:56' }]);
 
@@ -115,7 +118,7 @@ describe('QEMU guest: guest-visible effects', () => {
       name: 'suspender',
       flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 128, rootGb: 1 },
       image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' },
-    } as never);
+    });
     await waitConsole(uuid, /NOVA-GUEST: READY/);
     await driver.suspend(uuid);
     expect((await driver.getInfo(uuid)).powerState).toBe('SUSPENDED');

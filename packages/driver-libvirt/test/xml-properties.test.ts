@@ -17,13 +17,12 @@ const nasty = fc.oneof(
 
 const nonEmpty = nasty.filter((s) => s.length > 0);
 
-const env: DomainEnvironment = { domainType: 'qemu', namePrefix: 'nova-', instanceDir: '/srv/i/u', consoleLog: true };
+const env: DomainEnvironment = { domainType: 'qemu', domainName: 'nova-6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f-0a1b2c3d', instanceDir: '/srv/i/u', consoleLog: true };
 
 function record(name: string, metadata: Record<string, string>, extraSpecs: Record<string, string>, flavorName: string, imageId: string): InstanceRecord {
   return {
     uuid: '6f1c2a7e-1b2c-4d3e-8f40-5a6b7c8d9e0f',
     ownerPrefix: 'nova-',
-    phase: 'ready',
     session: 's',
     since: '2026-01-02T03:04:05.000Z',
     mode: 'normal',

@@ -12,8 +12,8 @@ import { referenceManifest } from '@nova-common/core/testing';
 import { UsageError } from './io.js';
 
 /** `--driver reference` means the in-memory reference driver shipped in @nova-common/core/testing. */
-export const REFERENCE_ALIAS = 'reference';
-export const REFERENCE_MODULE = '@nova-common/core/testing';
+const REFERENCE_ALIAS = 'reference';
+const REFERENCE_MODULE = '@nova-common/core/testing';
 
 /** A driver named on the command line, loaded and its configuration validated, not yet created. */
 export interface DriverSource {
@@ -104,9 +104,4 @@ function source(
       return (await manifest.conformanceFixtures?.(config)) ?? {};
     },
   };
-}
-
-/** The message of a load failure, for stderr. */
-export function describeLoadError(error: unknown): string | undefined {
-  return error instanceof DriverLoadError ? error.message : undefined;
 }

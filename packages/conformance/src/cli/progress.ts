@@ -2,7 +2,7 @@ import type { ProgressEvent } from '../config.js';
 import { printable } from '../report/terminal.js';
 import type { CliIo } from './io.js';
 
-export interface ProgressReporter {
+interface ProgressReporter {
   onProgress: (event: ProgressEvent) => void;
   /** Clear the status line and stop its clock. */
   stop: () => void;

@@ -1,42 +1,26 @@
-import type {
-  GuardedDriver,
-  InstanceSpecInput,
-  RebootType,
-  RebuildSpecInput,
-  RescueSpecInput,
-  VifInput,
-  VolumeAttachmentInput,
-  ComputeDriver,
-  OperationName,
-} from '@nova-common/core';
+import { OPERATIONS, OPERATION_NAMES, SnapshotResultSchema, columnOfCall, type InstanceSpecSchema, type ArgumentDescriptor, type ComputeDriver, type GuardedDriver, type OperationName, type TableOperation } from '@nova-common/core';
+import type { z } from 'zod';
 import type { SimulationHooks } from '../config.js';
 
 /**
- * One concrete call of a command sequence: an operation with fully resolved arguments.
+ * One concrete call of a command sequence: an operation with fully resolved arguments, each
+ * under the name the operation registry gives it (`{ op: 'extendVolume', uuid, volumeId,
+ * newSizeGb }`), plus the operation's own option fields (powerOff's `gracefulTimeoutMs`).
  * Calls are plain JSON data, so a sequence is a replay file as it is. The only indirection is
- * `deleteSnapshot` of an image produced earlier in the same sequence (its id is the
- * driver's choice), written `{ produced: n }`: the n-th snapshot of the sequence.
+ * an image produced earlier in the same sequence (its id is the driver's choice), written
+ * `{ produced: n }`: the n-th snapshot of the sequence.
  */
-export type Call =
-  | { op: 'spawn'; spec: InstanceSpecInput; variant?: SpawnVariant }
-  | { op: SimpleOp; uuid: string }
-  | { op: 'powerOff'; uuid: string; gracefulTimeoutMs: number }
-  | { op: 'reboot'; uuid: string; type: RebootType }
-  | { op: 'rescue'; uuid: string; spec: RescueSpecInput }
-  | { op: 'rebuild'; uuid: string; spec: RebuildSpecInput }
-  | { op: 'snapshot'; uuid: string; name: string }
-  | { op: 'deleteSnapshot'; image: { produced: number } | { id: string } }
-  | { op: 'attachVolume'; uuid: string; attachment: VolumeAttachmentInput }
-  | { op: 'detachVolume'; uuid: string; volumeId: string }
-  | { op: 'extendVolume'; uuid: string; volumeId: string; newSizeGb: number }
-  | { op: 'attachInterface'; uuid: string; vif: VifInput }
-  | { op: 'detachInterface'; uuid: string; vifId: string }
-  | { op: 'simulateCrash' | 'simulateNoState'; uuid: string };
 
-/** A call plus how it came to be: `repeat` marks the second of two identical idempotent calls. */
-export type SequencedCall = Call & { repeat?: boolean };
+type Descriptor<K extends OperationName> = (typeof OPERATIONS)[K];
+type ArgsOf<K extends OperationName> = Descriptor<K>['args'];
 
-export type SimpleOp = 'destroy' | 'getInfo' | 'powerOn' | 'pause' | 'unpause' | 'suspend' | 'resume' | 'unrescue' | 'getConsoleOutput';
+/** Operations a command sequence calls: every operation that takes arguments. */
+export type SequenceOp = { [K in OperationName]: ArgsOf<K> extends readonly [] ? never : K }[OperationName];
+
+/** An image produced earlier in the same sequence: the n-th snapshot it took. */
+export interface Produced {
+  produced: number;
+}
 
 /**
  * `normal`: a spawn the driver should accept. `oversized`: a flavor no node can hold
@@ -45,138 +29,202 @@ export type SimpleOp = 'destroy' | 'getInfo' | 'powerOn' | 'pause' | 'unpause' |
  */
 export type SpawnVariant = 'normal' | 'oversized' | 'unknownNode';
 
-export type CallOp = Call['op'];
+/*
+ * The registry's types keep each argument's name and schema, and the role only where it is
+ * `instance` (core's `arg()` widens the others). So the types below know an image argument by
+ * its name and a spec that creates an instance by its schema; test/registry-derived.test.ts
+ * checks that this is what the roles say.
+ */
+/** The name of an image argument (role `image`). */
+export type ImageArgName = 'imageId';
+/** Whether an argument is a spec creating an instance (role `instanceSpec`). */
+export type IsInstanceSpec<D> = D extends { schema: typeof InstanceSpecSchema } ? true : false;
+
+type FieldOf<D> = D extends { name: ImageArgName } ? string | Produced : D extends { schema: infer S extends z.ZodType } ? z.input<S> : never;
+type ArgFields<K extends OperationName> = { -readonly [D in ArgsOf<K>[number] as D extends { name: infer N extends string } ? N : never]: FieldOf<D> };
+type OptionFields<K extends OperationName> = Descriptor<K>['options'] extends infer O extends z.ZodObject ? z.input<O> : unknown;
+/** A call that creates an instance may be a planned failure (see SpawnVariant). */
+type Extras<K extends OperationName> = IsInstanceSpec<ArgsOf<K>[number]> extends true ? { variant?: SpawnVariant } : unknown;
+
+/** A call of one operation, its fields named as the registry names its arguments. */
+export type CallOf<K extends SequenceOp> = { op: K } & ArgFields<K> & OptionFields<K> & Extras<K>;
+export type ContractCall = { [K in SequenceOp]: CallOf<K> }[SequenceOp];
+/** What only a guest or a backend can do to an instance (SimulationHooks), as a step of a sequence. */
+export type SimulationCall = { op: 'simulateCrash' | 'simulateNoState'; uuid: string };
+export type Call = ContractCall | SimulationCall;
+
+/** A call plus how it came to be: `repeat` marks the second of two identical idempotent calls. */
+export type SequencedCall = Call & { repeat?: boolean };
+
+/** What the suite needs to know of an operation's argument list, computed once. */
+interface Shape {
+  readonly args: readonly ArgumentDescriptor[];
+  /** Names of the operation's own option fields (powerOff's gracefulTimeoutMs). */
+  readonly optionKeys: readonly string[];
+  /** The argument naming the instance, or -1. */
+  readonly instance: number;
+  /** The argument that is a spec of the instance it creates, or -1. */
+  readonly spec: number;
+}
+
+const SHAPES = new Map<string, Shape>(
+  OPERATION_NAMES.map((op) => {
+    const args = OPERATIONS[op].args as readonly ArgumentDescriptor[];
+    const options = OPERATIONS[op].options as z.ZodObject | null;
+    const shape: Shape = {
+      args,
+      optionKeys: options === null ? [] : Object.keys(options.shape),
+      instance: args.findIndex((a) => a.role === 'instance'),
+      spec: args.findIndex((a) => a.role === 'instanceSpec'),
+    };
+    return [op, shape];
+  }),
+);
+
+export function shapeOf(op: OperationName): Shape {
+  return SHAPES.get(op)!;
+}
+
+/** Every operation a sequence may call, in registry order. */
+export const SEQUENCE_OPS: readonly SequenceOp[] = OPERATION_NAMES.filter((op): op is SequenceOp => OPERATIONS[op].args.length > 0);
+
+/** Whether an operation returns an image (later calls of the sequence name it `{ produced: n }`). */
+export function producesImage(op: string): boolean {
+  return (OPERATIONS as Record<string, { result: unknown }>)[op]?.result === SnapshotResultSchema;
+}
+
+export function isSimulation(call: Call): call is SimulationCall {
+  return call.op === 'simulateCrash' || call.op === 'simulateNoState';
+}
 
 /** The contract operation behind a call (simulations are not contract operations). */
-export function contractOp(call: Call): OperationName | undefined {
-  return call.op === 'simulateCrash' || call.op === 'simulateNoState' ? undefined : call.op;
+export function contractOp(call: Call): SequenceOp | undefined {
+  return isSimulation(call) ? undefined : call.op;
 }
 
-/** The instance a call is about, if any. */
+const fieldsOf = (call: Call): Record<string, unknown> => call as unknown as Record<string, unknown>;
+
+/** The instance a call is about: its instance argument, or the uuid of the spec it creates. */
 export function targetOf(call: Call): string | undefined {
-  if (call.op === 'spawn') return call.spec.uuid;
-  if (call.op === 'deleteSnapshot') return undefined;
-  return call.uuid;
+  if (isSimulation(call)) return call.uuid;
+  const shape = SHAPES.get(call.op)!;
+  const fields = fieldsOf(call);
+  if (shape.instance >= 0) return fields[shape.args[shape.instance]!.name] as string;
+  if (shape.spec >= 0) return (fields[shape.args[shape.spec]!.name] as { uuid: string }).uuid;
+  return undefined;
 }
 
-/** Resolve `{ produced: n }` to the image id the driver returned for the n-th snapshot. */
-export function snapshotImageId(call: Extract<Call, { op: 'deleteSnapshot' }>, produced: readonly string[]): string {
-  if ('id' in call.image) return call.image.id;
-  const id = produced[call.image.produced];
-  if (id === undefined) throw new Error(`deleteSnapshot refers to snapshot #${call.image.produced}, which was not produced`);
-  return id;
+/** The image id an image argument stands for, or undefined when the sequence did not produce it. */
+function imageIdOf(ref: string | Produced, produced: readonly string[]): string | undefined {
+  return typeof ref === 'string' ? ref : produced[ref.produced];
 }
 
-/** The arguments of the call as passed to the driver (for reports and programs). */
+/** The first `{ produced: n }` of the call that the sequence has not produced, if any. */
+export function unproduced(call: Call, produced: readonly string[]): Produced | undefined {
+  if (isSimulation(call)) return undefined;
+  const fields = fieldsOf(call);
+  for (const a of SHAPES.get(call.op)!.args) {
+    if (a.role !== 'image') continue;
+    const ref = fields[a.name] as string | Produced;
+    if (imageIdOf(ref, produced) === undefined) return ref as Produced;
+  }
+  return undefined;
+}
+
+/** The option fields a call carries (undefined when it has none). */
+export function callOptions(call: Call): Record<string, unknown> | undefined {
+  if (isSimulation(call)) return undefined;
+  const keys = SHAPES.get(call.op)!.optionKeys;
+  if (keys.length === 0) return undefined;
+  const fields = fieldsOf(call);
+  let options: Record<string, unknown> | undefined;
+  for (const k of keys) if (fields[k] !== undefined) (options ??= {})[k] = fields[k];
+  return options;
+}
+
+/**
+ * The arguments of the call as passed to the driver: the registry's arguments in order, then
+ * the options when the call has option fields. `{ produced: n }` becomes the image id the
+ * driver returned, or `<snapshot #n>` when it was not produced (in reports of a sequence cut short).
+ */
 export function callArgs(call: Call, produced: readonly string[] = []): unknown[] {
-  switch (call.op) {
-    case 'spawn':
-      return [call.spec];
-    case 'powerOff':
-      return [call.uuid, { gracefulTimeoutMs: call.gracefulTimeoutMs }];
-    case 'reboot':
-      return [call.uuid, call.type];
-    case 'rescue':
-    case 'rebuild':
-      return [call.uuid, call.spec];
-    case 'snapshot':
-      return [call.uuid, { name: call.name }];
-    case 'deleteSnapshot':
-      return ['id' in call.image ? call.image.id : (produced[call.image.produced] ?? `<snapshot #${call.image.produced}>`)];
-    case 'attachVolume':
-      return [call.uuid, call.attachment];
-    case 'detachVolume':
-      return [call.uuid, call.volumeId];
-    case 'extendVolume':
-      return [call.uuid, call.volumeId, call.newSizeGb];
-    case 'attachInterface':
-      return [call.uuid, call.vif];
-    case 'detachInterface':
-      return [call.uuid, call.vifId];
-    default:
-      return [call.uuid];
+  if (isSimulation(call)) return [call.uuid];
+  const shape = SHAPES.get(call.op)!;
+  const fields = fieldsOf(call);
+  const args = new Array<unknown>(shape.args.length);
+  for (let i = 0; i < shape.args.length; i++) {
+    const a = shape.args[i]!;
+    const value = fields[a.name];
+    if (a.role === 'image') {
+      const ref = value as string | Produced;
+      args[i] = imageIdOf(ref, produced) ?? `<snapshot #${(ref as Produced).produced}>`;
+    } else {
+      args[i] = value;
+    }
+  }
+  const options = shape.optionKeys.length > 0 ? callOptions(call) : undefined;
+  if (options !== undefined) args.push(options);
+  return args;
+}
+
+/** The semantics-table column a call answers to (undefined outside the table). */
+export function columnOf(call: Call): TableOperation | undefined {
+  if (isSimulation(call)) return undefined;
+  const columns = OPERATIONS[call.op].columns as readonly TableOperation[];
+  return columns.length <= 1 ? columns[0] : columnOfCall(call.op, callArgs(call));
+}
+
+/**
+ * Perform the call with `args` (callArgs, possibly adapted) on the guarded driver: one generic
+ * `driver.call(op, args, options)`; simulations go to the hooks on the raw driver.
+ */
+export function invoke(driver: GuardedDriver, call: Call, args: readonly unknown[], simulate: SimulationHooks): Promise<unknown> {
+  if (isSimulation(call)) {
+    const hook = call.op === 'simulateCrash' ? simulate.crash : simulate.noState;
+    try {
+      return Promise.resolve(hook?.(driver.raw as ComputeDriver, call.uuid));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  const arity = SHAPES.get(call.op)!.args.length;
+  return driver.call(call.op, args.length === arity ? args : args.slice(0, arity), args[arity] as undefined);
+}
+
+const short = (u: string): string => u.slice(0, 8);
+
+function describeArgument(a: ArgumentDescriptor, value: unknown): string | undefined {
+  switch (a.role) {
+    case 'instance':
+    case 'id':
+      return short(String(value));
+    case 'instanceSpec': {
+      const spec = value as { uuid: string; powerOn?: boolean };
+      return `${short(spec.uuid)}${spec.powerOn === false ? ', powerOn=false' : ''}`;
+    }
+    case 'image':
+      return typeof value === 'string' ? value : `#${(value as Produced).produced}`;
+    default: {
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+      // An object argument is named by the device it carries, if any (a volume attachment, a vif).
+      const o = value as { volumeId?: unknown; id?: unknown } | undefined;
+      const id = o?.volumeId ?? o?.id;
+      return typeof id === 'string' ? short(id) : undefined;
+    }
   }
 }
 
-/** Perform the call on the guarded driver (simulations on the raw one). */
-export async function invoke(
-  driver: GuardedDriver,
-  call: Call,
-  produced: readonly string[],
-  simulate: SimulationHooks,
-  spec: InstanceSpecInput | undefined,
-): Promise<unknown> {
-  switch (call.op) {
-    case 'spawn':
-      return driver.spawn(spec ?? call.spec);
-    case 'destroy':
-      return driver.destroy(call.uuid);
-    case 'getInfo':
-      return driver.getInfo(call.uuid);
-    case 'powerOff':
-      return driver.powerOff(call.uuid, { gracefulTimeoutMs: call.gracefulTimeoutMs });
-    case 'powerOn':
-      return driver.powerOn(call.uuid);
-    case 'reboot':
-      return driver.reboot(call.uuid, call.type);
-    case 'pause':
-      return driver.pause(call.uuid);
-    case 'unpause':
-      return driver.unpause(call.uuid);
-    case 'suspend':
-      return driver.suspend(call.uuid);
-    case 'resume':
-      return driver.resume(call.uuid);
-    case 'rescue':
-      return driver.rescue(call.uuid, call.spec);
-    case 'unrescue':
-      return driver.unrescue(call.uuid);
-    case 'rebuild':
-      return driver.rebuild(call.uuid, call.spec);
-    case 'snapshot':
-      return driver.snapshot(call.uuid, { name: call.name });
-    case 'deleteSnapshot':
-      return driver.deleteSnapshot(snapshotImageId(call, produced));
-    case 'attachVolume':
-      return driver.attachVolume(call.uuid, call.attachment);
-    case 'detachVolume':
-      return driver.detachVolume(call.uuid, call.volumeId);
-    case 'extendVolume':
-      return driver.extendVolume(call.uuid, call.volumeId, call.newSizeGb);
-    case 'attachInterface':
-      return driver.attachInterface(call.uuid, call.vif);
-    case 'detachInterface':
-      return driver.detachInterface(call.uuid, call.vifId);
-    case 'getConsoleOutput':
-      return driver.getConsoleOutput(call.uuid);
-    case 'simulateCrash':
-      return simulate.crash?.(driver.raw as ComputeDriver, call.uuid);
-    case 'simulateNoState':
-      return simulate.noState?.(driver.raw as ComputeDriver, call.uuid);
-  }
-}
-
-/** One line describing the call, for fast-check's command listing. */
+/** One line describing the call, for messages and fast-check's command listing. */
 export function describeCall(call: SequencedCall): string {
-  const id = (u: string): string => u.slice(0, 8);
   const r = call.repeat ? ' (repeat)' : '';
-  switch (call.op) {
-    case 'spawn':
-      return `spawn(${id(call.spec.uuid)}${call.variant && call.variant !== 'normal' ? `, ${call.variant}` : ''}${call.spec.powerOn === false ? ', powerOn=false' : ''})`;
-    case 'reboot':
-      return `reboot(${id(call.uuid)}, ${call.type})${r}`;
-    case 'deleteSnapshot':
-      return `deleteSnapshot(${'id' in call.image ? call.image.id : `#${call.image.produced}`})${r}`;
-    case 'attachVolume':
-      return `attachVolume(${id(call.uuid)}, ${id(call.attachment.volumeId)})${r}`;
-    case 'detachVolume':
-    case 'extendVolume':
-      return `${call.op}(${id(call.uuid)}, ${id(call.volumeId)}${call.op === 'extendVolume' ? `, ${call.newSizeGb}` : ''})${r}`;
-    case 'attachInterface':
-      return `attachInterface(${id(call.uuid)}, ${id(call.vif.id)})${r}`;
-    case 'detachInterface':
-      return `detachInterface(${id(call.uuid)}, ${id(call.vifId)})${r}`;
-    default:
-      return `${call.op}(${id(call.uuid)})${r}`;
+  if (isSimulation(call)) return `${call.op}(${short(call.uuid)})${r}`;
+  const fields = fieldsOf(call);
+  const parts: string[] = [];
+  for (const a of SHAPES.get(call.op)!.args) {
+    const text = describeArgument(a, fields[a.name]);
+    if (text !== undefined) parts.push(text);
   }
+  const variant = fields.variant as SpawnVariant | undefined;
+  if (variant !== undefined && variant !== 'normal') parts.push(variant);
+  return `${call.op}(${parts.join(', ')})${r}`;
 }

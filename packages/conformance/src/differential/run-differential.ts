@@ -2,12 +2,12 @@ import fc from 'fast-check';
 import { CAPABILITY_IDS, supports, type CapabilityDeclaration, type CapabilityId, type ComputeDriver, type DriverCapabilities, type InstanceInfo } from '@nova-common/core';
 import { resolveOptions, type ConformanceOptions, type DriverFactory, type ResolvedOptions } from '../config.js';
 import type { DifferentialResult, StepRecord } from '../result.js';
-import { callArgs, describeCall, invoke, targetOf, type SequencedCall } from '../commands/call.js';
+import { callArgs, describeCall, invoke, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
 import { poolsArb } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
 import { renderProgram } from '../replay/program.js';
-import { allowedCapabilities } from '../run/run-conformance.js';
+import { commandScope } from '../run/scope.js';
 import { Session, errorCode, keepAlive, sleep } from '../run/session.js';
 import { walk } from '../run/walk.js';
 
@@ -17,7 +17,7 @@ export interface DifferentialOptions extends ConformanceOptions {
 }
 
 /** What one driver did at one step, normalised so drivers compare: node names and image ids are left out. */
-export interface StepOutcome {
+interface StepOutcome {
   result: 'ok' | string;
   info: 'INSTANCE_NOT_FOUND' | string | { powerState: string; mode: string; name: string; metadata: Record<string, string>; volumes: string[]; interfaces: string[] } | undefined;
 }
@@ -56,7 +56,8 @@ function normaliseInfo(info: InstanceInfo): StepOutcome['info'] {
 async function outcomeOf(session: Session, call: SequencedCall, produced: string[], options: ResolvedOptions): Promise<StepOutcome> {
   let result = 'ok';
   try {
-    const value = await invoke(session.driver, call, produced, options.simulate, call.op === 'spawn' ? options.adaptSpec(call.spec) : undefined);
+    const args = call.op === 'spawn' ? [options.adaptSpec(call.spec)] : callArgs(call, produced);
+    const value = await invoke(session.driver, call, args, options.simulate);
     if (call.op === 'snapshot') produced.push((value as { imageId: string }).imageId);
   } catch (error) {
     result = errorCode(error);
@@ -150,15 +151,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
   try {
     for (const n of names) sessions.push(await Session.open(options.drivers[n]!, resolved));
     const caps = commonCapabilities(sessions.map((s) => s.caps));
-    const volumes = (resolved.volumeConnectionGiven || caps.volumeTransports.includes('file')) && supports(caps, 'operation.attach-volume');
-    const scope: CommandScope = {
-      caps,
-      allowed: allowedCapabilities(resolved.profiles),
-      excluded: new Set<string>(volumes ? [] : ['attachVolume', 'detachVolume', 'extendVolume', 'spawn:volumes']),
-      maxInstances: resolved.maxInstances,
-      images: resolved.images.length,
-      simulate: { crash: false, noState: false },
-    };
+    const scope = commandScope(caps, resolved, { crash: false, noState: false });
     const arbs = intentArbitraries(scope).map((a) => a.map((intent) => new LockstepCommand(intent, resolved.maxInstances, resolved, scope)));
     const arb = fc.record({ pools: poolsArb(resolved.maxInstances), cmds: fc.commands(arbs, { maxCommands: resolved.steps, size: 'max' }) });
     let last: { trace: StepRecord[]; calls: SequencedCall[]; error: DivergenceFound } | undefined;
@@ -170,7 +163,7 @@ export async function runDifferential(options: DifferentialOptions): Promise<Dif
       const ctx: DiffContext = { names, sessions, options: resolved, produced: sessions.map(() => []), trace: [], calls: [] };
       try {
         for (const call of calls) {
-          if (call.op === 'deleteSnapshot' && 'produced' in call.image && ctx.produced[0]![call.image.produced] === undefined) return undefined;
+          if (unproduced(call, ctx.produced[0]!) !== undefined) return undefined;
           await lockstep(ctx, model, call);
         }
         return undefined;

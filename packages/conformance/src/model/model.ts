@@ -12,12 +12,13 @@ import {
   type HostInventory,
   type InstanceSummary,
   type NodeInfo,
-  type OutcomeContext,
   type PowerState,
+  type RuleId,
   type SemanticState,
   type TableOperation,
 } from '@nova-common/core';
-import { contractOp, type Call } from '../commands/call.js';
+import { columnOf, contractOp, targetOf, type Call, type SimulationCall } from '../commands/call.js';
+import { applyEffect, applyImages, deviceContext, outsideTable, specOf } from './effects.js';
 
 export type ExistingState = Exclude<SemanticState, 'ABSENT'>;
 
@@ -47,10 +48,12 @@ export interface PendingRelease {
 
 /** What the model expects of a call. `event`: a lifecycle event that must follow (when events are declared). */
 export type Expectation =
-  | { ok: true; to: SemanticState | undefined; noop: boolean; rule: string; event?: ExpectedEvent }
-  | { ok: false; error: ErrorCode; rule: string };
+  | { ok: true; to: SemanticState | undefined; noop: boolean; rule: RuleId; event?: ExpectedEvent }
+  | { ok: false; error: ErrorCode; rule: RuleId };
 
-export interface ExpectedEvent {
+const UNSUPPORTED: Expectation = { ok: false, error: 'UNSUPPORTED', rule: 'R-GEN-UNSUPPORTED' };
+
+interface ExpectedEvent {
   uuid: string;
   kinds: readonly string[];
   powerState: PowerState;
@@ -65,15 +68,22 @@ export interface ModelBaseline {
   nodes: NodeInfo[];
 }
 
-const key = (id: string): string => id.toLowerCase();
+export const key = (id: string): string => id.toLowerCase();
 
 function sumUsage(target: Record<string, number>, usage: Record<string, number>, sign = 1): void {
   for (const [cls, n] of Object.entries(usage)) target[cls] = (target[cls] ?? 0) + sign * n;
 }
 
-/** expectedUsage of a flavor given in input form (defaults applied). */
+const usages = new WeakMap<FlavorInput, Record<string, number>>();
+
+/** expectedUsage of a flavor given in input form (defaults applied); computed once per flavor object. */
 export function usageOf(flavor: FlavorInput): Record<string, number> {
-  return expectedUsage(FlavorSchema.parse(flavor));
+  let usage = usages.get(flavor);
+  if (usage === undefined) {
+    usage = expectedUsage(FlavorSchema.parse(flavor));
+    usages.set(flavor, usage);
+  }
+  return usage;
 }
 
 /**
@@ -86,8 +96,8 @@ export class Model {
   pending: PendingRelease[] = [];
   /** Every uuid this sequence spawned successfully. */
   readonly created = new Set<string>();
-  /** Table cells (`<state>:<column>`) this sequence has called, for coverage-directed commands. */
-  readonly covered = new Set<string>();
+  /** Table cells this sequence has called (columns by state), for coverage-directed commands. */
+  private readonly covered = new Map<SemanticState, Set<TableOperation>>();
   /** Snapshots produced by this sequence (by index) and whether they were deleted. */
   readonly snapshots: { name: string; deleted: boolean }[] = [];
   readonly preexisting: Map<string, InstanceSummary>;
@@ -112,6 +122,16 @@ export class Model {
     }
     this.multiNode = baseline.caps.multiNode;
     this.baselineAvailableNodes = baseline.nodes.filter((n) => n.available).length;
+  }
+
+  cover(state: SemanticState, column: TableOperation): void {
+    let columns = this.covered.get(state);
+    if (columns === undefined) this.covered.set(state, (columns = new Set()));
+    columns.add(column);
+  }
+
+  isCovered(state: SemanticState, column: TableOperation): boolean {
+    return this.covered.get(state)?.has(column) ?? false;
   }
 
   get caps(): DriverCapabilities {
@@ -203,67 +223,34 @@ export class Model {
   /** The expected outcome of a call in the current model state. */
   expect(call: Call): Expectation {
     const op = contractOp(call);
-    if (op !== undefined) {
-      const capability = OPERATIONS[op].capability;
-      if (capability !== null && !supports(this.caps, capability)) {
-        return { ok: false, error: 'UNSUPPORTED', rule: 'R-GEN-UNSUPPORTED' };
+    if (op === undefined) return this.expectSimulation(call as SimulationCall);
+    const capability = OPERATIONS[op].capability;
+    if (capability !== null && !supports(this.caps, capability)) return UNSUPPORTED;
+    // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
+    if (call.op === 'spawn') {
+      const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true });
+      if (!o.ok) return o;
+      if (call.variant === 'unknownNode') return { ok: false, error: 'NODE_NOT_FOUND', rule: 'R-SPAWN-NODE-UNKNOWN' };
+      if (call.variant === 'oversized' || !this.fits(usageOf(call.spec.flavor)) || this.nodeRoom() <= 0) {
+        return { ok: false, error: 'INSUFFICIENT_RESOURCES', rule: 'R-SPAWN-PLACEMENT' };
       }
+      return { ok: true, to: o.to, noop: false, rule: o.rule };
     }
-    switch (call.op) {
-      case 'spawn': {
-        const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true });
-        if (!o.ok) return o;
-        if (call.variant === 'unknownNode') return { ok: false, error: 'NODE_NOT_FOUND', rule: 'R-SPAWN-ATOMIC' };
-        const usage = usageOf(call.spec.flavor);
-        if (call.variant === 'oversized' || !this.fits(usage) || this.nodeRoom() <= 0) {
-          return { ok: false, error: 'INSUFFICIENT_RESOURCES', rule: 'R-SPAWN-ATOMIC' };
-        }
-        return { ok: true, to: o.to, noop: false, rule: o.rule };
-      }
-      case 'deleteSnapshot':
-        return { ok: true, to: undefined, noop: true, rule: 'R-SNAPSHOT-DELETE' };
-      case 'simulateCrash':
-      case 'simulateNoState': {
-        const from = this.stateOf(call.uuid);
-        if (from === 'ABSENT') return { ok: false, error: 'INSTANCE_NOT_FOUND', rule: 'R-INFO-UNKNOWN' };
-        const to: ExistingState = call.op === 'simulateCrash' ? 'CRASHED' : 'NOSTATE';
-        return this.withEvent(call.uuid, from, { ok: true, to, noop: from === to, rule: 'R-EVENT-TRANSITION' });
-      }
-      default: {
-        const state = this.stateOf(call.uuid);
-        const inst = this.get(call.uuid);
-        const ctx: OutcomeContext = {};
-        let tableOp: TableOperation;
-        switch (call.op) {
-          case 'reboot':
-            tableOp = call.type === 'SOFT' ? 'rebootSoft' : 'rebootHard';
-            break;
-          case 'attachVolume':
-            tableOp = call.op;
-            ctx.volumeAttached = inst?.volumes.has(key(call.attachment.volumeId)) ?? false;
-            break;
-          case 'detachVolume':
-          case 'extendVolume':
-            tableOp = call.op;
-            ctx.volumeAttached = inst?.volumes.has(key(call.volumeId)) ?? false;
-            break;
-          case 'attachInterface':
-            tableOp = call.op;
-            ctx.interfaceAttached = inst?.interfaces.has(key(call.vif.id)) ?? false;
-            break;
-          case 'detachInterface':
-            tableOp = call.op;
-            ctx.interfaceAttached = inst?.interfaces.has(key(call.vifId)) ?? false;
-            break;
-          default:
-            tableOp = call.op;
-        }
-        const o = expectedOutcome(state, tableOp, ctx);
-        if (!o.ok) return o;
-        if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
-        return this.withEvent(call.uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });
-      }
-    }
+    const column = columnOf(call);
+    if (column === undefined) return outsideTable(call);
+    const uuid = targetOf(call)!;
+    const state = this.stateOf(uuid);
+    const o = expectedOutcome(state, column, deviceContext(this.get(uuid), call));
+    if (!o.ok) return o;
+    if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
+    return this.withEvent(uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });
+  }
+
+  private expectSimulation(call: SimulationCall): Expectation {
+    const from = this.stateOf(call.uuid);
+    if (from === 'ABSENT') return { ok: false, error: 'INSTANCE_NOT_FOUND', rule: 'R-INFO-UNKNOWN' };
+    const to: ExistingState = call.op === 'simulateCrash' ? 'CRASHED' : 'NOSTATE';
+    return this.withEvent(call.uuid, from, { ok: true, to, noop: from === to, rule: 'R-EVENT-TRANSITION' });
   }
 
   /** Add the lifecycle event an existing instance's power change must produce. */
@@ -276,69 +263,40 @@ export class Model {
     return { ...e, event: { uuid, kinds, powerState: toPower } };
   }
 
-  /** Apply a call that succeeded as expected. `now` is when the call returned. */
+  /**
+   * Apply a call that succeeded as expected. `now` is when the call returned. The instance set
+   * follows the table (a call leading from ABSENT creates the instance its spec describes, one
+   * leading to ABSENT removes it, with its resources pending release); what else a call
+   * changes is the operation's own model rule (effects.ts).
+   */
   apply(call: Call, e: Extract<Expectation, { ok: true }>, now: number): void {
-    const caps = this.caps.eventualConsistency;
-    switch (call.op) {
-      case 'spawn': {
-        const spec = call.spec;
-        const inst: ModelInstance = {
-          uuid: spec.uuid,
-          state: e.to as ExistingState,
-          name: spec.name,
-          metadata: { ...(spec.metadata ?? {}) },
-          usage: usageOf(spec.flavor),
-          volumes: new Map((spec.blockDeviceInfo?.volumes ?? []).map((v) => [key(v.volumeId), v.sizeGb])),
-          interfaces: new Map((spec.networkInfo ?? []).map((v) => [key(v.id), v.address.toLowerCase()])),
-          node: undefined,
-        };
-        this.instances.set(key(spec.uuid), inst);
-        this.created.add(key(spec.uuid));
-        return;
-      }
-      case 'destroy': {
-        const inst = this.get(call.uuid);
-        if (!inst) return;
-        this.instances.delete(key(call.uuid));
-        this.pending.push({ uuid: inst.uuid, usage: inst.usage, releaseBy: now + caps.resourceReleaseMs, nodeBy: now + caps.nodeAvailableMs });
-        return;
-      }
-      case 'snapshot':
-        this.snapshots.push({ name: call.name, deleted: false });
-        break;
-      case 'deleteSnapshot':
-        if ('produced' in call.image) {
-          const s = this.snapshots[call.image.produced];
-          if (s) s.deleted = true;
-        }
-        return;
-      default:
-        break;
+    applyImages(this.snapshots, call);
+    const uuid = targetOf(call);
+    if (uuid === undefined || e.to === undefined) return;
+    const inst = this.get(uuid);
+    if (inst === undefined) {
+      const spec = specOf(call);
+      if (spec === undefined || e.to === 'ABSENT') return;
+      this.instances.set(key(spec.uuid), {
+        uuid: spec.uuid,
+        state: e.to,
+        name: spec.name,
+        metadata: { ...(spec.metadata ?? {}) },
+        usage: usageOf(spec.flavor),
+        volumes: new Map((spec.blockDeviceInfo?.volumes ?? []).map((v) => [key(v.volumeId), v.sizeGb])),
+        interfaces: new Map((spec.networkInfo ?? []).map((v) => [key(v.id), v.address.toLowerCase()])),
+        node: undefined,
+      });
+      this.created.add(key(spec.uuid));
+      return;
     }
-    const inst = this.get(call.uuid);
-    if (!inst) return;
-    if (e.to !== undefined && e.to !== 'ABSENT') inst.state = e.to;
-    switch (call.op) {
-      case 'rebuild':
-        if (call.spec.metadata !== undefined) inst.metadata = { ...call.spec.metadata };
-        break;
-      case 'attachVolume':
-        inst.volumes.set(key(call.attachment.volumeId), call.attachment.sizeGb);
-        break;
-      case 'detachVolume':
-        inst.volumes.delete(key(call.volumeId));
-        break;
-      case 'extendVolume':
-        inst.volumes.set(key(call.volumeId), call.newSizeGb);
-        break;
-      case 'attachInterface':
-        inst.interfaces.set(key(call.vif.id), call.vif.address.toLowerCase());
-        break;
-      case 'detachInterface':
-        inst.interfaces.delete(key(call.vifId));
-        break;
-      default:
-        break;
+    if (e.to === 'ABSENT') {
+      const caps = this.caps.eventualConsistency;
+      this.instances.delete(key(uuid));
+      this.pending.push({ uuid: inst.uuid, usage: inst.usage, releaseBy: now + caps.resourceReleaseMs, nodeBy: now + caps.nodeAvailableMs });
+      return;
     }
+    inst.state = e.to;
+    applyEffect(inst, call);
   }
 }

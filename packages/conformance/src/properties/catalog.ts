@@ -1,16 +1,16 @@
-import { CAPABILITY_CATALOG, MANDATORY_CAPABILITIES, type CapabilityId } from '@nova-common/core';
+import { CAPABILITY_CATALOG, MANDATORY_CAPABILITIES, SEMANTIC_STATES, TABLE_OPERATIONS, cellRuleId, type CapabilityId, type CellRuleId, type RuleId } from '@nova-common/core';
 
 /**
  * The properties the suite checks. Ids are stable: a property is never renamed or
  * renumbered, and `since` is the contract version it was introduced in, so reports of
  * different suite versions compare. Each cites the rules (core RULES ids, or the semantics
- * table's per-cell ids R-<OP>-<STATE>) it checks.
+ * table's per-cell ids R-<COLUMN>-<STATE>) it checks.
  */
 export interface PropertyDefinition {
-  id: string;
+  id: PropertyId;
   title: string;
   since: string;
-  rules: string[];
+  rules: RuleId[];
   /** How the property is judged, in one paragraph (README and reports). */
   description: string;
 }
@@ -25,17 +25,26 @@ export const MODEL_PROPERTY_IDS = [
   'P-SPAWN-ATOMIC',
   'P-TEARDOWN-CLEAN',
 ] as const;
-export type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
+type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
 
-export const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
-export type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
+const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
+type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
+
+/** The property checking that a capability declared missing raises UNSUPPORTED and changes nothing. */
+type UnsupportedPropertyId = `P-UNSUPPORTED-${CapabilityId}`;
+
+/** The id of every property the suite has. */
+export type PropertyId = ModelPropertyId | FaultPropertyId | UnsupportedPropertyId;
+
+/** Every cell of the semantics table: the rules a generated sequence checks call by call. */
+const CELL_RULES: CellRuleId[] = TABLE_OPERATIONS.flatMap((column) => SEMANTIC_STATES.map((state) => cellRuleId(column, state)));
 
 const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   'P-MODEL-SEQUENCES': {
     id: 'P-MODEL-SEQUENCES',
     title: 'Generated command sequences follow the semantics table',
     since: '1.0.0',
-    rules: ['R-<OP>-<STATE>', 'R-GEN-ERRORS', 'R-GEN-ORDER', 'R-INFO-FRESH', 'R-SPAWN-METADATA', 'R-SPAWN-DEVICES', 'R-DEV-VOLUME-ATTACHED', 'R-DEV-VOLUME-NOT-ATTACHED', 'R-DEV-INTERFACE-ATTACHED', 'R-DEV-INTERFACE-NOT-ATTACHED', 'R-REBUILD-KEEPS', 'R-SNAPSHOT-DELETE', 'R-CONSOLE-TEXT', 'R-DESTROY-IDEMPOTENT'],
+    rules: [...CELL_RULES, 'R-GEN-ERRORS', 'R-GEN-ORDER', 'R-INFO-FRESH', 'R-SPAWN-METADATA', 'R-SPAWN-DEVICES', 'R-DEV-VOLUME-ATTACHED', 'R-DEV-VOLUME-NOT-ATTACHED', 'R-DEV-INTERFACE-ATTACHED', 'R-DEV-INTERFACE-NOT-ATTACHED', 'R-REBUILD-KEEPS', 'R-SNAPSHOT-DELETE', 'R-CONSOLE-TEXT', 'R-DESTROY-IDEMPOTENT'],
     description:
       'fast-check generates sequences of every declared operation on valid inputs; each call must return what expectedOutcome() predicts (success, or exactly the error code), and getInfo afterwards must report the model\'s power state, mode, name, metadata, volumes and interfaces.',
   },
@@ -78,7 +87,7 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
     id: 'P-SPAWN-ATOMIC',
     title: 'A spawn that fails leaves nothing behind',
     since: '1.0.0',
-    rules: ['R-SPAWN-ATOMIC'],
+    rules: ['R-SPAWN-ATOMIC', 'R-SPAWN-PLACEMENT', 'R-SPAWN-NODE-UNKNOWN'],
     description: 'Spawns that must fail (a flavor no node holds: INSUFFICIENT_RESOURCES; an unknown node: NODE_NOT_FOUND; an existing uuid: INSTANCE_EXISTS) must fail with that code and leave the instance list, the inventory and any existing instance exactly as they were.',
   },
   'P-TEARDOWN-CLEAN': {
@@ -104,12 +113,12 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   },
 };
 
-export function unsupportedPropertyId(capability: CapabilityId): string {
+export function unsupportedPropertyId(capability: CapabilityId): UnsupportedPropertyId {
   return `P-UNSUPPORTED-${capability}`;
 }
 
 /** The P-UNSUPPORTED-<capability> property of a non-mandatory capability. */
-export function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
+function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
   return {
     id: unsupportedPropertyId(capability),
     title: `${CAPABILITY_CATALOG[capability].title}: declared missing, raises UNSUPPORTED and changes nothing`,
@@ -126,14 +135,14 @@ export function allProperties(): PropertyDefinition[] {
 }
 
 export function propertyDefinition(id: string): PropertyDefinition | undefined {
-  if (id in fixed) return fixed[id as ModelPropertyId];
+  if (Object.prototype.hasOwnProperty.call(fixed, id)) return fixed[id as ModelPropertyId];
   const m = /^P-UNSUPPORTED-(.+)$/.exec(id);
   if (m && m[1]! in CAPABILITY_CATALOG) return unsupportedProperty(m[1] as CapabilityId);
   return undefined;
 }
 
 /** Properties whose failures are observations only: disabling them keeps the model in step with the driver. */
-export const OBSERVATION_PROPERTIES: ReadonlySet<string> = new Set([
+export const OBSERVATION_PROPERTIES: ReadonlySet<PropertyId> = new Set<PropertyId>([
   'P-INFO-UNKNOWN',
   'P-LIST-OWNED',
   'P-INVENTORY',
@@ -141,3 +150,15 @@ export const OBSERVATION_PROPERTIES: ReadonlySet<string> = new Set([
   'P-SPAWN-ATOMIC',
   'P-TEARDOWN-CLEAN',
 ]);
+
+/**
+ * The rules a property cites, for a test name or a heading: the general rules by id, the
+ * table's cells counted (P-MODEL-SEQUENCES checks all of them).
+ */
+export function citedRules(rules: readonly RuleId[]): string {
+  const isCell = (r: RuleId): boolean => (CELL_RULES as readonly RuleId[]).includes(r);
+  const cells = rules.filter(isCell);
+  const general = rules.filter((r) => !isCell(r));
+  if (cells.length <= 3) return rules.join(', ');
+  return [`${cells.length} table cells R-<COLUMN>-<STATE>`, ...general].join(', ');
+}

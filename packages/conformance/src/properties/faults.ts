@@ -1,12 +1,26 @@
-import { expectedOutcome, guard, powerStateOf, supports, type GuardedDriver, type OperationName, type SemanticState } from '@nova-common/core';
+import {
+  expectedOutcome,
+  guard,
+  powerStateOf,
+  OPERATIONS,
+  type CapabilityId,
+  type DriverCapabilities,
+  type GuardedDriver,
+  type OperationName,
+  type SemanticState,
+  type TableOperation,
+} from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
+import { SEQUENCE_OPS, callArgs, invoke, shapeOf, type SequenceOp } from '../commands/call.js';
+import { opAllowed } from '../commands/intents.js';
 import { faulty, type FaultKind } from '../faults/faulty.js';
 import { usageOf } from '../model/model.js';
-import { usedOf } from '../run/observe.js';
+import { usedOf } from '../run/compare.js';
+import { allowedCapabilities } from '../run/scope.js';
 import { errorCode, type Session } from '../run/session.js';
 import { Violation, show } from '../run/violation.js';
 import { sampleSpec, sampleUuid, settleAfterDestroy, StepLog } from '../run/fixed.js';
-import type { FixedOutcome } from './unsupported.js';
+import { sampleCall, type FixedOutcome } from './unsupported.js';
 
 const CASES: { fault: FaultKind; when: 'before' | 'after' }[] = [
   { fault: 'BACKEND_UNAVAILABLE', when: 'before' },
@@ -119,18 +133,39 @@ export async function checkSpawnAtomicFault(session: Session, options: ResolvedO
   return { trace: log.trace, violation: undefined };
 }
 
-/** The ensure operation (and its inverse) P-ERRORS-SURFACE exercises: the first pair the driver declares. */
-function faultPair(session: Session): [OperationName, OperationName | undefined] {
-  const caps = session.caps;
-  if (supports(caps, 'operation.power-on-off')) return ['powerOff', 'powerOn'];
-  if (supports(caps, 'operation.pause') && supports(caps, 'operation.unpause')) return ['pause', 'unpause'];
-  if (supports(caps, 'operation.suspend') && supports(caps, 'operation.resume')) return ['suspend', 'resume'];
-  return ['destroy', undefined];
+/** Operations on one instance alone (no other argument), idempotent, answering to one column. */
+const ENSURE_OPS: readonly SequenceOp[] = SEQUENCE_OPS.filter(
+  (op) => OPERATIONS[op].idempotent && OPERATIONS[op].columns.length === 1 && shapeOf(op).instance === 0 && shapeOf(op).args.length === 1,
+);
+
+const outcome = (state: SemanticState, op: SequenceOp): SemanticState | undefined => {
+  const o = expectedOutcome(state, OPERATIONS[op].columns[0] as TableOperation);
+  return o.ok ? o.to : undefined;
+};
+
+/**
+ * The operation P-ERRORS-SURFACE exercises, and its inverse: the first idempotent operation
+ * the driver declares (within the profile filter) that takes a running instance to another
+ * state, with one that brings it back (powerOff/powerOn, else pause/unpause, ...); else the
+ * one that removes it (destroy), without inverse.
+ */
+export function faultPair(caps: DriverCapabilities, allowed: ReadonlySet<CapabilityId> | undefined): [SequenceOp, SequenceOp | undefined] {
+  const declared = ENSURE_OPS.filter((op) => opAllowed({ caps, allowed, excluded: new Set() }, op));
+  for (const op of declared) {
+    const to = outcome('RUNNING', op);
+    if (to === undefined || to === 'RUNNING' || to === 'ABSENT') continue;
+    const inverse = declared.find((b) => outcome(to, b) === 'RUNNING');
+    if (inverse !== undefined) return [op, inverse];
+  }
+  const leave = declared.find((op) => outcome('RUNNING', op) === 'ABSENT');
+  if (leave === undefined) throw new Error('no operation removes an instance: the registry and the table disagree');
+  return [leave, undefined];
 }
 
-async function callOp(driver: GuardedDriver, op: OperationName, uuid: string): Promise<void> {
-  if (op === 'powerOff') return driver.powerOff(uuid, { gracefulTimeoutMs: 0 });
-  return (driver as unknown as Record<string, (u: string) => Promise<void>>)[op]!(uuid);
+/** The call of an ensure operation on `uuid`, its other fields (options) from its generator. */
+async function callOp(driver: GuardedDriver, op: SequenceOp, uuid: string, options: ResolvedOptions): Promise<void> {
+  const call = (await sampleCall(op, uuid, options, 0))!;
+  await invoke(driver, call, callArgs(call), options.simulate);
 }
 
 /**
@@ -142,11 +177,10 @@ export async function checkErrorsSurface(session: Session, options: ResolvedOpti
   const id = 'P-ERRORS-SURFACE';
   const log = new StepLog();
   const driver = session.driver;
-  const [op, inverse] = faultPair(session);
+  const [op, inverse] = faultPair(session.caps, allowedCapabilities(options.profiles));
   const uuid = sampleUuid(options, salt);
   const spec = sampleSpec(options, uuid, salt);
-  const target = expectedOutcome('RUNNING', op as 'powerOff');
-  const to: SemanticState = target.ok ? target.to : 'RUNNING';
+  const to: SemanticState = outcome('RUNNING', op) ?? 'RUNNING';
   let alive = false;
   try {
     for (const { fault, when } of CASES) {
@@ -159,13 +193,13 @@ export async function checkErrorsSurface(session: Session, options: ResolvedOpti
       }
       const want = codeOf(fault);
       const g = faultyGuard(session, options, op, fault, when);
-      const r = await log.call(`${op} [faulty ${fault} ${when}]`, [uuid], { ok: false, error: want as 'TIMEOUT' }, () => callOp(g, op, uuid));
+      const r = await log.call(`${op} [faulty ${fault} ${when}]`, [uuid], { ok: false, error: want as 'TIMEOUT' }, () => callOp(g, op, uuid, options));
       await g.settled();
       session.count(op);
       if (r.ok || r.code !== want) {
         return { trace: log.trace, violation: new Violation(id, 'R-GEN-ERRORS', `${op} with an injected ${fault} (${when}) ${r.ok ? 'succeeded' : `raised ${r.code}`}, expected ${want}`, op) };
       }
-      const retry = await log.call(op, [uuid], { ok: true, detail: to }, () => callOp(driver, op, uuid));
+      const retry = await log.call(op, [uuid], { ok: true, detail: to }, () => callOp(driver, op, uuid, options));
       session.count(op);
       if (!retry.ok) return { trace: log.trace, violation: new Violation(id, 'R-GEN-NOOP', `retrying ${op} after ${fault} (${when}) raised ${retry.code}`, op) };
       if (op === 'destroy') {
@@ -181,7 +215,7 @@ export async function checkErrorsSurface(session: Session, options: ResolvedOpti
         return { trace: log.trace, violation: new Violation(id, 'R-GEN-NOOP', `after retrying ${op} the instance is ${info.ok ? info.value.powerState : info.code}, expected ${String(power)}`, op) };
       }
       if (inverse) {
-        const back = await log.call(inverse, [uuid], { ok: true, detail: 'RUNNING' }, () => callOp(driver, inverse, uuid));
+        const back = await log.call(inverse, [uuid], { ok: true, detail: 'RUNNING' }, () => callOp(driver, inverse, uuid, options));
         if (!back.ok) return { trace: log.trace, violation: new Violation(id, 'R-GEN-NOOP', `${inverse} after the fault raised ${back.code}`, inverse) };
       }
     }

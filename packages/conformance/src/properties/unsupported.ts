@@ -1,51 +1,20 @@
-import { OPERATION_NAMES, OPERATIONS, type CapabilityId, type OperationName } from '@nova-common/core';
+import { OPERATION_NAMES, OPERATIONS, type CapabilityId, type OperationName, type RuleId } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
-import { callArgs, invoke, type Call } from '../commands/call.js';
-import { usedOf } from '../run/observe.js';
+import { makeCall } from '../commands/arguments.js';
+import { SEQUENCE_OPS, callArgs, invoke, shapeOf, type Call, type SequenceOp } from '../commands/call.js';
+import { FixedSource } from '../commands/sources.js';
+import { usedOf } from '../run/compare.js';
 import type { Session } from '../run/session.js';
 import { errorCode } from '../run/session.js';
 import { Violation } from '../run/violation.js';
+import { unsupportedPropertyId } from './catalog.js';
 import { infoSnapshot, sampleSpec, sampleUuid, settleAfterDestroy, StepLog } from '../run/fixed.js';
 
-/** A call of `op` with valid arguments on `uuid` (UNSUPPORTED must come before any other check). */
+/** A call of `op` with valid arguments on `uuid` (UNSUPPORTED must come before any other check), or undefined for an operation without arguments. */
 export async function sampleCall(op: OperationName, uuid: string, options: ResolvedOptions, salt: number): Promise<Call | undefined> {
-  const image = options.images[0]!;
-  switch (op) {
-    case 'powerOff':
-      return { op, uuid, gracefulTimeoutMs: 0 };
-    case 'powerOn':
-    case 'pause':
-    case 'unpause':
-    case 'suspend':
-    case 'resume':
-    case 'unrescue':
-    case 'getConsoleOutput':
-      return { op, uuid };
-    case 'reboot':
-      return { op, uuid, type: 'SOFT' };
-    case 'rescue':
-      return { op, uuid, spec: { image } };
-    case 'rebuild':
-      return { op, uuid, spec: { image } };
-    case 'snapshot':
-      return { op, uuid, name: `${options.runId}-snap-unsupported` };
-    case 'deleteSnapshot':
-      return { op, image: { id: `${options.runId}-no-such-image` } };
-    case 'attachVolume': {
-      const volumeId = sampleUuid(options, salt + 1);
-      return { op, uuid, attachment: { volumeId, sizeGb: 1, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volumeId) } };
-    }
-    case 'detachVolume':
-      return { op, uuid, volumeId: sampleUuid(options, salt + 1) };
-    case 'extendVolume':
-      return { op, uuid, volumeId: sampleUuid(options, salt + 1), newSizeGb: 2 };
-    case 'attachInterface':
-      return { op, uuid, vif: { id: sampleUuid(options, salt + 2), address: 'fa:16:3e:7f:00:01', network: { id: 'nova-conformance-net' } } };
-    case 'detachInterface':
-      return { op, uuid, vifId: sampleUuid(options, salt + 2) };
-    default:
-      return undefined;
-  }
+  if (!(SEQUENCE_OPS as readonly string[]).includes(op) || shapeOf(op).spec >= 0) return undefined;
+  const source = new FixedSource({ purpose: 'unsupported', uuid, volume: sampleUuid(options, salt + 1), vif: { id: sampleUuid(options, salt + 2), address: 'fa:16:3e:7f:00:01' } }, options);
+  return makeCall(op as SequenceOp, uuid, source);
 }
 
 export interface FixedOutcome {
@@ -58,13 +27,13 @@ export interface FixedOutcome {
  * existing instance and on an unknown uuid, must reject with UNSUPPORTED and change nothing.
  */
 export async function checkUnsupported(session: Session, options: ResolvedOptions, capability: CapabilityId, salt: number): Promise<FixedOutcome> {
-  const id = `P-UNSUPPORTED-${capability}`;
+  const id = unsupportedPropertyId(capability);
   const log = new StepLog();
   const driver = session.driver;
   const uuid = sampleUuid(options, salt);
   const missing = sampleUuid(options, salt + 100);
   const spec = sampleSpec(options, uuid, salt);
-  const fail = (rule: string, message: string, key?: string): Violation => new Violation(id, rule, message, key);
+  const fail = (rule: RuleId, message: string, key?: string): Violation => new Violation(id, rule, message, key);
   let violation: Violation | undefined;
   const spawned = await log.call('spawn', [spec], { ok: true, detail: 'RUNNING' }, () => driver.spawn(options.adaptSpec(spec)));
   session.count('spawn');
@@ -88,10 +57,11 @@ export async function checkUnsupported(session: Session, options: ResolvedOption
     }
     const ops = OPERATION_NAMES.filter((op) => OPERATIONS[op].capability === capability);
     for (const op of ops) {
-      for (const target of op === 'deleteSnapshot' ? [uuid] : [uuid, missing]) {
+      // On an existing instance and on an unknown uuid (once for an operation without an instance).
+      for (const target of shapeOf(op).instance >= 0 ? [uuid, missing] : [uuid]) {
         const call = await sampleCall(op, target, options, salt);
-        if (!call) continue;
-        const r = await log.call(op, callArgs(call), { ok: false, error: 'UNSUPPORTED' }, () => invoke(driver, call, [], options.simulate, undefined));
+        const args = call === undefined ? [] : callArgs(call);
+        const r = await log.call(op, args, { ok: false, error: 'UNSUPPORTED' }, () => (call === undefined ? driver.call(op, []) : invoke(driver, call, args, options.simulate)));
         session.count(op);
         if (r.ok || r.code !== 'UNSUPPORTED') {
           violation = fail('R-GEN-UNSUPPORTED', `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}) ${r.ok ? 'succeeded' : `raised ${r.code}`} although ${capability} is declared missing; expected UNSUPPORTED`, op);

@@ -1,11 +1,12 @@
-import { powerStateOf, type SemanticState } from '@nova-common/core';
+import { powerStateOf, type RuleId, type SemanticState } from '@nova-common/core';
+import { producesImage } from '../commands/call.js';
 import type { StepRecord } from '../result.js';
 import type { DriverIdentity } from '../config.js';
 
 /** What the program header says about the failure. */
-export interface ProgramHeader {
+interface ProgramHeader {
   property: string;
-  rule?: string;
+  rule?: RuleId;
   message: string;
   seed: number;
   path: string;
@@ -28,15 +29,14 @@ function driverLines(identity: DriverIdentity & { exportName?: string }): { impo
   };
 }
 
-const SIMPLE = new Set(['destroy', 'powerOn', 'pause', 'unpause', 'suspend', 'resume', 'unrescue', 'getConsoleOutput', 'getInfo']);
+/** A snapshot produced earlier in the sequence, as a report shows it (callArgs). */
+const PRODUCED = /^<snapshot #(\d+)>$/;
 
 function callExpression(step: StepRecord): string {
-  const args = step.args.map((a) => lit(a));
-  if (step.op === 'deleteSnapshot' && typeof step.args[0] === 'string' && step.args[0].startsWith('<snapshot #')) {
-    const n = /#(\d+)/.exec(step.args[0])![1];
-    return `driver.deleteSnapshot(snapshots[${n}]!)`;
-  }
-  if (SIMPLE.has(step.op)) return `driver.${step.op}(${args[0]})`;
+  const args = step.args.map((a) => {
+    const m = typeof a === 'string' ? PRODUCED.exec(a) : null;
+    return m ? `snapshots[${m[1]}]!` : lit(a);
+  });
   return `driver.${step.op}(${args.join(', ')})`;
 }
 
@@ -86,7 +86,7 @@ export function renderProgram(steps: readonly StepRecord[], header: ProgramHeade
       out.push(`  await expectError(${call}, ${JSON.stringify(exp.error)});`);
       return;
     }
-    if (step.op === 'snapshot') out.push(`  snapshots.push((await ${call}).imageId);`);
+    if (producesImage(step.op)) out.push(`  snapshots.push((await ${call}).imageId);`);
     else out.push(`  await ${call};`);
     const uuid = step.args[0] && typeof step.args[0] === 'object' ? (step.args[0] as { uuid?: string }).uuid : step.args[0];
     const to = exp?.ok ? (exp.detail as SemanticState | undefined) : undefined;

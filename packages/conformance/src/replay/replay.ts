@@ -1,11 +1,12 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTRACT_VERSION, type ComputeDriver } from '@nova-common/core';
+import { CONTRACT_VERSION, type ComputeDriver, type RuleId } from '@nova-common/core';
 import { resolveOptions, type ConformanceOptions, type DriverFactory, type DriverIdentity } from '../config.js';
 import type { Counterexample, ReplayDocument, StepRecord } from '../result.js';
 import type { SequencedCall } from '../commands/call.js';
 import { Model } from '../model/model.js';
-import { execute, type ExecContext } from '../run/executor.js';
+import { newContext } from '../run/context.js';
+import { execute } from '../run/executor.js';
 import type { SequenceFailure } from '../run/model-run.js';
 import { Session, keepAlive } from '../run/session.js';
 import { teardown } from '../run/teardown.js';
@@ -25,7 +26,7 @@ function driverOf(identity: Identity): ReplayDocument['driver'] {
 }
 
 /** The replay document of a shrunk sequence. */
-export function toReplayDocument(failure: SequenceFailure, runId: string, identity: Identity): ReplayDocument {
+function toReplayDocument(failure: SequenceFailure, runId: string, identity: Identity): ReplayDocument {
   return {
     format: 'nova-conformance-replay',
     version: 1,
@@ -81,14 +82,32 @@ export function parseReplayDocument(value: unknown, where = 'replay document'): 
     throw new TypeError(`${where}: calls must be an array of { op, ... }`);
   }
   if (typeof doc.runId !== 'string') throw new TypeError(`${where}: runId missing`);
-  return doc as ReplayDocument;
+  return { ...(doc as ReplayDocument), calls: doc.calls.map(upgradeCall) };
+}
+
+/**
+ * Calls as files written before the calls named their fields after the registry's arguments
+ * carry them: snapshot's `name` (now `spec: { name }`) and deleteSnapshot's `image: { id } |
+ * { produced }` (now `imageId`). Anything else is already in the current form.
+ */
+function upgradeCall(call: Record<string, unknown>): Record<string, unknown> {
+  if (call.op === 'snapshot' && call.spec === undefined && typeof call.name === 'string') {
+    const { name, ...rest } = call;
+    return { ...rest, spec: { name } };
+  }
+  if (call.op === 'deleteSnapshot' && call.imageId === undefined && call.image !== null && typeof call.image === 'object') {
+    const { image, ...rest } = call;
+    const ref = image as { id?: unknown; produced?: unknown };
+    return { ...rest, imageId: typeof ref.id === 'string' ? ref.id : { produced: ref.produced } };
+  }
+  return call;
 }
 
 export interface ReplayResult {
   ok: boolean;
   /** The steps as re-run, expected vs actual. */
   steps: StepRecord[];
-  failure?: { property: string; rule: string; message: string };
+  failure?: { property: string; rule: RuleId; message: string };
   /** The re-run as a TypeScript program. */
   program: string;
 }
@@ -116,7 +135,7 @@ export async function runReplay(
   let trace: StepRecord[] = [];
   try {
     const model = new Model(await session.baseline(), resolved.settleTimeoutMs);
-    const ctx: ExecContext = { session, model, options: resolved, trace: [], calls: [], produced: [], disabled: new Set(), sentSpecs: new Map() };
+    const ctx = newContext(session, model, resolved, new Set());
     trace = ctx.trace;
     let thrown: unknown;
     try {

@@ -24,14 +24,14 @@ const capabilityId = z
 const profileId = z.string().min(1).describe('A profile id, e.g. `core`, `power`, `volumes`.');
 const supportLevel = z.enum(['complete', 'partial', 'missing']).describe('What the driver declares for the capability.');
 
-export const MatrixStatusSchema = z
+const MatrixStatusSchema = z
   .enum(['complete', 'partial', 'missing', 'unknown'])
   .describe(
     'complete: declared supported and every property exercising it passed. partial: declared partial, or some property failed. ' +
       'missing: declared missing and verified UNSUPPORTED. unknown: not run.',
   );
 
-export const CapabilityResultSchema = z
+const CapabilityResultSchema = z
   .object({
     id: capabilityId,
     declared: supportLevel,
@@ -54,7 +54,7 @@ const stepOutcomeActual = z.union([
   }),
 ]);
 
-export const StepRecordSchema = z
+const StepRecordSchema = z
   .object({
     op: z.string().describe('The operation called, e.g. `pause`.'),
     args: z.array(z.unknown()).describe('Its arguments, as JSON.'),
@@ -63,7 +63,7 @@ export const StepRecordSchema = z
   })
   .describe('One step of a counterexample.');
 
-export const ReplayDocumentSchema = z
+const ReplayDocumentSchema = z
   .object({
     format: z.literal('nova-conformance-replay'),
     version: z.literal(1),
@@ -87,7 +87,7 @@ export const ReplayDocumentSchema = z
   })
   .describe('A replay file\'s content: `nova-conformance run --replay <file>` re-runs exactly these calls.');
 
-export const CounterexampleSchema = z
+const CounterexampleSchema = z
   .object({
     seed: z.number().describe('The seed that reproduces the failure.'),
     path: z.string().describe('fast-check\'s replay path.'),
@@ -100,7 +100,7 @@ export const CounterexampleSchema = z
   })
   .describe('A minimal failing run.');
 
-export const PropertyResultSchema = z
+const PropertyResultSchema = z
   .object({
     id: z.string().describe('Stable property id, e.g. `P-MODEL-SEQUENCES`.'),
     title: z.string(),
@@ -116,7 +116,7 @@ export const PropertyResultSchema = z
   })
   .describe('The outcome of one property.');
 
-export const DivergenceSchema = z
+const DivergenceSchema = z
   .object({
     seed: z.number(),
     stepIndex: z.number().int().min(0).describe('Index of the first step whose outcomes differ.'),
@@ -128,7 +128,7 @@ export const DivergenceSchema = z
   })
   .describe('The first step where two drivers\' observable outcomes differ.');
 
-export const DifferentialResultSchema = z
+const DifferentialResultSchema = z
   .object({
     drivers: z.array(z.string()).describe('The drivers compared, by name.'),
     runs: z.number().int().min(0),

@@ -115,7 +115,7 @@ export function toMatrixText(sources: readonly MatrixSource[], options: MatrixOp
 }
 
 /** What a replay reports (the engine's ReplayResult). */
-export interface ReplaySummaryInput {
+interface ReplaySummaryInput {
   ok: boolean;
   steps: StepRecord[];
   failure?: { property: string; rule: string; message: string } | undefined;

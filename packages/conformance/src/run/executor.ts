@@ -1,39 +1,20 @@
-import { isDriverError, type InstanceInfo, type InstanceSpecInput, type SnapshotResult } from '@nova-common/core';
+import { isDriverError, type InstanceInfo, type SnapshotResult } from '@nova-common/core';
 import type { StepRecord } from '../result.js';
-import type { ResolvedOptions } from '../config.js';
-import { callArgs, describeCall, invoke, targetOf, type SequencedCall } from '../commands/call.js';
+import { callArgs, columnOf, describeCall, invoke, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
 import { usageOf, type Expectation, type Model } from '../model/model.js';
-import { compareInfo, observe } from './observe.js';
-import { errorCode, errorMessage, sleep, type Session } from './session.js';
+import type { PropertyId } from '../properties/catalog.js';
+import { commandKey, type ExecContext } from './context.js';
+import { compareInfo } from './compare.js';
+import { observe } from './observe.js';
+import { errorCode, errorMessage, sleep } from './session.js';
 import { Violation } from './violation.js';
 
-/** Everything one sequence needs: the driver session, the model, and what has been done so far. */
-export interface ExecContext {
-  session: Session;
-  model: Model;
-  options: ResolvedOptions;
-  /** Steps as run (expected vs actual), the counterexample when the sequence fails. */
-  trace: StepRecord[];
-  /** The calls as run: the replay file. */
-  calls: SequencedCall[];
-  /** Image ids of the snapshots produced by this sequence, by index. */
-  produced: string[];
-  /** Property ids whose checks are off (already failed in this run). */
-  disabled: ReadonlySet<string>;
-  /** The spec actually sent for each spawned uuid (after adaptSpec), for programs. */
-  sentSpecs: Map<string, InstanceSpecInput>;
-}
-
 /** The property a mismatch in the call's own outcome belongs to. */
-function outcomeProperty(call: SequencedCall, model: Model): string {
+function outcomeProperty(call: SequencedCall, model: Model): PropertyId {
   if (call.repeat) return 'P-IDEMPOTENT-REPEAT';
   if (call.op === 'spawn' && call.variant !== undefined && call.variant !== 'normal') return 'P-SPAWN-ATOMIC';
   if (call.op === 'getInfo' && model.stateOf(call.uuid) === 'ABSENT') return 'P-INFO-UNKNOWN';
   return 'P-MODEL-SEQUENCES';
-}
-
-export function commandKey(call: SequencedCall): string {
-  return call.op === 'spawn' && call.variant !== undefined && call.variant !== 'normal' ? `spawn:${call.variant}` : call.op;
 }
 
 /**
@@ -54,19 +35,14 @@ async function waitForRoom(ctx: ExecContext, call: Extract<SequencedCall, { op: 
   model.expirePending();
 }
 
-function summarise(call: SequencedCall, result: unknown): unknown {
-  switch (call.op) {
-    case 'getInfo': {
-      const i = result as InstanceInfo;
-      return { powerState: i.powerState, mode: i.mode, volumes: i.volumes.length, interfaces: i.interfaces.length };
-    }
-    case 'snapshot':
-      return { imageId: (result as SnapshotResult).imageId, name: (result as SnapshotResult).name };
-    case 'getConsoleOutput':
-      return { chars: (result as { output: string }).output.length };
-    default:
-      return undefined;
-  }
+/** What a step's record says the driver returned: the fields the reports show, never the whole value. */
+function summarise(result: unknown): unknown {
+  if (result === null || typeof result !== 'object') return undefined;
+  const r = result as Partial<InstanceInfo & SnapshotResult & { output: string }>;
+  if (r.powerState !== undefined) return { powerState: r.powerState, mode: r.mode, volumes: r.volumes?.length, interfaces: r.interfaces?.length };
+  if (r.imageId !== undefined) return { imageId: r.imageId, name: r.name };
+  if (typeof r.output === 'string') return { chars: r.output.length };
+  return undefined;
 }
 
 function expectedRecord(e: Expectation): StepRecord['expected'] {
@@ -81,26 +57,28 @@ function expectedRecord(e: Expectation): StepRecord['expected'] {
  */
 export async function execute(ctx: ExecContext, call: SequencedCall): Promise<void> {
   const { session, model, options } = ctx;
-  if (call.op === 'deleteSnapshot' && 'produced' in call.image && ctx.produced[call.image.produced] === undefined) {
+  const missing = unproduced(call, ctx.produced);
+  if (missing !== undefined) {
     // Not a driver failure: the sequence itself is invalid (a minimisation candidate dropped the snapshot).
-    throw new Error(`deleteSnapshot refers to snapshot #${call.image.produced}, which this sequence did not produce`);
+    throw new Error(`${call.op} refers to snapshot #${missing.produced}, which this sequence did not produce`);
   }
   if (call.op === 'spawn') await waitForRoom(ctx, call);
   model.expirePending();
   const target = targetOf(call);
-  if (target !== undefined && call.op !== 'spawn') {
-    const column = call.op === 'reboot' ? (call.type === 'SOFT' ? 'rebootSoft' : 'rebootHard') : call.op;
-    model.covered.add(`${model.stateOf(target)}:${column}`);
+  const column = columnOf(call);
+  if (target !== undefined && column !== undefined && call.op !== 'spawn') model.cover(model.stateOf(target), column);
+  let args = callArgs(call, ctx.produced);
+  if (call.op === 'spawn') {
+    // The model judges the flavor actually sent: adaptSpec may turn it into a bare-metal flavor
+    // (resources:CUSTOM_X=1, VCPU/MEMORY_MB/DISK_GB=0), which changes what fits and what is used.
+    const sent = options.adaptSpec(call.spec);
+    if (sent.flavor !== call.spec.flavor) call = { ...call, spec: { ...call.spec, flavor: sent.flavor } };
+    ctx.sentSpecs.set(call.spec.uuid.toLowerCase(), sent);
+    args = [sent];
   }
-  const spec = call.op === 'spawn' ? options.adaptSpec(call.spec) : undefined;
-  // The model judges the flavor actually sent: adaptSpec may turn it into a bare-metal flavor
-  // (resources:CUSTOM_X=1, VCPU/MEMORY_MB/DISK_GB=0), which changes what fits and what is used.
-  if (spec && call.op === 'spawn') call = { ...call, spec: { ...call.spec, flavor: spec.flavor } };
   const expectation = model.expect(call);
-  if (spec && call.op === 'spawn') ctx.sentSpecs.set(call.spec.uuid.toLowerCase(), spec);
   const mark = session.events?.size ?? 0;
-  const record: StepRecord = { op: call.op, args: callArgs(call, ctx.produced), expected: expectedRecord(expectation) };
-  if (spec && call.op === 'spawn') record.args = [spec];
+  const record: StepRecord = { op: call.op, args, expected: expectedRecord(expectation) };
   ctx.trace.push(record);
   ctx.calls.push(call);
 
@@ -108,14 +86,14 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
   let error: unknown;
   let failed = false;
   try {
-    result = await invoke(session.driver, call, ctx.produced, options.simulate, spec);
+    result = await invoke(session.driver, call, args, options.simulate);
   } catch (e) {
     error = e;
     failed = true;
   }
   const now = performance.now();
   session.count(call.op);
-  record.actual = failed ? { ok: false, error: errorCode(error), message: errorMessage(error) } : { ok: true, detail: summarise(call, result) };
+  record.actual = failed ? { ok: false, error: errorCode(error), message: errorMessage(error) } : { ok: true, detail: summarise(result) };
 
   const key = commandKey(call);
   // Built only when a message needs it: most steps pass.
@@ -134,14 +112,15 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
       );
     }
     if (call.op === 'snapshot') {
+      // The image is the driver's: later calls name it by index ({ produced: n }); it bears the name asked for.
       const snap = result as SnapshotResult;
       ctx.produced.push(snap.imageId);
-      if (snap.name !== call.name) {
-        throw new Violation('P-MODEL-SEQUENCES', expectation.rule, `${what}: the snapshot is named ${JSON.stringify(snap.name)}, not ${JSON.stringify(call.name)}`, key, call.name, snap.name, true);
+      if (snap.name !== call.spec.name) {
+        throw new Violation('P-MODEL-SEQUENCES', expectation.rule, `${what}: the snapshot is named ${JSON.stringify(snap.name)}, not ${JSON.stringify(call.spec.name)}`, key, call.spec.name, snap.name, true);
       }
     }
     model.apply(call, expectation, now);
-    if (call.op === 'spawn' || call.op === 'getInfo') session.known.add(targetOf(call)!.toLowerCase());
+    if (target !== undefined && (call.op === 'spawn' || call.op === 'getInfo')) session.known.add(target.toLowerCase());
     if (call.op === 'getInfo') {
       const inst = model.get(call.uuid)!;
       const problems = compareInfo(inst, result as InstanceInfo, expectation.rule);
@@ -173,3 +152,4 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
   session.commands++;
   await observe(ctx, call, expectation, mark, failed);
 }
+

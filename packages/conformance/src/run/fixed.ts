@@ -31,7 +31,7 @@ export function sampleUuid(options: ResolvedOptions, salt: number): string {
   return fc.sample(fc.uuid({ version: 4 }), { seed: options.seed * 31 + salt, numRuns: 1 })[0]!.toLowerCase();
 }
 
-export type CallResult<T> = { ok: true; value: T } | { ok: false; error: unknown; code: string };
+type CallResult<T> = { ok: true; value: T } | { ok: false; error: unknown; code: string };
 
 export class StepLog {
   readonly trace: StepRecord[] = [];

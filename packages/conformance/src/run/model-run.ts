@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import { OPERATIONS, type CapabilityId, type InstanceSpecInput, type OperationName } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import type { StepRecord } from '../result.js';
-import type { SequencedCall } from '../commands/call.js';
+import { SEQUENCE_OPS, type SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
 import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
-import { OBSERVATION_PROPERTIES } from '../properties/catalog.js';
-import { execute, type ExecContext } from './executor.js';
+import { OBSERVATION_PROPERTIES, type PropertyId } from '../properties/catalog.js';
+import { newContext, type ExecContext } from './context.js';
+import { execute } from './executor.js';
 import { endOfSequence } from './observe.js';
 import { walk } from './walk.js';
 import type { Session } from './session.js';
@@ -39,7 +40,7 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
 
 /** A shrunk failure of one property of the model run. */
 export interface SequenceFailure {
-  property: string;
+  property: PropertyId;
   violation: Violation;
   /** The steps of the shrunk sequence, up to and including the failing one. */
   trace: StepRecord[];
@@ -60,7 +61,7 @@ export interface SequenceFailure {
 }
 
 export interface SequencesOutcome {
-  failures: Map<string, SequenceFailure>;
+  failures: Map<PropertyId, SequenceFailure>;
   /** Generated sequences run, including shrinking (the table walk is not counted). */
   runs: number;
   /** Model steps (calls) executed. */
@@ -84,19 +85,19 @@ interface CheckOnce {
  * shrinking replays each candidate from the same start. With a driver instance, all
  * sequences share it (the teardown sweeps between them).
  */
-export type SessionSource = { main: Session; fresh: (() => Promise<Session>) | undefined };
+type SessionSource = { main: Session; fresh: (() => Promise<Session>) | undefined };
 
 async function checkOnce(
   source: SessionSource,
   options: ResolvedOptions,
   scope: CommandScope,
-  disabled: ReadonlySet<string>,
+  disabled: ReadonlySet<PropertyId>,
   onSequence: ((runs: number) => void) | undefined,
   runsBefore: number,
 ): Promise<CheckOnce> {
   const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options, scope)));
   const arb = fc.record({ pools: poolsArb(scope.maxInstances), cmds: fc.commands(commandArbs, { maxCommands: options.steps, size: 'max' }) });
-  let target: string | undefined;
+  let target: PropertyId | undefined;
   let last: SequenceFailure | undefined;
   let runs = 0;
   let firstAt = 0;
@@ -117,7 +118,7 @@ async function checkOnce(
     const model = new Model(baseline, options.settleTimeoutMs);
     session.events?.clear();
     session.strayCursor = 0;
-    const ctx: ExecContext = { session, model, options, trace: [], calls: [], produced: [], disabled, sentSpecs: new Map() };
+    const ctx = newContext(session, model, options, disabled);
     let failure: unknown;
     try {
       await fc.asyncModelRun(() => ({ model: { model, pools }, real: ctx }), cmds);
@@ -170,7 +171,7 @@ async function checkOnce(
 async function runCalls(
   source: SessionSource,
   options: ResolvedOptions,
-  disabled: ReadonlySet<string>,
+  disabled: ReadonlySet<PropertyId>,
   calls: readonly SequencedCall[],
 ): Promise<{ violation: Violation | undefined; ctx: ExecContext }> {
   const session = source.fresh ? await source.fresh() : source.main;
@@ -178,7 +179,7 @@ async function runCalls(
     const model = new Model(await session.baseline(), options.settleTimeoutMs);
     session.events?.clear();
     session.strayCursor = 0;
-    const ctx: ExecContext = { session, model, options, trace: [], calls: [], produced: [], disabled, sentSpecs: new Map() };
+    const ctx = newContext(session, model, options, disabled);
     let failure: unknown;
     try {
       for (const call of calls) await execute(ctx, call);
@@ -216,7 +217,7 @@ const MINIMISE_BUDGET = 400;
  * not, so this finds the few calls that matter. The result is what the replay file and the
  * program contain.
  */
-async function minimise(source: SessionSource, options: ResolvedOptions, disabled: ReadonlySet<string>, failure: SequenceFailure): Promise<number> {
+async function minimise(source: SessionSource, options: ResolvedOptions, disabled: ReadonlySet<PropertyId>, failure: SequenceFailure): Promise<number> {
   let calls = failure.calls;
   let budget = MINIMISE_BUDGET;
   let chunk = Math.max(1, Math.floor(calls.length / 2));
@@ -246,7 +247,7 @@ async function minimise(source: SessionSource, options: ResolvedOptions, disable
 }
 
 /** The table walk (walk.ts) as one sequence; a failure is minimised like a shrunk one. */
-async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<string>): Promise<SequenceFailure | undefined> {
+async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<PropertyId>): Promise<SequenceFailure | undefined> {
   const session = source.fresh ? await source.fresh() : source.main;
   let ctx: ExecContext;
   let failure: unknown;
@@ -254,7 +255,7 @@ async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: 
     const model = new Model(await session.baseline(), options.settleTimeoutMs);
     session.events?.clear();
     session.strayCursor = 0;
-    ctx = { session, model, options, trace: [], calls: [], produced: [], disabled, sentSpecs: new Map() };
+    ctx = newContext(session, model, options, disabled);
     const c = ctx;
     try {
       await walk({ model, options, scope, snapshots: () => model.snapshots.length }, (call) => execute(c, call));
@@ -296,7 +297,8 @@ export function capabilityOfKey(key: string | undefined): CapabilityId | undefin
   return undefined;
 }
 
-const MANDATORY_KEYS = new Set(['spawn', 'destroy', 'getInfo']);
+/** Commands that can never be left out: the mandatory operations (without them nothing else can be judged). */
+const MANDATORY_KEYS: ReadonlySet<string> = new Set(SEQUENCE_OPS.filter((op) => OPERATIONS[op].mandatory));
 
 /**
  * Run the model sequences until every model property is judged. The first failure is
@@ -311,8 +313,8 @@ export async function runSequences(
   onSequence?: (runs: number) => void,
 ): Promise<SequencesOutcome> {
   const session = source.main;
-  const failures = new Map<string, SequenceFailure>();
-  const disabled = new Set<string>();
+  const failures = new Map<PropertyId, SequenceFailure>();
+  const disabled = new Set<PropertyId>();
   const excluded = new Set<string>(baseScope.excluded);
   let runs = 0;
   const stepsBefore = session.commands;

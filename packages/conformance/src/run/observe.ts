@@ -1,147 +1,12 @@
-import { powerStateOf, type HostInventory, type InstanceInfo, type InstanceSummary } from '@nova-common/core';
+import type { InstanceInfo, InstanceSummary } from '@nova-common/core';
 import { describeCall, targetOf, type SequencedCall } from '../commands/call.js';
-import type { Expectation, ModelInstance } from '../model/model.js';
-import type { ExecContext } from './executor.js';
-import { commandKey } from './executor.js';
+import type { Expectation } from '../model/model.js';
+import { compareInfo, compareInventory, compareList } from './compare.js';
+import { commandKey, type ExecContext } from './context.js';
 import { errorCode, errorMessage } from './session.js';
 import { Violation, show } from './violation.js';
 
-export interface InfoProblem {
-  rule: string;
-  message: string;
-  expected: unknown;
-  actual: unknown;
-}
-
 const lower = (s: string): string => s.toLowerCase();
-
-function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) if (!Object.prototype.hasOwnProperty.call(b, k) || a[k] !== b[k]) return false;
-  return true;
-}
-
-function sortedById(ids: readonly string[]): boolean {
-  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
-  return true;
-}
-
-/**
- * Compare what getInfo reported with the model's instance. `stateRule` is cited for the
- * power state and mode, `metaRule` for name and metadata, `deviceRule` for volumes and
- * interfaces.
- */
-export function compareInfo(
-  inst: ModelInstance,
-  info: InstanceInfo,
-  stateRule: string,
-  metaRule = 'R-SPAWN-METADATA',
-  deviceRule = 'R-INFO-FRESH',
-): InfoProblem[] {
-  const problems: InfoProblem[] = [];
-  const power = powerStateOf(inst.state);
-  const mode = inst.state === 'RESCUE' ? 'rescue' : 'normal';
-  if (info.powerState !== power || info.mode !== mode) {
-    problems.push({
-      rule: stateRule,
-      message: `getInfo reports ${info.powerState}/${info.mode}, the model says ${power}/${mode} (${inst.state})`,
-      expected: { powerState: power, mode },
-      actual: { powerState: info.powerState, mode: info.mode },
-    });
-  }
-  if (info.name !== inst.name) {
-    problems.push({ rule: metaRule, message: `getInfo reports name ${show(info.name)}, spawned as ${show(inst.name)}`, expected: inst.name, actual: info.name });
-  }
-  if (!sameMetadata(info.metadata, inst.metadata)) {
-    problems.push({ rule: metaRule, message: `getInfo reports metadata ${show(info.metadata)}, expected ${show(inst.metadata)}`, expected: inst.metadata, actual: info.metadata });
-  }
-  const vols = info.volumes.map((v) => lower(v.volumeId));
-  const wantVols = [...inst.volumes.keys()].sort();
-  if (vols.length !== wantVols.length || [...vols].sort().some((v, i) => v !== wantVols[i])) {
-    problems.push({ rule: deviceRule, message: `getInfo reports volumes ${show(vols)}, expected ${show(wantVols)}`, expected: wantVols, actual: vols });
-  } else {
-    for (const v of info.volumes) {
-      const size = inst.volumes.get(lower(v.volumeId));
-      if (size !== undefined && v.sizeGb !== size) {
-        problems.push({ rule: deviceRule, message: `getInfo reports volume ${v.volumeId} of ${String(v.sizeGb)} GiB, expected ${size} GiB`, expected: size, actual: v.sizeGb });
-      }
-    }
-  }
-  const ifs = info.interfaces.map((i) => lower(i.id));
-  const wantIfs = [...inst.interfaces.keys()].sort();
-  if (ifs.length !== wantIfs.length || [...ifs].sort().some((v, i) => v !== wantIfs[i])) {
-    problems.push({ rule: deviceRule, message: `getInfo reports interfaces ${show(ifs)}, expected ${show(wantIfs)}`, expected: wantIfs, actual: ifs });
-  } else {
-    for (const i of info.interfaces) {
-      const mac = inst.interfaces.get(lower(i.id));
-      if (mac !== undefined && lower(i.address) !== mac) {
-        problems.push({ rule: deviceRule, message: `getInfo reports interface ${i.id} with address ${i.address}, expected ${mac}`, expected: mac, actual: i.address });
-      }
-    }
-  }
-  if (!sortedById(info.volumes.map((v) => v.volumeId)) || !sortedById(info.interfaces.map((i) => i.id))) {
-    problems.push({ rule: 'R-INFO-FRESH', message: 'getInfo must report volumes and interfaces sorted by id', expected: 'sorted', actual: { volumes: vols, interfaces: ifs } });
-  }
-  return problems;
-}
-
-/** Sum `used` per resource class over every node. */
-export function usedOf(inventory: HostInventory): Record<string, number> {
-  const used: Record<string, number> = {};
-  for (const node of inventory.nodes) for (const [cls, r] of Object.entries(node.resources)) used[cls] = (used[cls] ?? 0) + r.used;
-  return used;
-}
-
-/** Compare listed instances with the model: exactly the preexisting ones plus the live ones, names and metadata unchanged. */
-export function compareList(ctx: ExecContext, list: InstanceSummary[]): { rule: string; message: string } | undefined {
-  const { model } = ctx;
-  const seen = new Set<string>();
-  for (const s of list) {
-    const id = lower(s.uuid);
-    if (seen.has(id)) return { rule: 'R-LIST-OWNED', message: `listInstances reports ${s.uuid} twice` };
-    seen.add(id);
-    const inst = model.get(id);
-    if (inst) {
-      if (s.name !== inst.name || !sameMetadata(s.metadata, inst.metadata)) {
-        return { rule: 'R-SPAWN-METADATA', message: `listInstances reports ${s.uuid} as ${show({ name: s.name, metadata: s.metadata })}, expected ${show({ name: inst.name, metadata: inst.metadata })}` };
-      }
-      continue;
-    }
-    const before = model.preexisting.get(id);
-    if (!before) return { rule: 'R-LIST-OWNED', message: `listInstances reports ${s.uuid} (${show(s.name)}), which the model does not have (not created by this driver, or destroyed)` };
-    if (s.name !== before.name || !sameMetadata(s.metadata, before.metadata)) {
-      return { rule: 'R-DESTROY-OWNED', message: `instance ${s.uuid}, present before the run, changed: ${show(s)}` };
-    }
-  }
-  for (const inst of model.instances.values()) {
-    if (!seen.has(lower(inst.uuid))) return { rule: 'R-LIST-OWNED', message: `listInstances does not report ${inst.uuid} (${inst.state}), which exists` };
-  }
-  for (const [id, s] of model.preexisting) {
-    if (!seen.has(id)) return { rule: 'R-DESTROY-OWNED', message: `instance ${s.uuid}, present before the run, is no longer listed` };
-  }
-  return undefined;
-}
-
-/** Check inventory usage against the model's bounds, taken at `askedAt` (before the inventory call). */
-export function compareInventory(ctx: ExecContext, inventory: HostInventory, askedAt: number): { rule: string; message: string } | undefined {
-  const { low, high } = ctx.model.usedBounds(askedAt);
-  const used = usedOf(inventory);
-  for (const cls of new Set([...Object.keys(low), ...Object.keys(used)])) {
-    const u = used[cls] ?? 0;
-    const lo = low[cls] ?? 0;
-    const hi = high[cls] ?? 0;
-    if (u < lo) return { rule: 'R-INV-USED', message: `inventory ${cls} used is ${u}, expected ${lo} (baseline plus the live instances)` };
-    if (u > hi) {
-      const released = ctx.calls.some((c) => c.op === 'destroy');
-      return {
-        rule: released ? 'R-INV-RELEASE' : 'R-INV-USED',
-        message: `inventory ${cls} used is ${u}, expected ${lo === hi ? lo : `${lo}..${hi}`}${released ? ' (resources of destroyed instances must be released within resourceReleaseMs)' : ''}`,
-      };
-    }
-  }
-  return undefined;
-}
 
 /** After a call: getInfo of the instance it touched, the instance list, inventory and lifecycle events. */
 export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectation, mark: number, failed: boolean): Promise<void> {
@@ -212,11 +77,11 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
     }
   }
   if (list) {
-    const p = compareList(ctx, list);
+    const p = compareList(model, list);
     if (p) throw new Violation(listProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${what}: ${p.message}`, key);
   }
   if (inventory) {
-    const p = compareInventory(ctx, inventory, askedAt);
+    const p = compareInventory(model, ctx.calls, inventory, askedAt);
     if (p) throw new Violation(invProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${what}: ${p.message}`, key);
   }
   const events = session.events;
@@ -272,12 +137,12 @@ export async function endOfSequence(ctx: ExecContext): Promise<void> {
   const askedAt = performance.now();
   if (!disabled.has('P-LIST-OWNED')) {
     session.count('listInstances');
-    const p = compareList(ctx, await driver.listInstances());
+    const p = compareList(model, await driver.listInstances());
     if (p) throw new Violation('P-LIST-OWNED', p.rule, `end of sequence: ${p.message}`, undefined);
   }
   if (!disabled.has('P-INVENTORY')) {
     session.count('getInventory');
-    const p = compareInventory(ctx, await driver.getInventory(), askedAt);
+    const p = compareInventory(model, ctx.calls, await driver.getInventory(), askedAt);
     if (p) throw new Violation('P-INVENTORY', p.rule, `end of sequence: ${p.message}`, undefined);
   }
 }

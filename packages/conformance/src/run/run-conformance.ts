@@ -2,36 +2,29 @@ import { hostname } from 'node:os';
 import {
   CAPABILITY_IDS,
   CONTRACT_VERSION,
-  MANDATORY_CAPABILITIES,
   OPERATIONS,
   PROFILE_IDS,
-  capabilitiesOfProfile,
   supportedProfiles,
   supports,
   type CapabilityId,
   type DriverCapabilities,
   type OperationName,
-  type ProfileId,
+  type RuleId,
 } from '@nova-common/core';
 import { checkLabel, resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
 import type { CapabilityResult, Counterexample, PropertyResult, RunResult } from '../result.js';
 import { SUITE_VERSION } from '../version.js';
-import { allProperties, MODEL_PROPERTY_IDS, propertyDefinition, type PropertyDefinition } from '../properties/catalog.js';
+import { allProperties, MODEL_PROPERTY_IDS, unsupportedPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
 import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
-import { checkErrorsSurface, checkSpawnAtomicFault } from '../properties/faults.js';
+import { checkErrorsSurface, checkSpawnAtomicFault, faultPair } from '../properties/faults.js';
 import { counterexampleOf, type Identity } from '../replay/replay.js';
 import { renderProgram } from '../replay/program.js';
-import type { CommandScope } from '../commands/intents.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
+import { allowedCapabilities, commandScope } from './scope.js';
 import { Session, errorCode, errorMessage, keepAlive } from './session.js';
 
-/** Capabilities the profile filter keeps (core always), or undefined for all. */
-export function allowedCapabilities(profiles: ProfileId[] | 'all'): Set<CapabilityId> | undefined {
-  if (profiles === 'all') return undefined;
-  const set = new Set<CapabilityId>(MANDATORY_CAPABILITIES);
-  for (const p of profiles) for (const c of capabilitiesOfProfile(p)) set.add(c);
-  return set;
-}
+/** The capability an operation needs (the mandatory ones always have one). */
+const capabilityOf = (op: OperationName): CapabilityId => OPERATIONS[op].capability!;
 
 /** Capabilities exercised by the model sequences: the declared ones (within the profile filter). */
 function modelCapabilities(caps: DriverCapabilities, allowed: Set<CapabilityId> | undefined): CapabilityId[] {
@@ -69,13 +62,14 @@ export function planProperties(caps: DriverCapabilities, options: Pick<ResolvedO
     } else if (def.id === 'P-MODEL-SEQUENCES' || def.id === 'P-IDEMPOTENT-REPEAT') {
       capabilities = modelCaps.filter((c) => c !== 'event.lifecycle');
     } else if (def.id === 'P-INFO-UNKNOWN' || def.id === 'P-LIST-OWNED') {
-      capabilities = ['operation.get-guest-info'];
+      capabilities = [...new Set([capabilityOf('getInfo'), capabilityOf('listInstances')])];
     } else if (def.id === 'P-INVENTORY' || def.id === 'P-TEARDOWN-CLEAN') {
-      capabilities = ['operation.launch', 'operation.terminate'];
+      capabilities = [capabilityOf('spawn'), capabilityOf('destroy')];
     } else if (def.id === 'P-SPAWN-ATOMIC' || def.id === 'P-SPAWN-ATOMIC-FAULT') {
-      capabilities = ['operation.launch'];
+      capabilities = [capabilityOf('spawn')];
     } else if (def.id === 'P-ERRORS-SURFACE') {
-      capabilities = supports(caps, 'operation.power-on-off') && (!allowed || allowed.has('operation.power-on-off')) ? ['operation.power-on-off'] : ['operation.terminate'];
+      const [op, inverse] = faultPair(caps, allowed);
+      capabilities = [...new Set([op, ...(inverse === undefined ? [] : [inverse])].map(capabilityOf))];
     }
     if (options.only && !options.only.includes(def.id)) skip ??= 'not selected (only)';
     out.push({ def, capabilities, ...(skip !== undefined ? { skip } : {}) });
@@ -87,7 +81,7 @@ function environment(): RunResult['environment'] {
   return { node: process.version, platform: process.platform, arch: process.arch, hostname: hostname(), ci: Boolean(process.env.CI) };
 }
 
-function fixedCounterexample(outcome: FixedOutcome, options: ResolvedOptions, identity: Identity, property: string): Counterexample {
+function fixedCounterexample(outcome: FixedOutcome, options: ResolvedOptions, identity: Identity, property: PropertyId): Counterexample {
   const v = outcome.violation!;
   const header = { property, rule: v.rule, message: v.message, seed: options.seed, path: '' };
   return { seed: options.seed, path: '', steps: outcome.trace, program: renderProgram(outcome.trace, header, identity), rule: v.rule, message: v.message };
@@ -105,7 +99,7 @@ export function computeMatrix(caps: DriverCapabilities, properties: PropertyResu
     const evidence = properties.filter((p) => p.status !== 'skipped' && p.capabilities.includes(id)).map((p) => p.id);
     const base = { id, declared, evidence };
     if (declared === 'missing') {
-      const p = properties.find((x) => x.id === `P-UNSUPPORTED-${id}`);
+      const p = properties.find((x) => x.id === unsupportedPropertyId(id));
       if (p?.status === 'passed') return { ...base, status: 'missing' };
       if (p?.status === 'failed') return { ...base, status: 'unknown', notes: `declared missing, but ${p.counterexample?.message ?? 'UNSUPPORTED was not raised'}` };
       return { ...base, status: 'unknown', notes: p?.reason ?? 'not run' };
@@ -136,7 +130,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   const results: PropertyResult[] = [];
   const failedCaps = new Map<CapabilityId, string[]>();
   const exercised = new Set<CapabilityId>();
-  const noteFailure = (cap: CapabilityId | undefined, property: string): void => {
+  const noteFailure = (cap: CapabilityId | undefined, property: PropertyId): void => {
     if (!cap) return;
     const list = failedCaps.get(cap) ?? [];
     if (!list.includes(property)) list.push(property);
@@ -147,27 +141,17 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
     const plan = planProperties(caps, resolved);
     const total = plan.length;
     let index = 0;
-    const progress = (property: string, status: 'started' | 'passed' | 'failed' | 'skipped', runs?: number): void =>
+    const progress = (property: PropertyId, status: 'started' | 'passed' | 'failed' | 'skipped', runs?: number): void =>
       resolved.onProgress?.({ property, status, index, total, ...(runs !== undefined ? { runs } : {}) });
 
     // Model sequences: one engine judges every model property.
-    const modelPlan = plan.filter((p) => (MODEL_PROPERTY_IDS as readonly string[]).includes(p.def.id));
+    const modelPlan = plan.filter((p) => (MODEL_PROPERTY_IDS as readonly PropertyId[]).includes(p.def.id));
     const modelActive = modelPlan.filter((p) => p.skip === undefined);
     let seq: SequencesOutcome | undefined;
     const seqStart = performance.now();
     if (modelActive.length > 0) {
       for (const p of modelActive) progress(p.def.id, 'started');
-      // With the default volume connection (a file path), volumes are generated only when the
-      // driver accepts file volumes; a driver of other transports passes volumeConnection.
-      const volumes = (resolved.volumeConnectionGiven || caps.volumeTransports.includes('file')) && supports(caps, 'operation.attach-volume');
-      const scope: CommandScope = {
-        caps,
-        allowed: allowedCapabilities(resolved.profiles),
-        excluded: new Set(volumes ? [] : ['attachVolume', 'detachVolume', 'extendVolume', 'spawn:volumes']),
-        maxInstances: resolved.maxInstances,
-        images: resolved.images.length,
-        simulate: { crash: resolved.simulate.crash !== undefined, noState: resolved.simulate.noState !== undefined },
-      };
+      const scope = commandScope(caps, resolved, { crash: resolved.simulate.crash !== undefined, noState: resolved.simulate.noState !== undefined });
       const factory = options.driver;
       const fresh = typeof factory === 'function' ? () => Session.open(factory, resolved, undefined, undefined, session.stats) : undefined;
       const first = modelActive[0]!.def.id;
@@ -195,8 +179,9 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         // event.lifecycle is declared, but subscribing failed: nothing else to judge.
         const message = `event.lifecycle is declared, but subscribeEvents threw ${errorCode(session.subscribeError)}: ${errorMessage(session.subscribeError)}`;
         const steps = [{ op: 'subscribeEvents', args: ['<listener>'], expected: { ok: true as const }, actual: { ok: false as const, error: errorCode(session.subscribeError), message } }];
-        const header = { property: p.def.id, rule: 'R-EVENT-TRANSITION', message, seed: resolved.seed, path: '' };
-        results.push({ ...base, status: 'failed', runs: 0, steps: 0, durationMs: 0, counterexample: { seed: resolved.seed, path: '', steps, program: renderProgram(steps, header, identity), rule: 'R-EVENT-TRANSITION', message } });
+        const rule: RuleId = 'R-EVENT-TRANSITION';
+        const header = { property: p.def.id, rule, message, seed: resolved.seed, path: '' };
+        results.push({ ...base, status: 'failed', runs: 0, steps: 0, durationMs: 0, counterexample: { seed: resolved.seed, path: '', steps, program: renderProgram(steps, header, identity), rule, message } });
         noteFailure('event.lifecycle', p.def.id);
         progress(p.def.id, 'failed');
         continue;
@@ -220,7 +205,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
 
     // Fixed-script properties: fault injection and declared-missing capabilities.
     let salt = 1000;
-    for (const p of plan.filter((x) => !(MODEL_PROPERTY_IDS as readonly string[]).includes(x.def.id))) {
+    for (const p of plan.filter((x) => !(MODEL_PROPERTY_IDS as readonly PropertyId[]).includes(x.def.id))) {
       index++;
       salt += 1000;
       const base = { id: p.def.id, title: p.def.title, since: p.def.since, rules: p.def.rules, capabilities: p.capabilities };
@@ -286,4 +271,3 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   }
 }
 
-export { propertyDefinition };

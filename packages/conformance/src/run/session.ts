@@ -18,7 +18,7 @@ import type { ModelBaseline } from '../model/model.js';
  * as a growing array with an index: a step remembers the index before its call and looks
  * at what arrived since.
  */
-export class EventLog {
+class EventLog {
   readonly events: LifecycleEvent[] = [];
   private waiters: { from: number; match: (e: LifecycleEvent) => boolean; resolve: (e: LifecycleEvent | undefined) => void }[] = [];
 
@@ -71,7 +71,7 @@ export class EventLog {
   }
 }
 
-export interface SessionStats {
+interface SessionStats {
   commands: number;
   calls: number;
   opCounts: Map<string, number>;

@@ -1,6 +1,7 @@
+import type { RuleId } from '@nova-common/core';
 import { RUN_ID_KEY } from '../config.js';
-import type { ExecContext } from './executor.js';
-import { usedOf } from './observe.js';
+import { usedOf } from './compare.js';
+import type { ExecContext } from './context.js';
 import { errorCode, sleep } from './session.js';
 import { Violation, show } from './violation.js';
 
@@ -18,7 +19,7 @@ export async function teardown(ctx: ExecContext, check: boolean): Promise<Violat
   const { session, model, options } = ctx;
   const driver = session.driver;
   let violation: Violation | undefined;
-  const fail = (rule: string, message: string): void => {
+  const fail = (rule: RuleId, message: string): void => {
     violation ??= new Violation('P-TEARDOWN-CLEAN', rule, message, 'destroy');
   };
   for (const inst of [...model.instances.values()]) {

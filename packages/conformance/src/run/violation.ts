@@ -1,3 +1,6 @@
+import type { RuleId } from '@nova-common/core';
+import type { PropertyId } from '../properties/catalog.js';
+
 /**
  * A broken promise of the contract, found by a check. `property` is the property id the
  * check belongs to; `rule` the rule id; `commandKey` names the command that exposed it
@@ -7,8 +10,8 @@
 export class Violation extends Error {
   override readonly name = 'Violation';
   constructor(
-    readonly property: string,
-    readonly rule: string,
+    readonly property: PropertyId,
+    readonly rule: RuleId,
     message: string,
     readonly commandKey: string | undefined,
     readonly expected?: unknown,

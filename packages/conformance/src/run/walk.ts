@@ -1,8 +1,10 @@
-import { expectedOutcome, OPERATIONS, type SemanticState, type TableOperation } from '@nova-common/core';
+import { expectedOutcome, OPERATIONS, TABLE_OPERATIONS, operationOfColumn, type SemanticState, type TableOperation } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import { RUN_ID_KEY } from '../config.js';
-import type { Call, SequencedCall } from '../commands/call.js';
+import { generatorOf, makeCall, NETWORK } from '../commands/arguments.js';
+import { SEQUENCE_OPS, isSimulation, shapeOf, type Call, type SequenceOp, type SequencedCall } from '../commands/call.js';
 import { opAllowed, type CommandScope } from '../commands/intents.js';
+import { FixedSource, type FixedIds } from '../commands/sources.js';
 import { OVERSIZED_FLAVOR } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { sampleSpec, sampleUuid } from './fixed.js';
@@ -10,18 +12,22 @@ import { sampleSpec, sampleUuid } from './fixed.js';
 /**
  * The table walk: a deterministic sequence that visits every semantic state the driver can
  * reach and calls every declared column there (twice for idempotent ones), plus the spawn
- * failures and the snapshot cycle. It runs before the generated sequences in every run, so
- * each cell of the semantics table is exercised whatever the seed; the generated sequences
- * then add interleavings, devices and several instances. Calls are produced one at a time
- * against the model, because the path to a state depends on where the instance is.
+ * failures and the operations outside the table. It runs before the generated sequences in
+ * every run, so each cell of the semantics table is exercised whatever the seed; the
+ * generated sequences then add interleavings, devices and several instances. Calls are
+ * produced one at a time against the model, because the path to a state depends on where the
+ * instance is. Columns, the moves between states and the arguments all come from the
+ * registry, core's oracle and the argument generators.
  */
 
-/** Columns that move an instance between states (used to drive it to a target state). */
-const DRIVE: readonly TableOperation[] = ['powerOn', 'powerOff', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebootHard'];
+/** The columns of the operations on an existing instance (every column but the instance's creation). */
+const INSTANCE_COLUMNS: readonly TableOperation[] = TABLE_OPERATIONS.filter((c) => shapeOf(operationOfColumn(c)).instance >= 0);
+/** Operations outside the table (deleteSnapshot): called once the rows are done. */
+const OUTSIDE_TABLE: readonly SequenceOp[] = SEQUENCE_OPS.filter((op) => OPERATIONS[op].columns.length === 0);
+/** The rows: every state an existing instance can be in. */
+const ROWS: readonly SemanticState[] = ['RUNNING', 'SHUTDOWN', 'PAUSED', 'SUSPENDED', 'RESCUE', 'CRASHED', 'NOSTATE'];
 
-const contract = (col: TableOperation): keyof typeof OPERATIONS => (col === 'rebootSoft' || col === 'rebootHard' ? 'reboot' : col);
-
-export interface WalkContext {
+interface WalkContext {
   model: Model;
   options: ResolvedOptions;
   scope: CommandScope;
@@ -29,15 +35,15 @@ export interface WalkContext {
   snapshots: () => number;
 }
 
-/** Shortest path of driving columns (or simulations) from `from` to `to`, by the oracle. */
-function path(from: SemanticState, to: SemanticState, scope: CommandScope): (TableOperation | 'simulateCrash' | 'simulateNoState')[] | undefined {
-  type Step = TableOperation | 'simulateCrash' | 'simulateNoState';
+type Step = TableOperation | 'simulateCrash' | 'simulateNoState';
+
+/** Shortest path of columns that change the state (or simulations) from `from` to `to`, by the oracle. */
+function path(from: SemanticState, to: SemanticState, columns: readonly TableOperation[], scope: CommandScope): Step[] | undefined {
   const edges = (s: SemanticState): [Step, SemanticState][] => {
     const out: [Step, SemanticState][] = [];
-    for (const col of DRIVE) {
-      if (!opAllowed(scope, contract(col))) continue;
+    for (const col of columns) {
       const o = expectedOutcome(s, col);
-      if (o.ok && o.to !== s) out.push([col, o.to]);
+      if (o.ok && o.to !== s && o.to !== 'ABSENT') out.push([col, o.to]);
     }
     if (s !== 'ABSENT') {
       if (scope.simulate.crash && s !== 'CRASHED') out.push(['simulateCrash', 'CRASHED']);
@@ -62,24 +68,6 @@ function path(from: SemanticState, to: SemanticState, scope: CommandScope): (Tab
   return steps;
 }
 
-function columnCall(col: TableOperation | 'simulateCrash' | 'simulateNoState', uuid: string, options: ResolvedOptions): Call {
-  switch (col) {
-    case 'powerOff':
-      return { op: 'powerOff', uuid, gracefulTimeoutMs: 0 };
-    case 'rebootSoft':
-    case 'rebootHard':
-      return { op: 'reboot', uuid, type: col === 'rebootSoft' ? 'SOFT' : 'HARD' };
-    case 'rescue':
-      return { op: 'rescue', uuid, spec: {} };
-    case 'rebuild':
-      return { op: 'rebuild', uuid, spec: { image: options.images[options.images.length - 1]!, metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' } } };
-    case 'snapshot':
-      return { op: 'snapshot', uuid, name: `${options.runId}-snap-walk` };
-    default:
-      return { op: col as 'powerOn', uuid };
-  }
-}
-
 /**
  * The walk, as a generator of calls: each call is produced after the previous one ran (the
  * model has moved). `exec` runs one call and throws on a violation.
@@ -88,12 +76,24 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   const { model, options, scope } = w;
   const uuid = sampleUuid(options, 7001);
   const missing = sampleUuid(options, 7002);
-  const volume = sampleUuid(options, 7003);
-  const vif = { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01', network: { id: 'nova-conformance-net' } };
+  const ids = (target: string, right = true): FixedSource =>
+    new FixedSource(
+      {
+        purpose: 'walk',
+        uuid: target,
+        model,
+        snapshots: w.snapshots,
+        volume: sampleUuid(options, 7003),
+        vif: { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01' },
+        metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' },
+      } satisfies FixedIds,
+      options,
+      right,
+    );
   // The instance keeps a volume and an interface from spawn to the end, so every state
   // change is also checked to keep its devices (R-SPAWN-DEVICES, R-REBUILD-KEEPS).
   const keptVolume = sampleUuid(options, 7006);
-  const keptVif = { id: sampleUuid(options, 7007), address: 'fa:16:3e:7e:57:02', network: { id: 'nova-conformance-net' } };
+  const keptVif = { id: sampleUuid(options, 7007), address: 'fa:16:3e:7e:57:02', network: NETWORK };
   const base = sampleSpec(options, uuid, 7005);
   const withVolume = !scope.excluded.has('spawn:volumes');
   const spec = {
@@ -104,11 +104,21 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
       volumes: withVolume ? [{ volumeId: keptVolume, sizeGb: 1, deleteOnTermination: false, connectionInfo: await options.volumeConnection(keptVolume) }] : [],
     },
   };
-  const run = async (call: Call, twice = false): Promise<void> => {
+  const run = async (call: Call | undefined, twice = false): Promise<void> => {
+    if (call === undefined) return;
     await exec(call);
-    const op = call.op === 'simulateCrash' || call.op === 'simulateNoState' ? undefined : call.op;
-    if (twice && op !== undefined && OPERATIONS[op].idempotent) await exec({ ...call, repeat: true });
+    if (twice && !isSimulation(call) && OPERATIONS[call.op].idempotent) await exec({ ...call, repeat: true });
   };
+  const allowed = (op: SequenceOp): boolean => opAllowed(scope, op);
+  const columns = INSTANCE_COLUMNS.filter((c) => allowed(operationOfColumn(c) as SequenceOp));
+  // The columns that remove the instance (destroy) end each row; the others are the row.
+  const leaving = columns.filter((c) => {
+    const o = expectedOutcome('RUNNING', c);
+    return o.ok && o.to === 'ABSENT';
+  });
+  const row = columns.filter((c) => !leaving.includes(c));
+  const callOf = (column: TableOperation, target: string, right = true): Promise<Call | undefined> =>
+    makeCall(operationOfColumn(column) as SequenceOp, target, ids(target, right), column);
 
   // Spawn: the failures first (nothing may be left), then the instance, then a duplicate.
   if (!scope.excluded.has('spawn:oversized') && model.neverFits(usageOf(OVERSIZED_FLAVOR))) {
@@ -120,76 +130,31 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   await run({ op: 'spawn', spec });
   await run({ op: 'spawn', spec: { ...spec, name: `${spec.name}-again` } });
 
-  const states: SemanticState[] = ['RUNNING', 'SHUTDOWN', 'PAUSED', 'SUSPENDED', 'RESCUE', 'CRASHED', 'NOSTATE'];
-  const columns: TableOperation[] = [
-    'getInfo', 'getConsoleOutput', 'attachVolume', 'extendVolume', 'detachVolume', 'attachInterface', 'detachInterface', 'snapshot',
-    'powerOff', 'powerOn', 'rebootSoft', 'rebootHard', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild',
-  ];
   const driveTo = async (target: SemanticState): Promise<boolean> => {
     if (model.stateOf(uuid) === 'ABSENT') await run({ op: 'spawn', spec });
-    const steps = path(model.stateOf(uuid), target, scope);
+    const steps = path(model.stateOf(uuid), target, columns, scope);
     if (steps === undefined) return false;
-    for (const s of steps) await run(columnCall(s, uuid, options));
+    for (const s of steps) await run(s === 'simulateCrash' || s === 'simulateNoState' ? { op: s, uuid } : await callOf(s, uuid));
     return model.stateOf(uuid) === target;
   };
-  for (const state of states) {
-    for (const col of columns) {
-      if (!opAllowed(scope, contract(col)) || scope.excluded.has(contract(col))) continue;
+  for (const state of ROWS) {
+    for (const col of row) {
       if (!(await driveTo(state))) break;
-      switch (col) {
-        case 'attachVolume': {
-          const attachment = { volumeId: volume, sizeGb: 1, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volume) };
-          await run({ op: 'attachVolume', uuid, attachment });
-          await run({ op: 'attachVolume', uuid, attachment });
-          break;
-        }
-        case 'extendVolume':
-          await run({ op: 'extendVolume', uuid, volumeId: volume, newSizeGb: (model.get(uuid)?.volumes.get(volume) ?? 1) + 1 });
-          break;
-        case 'detachVolume':
-          await run({ op: 'detachVolume', uuid, volumeId: volume });
-          await run({ op: 'detachVolume', uuid, volumeId: volume });
-          break;
-        case 'attachInterface':
-          await run({ op: 'attachInterface', uuid, vif });
-          await run({ op: 'attachInterface', uuid, vif });
-          break;
-        case 'detachInterface':
-          await run({ op: 'detachInterface', uuid, vifId: vif.id });
-          await run({ op: 'detachInterface', uuid, vifId: vif.id });
-          break;
-        case 'snapshot': {
-          const before = w.snapshots();
-          await run(columnCall('snapshot', uuid, options));
-          if (w.snapshots() > before) {
-            await run({ op: 'deleteSnapshot', image: { produced: before } });
-            await run({ op: 'deleteSnapshot', image: { produced: before } });
-          }
-          break;
-        }
-        default:
-          await run(columnCall(col, uuid, options), true);
-      }
+      // The call that should succeed (repeated when idempotent), then, for operations on a
+      // device, the same with the device that meets the precondition error.
+      await run(await callOf(col, uuid), true);
+      if (generatorOf(operationOfColumn(col) as SequenceOp)?.devices) await run(await callOf(col, uuid, false));
     }
-    // Last column of the row: destroy (the next row spawns the instance again).
-    if (model.stateOf(uuid) === state) await run({ op: 'destroy', uuid }, true);
+    // Last column of the row: leaving it (the next row spawns the instance again).
+    if (model.stateOf(uuid) === state) for (const col of leaving) await run(await callOf(col, uuid), true);
   }
-  // The ABSENT row: every column on a uuid that was never spawned, then destroy twice.
-  for (const col of columns) {
-    if (!opAllowed(scope, contract(col)) || scope.excluded.has(contract(col))) continue;
-    if (col === 'attachVolume') {
-      await run({ op: 'attachVolume', uuid: missing, attachment: { volumeId: volume, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volume) } });
-    } else if (col === 'detachVolume' || col === 'extendVolume') {
-      await run(col === 'detachVolume' ? { op: col, uuid: missing, volumeId: volume } : { op: col, uuid: missing, volumeId: volume, newSizeGb: 2 });
-    } else if (col === 'attachInterface') {
-      await run({ op: col, uuid: missing, vif });
-    } else if (col === 'detachInterface') {
-      await run({ op: col, uuid: missing, vifId: vif.id });
-    } else {
-      await run(columnCall(col, missing, options));
-    }
+  // The ABSENT row: every column on a uuid that was never spawned.
+  for (const col of columns) await run(await callOf(col, missing));
+  // Operations outside the table: on what the walk produced, then on what does not exist.
+  for (const op of OUTSIDE_TABLE) {
+    if (!allowed(op)) continue;
+    await run(await makeCall(op, uuid, ids(uuid)), true);
+    await run(await makeCall(op, uuid, ids(uuid, false)), true);
   }
-  if (!scope.excluded.has('deleteSnapshot') && opAllowed(scope, 'deleteSnapshot')) await run({ op: 'deleteSnapshot', image: { id: `${options.runId}-no-such-image` } });
-  await run({ op: 'destroy', uuid }, true);
-  await run({ op: 'destroy', uuid: missing });
+  for (const col of leaving) await run(await callOf(col, uuid), true);
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CAPABILITY_IDS, MANDATORY_CAPABILITIES } from '@nova-common/core';
+import { CAPABILITY_IDS, MANDATORY_CAPABILITIES, OPERATIONS, OPERATION_NAMES } from '@nova-common/core';
 import { allProperties } from '../../src/properties/catalog.js';
 import { runCli, tempDir } from './run-main.js';
 
@@ -56,6 +56,21 @@ describe('list', () => {
     const skipped = section(r.stdout, /^properties that would be skipped/);
     expect(skipped.find((l) => l.startsWith('P-EVENTS '))).toMatch(/event\.lifecycle is not declared$/);
     expect(skipped.find((l) => l.startsWith('P-UNSUPPORTED-operation.unpause '))).toMatch(/operation\.unpause is declared complete$/);
+  });
+
+  it('lists every operation of the registry with its capability, the declared level and its table columns', async () => {
+    const r = await listWith({ disabledCapabilities: ['operation.pause'] }, ['--profile', 'power']);
+    expect(r.code).toBe(0);
+    const ops = section(r.stdout, /^operations \(/);
+    expect(ids(ops)).toEqual([...OPERATION_NAMES]);
+    const line = (op: string): string => ops.find((l) => l.split(/\s+/)[0] === op)!;
+    expect(line('pause')).toMatch(/^pause +operation\.pause +missing \(filtered out\) +pause$/);
+    expect(line('reboot')).toMatch(/^reboot +operation\.reboot +complete +rebootSoft, rebootHard$/);
+    expect(line('initHost')).toMatch(/^initHost +- +always +-$/);
+    for (const op of OPERATION_NAMES) {
+      const cap = OPERATIONS[op].capability;
+      expect(line(op).split(/\s+/)[1], op).toBe(cap ?? '-');
+    }
   });
 
   it('--profile filters: the other profiles\' UNSUPPORTED properties are skipped as filtered out', async () => {

@@ -1,5 +1,6 @@
-import type { ComputeDriver, LifecycleListener } from '@nova-common/core';
+import { OPERATION_NAMES, type ComputeDriver, type LifecycleListener, type OperationName } from '@nova-common/core';
 import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
+import type { PropertyId } from '../../src/index.js';
 
 /**
  * A deliberately wrong driver: the reference driver with one plausible bug planted. The
@@ -11,18 +12,12 @@ export interface Mutant {
   /** The bug, in one sentence. */
   bug: string;
   /** Properties any of which may report it. */
-  caughtBy: string[];
+  caughtBy: PropertyId[];
   /** Creates the wrong driver (unconnected). */
   create: () => ComputeDriver;
 }
 
-const METHODS = [
-  'initHost', 'cleanupHost', 'getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'spawn', 'destroy',
-  'powerOff', 'powerOn', 'reboot', 'pause', 'unpause', 'suspend', 'resume', 'rescue', 'unrescue', 'rebuild', 'snapshot',
-  'deleteSnapshot', 'attachVolume', 'detachVolume', 'extendVolume', 'attachInterface', 'detachInterface', 'getConsoleOutput',
-] as const;
-
-type Overrides = Partial<Record<(typeof METHODS)[number] | 'subscribeEvents', (...args: any[]) => any>>;
+type Overrides = Partial<Record<OperationName | 'subscribeEvents', (...args: any[]) => any>>;
 
 /**
  * A driver that delegates every operation to a fresh reference driver (`inner`) except the
@@ -32,7 +27,7 @@ export function mutate(config: ReferenceDriverConfig, overrides: (inner: Referen
   const inner = createReferenceDriver(config);
   const o = overrides(inner);
   const driver: Record<string, unknown> = {};
-  for (const m of METHODS) {
+  for (const m of OPERATION_NAMES) {
     const own = o[m];
     driver[m] = own ?? ((...args: unknown[]) => (inner[m] as (...a: unknown[]) => unknown).apply(inner, args));
   }

@@ -30,13 +30,11 @@ function parseArgument(op: OperationName, descriptor: ArgumentDescriptor, value:
     case 'instance':
     case 'id':
       return canonicalUuid(op, value, descriptor.name);
-    case 'instanceSpec': {
-      const spec = parseInput(descriptor.schema, value, op, descriptor.name) as { uuid: string };
-      spec.uuid = spec.uuid.toLowerCase();
-      return spec;
+    default: {
+      const parsed = parseInput(descriptor.schema, value, op, descriptor.name);
+      (descriptor.canonicalise as ((p: unknown) => void) | undefined)?.(parsed);
+      return parsed;
     }
-    default:
-      return parseInput(descriptor.schema, value, op, descriptor.name);
   }
 }
 

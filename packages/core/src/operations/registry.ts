@@ -28,6 +28,11 @@ export interface ArgumentDescriptor {
   readonly name: string;
   readonly schema: z.ZodType;
   readonly role: 'instance' | 'instanceSpec' | 'id' | 'image' | 'value';
+  /**
+   * Lower-cases the uuids inside a parsed argument (a volume's id in an attachment, a VIF's id),
+   * so that a device, like an instance, is one device whatever the case its caller wrote.
+   */
+  readonly canonicalise?: (parsed: never) => void;
 }
 
 /** Every fact about one operation of the contract. Everything else is derived from these. */
@@ -64,7 +69,21 @@ const SHORT = 30_000;
 const LONG = 600_000;
 
 const uuidArg = { name: 'uuid', schema: UuidSchema, role: 'instance' } as const;
-const arg = <N extends string, S extends z.ZodType>(name: N, schema: S, role: ArgumentDescriptor['role'] = 'value') => ({ name, schema, role }) as const;
+const arg = <N extends string, S extends z.ZodType>(name: N, schema: S, role: ArgumentDescriptor['role'] = 'value', canonicalise?: (parsed: z.output<S>) => void) =>
+  ({ name, schema, role, ...(canonicalise ? { canonicalise } : {}) }) as const;
+
+/** Device ids inside arguments, lower-cased like every uuid the guard hands to a driver. */
+const lowerVolumeId = (a: { volumeId: string }): void => {
+  a.volumeId = a.volumeId.toLowerCase();
+};
+const lowerVifId = (v: { id: string }): void => {
+  v.id = v.id.toLowerCase();
+};
+const lowerSpecIds = (s: z.output<typeof InstanceSpecSchema>): void => {
+  s.uuid = s.uuid.toLowerCase();
+  for (const v of s.networkInfo) lowerVifId(v);
+  for (const v of s.blockDeviceInfo.volumes) lowerVolumeId(v);
+};
 
 const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
 /** R-POWER-OFF-DEFAULT: without a graceful timeout, 60 s (Nova's shutdown_timeout) for every driver. */
@@ -106,7 +125,7 @@ export const OPERATIONS = {
     idempotent: false,
     defaultTimeoutMs: LONG,
     errors: ['INVALID_INPUT', 'INSTANCE_EXISTS', 'NODE_NOT_FOUND', 'NODE_UNAVAILABLE', 'INSUFFICIENT_RESOURCES'],
-    args: [arg('spec', InstanceSpecSchema, 'instanceSpec')],
+    args: [arg('spec', InstanceSpecSchema, 'instanceSpec', lowerSpecIds)],
     columns: ['spawn'],
   }),
   destroy: op({
@@ -179,7 +198,7 @@ export const OPERATIONS = {
     idempotent: false,
     defaultTimeoutMs: LONG,
     errors: [...INSTANCE_OP_ERRORS, 'VOLUME_ALREADY_ATTACHED'],
-    args: [uuidArg, arg('attachment', VolumeAttachmentSchema)],
+    args: [uuidArg, arg('attachment', VolumeAttachmentSchema, 'value', lowerVolumeId)],
     columns: ['attachVolume'],
   }),
   detachVolume: op({
@@ -201,7 +220,7 @@ export const OPERATIONS = {
     idempotent: false,
     defaultTimeoutMs: LONG,
     errors: [...INSTANCE_OP_ERRORS, 'INTERFACE_ALREADY_ATTACHED'],
-    args: [uuidArg, arg('vif', VifSchema)],
+    args: [uuidArg, arg('vif', VifSchema, 'value', lowerVifId)],
     columns: ['attachInterface'],
   }),
   detachInterface: op({

@@ -71,6 +71,14 @@ export function expectedUsage(flavor: Flavor): Record<string, number> {
   return usage;
 }
 
+/** The traits a flavor requires (`trait:<NAME>=required` extra specs, as Placement reads them), sorted. */
+export function requiredTraits(flavor: Flavor): string[] {
+  return Object.entries(flavor.extraSpecs)
+    .filter(([k, v]) => k.startsWith('trait:') && v === 'required')
+    .map(([k]) => k.slice('trait:'.length))
+    .sort();
+}
+
 /** Which lifecycle event kinds report a transition into `to` (any of them is acceptable). */
 export function eventKindsFor(to: SemanticState): readonly string[] {
   switch (to) {

@@ -4,7 +4,7 @@
 export { KeyedQueue } from './keyed-queue.js';
 export { issuesFromZod, parseOrInvalid } from './issues.js';
 export { enforceCell, type CellDecision } from './enforce-cell.js';
-export { unfitReason, fitsNode, assertFits } from './placement.js';
+export { unfitReason, fitsNode, assertFits, hasTraits } from './placement.js';
 export { abortableSleep, throwIfAborted, abortError } from './sleep.js';
 export { ListenerSet } from './listener-set.js';
 export { withRetry, backoffDelay, type RetryPolicy } from './retry.js';

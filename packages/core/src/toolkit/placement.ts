@@ -17,6 +17,11 @@ export function unfitReason(amount: number, record: InventoryRecord | undefined)
   return undefined;
 }
 
+/** Whether the node carries every trait in `traits` (requiredTraits of the flavor). */
+export function hasTraits(node: NodeInventory, traits: readonly string[]): boolean {
+  return traits.every((t) => node.traits.includes(t));
+}
+
 /** Whether every class of `usage` fits the node's inventory. */
 export function fitsNode(usage: Readonly<Record<string, number>>, node: NodeInventory): boolean {
   for (const cls in usage) if (unfitReason(usage[cls]!, node.resources[cls]) !== undefined) return false;

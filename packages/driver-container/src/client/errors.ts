@@ -28,10 +28,14 @@ export class EngineUnavailableError extends Error {
   }
 }
 
-/** The caller's AbortSignal fired. */
+/** The caller's AbortSignal fired; `reason` is the signal's (the guard aborts with TIMEOUT or CANCELLED). */
 export class EngineAbortedError extends Error {
   override readonly name = 'EngineAbortedError';
-  constructor(readonly method: string, readonly path: string) {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly reason: unknown,
+  ) {
     super(`${method} ${path}: aborted`);
   }
 }

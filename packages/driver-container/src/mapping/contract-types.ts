@@ -1,5 +1,5 @@
 // Contract types the mapping code uses, in one place.
-export type { Flavor, ImageMeta, InstanceSpec, Vif, VolumeAttachment, ConnectionInfo, PowerState } from '@nova-common/core';
+export type { Flavor, ImageMeta, Vif, ConnectionInfo, PowerState } from '@nova-common/core';
 
 /** Instance metadata as the contract defines it (MetadataSchema). */
 export type Metadata = Record<string, string>;

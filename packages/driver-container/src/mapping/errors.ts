@@ -7,7 +7,7 @@ import { EngineAbortedError, EngineHttpError, EngineUnavailableError } from '../
  * are absorbed by the driver before they get here, by checking the state first.)
  *
  *   connection refused / reset / socket gone  -> BACKEND_UNAVAILABLE
- *   caller aborted                            -> CANCELLED
+ *   the call's signal aborted                 -> the signal's reason (TIMEOUT or CANCELLED), else CANCELLED
  *   404 on a container                        -> INSTANCE_NOT_FOUND
  *   409                                       -> CONFLICT (another change is in progress)
  *   400                                       -> INVALID_INPUT (the engine refused the config)
@@ -19,7 +19,9 @@ export function toContractError(err: unknown, op: string, target?: string): Driv
   if (err instanceof EngineUnavailableError) {
     return new DriverError('BACKEND_UNAVAILABLE', { op, target, detail: err.message, cause: err });
   }
-  if (err instanceof EngineAbortedError) return new DriverError('CANCELLED', { op, target, cause: err });
+  if (err instanceof EngineAbortedError) {
+    return err.reason instanceof DriverError ? err.reason.withOp(op) : new DriverError('CANCELLED', { op, target, cause: err });
+  }
   if (err instanceof EngineHttpError) {
     const detail = `engine: ${err.status} ${err.engineMessage}`;
     if (err.status === 404 && /container/i.test(err.engineMessage) && target) {

@@ -66,16 +66,15 @@ export function isOwned(n: Naming, labels: Record<string, string> | null | undef
   return kind === undefined || labels[k.kind] === kind;
 }
 
-/** Container names are derived from the lower-cased uuid, so one uuid is one name. */
+/** Container names are derived from the uuid, which the guard hands over in lower case: one uuid is one name. */
 export function containerName(n: Naming, uuid: string, phase: ContainerPhase = 'instance'): string {
-  const u = uuid.toLowerCase();
   switch (phase) {
     case 'instance':
-      return `${n.namePrefix}-${u}`;
+      return `${n.namePrefix}-${uuid}`;
     case 'spawning':
-      return `${n.namePrefix}-spawning-${u}`;
+      return `${n.namePrefix}-spawning-${uuid}`;
     case 'replacing':
-      return `${n.namePrefix}-replacing-${u}`;
+      return `${n.namePrefix}-replacing-${uuid}`;
   }
 }
 

@@ -24,11 +24,11 @@ export function networkName(n: Naming, networkId: string, overflow?: string): st
   return `${n.namePrefix}-net-${slug}-${hash}${overflow ? `-${overflow}` : ''}`;
 }
 
-export function vifAlias(n: Naming, vifId: string): string {
+function vifAlias(n: Naming, vifId: string): string {
   return `${n.namePrefix}-vif-${vifId.toLowerCase()}`;
 }
 
-export function macAlias(n: Naming, mac: string): string {
+function macAlias(n: Naming, mac: string): string {
   return `${n.namePrefix}-mac-${mac.toLowerCase().replace(/:/g, '')}`;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
 import { EngineClient } from '../../src/client/engine-client.js';
 import { adaptSpec, images } from '../helpers.js';
-import { PODMAN_SOCKET, podmanDriver, podmanVolumeConnection, requirePodman } from './helpers.js';
+import { PODMAN_SOCKET, rawPodmanDriver, podmanVolumeConnection, requirePodman } from './helpers.js';
 
 const OWNER = 'conformance-podman';
 
@@ -13,7 +13,7 @@ describeConformance(
   async () => {
     const client = await requirePodman(); // fails with the command to start podman when it is not up
     await client.close();
-    return podmanDriver(OWNER);
+    return rawPodmanDriver(OWNER);
   },
   {
     name: '@nova-common/driver-container',

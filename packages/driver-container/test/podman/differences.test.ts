@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
-import { CAPABILITY_NOTES } from '../../src/driver.js';
+import { CAPABILITY_NOTES } from '../../src/driver/capabilities.js';
 import { spec, uuidv4 } from '../helpers.js';
 import { makePodmanVolumeFile, podmanDriver, requirePodman } from './helpers.js';
 
@@ -42,9 +42,9 @@ describe('podman: what the driver does differently for it', () => {
   it('attaches and detaches an interface of a PAUSED instance, which stays PAUSED and readable', async () => {
     const uuid = uuidv4();
     const vif = { id: uuidv4(), address: 'fa:16:3e:d1:ff:01', network: { id: `diff-${uuid}` } };
-    await driver.spawn(spec(uuid) as never);
+    await driver.spawn(spec(uuid));
     await driver.pause(uuid);
-    await driver.attachInterface(uuid, vif as never);
+    await driver.attachInterface(uuid, vif);
     let info = await driver.getInfo(uuid);
     expect(info.powerState).toBe('PAUSED');
     expect(info.interfaces).toEqual([{ id: vif.id, address: vif.address }]);
@@ -59,7 +59,7 @@ describe('podman: what the driver does differently for it', () => {
 
   it('powers off and reboots a PAUSED instance (podman refuses to stop or restart one), and reports the stop', async () => {
     const uuid = uuidv4();
-    await driver.spawn(spec(uuid) as never);
+    await driver.spawn(spec(uuid));
     await driver.pause(uuid);
     const mark = events.length;
     await driver.powerOff(uuid, { gracefulTimeoutMs: 0 });
@@ -77,7 +77,7 @@ describe('podman: what the driver does differently for it', () => {
 
   it("labels snapshots and state images as the driver's (podman ignores commit body labels), and removes them", async () => {
     const uuid = uuidv4();
-    await driver.spawn(spec(uuid) as never);
+    await driver.spawn(spec(uuid));
     const snap = await driver.snapshot(uuid, { name: 'a "quoted" name\nwith a newline' });
     const labels = (await client.inspectImage(snap.imageId)).Config?.Labels ?? {};
     expect(labels['io.nova-common.kind']).toBe('snapshot');
@@ -87,7 +87,7 @@ describe('podman: what the driver does differently for it', () => {
     await expect(client.inspectImage(snap.imageId)).rejects.toMatchObject({ status: 404 });
 
     const volumeId = uuidv4();
-    await driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path: makePodmanVolumeFile(`diff-${volumeId}.img`) } } as never);
+    await driver.attachVolume(uuid, { volumeId, connectionInfo: { driverVolumeType: 'file', path: makePodmanVolumeFile(`diff-${volumeId}.img`) } });
     expect((await driver.getInfo(uuid)).volumes).toEqual([{ volumeId }]);
     const state = await client.inspectImage(`nova-state/${uuid}:latest`);
     expect(state.Config?.Labels?.['io.nova-common.kind']).toBe('state-image');
@@ -100,8 +100,8 @@ describe('podman: what the driver does differently for it', () => {
     const network = { id: `diff-shared-${uuidv4().slice(0, 8)}` };
     const a = uuidv4();
     const b = uuidv4();
-    await driver.spawn(spec(a, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1a', network }] }) as never);
-    await driver.spawn(spec(b, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1b', network }] }) as never);
+    await driver.spawn(spec(a, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1a', network }] }));
+    await driver.spawn(spec(b, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:00:1b', network }] }));
     await driver.powerOff(b, { gracefulTimeoutMs: 0 });
     await driver.destroy(a);
     await driver.powerOn(b);

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EngineClient } from '../../src/client/engine-client.js';
-import { createContainerDriver, type ContainerDriverHooks } from '../../src/driver.js';
+import { guard, type GuardedDriver } from '@nova-common/core';
+import { createContainerDriver, type ContainerDriver } from '../../src/driver/driver.js';
 import type { ContainerDriverConfigInput } from '../../src/config.js';
 import { engineKindOf } from '../../src/mapping/engine-kind.js';
 import { BASE_IMAGE, NOTERM_IMAGE } from '../helpers.js';
@@ -32,11 +33,14 @@ export async function requirePodman(): Promise<EngineClient> {
   return client;
 }
 
-export function podmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}) {
-  return createContainerDriver(
-    { socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra },
-    hooks,
-  );
+/** The raw driver on podman, for the conformance suite (it puts the driver behind the guard itself). */
+export function rawPodmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}): ContainerDriver {
+  return createContainerDriver({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra });
+}
+
+/** The driver on podman behind the guard, as every consumer uses it. */
+export function podmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}): GuardedDriver {
+  return guard(rawPodmanDriver(ownerId, extra));
 }
 
 export function makePodmanVolumeFile(name: string): string {

@@ -58,7 +58,7 @@ describe('podman: instances are never privileged, never on the host network, PID
             { volumeId: blockVolume, connectionInfo: { driverVolumeType: 'block', devicePath: loop } },
           ],
         },
-      }) as never);
+      }));
       const c = await client.inspectContainer(`nova-${uuid}`);
       const hc = c.HostConfig as unknown as Record<string, unknown>;
       // The engine's answer.
@@ -109,13 +109,13 @@ describe('podman: instances are never privileged, never on the host network, PID
       await expect(
         driver.spawn(spec(uuid, {
           blockDeviceInfo: { volumes: [{ volumeId: uuidv4(), connectionInfo: { driverVolumeType: 'file', path: p } }] },
-        }) as never),
+        })),
       ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     }
     await expect(
       driver.spawn(spec(uuid, {
         blockDeviceInfo: { volumes: [{ volumeId: uuidv4(), connectionInfo: { driverVolumeType: 'block', devicePath: '/dev/sda' } }] },
-      }) as never),
+      })),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(await client.listContainers({ label: [`io.nova-common.uuid=${uuid}`] })).toEqual([]);
   });

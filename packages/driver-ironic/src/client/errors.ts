@@ -1,7 +1,10 @@
 /**
  * Errors of the Ironic REST API, decoded. Wire knowledge only: which contract code an error
- * becomes is decided in mapping/errors.ts, which knows the operation.
+ * becomes is decided in mapping/errors.ts, which knows the operation. (A call whose AbortSignal
+ * fires rejects with the signal's own DriverError, TIMEOUT or CANCELLED, not with one of these.)
  */
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 /** What kind of failure a response or a transport problem is. */
 export type IronicErrorKind =
@@ -13,7 +16,6 @@ export type IronicErrorKind =
   | 'unavailable' // 503 or a connection refused/reset
   | 'server' // 5xx other than 503
   | 'timeout' // no answer within the request timeout
-  | 'aborted' // the caller's AbortSignal fired
   | 'unexpected'; // any other status
 
 export class IronicApiError extends Error {
@@ -26,15 +28,14 @@ export class IronicApiError extends Error {
     readonly detail: string,
     readonly method: string,
     readonly path: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: ResponseHeaders },
   ) {
     super(`${method} ${path}: ${status || kind}: ${detail}`, options);
+    this.headers = options?.headers ?? {};
   }
 
-  /** Whether the request was refused before doing anything and may simply be repeated. */
-  get retryable(): boolean {
-    return this.kind === 'node-locked' || this.kind === 'unavailable';
-  }
+  /** The response headers (negotiation reads the version range from a 406). */
+  readonly headers: ResponseHeaders;
 }
 
 /**
@@ -70,7 +71,7 @@ export function decodeErrorBody(raw: string): string {
 }
 
 /** Ironic answers 409 both for a node locked by a running task and for real conflicts. */
-export function isNodeLockedMessage(detail: string): boolean {
+function isNodeLockedMessage(detail: string): boolean {
   return /is locked by host|NodeLocked|please retry after the current operation/i.test(detail);
 }
 

@@ -1,7 +1,10 @@
 /**
  * The HTTP layer: one bounded undici Pool per endpoint, the microversion header on every
- * request, JSON in and out, Ironic's error bodies decoded, 409 NodeLocked and 503 retried
- * with backoff, a per-request timeout and the caller's AbortSignal.
+ * request, JSON in and out, Ironic's error bodies decoded, a per-request timeout, the caller's
+ * AbortSignal, and the call path's one retry layer: 409 NodeLocked and 503 (retry.ts says which
+ * answers are transient) are retried with core's `withRetry` and the configured `RetryPolicy`
+ * (exponential backoff with full jitter); the waits between attempts end as soon as the call's
+ * AbortSignal fires, and that signal carries the call's deadline, so retries never outlast it.
  *
  * Why undici's Pool rather than node:http with an Agent: the Pool bounds connections
  * (`connections`) and idles them out (`keepAliveTimeout`) the same way, and adds per-request
@@ -11,8 +14,9 @@
  * socket the server is closing fails with a reset).
  */
 import { Pool } from 'undici';
-import { IronicApiError, decodeErrorBody, kindOfStatus } from './errors.js';
-import { AbortedError, backoffDelay, sleep, type BackoffPolicy } from './retry.js';
+import { abortError, throwIfAborted, withRetry, type RetryPolicy } from '@nova-common/core';
+import { IronicApiError, decodeErrorBody, kindOfStatus, type ResponseHeaders } from './errors.js';
+import { transientFor } from './retry.js';
 import { VERSION_HEADER } from './microversion.js';
 
 export interface IronicHttpOptions {
@@ -24,11 +28,18 @@ export interface IronicHttpOptions {
   keepAliveTimeoutMs: number;
   /** Give up on one request after this long (connect + headers + body). */
   requestTimeoutMs: number;
-  /** Retries for 409 NodeLocked and 503. */
-  retry: BackoffPolicy;
+  /** Retries of transient answers (409 NodeLocked, 503): the call path's only retry layer. */
+  retry: RetryPolicy;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
+
+/** What every endpoint call accepts: the call's AbortSignal, and whether transient answers are retried. */
+export interface Control {
+  signal?: AbortSignal;
+  /** Default true; see RequestOptions.retry. */
+  retry?: boolean;
+}
 
 export interface RequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -38,14 +49,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Override of the version header (negotiation uses its own). */
   version?: string;
-  /** Set false to surface 409 NodeLocked / 503 at once instead of retrying. */
+  /**
+   * Set false to surface 409 NodeLocked / 503 at once, for a caller that repeats the request on
+   * its own schedule anyway (the node watcher's looks): one retry layer per path.
+   */
   retry?: boolean;
-  timeoutMs?: number;
 }
 
 export interface HttpResponse<T> {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: ResponseHeaders;
   body: T;
 }
 
@@ -53,20 +66,17 @@ export interface HttpResponse<T> {
 export interface HttpStats {
   requests: number;
   retries: number;
-  byMethod: Record<string, number>;
 }
 
-export function buildPath(basePath: string, path: string, query?: Query): string {
+function buildPath(basePath: string, path: string, query?: Query): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.append(k, String(v));
   const qs = params.toString();
   return `${basePath}${path}${qs ? `?${qs}` : ''}`;
 }
 
-const TRANSPORT_REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
 export class IronicHttp {
-  readonly stats: HttpStats = { requests: 0, retries: 0, byMethod: {} };
+  readonly stats: HttpStats = { requests: 0, retries: 0 };
   private readonly pool: Pool;
   private readonly basePath: string;
   private closed = false;
@@ -86,33 +96,23 @@ export class IronicHttp {
     });
   }
 
-  async request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
-    const policy = this.options.retry;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once<T>(req);
-      } catch (e) {
-        const err = e as IronicApiError;
-        const canRetry =
-          req.retry !== false &&
-          err instanceof IronicApiError &&
-          attempt < policy.attempts &&
-          (err.kind === 'node-locked' ||
-            (err.kind === 'unavailable' && (err.status === 503 || req.method === 'GET' || isRefused(err))));
-        if (!canRetry) throw e;
-        this.stats.retries++;
-        try {
-          await sleep(backoffDelay(policy, attempt), req.signal);
-        } catch {
-          throw new IronicApiError('aborted', 0, 'aborted while waiting to retry', req.method, req.path, { cause: e });
-        }
-      }
-    }
+  request<T = unknown>(req: RequestOptions): Promise<HttpResponse<T>> {
+    if (req.retry === false) return this.once<T>(req);
+    return withRetry(
+      (n) => {
+        if (n > 0) this.stats.retries++;
+        return this.once<T>(req);
+      },
+      this.options.retry,
+      transientFor(req.method),
+      req.signal,
+    );
   }
 
   private async once<T>(req: RequestOptions): Promise<HttpResponse<T>> {
     if (this.closed) throw new IronicApiError('unavailable', 0, 'client closed', req.method, req.path);
-    if (req.signal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path);
+    // Nothing is sent once the call is over (a retry after the deadline, a step after a cancel).
+    throwIfAborted(req.signal);
     // The caller's signal cuts reads short, but a request that changes something is never cut
     // off once sent: Ironic would still apply it after we stopped listening, and the driver
     // could not know what to undo. It runs to its answer (bounded by the request timeout) and
@@ -126,13 +126,12 @@ export class IronicHttp {
       payload = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const timeout = AbortSignal.timeout(req.timeoutMs ?? this.options.requestTimeoutMs);
+    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     this.stats.requests++;
-    this.stats.byMethod[req.method] = (this.stats.byMethod[req.method] ?? 0) + 1;
     const path = buildPath(this.basePath, req.path, req.query);
     let status: number;
-    let resHeaders: Record<string, string | string[] | undefined>;
+    let resHeaders: ResponseHeaders;
     let text: string;
     try {
       const res = await this.pool.request({ method: req.method, path, headers, body: payload, signal });
@@ -140,17 +139,16 @@ export class IronicHttp {
       resHeaders = res.headers;
       text = await res.body.text();
     } catch (e) {
-      if (callerSignal?.aborted) throw new IronicApiError('aborted', 0, 'aborted by the caller', req.method, req.path, { cause: e });
-      if (timeout.aborted) throw new IronicApiError('timeout', 0, `no answer within ${req.timeoutMs ?? this.options.requestTimeoutMs} ms`, req.method, req.path, { cause: e });
+      if (callerSignal?.aborted) throw abortError(callerSignal);
+      if (timeout.aborted) throw new IronicApiError('timeout', 0, `no answer within ${this.options.requestTimeoutMs} ms`, req.method, req.path, { cause: e });
       const code = (e as { code?: string }).code ?? '';
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
         throw new IronicApiError('timeout', 0, code, req.method, req.path, { cause: e });
-      if (e instanceof AbortedError) throw new IronicApiError('aborted', 0, e.message, req.method, req.path, { cause: e });
       throw new IronicApiError('unavailable', 0, `${code || (e as Error).name}: ${(e as Error).message}`, req.method, req.path, { cause: e });
     }
     if (req.signal?.aborted && status >= 200 && status < 300 && req.method !== 'GET') {
-      // Applied, then the caller gave up: report the abort; the driver reads the state to clean up.
-      throw new IronicApiError('aborted', 0, `aborted by the caller (the ${req.method} was applied)`, req.method, req.path);
+      // Applied, then the call ended: report how it ended; the driver reads the state to clean up.
+      throw abortError(req.signal);
     }
     if (status >= 200 && status < 300) {
       let body: unknown = undefined;
@@ -164,9 +162,7 @@ export class IronicHttp {
       return { status, headers: resHeaders, body: body as T };
     }
     const detail = decodeErrorBody(text);
-    const err = new IronicApiError(kindOfStatus(status, detail), status, detail, req.method, req.path);
-    (err as { headers?: unknown }).headers = resHeaders;
-    throw err;
+    throw new IronicApiError(kindOfStatus(status, detail), status, detail, req.method, req.path, { headers: resHeaders });
   }
 
   async close(): Promise<void> {
@@ -176,13 +172,8 @@ export class IronicHttp {
   }
 }
 
-function isRefused(err: IronicApiError): boolean {
-  const code = (err.cause as { code?: string } | undefined)?.code;
-  return code !== undefined && TRANSPORT_REFUSED.has(code);
-}
-
 /** Header value as one string. */
-export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function header(headers: ResponseHeaders, name: string): string | undefined {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -8,17 +8,17 @@ export interface Microversion {
   minor: number;
 }
 
-export function parseMicroversion(text: string): Microversion {
+function parseMicroversion(text: string): Microversion {
   const m = /^(\d+)\.(\d+)$/.exec(text.trim());
   if (!m) throw new Error(`not a microversion: ${JSON.stringify(text)}`);
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
-export function formatMicroversion(v: Microversion): string {
+function formatMicroversion(v: Microversion): string {
   return `${v.major}.${v.minor}`;
 }
 
-export function compareMicroversions(a: Microversion, b: Microversion): number {
+function compareMicroversions(a: Microversion, b: Microversion): number {
   return a.major !== b.major ? a.major - b.major : a.minor - b.minor;
 }
 

@@ -3,19 +3,18 @@
  * Zed), so each next page is built from our own query plus `marker` = the last item's uuid.
  * A page shorter than `limit` (or without `next`) is the last one.
  */
-import type { IronicHttp, Query } from './http.js';
+import type { Control, IronicHttp, Query } from './http.js';
 
-export interface PageOptions {
+export interface PageOptions extends Control {
   path: string;
-  /** The array's key in the answer (`nodes`, `ports`). */
+  /** The array's key in the answer (`nodes`). */
   key: string;
   query?: Query;
   /** Items per page; Ironic caps it at [api] max_limit (1000 by default). */
   limit: number;
-  signal?: AbortSignal;
 }
 
-export async function* pages<T extends { uuid: string }>(http: IronicHttp, o: PageOptions): AsyncGenerator<T[]> {
+async function* pages<T extends { uuid: string }>(http: IronicHttp, o: PageOptions): AsyncGenerator<T[]> {
   let marker: string | undefined;
   for (;;) {
     const res = await http.request<Record<string, unknown>>({
@@ -23,6 +22,7 @@ export async function* pages<T extends { uuid: string }>(http: IronicHttp, o: Pa
       path: o.path,
       query: { ...o.query, limit: o.limit, marker },
       signal: o.signal,
+      retry: o.retry,
     });
     const items = (res.body[o.key] ?? []) as T[];
     if (items.length > 0) yield items;

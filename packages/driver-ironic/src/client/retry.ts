@@ -1,42 +1,26 @@
-/** Backoff helpers shared by the HTTP client (409 NodeLocked, 503) and the node watcher. */
+/**
+ * Which of Ironic's answers are transient: refused before anything happened, so that sending
+ * the same request again is safe. The HTTP client is the one retry layer of every call path
+ * (core's `withRetry` with the configured `RetryPolicy`, bounded by the call's AbortSignal);
+ * nothing above it (the driver, the guard) repeats a request the client already retried.
+ */
+import { IronicApiError } from './errors.js';
 
-export interface BackoffPolicy {
-  /** Extra attempts after the first. */
-  attempts: number;
-  initialMs: number;
-  factor: number;
-  maxMs: number;
+/** Transport failures where the request never reached Ironic. */
+const TRANSPORT_REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function refused(err: IronicApiError): boolean {
+  const code = (err.cause as { code?: string } | undefined)?.code;
+  return code !== undefined && TRANSPORT_REFUSED.has(code);
 }
 
-/** Delay before retry number `attempt` (0-based), with "equal jitter": half fixed, half random. */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxMs, policy.initialMs * policy.factor ** attempt);
-  return Math.round(base / 2 + (base / 2) * random());
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export class AbortedError extends Error {
-  override readonly name = 'AbortedError';
-}
-
-export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new AbortedError(String(signal.reason ?? 'aborted'));
+/**
+ * The transient answers for a request of `method`: 409 NodeLocked (the conductor holds the
+ * node for a running task) and 503 always; any other "unavailable" (a reset connection) only
+ * for reads or when the connection was refused, since a mutation may have reached Ironic.
+ */
+export function transientFor(method: string): (error: unknown) => boolean {
+  return (error) =>
+    error instanceof IronicApiError &&
+    (error.kind === 'node-locked' || (error.kind === 'unavailable' && (error.status === 503 || method === 'GET' || refused(error))));
 }

@@ -44,17 +44,6 @@ export interface ConsoleState {
   console_info: { type?: string; url?: string } | null;
 }
 
-export interface IronicPort {
-  uuid: string;
-  address: string;
-  node_uuid?: string;
-  extra?: Record<string, unknown>;
-}
-
-export interface IronicVif {
-  id: string;
-}
-
 /** Fields the watcher and the state mapping need; cheap to list for 1,000 nodes. */
 export const STATE_FIELDS = [
   'uuid', 'name', 'provision_state', 'target_provision_state', 'power_state', 'target_power_state',

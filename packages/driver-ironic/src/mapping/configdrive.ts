@@ -35,7 +35,7 @@ export function hostnameOf(name: string, uuid: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 63)
     .replace(/-+$/g, '');
-  return h.length > 0 ? h : `server-${uuid.toLowerCase()}`;
+  return h.length > 0 ? h : `server-${uuid}`;
 }
 
 /** Base64 user data -> text; binary data cannot travel in the JSON form. */
@@ -67,7 +67,7 @@ function linkId(vif: Vif): string {
 }
 
 /** Nova's network_data.json (nova/virt/netutils.py), for physical links. */
-export function networkDataOf(vifs: readonly Vif[]): NetworkData {
+function networkDataOf(vifs: readonly Vif[]): NetworkData {
   const links: NetworkData['links'] = [];
   const networks: NetworkData['networks'] = [];
   const dns = new Set<string>();
@@ -103,7 +103,7 @@ export function networkDataOf(vifs: readonly Vif[]): NetworkData {
 }
 
 /** meta_data.json: identity, host name, metadata and the public key. Deterministic (no random seed). */
-export function metaDataOf(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData'>): Record<string, unknown> {
+function metaDataOf(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData'>): Record<string, unknown> {
   const meta: Record<string, unknown> = {
     uuid: spec.uuid,
     name: spec.name,

@@ -7,12 +7,12 @@
  *   409 other                      -> CONFLICT (callers turn "already associated" into their own code)
  *   404                            -> INSTANCE_NOT_FOUND or NODE_NOT_FOUND (the caller says which)
  *   503 / connection refused       -> BACKEND_UNAVAILABLE
- *   request timeout                -> TIMEOUT; caller's abort -> CANCELLED
+ *   request timeout                -> TIMEOUT
+ *   the call's signal fired        -> its own DriverError (TIMEOUT at the deadline, CANCELLED), kept
  *   406 / 5xx / other              -> INTERNAL, with Ironic's message kept
  */
 import { DriverError, isDriverError, toDriverError, type PowerState } from '@nova-common/core';
 import { IronicApiError, isMaintenanceMessage, isWrongStateMessage } from '../client/errors.js';
-import { AbortedError } from '../client/retry.js';
 import { MicroversionMismatchError } from '../client/client.js';
 
 export interface ErrorContext {
@@ -31,15 +31,12 @@ export function toContractError(e: unknown, ctx: ErrorContext): DriverError {
   if (e instanceof MicroversionMismatchError) {
     return new DriverError('INVALID_INPUT', { ...base, issues: [{ path: ['microversion'], message: e.message }] });
   }
-  if (e instanceof AbortedError) return new DriverError('CANCELLED', base);
   if (!(e instanceof IronicApiError)) {
     const detail = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return new DriverError('INTERNAL', { ...base, detail });
   }
   const detail = `Ironic ${e.status || e.kind}: ${e.detail}`;
   switch (e.kind) {
-    case 'aborted':
-      return new DriverError('CANCELLED', { ...base, detail });
     case 'timeout':
       return new DriverError('TIMEOUT', { ...base, detail });
     case 'unavailable':

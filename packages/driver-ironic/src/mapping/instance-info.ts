@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AttachedInterface, Flavor, ImageMeta, InstanceSpec } from '@nova-common/core';
 import type { IronicNode, JsonPatchOp } from '../client/types.js';
 
-export const OWNER_KEY = 'nova_common';
+const OWNER_KEY = 'nova_common';
 
 const OwnerRecordSchema = z.object({
   owner: z.string(),
@@ -38,14 +38,6 @@ export function requiredTraits(flavor: Flavor): string[] {
     .sort();
 }
 
-/** Custom resource classes a flavor asks for: `resources:CUSTOM_X=<n>` with n >= 1. */
-export function flavorCustomClasses(flavor: Flavor): string[] {
-  return Object.entries(flavor.extraSpecs)
-    .filter(([k, v]) => /^resources:CUSTOM_[A-Z0-9_]+$/.test(k) && Number.parseInt(v, 10) >= 1)
-    .map(([k]) => k.slice('resources:'.length))
-    .sort();
-}
-
 /** Flavor extra specs `capabilities:<key>=<value>` (boot_mode, disk_label, ...), as Nova passes them. */
 function capabilities(flavor: Flavor): Record<string, string> {
   const caps: Record<string, string> = {};
@@ -69,7 +61,7 @@ function imageFields(image: ImageMeta, o: InstanceInfoOptions): Record<string, s
 }
 
 /** instance_info for a new instance, Nova's fields (values as strings, like Nova's patcher) plus the record. */
-export function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions): Record<string, unknown> {
+function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions): Record<string, unknown> {
   const f = spec.flavor;
   const info: Record<string, unknown> = {
     ...imageFields(spec.image, o),
@@ -117,6 +109,24 @@ export function rebuildPatch(record: OwnerRecord, image: ImageMeta, metadata: Re
     { op: 'add', path: '/instance_info/preserve_ephemeral', value: preserveEphemeral },
     { op: 'add', path: `/instance_info/${OWNER_KEY}`, value: next },
   ];
+}
+
+/**
+ * Whether the record lists interface `vifId`. VIF ids compare without regard to letter case:
+ * the guard hands detachInterface's `vifId` in lower case, but a Vif's own `id` (attachInterface,
+ * spawn's networkInfo) as the caller wrote it, and the record keeps what it was given.
+ */
+export function hasVif(record: OwnerRecord, vifId: string): boolean {
+  return record.vifs.some((v) => sameVifId(v.id, vifId));
+}
+
+/** The record's interfaces without `vifId`. */
+export function vifsWithout(record: OwnerRecord, vifId: string): AttachedInterface[] {
+  return record.vifs.filter((v) => !sameVifId(v.id, vifId));
+}
+
+function sameVifId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }
 
 /** The PATCH that replaces the record's interfaces. */

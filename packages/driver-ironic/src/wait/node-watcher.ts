@@ -11,11 +11,14 @@
  * managed nodes), one paginated list call with only the state fields answers all of them, and
  * every wait, due or not, is judged on the fresh data. Hundreds of concurrent deploys then
  * cost a few list calls per second instead of one GET per node per tick.
+ *
+ * The looks are sent without the client's retries: a look that fails is simply repeated on the
+ * wait's own schedule, so the wait's path has one retry layer (this schedule), not two.
  */
 import type { IronicClient } from '../client/client.js';
 import type { Query } from '../client/http.js';
 import { STATE_FIELDS, type IronicNode } from '../client/types.js';
-import { AbortedError } from '../client/retry.js';
+import { DriverError, abortError } from '@nova-common/core';
 
 /** `done`: the wait resolves with the node; `{ fail }`: it rejects with WaitFailedError. */
 export type Verdict = 'done' | 'continue' | { fail: string };
@@ -71,6 +74,11 @@ interface Waiter {
   cleanup: () => void;
 }
 
+/** A wait cut short by cleanupHost. */
+function closedError(): DriverError {
+  return new DriverError('CANCELLED', { detail: 'the driver was shut down (cleanupHost) while waiting for Ironic' });
+}
+
 function fingerprint(n: IronicNode): string {
   return `${n.provision_state}|${n.target_provision_state}|${n.power_state}|${n.target_power_state}`;
 }
@@ -100,14 +108,15 @@ export class NodeWatcher {
   }
 
   wait(uuid: string, check: (node: IronicNode) => Verdict, o: WaitOptions): Promise<IronicNode> {
-    if (this.closed) return Promise.reject(new AbortedError('watcher closed'));
-    if (o.signal?.aborted) return Promise.reject(new AbortedError('aborted'));
+    if (this.closed) return Promise.reject(closedError());
+    // An abort listener added to an aborted signal never fires: settle now instead.
+    if (o.signal?.aborted) return Promise.reject(abortError(o.signal));
     return new Promise<IronicNode>((resolve, reject) => {
       const now = performance.now();
       const typical = this.learnt.get(o.kind);
       const base = Math.max(this.policy.initialMs, typical === undefined ? 0 : Math.min(typical * 0.1, this.policy.maxMs / 4));
       const first = typical === undefined ? this.policy.initialMs : Math.min(this.policy.maxMs, Math.max(this.policy.initialMs, typical * 0.8));
-      const onAbort = () => settle(() => reject(new AbortedError('aborted')));
+      const onAbort = () => this.finish(w, () => reject(abortError(o.signal!)));
       const w: Waiter = {
         uuid,
         check,
@@ -123,12 +132,6 @@ export class NodeWatcher {
         reject,
         cleanup: () => o.signal?.removeEventListener('abort', onAbort),
       };
-      const settle = (fn: () => void) => {
-        if (!this.waiters.delete(w)) return;
-        w.cleanup();
-        fn();
-      };
-      (w as { settle?: typeof settle }).settle = settle;
       o.signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(w);
       this.schedule();
@@ -138,12 +141,14 @@ export class NodeWatcher {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const w of [...this.waiters]) this.finish(w, () => w.reject(new AbortedError('watcher closed')));
+    for (const w of [...this.waiters]) this.finish(w, () => w.reject(closedError()));
   }
 
+  /** Settle a wait once: forget it, drop its abort listener, then resolve or reject it. */
   private finish(w: Waiter, fn: () => void): void {
-    const settle = (w as { settle?: (f: () => void) => void }).settle;
-    if (settle) settle(fn);
+    if (!this.waiters.delete(w)) return;
+    w.cleanup();
+    fn();
   }
 
   private schedule(): void {
@@ -188,7 +193,7 @@ export class NodeWatcher {
     let nodes: IronicNode[];
     try {
       this.stats.lists++;
-      nodes = await this.client.nodes.list({ fields: STATE_FIELDS, query: this.listQuery, limit: this.pageSize });
+      nodes = await this.client.nodes.list({ fields: STATE_FIELDS, query: this.listQuery, limit: this.pageSize, retry: false });
     } catch {
       this.retryLater(due);
       return;
@@ -206,7 +211,7 @@ export class NodeWatcher {
     let node: IronicNode;
     try {
       this.stats.gets++;
-      node = await this.client.nodes.get(uuid, STATE_FIELDS);
+      node = await this.client.nodes.get(uuid, STATE_FIELDS, { retry: false });
     } catch (e) {
       if ((e as { kind?: string }).kind === 'not-found') {
         for (const w of [...this.waiters]) if (w.uuid === uuid) this.finish(w, () => w.reject(e as Error));

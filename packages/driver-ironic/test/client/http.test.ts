@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DriverError, backoffDelay } from '@nova-common/core';
 import { IronicClient, MicroversionMismatchError } from '../../src/client/client.js';
 import { IronicApiError, decodeErrorBody } from '../../src/client/errors.js';
 import { ironicError, json, startMockIronic, type MockIronic } from '../helpers/mock-ironic.js';
@@ -13,7 +14,7 @@ function makeClient(over: Partial<ConstructorParameters<typeof IronicClient>[0]>
     connections: 4,
     keepAliveTimeoutMs: 1000,
     requestTimeoutMs: 2000,
-    retry: { attempts: 3, initialMs: 10, factor: 2, maxMs: 50 },
+    retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
     ...over,
   });
 }
@@ -23,6 +24,7 @@ beforeEach(async () => {
   client = makeClient();
 });
 afterEach(async () => {
+  vi.restoreAllMocks();
   await client.close();
   await mock.close();
 });
@@ -92,7 +94,9 @@ describe('error bodies', () => {
 });
 
 describe('retries', () => {
-  it('retries 409 NodeLocked with backoff and then succeeds', async () => {
+  it('retries 409 NodeLocked with core\'s backoff and then succeeds', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // pin the jitter: the delays are the policy's
+    const policy = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
     let calls = 0;
     const times: number[] = [];
     mock.handle((_req, res) => {
@@ -104,7 +108,9 @@ describe('retries', () => {
     expect(node.uuid).toBe('n1');
     expect(calls).toBe(3);
     expect(client.http.stats.retries).toBe(2);
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(4); // a delay, not an immediate repeat
+    // A delay before each retry, as long as core's backoffDelay says (5 ms, then 10 ms), not an immediate repeat.
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(backoffDelay(policy, 0) - 1);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(backoffDelay(policy, 1) - 1);
   });
 
   it('does not retry a 409 that is not a lock (a real conflict)', async () => {
@@ -119,6 +125,45 @@ describe('retries', () => {
     const err = await client.nodes.get('n1').catch((e: unknown) => e);
     expect(mock.seen).toHaveLength(4); // 1 + 3 attempts
     expect(toContractError(err, { op: 'getInfo' }).code).toBe('BACKEND_UNAVAILABLE');
+  });
+
+  it('stops retrying when the call\'s deadline fires, with the deadline\'s TIMEOUT, and sends nothing after it', async () => {
+    await client.close();
+    client = makeClient({ retry: { attempts: 50, baseDelayMs: 200, maxDelayMs: 200 } });
+    mock.handle((_req, res) => ironicError(res, 409, 'Node n1 is locked by host h, please retry after the current operation is completed.'));
+    const deadline = new AbortController();
+    const timeout = new DriverError('TIMEOUT', { op: 'powerOn', detail: 'no answer within 150 ms' });
+    setTimeout(() => deadline.abort(timeout), 150);
+    const started = performance.now();
+    const err = await client.states.power('n1', 'power on', undefined, { signal: deadline.signal }).catch((e: unknown) => e);
+    expect(err).toBe(timeout);
+    expect(performance.now() - started).toBeLessThan(1000); // not 50 attempts x 200 ms
+    const sent = mock.seen.length;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    expect(sent).toBeLessThan(50);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(mock.seen).toHaveLength(sent);
+  });
+
+  it('sends a request once when asked not to retry (a caller that repeats on its own schedule)', async () => {
+    mock.handle((_req, res) => ironicError(res, 503, 'No free conductor workers available'));
+    const err = await client.nodes.get('n1', undefined, { retry: false }).catch((e: unknown) => e);
+    expect(mock.seen).toHaveLength(1);
+    expect(toContractError(err, { op: 'getInfo' }).code).toBe('BACKEND_UNAVAILABLE');
+    expect(client.http.stats.retries).toBe(0);
+  });
+
+  it('does not repeat a mutation whose connection failed after it was sent', async () => {
+    let calls = 0;
+    mock.handle((_req, res) => {
+      calls++;
+      // Drop the connection without an answer: the PUT may have reached Ironic.
+      res.socket?.destroy();
+    });
+    const err = await client.states.power('n1', 'power on').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IronicApiError);
+    expect((err as IronicApiError).kind).toBe('unavailable');
+    expect(calls).toBe(1);
   });
 
   it('gives CONFLICT when the node stays locked', async () => {
@@ -164,15 +209,25 @@ describe('timeouts, cancellation and the pool bound', () => {
     expect(toContractError(err, { op: 'getInfo' }).code).toBe('TIMEOUT');
   });
 
-  it('stops at once when the caller aborts, as CANCELLED', async () => {
+  it('stops at once when the caller aborts, with the signal\'s CANCELLED', async () => {
     mock.handle(() => undefined);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 30);
     const started = performance.now();
-    const err = (await client.nodes.get('n1', undefined, ac.signal).catch((e: unknown) => e)) as IronicApiError;
-    expect(err.kind).toBe('aborted');
+    const err = await client.nodes.get('n1', undefined, { signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverError);
+    expect((err as DriverError).code).toBe('CANCELLED');
     expect(performance.now() - started).toBeLessThan(1500);
     expect(toContractError(err, { op: 'getInfo' }).code).toBe('CANCELLED');
+  });
+
+  it('sends nothing once the call is over', async () => {
+    mock.handle((_req, res) => json(res, 200, { uuid: 'n1' }));
+    const ac = new AbortController();
+    ac.abort(new DriverError('TIMEOUT', { op: 'powerOn' }));
+    const err = await client.states.power('n1', 'power on', undefined, { signal: ac.signal }).catch((e: unknown) => e);
+    expect((err as DriverError).code).toBe('TIMEOUT');
+    expect(mock.seen).toHaveLength(0);
   });
 
   it('never opens more connections than configured', async () => {
@@ -190,7 +245,7 @@ describe('timeouts, cancellation and the pool bound', () => {
     await client.close();
     const url = mock.url;
     await mock.close();
-    client = new IronicClient({ endpoint: url, connections: 1, keepAliveTimeoutMs: 100, requestTimeoutMs: 500, retry: { attempts: 1, initialMs: 5, factor: 1, maxMs: 5 } });
+    client = new IronicClient({ endpoint: url, connections: 1, keepAliveTimeoutMs: 100, requestTimeoutMs: 500, retry: { attempts: 1, baseDelayMs: 5, maxDelayMs: 5 } });
     const err = await client.nodes.get('n').catch((e: unknown) => e);
     expect(toContractError(err, { op: 'getInfo' }).code).toBe('BACKEND_UNAVAILABLE');
     mock = await startMockIronic();

@@ -1,4 +1,5 @@
 /** Where the test Ironics listen (scripts/backends/ironic.sh) and a loud failure when they do not. */
+import { guard, type GuardedDriver } from '@nova-common/core';
 import { createIronicDriver, type IronicDriver, type IronicDriverConfigInput } from '../../src/index.js';
 import { IMAGE_SOURCE_TEMPLATE } from './specs.js';
 
@@ -25,6 +26,7 @@ export async function requireIronic(variant: keyof typeof ENDPOINTS): Promise<vo
   }
 }
 
+/** The raw driver, for the suites that guard it themselves (conformance, differential). */
 export function testDriver(variant: keyof typeof ENDPOINTS, over: IronicDriverConfigInput = {}): IronicDriver {
   return createIronicDriver({
     endpoint: ENDPOINTS[variant],
@@ -33,4 +35,14 @@ export function testDriver(variant: keyof typeof ENDPOINTS, over: IronicDriverCo
     nodeAvailableMs: 15_000,
     ...over,
   });
+}
+
+/**
+ * The driver as consumers get it, behind core's guard (which parses arguments, serialises
+ * calls per instance and carries the deadline), and the raw driver for Ironic's own view
+ * (`raw.client`).
+ */
+export function guardedTestDriver(variant: keyof typeof ENDPOINTS, over: IronicDriverConfigInput = {}): { raw: IronicDriver; driver: GuardedDriver } {
+  const raw = testDriver(variant, over);
+  return { raw, driver: guard(raw) };
 }

@@ -1,7 +1,7 @@
 /** Specs for bare-metal instances in Nova's style: one unit of the node's custom class, no VCPU/RAM/disk. */
 import type { FlavorInput, ImageMetaInput, InstanceSpec, InstanceSpecInput } from '@nova-common/core';
 import { InstanceSpecSchema } from '@nova-common/core';
-import { bareMetalAdapter } from '../../src/conformance-fixtures.js';
+import { CONFORMANCE_IMAGES, bareMetalAdapter } from '../../src/conformance-fixtures.js';
 
 export const BAREMETAL_EXTRA_SPECS = {
   'resources:CUSTOM_BAREMETAL': '1',
@@ -19,13 +19,8 @@ export const BAREMETAL_FLAVOR: FlavorInput = {
   extraSpecs: { ...BAREMETAL_EXTRA_SPECS },
 };
 
-/** Images the backend script creates under /tmp/nova-common/ironic/images (fake hardware never reads them). */
-export const IMAGES: ImageMetaInput[] = ['nc-image-1', 'nc-image-2', 'nc-image-3'].map((id) => ({
-  id,
-  name: id,
-  diskFormat: 'raw',
-  containerFormat: 'bare',
-}));
+/** Images the backend script creates under /tmp/nova-common/ironic/images (fake hardware never reads them): the conformance images. */
+export const IMAGES: ImageMetaInput[] = CONFORMANCE_IMAGES;
 
 export const IMAGE_SOURCE_TEMPLATE = 'file:///tmp/nova-common/ironic/images/{id}.img';
 

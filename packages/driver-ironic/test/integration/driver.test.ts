@@ -1,16 +1,18 @@
 /**
- * The driver against a real Ironic (scripts/backends/ironic.sh start): contract behaviour that
- * the conformance run does not pin to this backend's specifics (node choice, ownership of
- * nodes another party uses, cancellation, Ironic's own view after each step).
+ * The driver against a real Ironic (scripts/backends/ironic.sh start), behind core's guard as
+ * every consumer uses it: contract behaviour that the conformance run does not pin to this
+ * backend's specifics (node choice, ownership of nodes another party uses, cancellation,
+ * Ironic's own view after each step, read through the raw driver's client).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriverCapabilitiesSchema, HostInventorySchema, InstanceInfoSchema, type LifecycleEvent } from '@nova-common/core';
+import { DriverCapabilitiesSchema, HostInventorySchema, InstanceInfoSchema, type GuardedDriver, type LifecycleEvent } from '@nova-common/core';
 import type { IronicDriver } from '../../src/index.js';
-import { requireIronic, testDriver } from '../helpers/ironic-env.js';
+import { guardedTestDriver, requireIronic } from '../helpers/ironic-env.js';
 import { IMAGES, spec } from '../helpers/specs.js';
 
-let driver: IronicDriver;
+let raw: IronicDriver;
+let driver: GuardedDriver;
 const created = new Set<string>();
 const events: LifecycleEvent[] = [];
 
@@ -32,7 +34,7 @@ async function spawnNew(over: Parameters<typeof spec>[0] extends infer T ? Parti
 
 beforeAll(async () => {
   await requireIronic('default');
-  driver = testDriver('default');
+  ({ raw, driver } = guardedTestDriver('default'));
   await driver.initHost();
   driver.subscribeEvents((e) => events.push(e));
 });
@@ -45,7 +47,7 @@ afterAll(async () => {
 
 describe('host', () => {
   it('negotiates a microversion and declares its capabilities', async () => {
-    expect(driver.client.version).toMatch(/^1\.\d+$/);
+    expect(raw.client.version).toMatch(/^1\.\d+$/);
     const caps = DriverCapabilitiesSchema.parse(await driver.getCapabilities());
     expect(caps.multiNode).toBe(true);
     expect(caps.capabilities['operation.pause']!.level).toBe('missing');
@@ -84,8 +86,10 @@ describe('unknown instances answer like every other driver', () => {
     expect(await code(driver.destroy(ghost))).toBe('OK');
   });
 
-  it('a malformed uuid is INVALID_INPUT', async () => {
+  it('a malformed uuid is INVALID_INPUT (the guard refuses it before the driver sees it)', async () => {
+    const requests = raw.stats.requests;
     expect(await code(driver.getInfo('not-a-uuid'))).toBe('INVALID_INPUT');
+    expect(raw.stats.requests).toBe(requests);
   });
 });
 
@@ -96,7 +100,7 @@ describe('lifecycle through Ironic', () => {
     const info = InstanceInfoSchema.parse(await driver.getInfo(s.uuid));
     expect(info).toMatchObject({ uuid: s.uuid, name: 'lifecycle ✓ <1>', powerState: 'RUNNING', mode: 'normal', metadata: { k: 'v' } });
     expect(info.interfaces).toEqual([{ id: vif.id, address: vif.address }]);
-    const node = await driver.client.nodes.get(info.node, ['provision_state', 'power_state', 'instance_uuid', 'instance_info']);
+    const node = await raw.client.nodes.get(info.node, ['provision_state', 'power_state', 'instance_uuid', 'instance_info']);
     expect(node).toMatchObject({ provision_state: 'active', power_state: 'power on', instance_uuid: s.uuid });
     expect(node.instance_info).toMatchObject({ display_name: 'lifecycle ✓ <1>', image_source: expect.stringContaining('nc-image-1'), configdrive: expect.anything() });
     expect((await driver.listInstances()).map((i) => i.uuid)).toContain(s.uuid);
@@ -106,6 +110,9 @@ describe('lifecycle through Ironic', () => {
     expect(inv.nodes.find((x) => x.node === info.node)!.resources.CUSTOM_BAREMETAL).toMatchObject({ used: 1, reserved: 0 });
     expect(events.filter((e) => e.uuid === s.uuid).map((e) => e.kind)).toEqual(['STARTED']);
     expect(await code(driver.spawn(spec({ uuid: s.uuid })))).toBe('INSTANCE_EXISTS');
+    // One instance whatever the letter case of its uuid.
+    expect((await driver.getInfo(s.uuid.toUpperCase())).uuid).toBe(s.uuid);
+    expect(await code(driver.spawn(spec({ uuid: s.uuid.toUpperCase() })))).toBe('INSTANCE_EXISTS');
   });
 
   it('follows the semantics table for power, reboot, rescue and rebuild', async () => {
@@ -137,7 +144,7 @@ describe('lifecycle through Ironic', () => {
     await driver.rebuild(s.uuid, { image: IMAGES[1] as never, metadata: { rebuilt: 'yes' }, preserveEphemeral: false }); // SHUTDOWN -> RUNNING
     const info = await driver.getInfo(s.uuid);
     expect(info).toMatchObject({ powerState: 'RUNNING', mode: 'normal', metadata: { rebuilt: 'yes' } });
-    const node = await driver.client.nodes.get(info.node, ['instance_info']);
+    const node = await raw.client.nodes.get(info.node, ['instance_info']);
     expect(node.instance_info?.image_source).toContain('nc-image-2');
     const kinds = events.filter((e) => e.uuid === s.uuid).map((e) => e.kind);
     expect(kinds).toEqual(['STARTED', 'STOPPED', 'STARTED', 'STOPPED', 'STARTED']);
@@ -161,9 +168,9 @@ describe('lifecycle through Ironic', () => {
     await driver.destroy(s.uuid);
     created.delete(s.uuid);
     expect(await code(driver.getInfo(s.uuid))).toBe('INSTANCE_NOT_FOUND');
-    const raw = await driver.client.nodes.get(node, ['instance_uuid', 'power_state']);
-    expect(raw.instance_uuid).toBeNull();
-    expect(raw.power_state).toBe('power off');
+    const ironicNode = await raw.client.nodes.get(node, ['instance_uuid', 'power_state']);
+    expect(ironicNode.instance_uuid).toBeNull();
+    expect(ironicNode.power_state).toBe('power off');
     const inv = await driver.getInventory();
     expect(inv.nodes.find((x) => x.node === node)!.resources.CUSTOM_BAREMETAL!.used).toBe(0);
     const bound = (await driver.getCapabilities()).eventualConsistency.nodeAvailableMs;
@@ -209,24 +216,24 @@ describe('ownership', () => {
     const free = (await driver.listNodes()).filter((n) => n.available);
     const nodeId = free[free.length - 1]!.id;
     const foreign = randomUUID();
-    await driver.client.nodes.patch(nodeId, [{ op: 'add', path: '/instance_uuid', value: foreign }]);
+    await raw.client.nodes.patch(nodeId, [{ op: 'add', path: '/instance_uuid', value: foreign }]);
     try {
       expect(await code(driver.getInfo(foreign))).toBe('INSTANCE_NOT_FOUND');
       expect(await code(driver.destroy(foreign))).toBe('OK');
-      expect((await driver.client.nodes.get(nodeId, ['instance_uuid'])).instance_uuid).toBe(foreign);
+      expect((await raw.client.nodes.get(nodeId, ['instance_uuid'])).instance_uuid).toBe(foreign);
       expect((await driver.listInstances()).map((i) => i.uuid)).not.toContain(foreign);
       const n = (await driver.listNodes()).find((x) => x.id === nodeId)!;
       expect(n).toEqual({ id: nodeId, available: false, unavailableReason: 'in-use' });
       const inv = await driver.getInventory();
       expect(inv.nodes.find((x) => x.node === nodeId)!.resources.CUSTOM_BAREMETAL).toMatchObject({ used: 0, reserved: 1 });
     } finally {
-      await driver.client.nodes.patch(nodeId, [{ op: 'remove', path: '/instance_uuid' }]);
+      await raw.client.nodes.patch(nodeId, [{ op: 'remove', path: '/instance_uuid' }]);
     }
   });
 
   it('another host (a different hostId) does not see or destroy our instances', async () => {
     const s = await spawnNew();
-    const other = testDriver('default', { hostId: 'some-other-host' });
+    const { driver: other } = guardedTestDriver('default', { hostId: 'some-other-host' });
     await other.initHost();
     try {
       expect(await code(other.getInfo(s.uuid))).toBe('INSTANCE_NOT_FOUND');
@@ -251,7 +258,7 @@ describe('cancellation', () => {
     } else {
       expect(result).toBe('CANCELLED');
       expect(await code(driver.getInfo(s.uuid))).toBe('INSTANCE_NOT_FOUND');
-      const nodes = await driver.client.nodes.list({ fields: ['instance_uuid'], query: { instance_uuid: s.uuid } });
+      const nodes = await raw.client.nodes.list({ fields: ['instance_uuid'], query: { instance_uuid: s.uuid } });
       expect(nodes).toEqual([]);
     }
   });

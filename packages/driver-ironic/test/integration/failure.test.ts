@@ -6,15 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GuardedDriver } from '@nova-common/core';
 import type { IronicDriver } from '../../src/index.js';
-import { requireIronic, testDriver } from '../helpers/ironic-env.js';
+import { guardedTestDriver, requireIronic } from '../helpers/ironic-env.js';
 import { spec } from '../helpers/specs.js';
 
-let driver: IronicDriver;
+let raw: IronicDriver;
+let driver: GuardedDriver;
 
 beforeAll(async () => {
   await requireIronic('failing');
-  driver = testDriver('failing');
+  ({ raw, driver } = guardedTestDriver('failing'));
   await driver.initHost();
 });
 
@@ -48,10 +50,10 @@ describe('a deploy that fails on the backend', () => {
     // Nothing left: no instance, no reservation, and the node back in the pool.
     await expect(driver.getInfo(s.uuid)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
     expect((await driver.listInstances()).map((i) => i.uuid)).not.toContain(s.uuid);
-    const raw = await driver.client.nodes.get(target, ['instance_uuid', 'instance_info', 'provision_state', 'power_state']);
-    expect(raw.instance_uuid).toBeNull();
-    expect(raw.instance_info).toEqual({});
-    expect(raw.power_state).toBe('power off');
+    const ironicNode = await raw.client.nodes.get(target, ['instance_uuid', 'instance_info', 'provision_state', 'power_state']);
+    expect(ironicNode.instance_uuid).toBeNull();
+    expect(ironicNode.instance_info).toEqual({});
+    expect(ironicNode.power_state).toBe('power off');
     const bound = (await driver.getCapabilities()).eventualConsistency.nodeAvailableMs;
     expect(await untilAvailable(target, bound)).toBe(true);
     const inv = await driver.getInventory();
@@ -62,7 +64,7 @@ describe('a deploy that fails on the backend', () => {
     const before = (await driver.listNodes()).filter((n) => n.available).length;
     const s = spec({ uuid: randomUUID() });
     await expect(driver.spawn(s)).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' });
-    const nodes = await driver.client.nodes.list({ fields: ['instance_uuid'], query: { instance_uuid: s.uuid } });
+    const nodes = await raw.client.nodes.list({ fields: ['instance_uuid'], query: { instance_uuid: s.uuid } });
     expect(nodes).toEqual([]);
     const deadline = Date.now() + (await driver.getCapabilities()).eventualConsistency.nodeAvailableMs;
     let after = 0;

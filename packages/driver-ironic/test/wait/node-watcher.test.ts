@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { DriverError } from '@nova-common/core';
 import { NodeWatcher, WaitFailedError, WaitTimeoutError } from '../../src/wait/node-watcher.js';
 import type { IronicClient } from '../../src/client/client.js';
 import type { IronicNode } from '../../src/client/types.js';
 
 /** A fake client whose nodes become `active` at a given time; counts the calls. */
 function fakeClient(readyAt: Map<string, number>, failAt = new Map<string, number>()) {
-  const calls = { get: 0, list: 0 };
+  const calls = { get: 0, list: 0, retried: 0 };
   const view = (uuid: string): IronicNode => {
     const now = performance.now();
     if ((failAt.get(uuid) ?? Infinity) <= now) return { uuid, provision_state: 'deploy failed', last_error: 'boom' };
@@ -13,12 +14,14 @@ function fakeClient(readyAt: Map<string, number>, failAt = new Map<string, numbe
   };
   const client = {
     nodes: {
-      get: async (uuid: string) => {
+      get: async (uuid: string, _fields: unknown, c?: { retry?: boolean }) => {
         calls.get++;
+        if (c?.retry !== false) calls.retried++;
         return view(uuid);
       },
-      list: async () => {
+      list: async (o?: { retry?: boolean }) => {
         calls.list++;
+        if (o?.retry !== false) calls.retried++;
         return [...readyAt.keys()].map(view);
       },
     },
@@ -67,6 +70,8 @@ describe('NodeWatcher', () => {
     await Promise.all([...ready.keys()].map((u) => w.wait(u, active, { kind: 'deploy', timeoutMs: 5000 })));
     expect(calls.list).toBeGreaterThan(0);
     expect(calls.list + calls.get).toBeLessThan(ready.size);
+    // Looks are repeated on the watcher's schedule, so the client must not retry them too.
+    expect(calls.retried).toBe(0);
     w.close();
   });
 
@@ -79,12 +84,23 @@ describe('NodeWatcher', () => {
     w.close();
   });
 
-  it('stops waiting when the signal aborts', async () => {
+  it('stops waiting when the call\'s signal aborts, with the signal\'s own error', async () => {
     const { client } = fakeClient(new Map([['a', Infinity]]));
     const w = new NodeWatcher(client, policy, {}, 1000);
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 40);
-    await expect(w.wait('a', active, { kind: 'deploy', timeoutMs: 5000, signal: ac.signal })).rejects.toThrow(/aborted/);
+    const deadline = new DriverError('TIMEOUT', { op: 'spawn', detail: 'no answer within 40 ms' });
+    setTimeout(() => ac.abort(deadline), 40);
+    await expect(w.wait('a', active, { kind: 'deploy', timeoutMs: 5000, signal: ac.signal })).rejects.toBe(deadline);
+    await expect(w.wait('a', active, { kind: 'deploy', timeoutMs: 5000, signal: ac.signal })).rejects.toBe(deadline);
     w.close();
+  });
+
+  it('ends pending waits with CANCELLED when closed (cleanupHost)', async () => {
+    const { client } = fakeClient(new Map([['a', Infinity]]));
+    const w = new NodeWatcher(client, policy, {}, 1000);
+    const pending = w.wait('a', active, { kind: 'deploy', timeoutMs: 5000 });
+    setTimeout(() => w.close(), 20);
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(w.wait('a', active, { kind: 'deploy', timeoutMs: 5000 })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });

@@ -39,7 +39,7 @@ export interface ConnectionOptions {
   reconnectMaxDelayMs: number;
 }
 
-export const DEFAULT_CONNECTION_OPTIONS: Omit<ConnectionOptions, 'socketPath' | 'uri'> = {
+const DEFAULT_CONNECTION_OPTIONS: Omit<ConnectionOptions, 'socketPath' | 'uri'> = {
   callTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
   keepaliveIntervalMs: 5_000,
@@ -94,6 +94,9 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
   private connecting: Promise<void> | undefined;
   private everOpened = false;
   private userClosed = false;
+  private calls = 0;
+  /** The socket whose writes are held until the end of the current tick. */
+  private corked: Socket | undefined;
 
   constructor(options: Partial<ConnectionOptions> & Pick<ConnectionOptions, 'socketPath' | 'uri'>) {
     super();
@@ -176,8 +179,14 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
     this.emit('open', { reconnect });
   }
 
+  /** Calls made through call() so far (the handshake and CONNECT_CLOSE are not counted). */
+  get callCount(): number {
+    return this.calls;
+  }
+
   /** Call a procedure of the remote program; resolves with the reply body. */
   async call(proc: number, body?: Buffer, options: CallOptions = {}): Promise<Buffer> {
+    this.calls++;
     if (!this.isOpen) {
       if (this.userClosed) throw new ConnectionLostError('connection closed');
       await this.connect();
@@ -188,7 +197,7 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
   private send(proc: number, body: Buffer | undefined, options: CallOptions): Promise<Buffer> {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new ConnectionLostError('not connected to libvirtd'));
-    if (options.signal?.aborted) return Promise.reject(new CallAbortedError('call aborted before it was sent'));
+    if (options.signal?.aborted) return Promise.reject(new CallAbortedError('call aborted before it was sent', { cause: options.signal.reason }));
     const serial = this.serial;
     this.serial = (this.serial + 1) >>> 0 || 1;
     const frame = encodeMessage(
@@ -205,12 +214,29 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
         }, timeoutMs);
       }
       if (options.signal) {
-        entry.onAbort = () => this.settle(serial)?.reject(new CallAbortedError(`libvirt procedure ${proc} aborted`));
+        const signal = options.signal;
+        entry.onAbort = () => this.settle(serial)?.reject(new CallAbortedError(`libvirt procedure ${proc} aborted`, { cause: signal.reason }));
         options.signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.pending.set(serial, entry);
-      socket.write(frame);
+      this.write(socket, frame);
     });
+  }
+
+  /**
+   * Calls sent in the same tick (a driver asking for a domain's state and XML at once) leave
+   * in one write: each write is a system call that wakes libvirtd.
+   */
+  private write(socket: Socket, frame: Buffer): void {
+    if (this.corked !== socket) {
+      this.corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.corked === socket) this.corked = undefined;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
   }
 
   /** Remove a pending call and clear its timer/listener; returns it if it was still pending. */

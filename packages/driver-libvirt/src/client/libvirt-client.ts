@@ -84,6 +84,16 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     return this.connection.close();
   }
 
+  /** Connected, with the wanted event callbacks registered: connect() would send nothing. */
+  get isReady(): boolean {
+    return this.connection.isOpen && (!this.lifecycleWanted || this.lifecycleCallbackId !== undefined);
+  }
+
+  /** Remote procedure calls sent so far (the handshake not counted): what benchmarks count per operation. */
+  get callCount(): number {
+    return this.connection.callCount;
+  }
+
   /** A handle for a domain known by name and uuid; the daemon resolves it by uuid. */
   static ref(name: string, uuid: string): DomainRef {
     return { name, uuid: uuidToBytes(uuid), id: -1 };
@@ -99,16 +109,8 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     return readNodeInfo(new XdrDecoder(await this.call(Proc.NODE_GET_INFO, undefined, o)));
   }
 
-  async getCapabilities(o?: CallOptions): Promise<string> {
-    return new XdrDecoder(await this.call(Proc.CONNECT_GET_CAPABILITIES, undefined, o)).string();
-  }
-
   async getHostname(o?: CallOptions): Promise<string> {
     return new XdrDecoder(await this.call(Proc.CONNECT_GET_HOSTNAME, undefined, o)).string();
-  }
-
-  async getLibVersion(o?: CallOptions): Promise<bigint> {
-    return new XdrDecoder(await this.call(Proc.CONNECT_GET_LIB_VERSION, undefined, o)).uhyper();
   }
 
   async listAllDomains(flags = 0, o?: CallOptions): Promise<DomainRef[]> {
@@ -127,6 +129,11 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
 
   async lookupByName(name: string, o?: CallOptions): Promise<DomainRef> {
     return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_LOOKUP_BY_NAME, enc().string(name), o)));
+  }
+
+  /** Start a transient domain from its XML (it goes away when it stops, unless defined meanwhile). */
+  async createXml(xml: string, flags = 0, o?: CallOptions): Promise<DomainRef> {
+    return readDomain(new XdrDecoder(await this.call(Proc.DOMAIN_CREATE_XML, enc().string(xml).uint(flags), o)));
   }
 
   async defineXml(xml: string, flags = 0, o?: CallOptions): Promise<DomainRef> {
@@ -164,14 +171,6 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
 
   async shutdown(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
     await this.call(Proc.DOMAIN_SHUTDOWN_FLAGS, domArgs(dom).uint(flags), o);
-  }
-
-  async reboot(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
-    await this.call(Proc.DOMAIN_REBOOT, domArgs(dom).uint(flags), o);
-  }
-
-  async reset(dom: DomainRef, o?: CallOptions): Promise<void> {
-    await this.call(Proc.DOMAIN_RESET, domArgs(dom).uint(0), o);
   }
 
   async managedSave(dom: DomainRef, flags = 0, o?: CallOptions): Promise<void> {
@@ -230,19 +229,22 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
 
   // ---- events ------------------------------------------------------------------------
 
-  /** Ask for lifecycle events of every domain (filtered by the caller); kept across reconnects. */
-  async registerLifecycle(o?: CallOptions): Promise<void> {
+  /**
+   * Ask for lifecycle events of every domain (filtered by the caller): registered now when
+   * connected, else by connect(); kept across reconnects.
+   */
+  registerLifecycle(): Promise<void> {
     this.lifecycleWanted = true;
-    void o;
-    await this.ensureLifecycle();
+    return this.connection.isOpen ? this.ensureLifecycle() : Promise.resolve();
   }
 
-  private async registerLifecycleNow(o?: CallOptions): Promise<void> {
-    const body = await this.call(
-      Proc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
-      enc().int(EVENT_ID_LIFECYCLE).optional(null, () => undefined),
-      o,
-    );
+  /** Whether lifecycle events are asked for. */
+  get wantsLifecycle(): boolean {
+    return this.lifecycleWanted;
+  }
+
+  private async registerLifecycleNow(): Promise<void> {
+    const body = await this.call(Proc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, enc().int(EVENT_ID_LIFECYCLE).optional(null, () => undefined));
     this.lifecycleCallbackId = new XdrDecoder(body).int();
   }
 

@@ -7,7 +7,8 @@ export type DomainType = 'qemu' | 'kvm' | 'test';
 /** Host-side facts the XML needs besides the instance record: where files live, how to boot. */
 export interface DomainEnvironment {
   domainType: DomainType;
-  namePrefix: string;
+  /** The domain's name (see instanceDomainName). */
+  domainName: string;
   /** Directory holding this instance's disks and console log (already validated). */
   instanceDir: string;
   /** Path of the image file the root disk was made from (for the record only). */
@@ -21,8 +22,22 @@ export interface DomainEnvironment {
 /** Guest device-name prefix per disk bus. */
 export const BUS_PREFIX: Record<string, string> = { virtio: 'vd', scsi: 'sd', sata: 'sd', usb: 'sd', ide: 'hd', fdc: 'fd' };
 
-export function domainName(prefix: string, uuid: string): string {
-  return `${prefix}${uuid.toLowerCase()}`;
+const TAG = /^[0-9a-f]{8}$/;
+
+/**
+ * The name of a domain a spawn defines: `<prefix><instance uuid>-<tag>`, the tag drawn anew
+ * for every spawn. libvirt's DEFINE and CREATE_XML replace an existing domain only when both
+ * its uuid and its name match, and refuse a uuid in use under another name; a name no
+ * domain can have yet turns both into an atomic "create unless the uuid is taken".
+ */
+export function instanceDomainName(prefix: string, uuid: string, tag: string): string {
+  return `${prefix}${uuid}-${tag}`;
+}
+
+/** Whether `name` is a name this driver gives instance `uuid` (`<prefix><uuid>-<tag>`, or `<prefix><uuid>` from earlier versions). */
+export function isInstanceDomainName(prefix: string, uuid: string, name: string): boolean {
+  const base = `${prefix}${uuid}`;
+  return name === base || (name.length === base.length + 9 && name.startsWith(`${base}-`) && TAG.test(name.slice(base.length + 1)));
 }
 
 export function rootDiskPath(env: Pick<DomainEnvironment, 'instanceDir'>): string {
@@ -39,7 +54,7 @@ export function consoleLogPath(env: Pick<DomainEnvironment, 'instanceDir'>): str
 }
 
 /** Disk format libvirt should use for an image's disk format (everything else is read as raw). */
-export function driverFormat(diskFormat: string): 'qcow2' | 'raw' {
+function driverFormat(diskFormat: string): 'qcow2' | 'raw' {
   return diskFormat === 'qcow2' ? 'qcow2' : 'raw';
 }
 
@@ -89,11 +104,10 @@ export function volumeDiskXml(v: InstanceRecord['volumes'][number], indent = '')
  * environment give the same bytes (golden tests pin it).
  */
 export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): string {
-  const name = domainName(env.namePrefix, r.uuid);
   const L: string[] = [];
   L.push(`<domain type="${env.domainType}">`);
-  L.push(`  <name>${escapeText(name)}</name>`);
-  L.push(`  <uuid>${escapeText(r.uuid.toLowerCase())}</uuid>`);
+  L.push(`  <name>${escapeText(env.domainName)}</name>`);
+  L.push(`  <uuid>${escapeText(r.uuid)}</uuid>`);
   L.push('  <metadata>');
   L.push(buildInstanceMetadata(r, '    '));
   L.push('  </metadata>');
@@ -121,6 +135,24 @@ export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): strin
   L.push('  <on_reboot>restart</on_reboot>');
   L.push('  <on_crash>destroy</on_crash>');
   L.push('  <devices>');
+  // libvirt's test driver has no storage: its domains describe only the volumes' disks
+  // (their serials tell which volumes are attached), not disks made from files on the host.
+  if (env.domainType !== 'test') localDiskXml(r, env, L);
+  for (const v of r.volumes) L.push(volumeDiskXml(v, '    '));
+  for (const n of r.interfaces) L.push(interfaceXml(n, '    '));
+  if (env.consoleLog && env.domainType !== 'test') {
+    L.push('    <serial type="file">');
+    L.push(`      <source path="${escapeAttr(consoleLogPath(env))}" append="on"/>`);
+    L.push('      <target port="0"/>');
+    L.push('    </serial>');
+  }
+  L.push('  </devices>');
+  L.push('</domain>');
+  return L.join('\n') + '\n';
+}
+
+/** The disks made from files in the instance directory: root (after the rescue disk in rescue mode), ephemerals, swap. */
+function localDiskXml(r: InstanceRecord, env: DomainEnvironment, L: string[]): void {
   const rescue = r.mode === 'rescue' && r.rescueImage !== undefined;
   const rootBus = r.image.diskBus;
   const rootTarget = `${BUS_PREFIX[rootBus] ?? 'vd'}a`;
@@ -137,17 +169,6 @@ export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): strin
   r.localDisks.forEach((d, i) => {
     L.push(diskXml({ type: 'file', path: localDiskPath(env, d.kind, i), format: 'raw', target: d.target, bus: d.bus }, '    '));
   });
-  for (const v of r.volumes) L.push(volumeDiskXml(v, '    '));
-  for (const n of r.interfaces) L.push(interfaceXml(n, '    '));
-  if (env.consoleLog && env.domainType !== 'test') {
-    L.push('    <serial type="file">');
-    L.push(`      <source path="${escapeAttr(consoleLogPath(env))}" append="on"/>`);
-    L.push('      <target port="0"/>');
-    L.push('    </serial>');
-  }
-  L.push('  </devices>');
-  L.push('</domain>');
-  return L.join('\n') + '\n';
 }
 
 /** The first free device name on a bus (vda, vdb, ...), given the names in use. */

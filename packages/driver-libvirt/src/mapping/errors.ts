@@ -53,7 +53,11 @@ export function toContractError(err: unknown, op: string, target?: string): Driv
   }
   if (err instanceof ConnectionLostError) return new DriverError('BACKEND_UNAVAILABLE', { ...base, detail: err.message });
   if (err instanceof CallTimeoutError) return new DriverError('TIMEOUT', { ...base, detail: err.message });
-  if (err instanceof CallAbortedError) return new DriverError('CANCELLED', { ...base, detail: err.message });
+  if (err instanceof CallAbortedError) {
+    // The guard aborts with the call's own error (TIMEOUT or CANCELLED): keep it.
+    if (isDriverError(err.cause)) return toContractError(err.cause, op, target);
+    return new DriverError('CANCELLED', { ...base, detail: err.message });
+  }
   if (err instanceof ProtocolError || err instanceof XdrDecodeError) return new DriverError('INTERNAL', { ...base, detail: err.message });
   const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new DriverError('INTERNAL', { ...base, detail });

@@ -42,16 +42,17 @@ export interface ImageRecord {
 
 /**
  * Everything the driver keeps about an instance, stored in the domain's <metadata> under
- * its own namespace: the ownership marker, the spawn phase, the user's name and metadata,
+ * its own namespace: the ownership marker, the spawning session, the user's name and metadata,
  * and the plan the domain XML is generated from.
  */
 export interface InstanceRecord {
   uuid: string;
   /** The domain name prefix of the driver that owns it (part of the ownership marker). */
   ownerPrefix: string;
-  /** `spawning` from define until spawn finished; leftovers in this phase are swept. */
-  phase: 'spawning' | 'ready';
-  /** The driver session that defined it, and when (ISO time); used by the sweep. */
+  /**
+   * The driver session that spawned it, and when (ISO time): the sweep removes a transient
+   * domain (a spawn that did not finish) of its own session, or of another once it is old.
+   */
   session: string;
   since: string;
   mode: 'normal' | 'rescue';

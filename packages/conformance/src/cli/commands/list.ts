@@ -1,4 +1,14 @@
-import { CAPABILITY_CATALOG, CAPABILITY_IDS, PROFILE_IDS, capabilitiesOfProfile, supportedProfiles, type DriverCapabilities } from '@nova-common/core';
+import {
+  CAPABILITY_CATALOG,
+  CAPABILITY_IDS,
+  OPERATIONS,
+  OPERATION_NAMES,
+  PROFILE_IDS,
+  capabilitiesOfProfile,
+  supportedProfiles,
+  type DriverCapabilities,
+  type ProfileId,
+} from '@nova-common/core';
 import { printable } from '../../report/terminal.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_PASS, type CliIo } from '../io.js';
@@ -45,6 +55,9 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
+  out.push('', 'operations (the contract registry: capability, declared level, semantics-table columns):');
+  out.push(...operationLines(caps, profiles));
+
   // The engine's own plan, so `list` says exactly what `run` would do.
   const plan = planProperties(caps, { profiles: profiles ?? 'all', only });
   const willRun = plan.filter((p) => p.skip === undefined);
@@ -59,4 +72,19 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
   for (const p of skipped) out.push(printable(`  ${p.def.id.padEnd(idWidth)}  ${p.skip ?? ''}`));
   io.stdout.write(`${out.join('\n')}\n`);
   return EXIT_PASS;
+}
+
+/** One line per operation of the registry: the capability gating it, what the driver declares, its table columns. */
+function operationLines(caps: DriverCapabilities, profiles: ProfileId[] | undefined): string[] {
+  const width = Math.max(...OPERATION_NAMES.map((op) => op.length));
+  const capWidth = Math.max(...CAPABILITY_IDS.map((id) => id.length));
+  return OPERATION_NAMES.map((op) => {
+    const d = OPERATIONS[op];
+    const cap = d.capability;
+    const profile = cap === null ? 'core' : CAPABILITY_CATALOG[cap].profile;
+    const filtered = profiles !== undefined && profile !== 'core' && !d.mandatory && !profiles.includes(profile);
+    const level = cap === null ? 'always' : (caps.capabilities[cap]?.level ?? 'undeclared');
+    const columns = d.columns.length === 0 ? '-' : d.columns.join(', ');
+    return printable(`  ${op.padEnd(width)}  ${(cap ?? '-').padEnd(capWidth)}  ${`${level}${filtered ? ' (filtered out)' : ''}`.padEnd(24)}  ${columns}`).trimEnd();
+  });
 }

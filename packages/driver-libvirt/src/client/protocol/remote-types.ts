@@ -128,26 +128,20 @@ export const DomainEvent = {
   CRASHED: 8,
 } as const;
 
-/** virDomainEventStoppedDetailType / started details used by the mapping. */
+/** virDomainEventStoppedDetailType: the detail of a STOPPED event. */
 export const StoppedDetail = { SHUTDOWN: 0, DESTROYED: 1, CRASHED: 2, MIGRATED: 3, SAVED: 4, FAILED: 5, FROM_SNAPSHOT: 6 } as const;
-export const StartedDetail = { BOOTED: 0, MIGRATED: 1, RESTORED: 2, FROM_SNAPSHOT: 3, WAKEUP: 4 } as const;
 
+/** The flags this driver passes (virDomainModificationImpact, virDomainUndefineFlagsValues, ...). */
 export const Flags = {
-  AFFECT_CURRENT: 0,
   AFFECT_LIVE: 1,
   AFFECT_CONFIG: 2,
   UNDEFINE_MANAGED_SAVE: 1,
   UNDEFINE_SNAPSHOTS_METADATA: 2,
-  UNDEFINE_NVRAM: 4,
-  UNDEFINE_CHECKPOINTS_METADATA: 16,
   DOMAIN_XML_INACTIVE: 2,
-  SHUTDOWN_ACPI_POWER_BTN: 1,
-  REBOOT_ACPI_POWER_BTN: 1,
   DESTROY_DEFAULT: 0,
-  DEFINE_VALIDATE: 1,
   METADATA_ELEMENT: 2,
   LIST_DOMAINS_PERSISTENT: 4,
-  SNAPSHOT_DELETE_METADATA_ONLY: 2,
+  LIST_DOMAINS_TRANSIENT: 8,
 } as const;
 
 /** virErrorNumber values the mapping distinguishes (include/libvirt/virterror.h). */

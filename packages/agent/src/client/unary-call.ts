@@ -1,0 +1,68 @@
+import type { Message } from '@bufbuild/protobuf';
+import { Metadata, status, type Client, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { abortError, DriverError } from '@nova-common/core';
+import { methodDefinition } from '../grpc/service-definition.js';
+import { codeOfBareStatus, driverErrorOf, errorDetailFromStatusBin } from '../mapping/errors.js';
+import type { WireOperation } from '../mapping/operations.js';
+import { EVENT_POSITION_KEY } from '../server/event-log.js';
+
+/** A failure the transport produced, with no contract error behind it: worth retrying when UNAVAILABLE. */
+export class TransportFailure extends Error {
+  override readonly name = 'TransportFailure';
+  constructor(readonly error: DriverError, readonly grpcCode: status) {
+    super(error.message);
+  }
+}
+
+/** The contract error a failed call stands for. */
+export function remoteError(err: ServiceError, op: string): DriverError | TransportFailure {
+  const bin = err.metadata?.get('grpc-status-details-bin')[0];
+  const detail = bin instanceof Buffer ? errorDetailFromStatusBin(bin) : undefined;
+  if (detail !== undefined) return driverErrorOf(detail, err);
+  // No ErrorDetail: the wall refused the call, or the transport failed. PERMISSION_DENIED has no
+  // contract code (the contract speaks of drivers, not callers): INTERNAL, naming it.
+  const code = codeOfBareStatus(err.code);
+  const name = status[err.code] ?? String(err.code);
+  return new TransportFailure(new DriverError(code, { op, detail: `${name} from the agent: ${err.details}`, cause: err }), err.code);
+}
+
+export interface Answer {
+  readonly response: Message;
+  /** The event position the answer carried (`<stream id>:<sequence>`), if any. */
+  readonly eventPosition: string | undefined;
+}
+
+const definitions = new WeakMap<WireOperation, ReturnType<typeof methodDefinition>>();
+function definitionOf(wire: WireOperation) {
+  let d = definitions.get(wire);
+  if (d === undefined) definitions.set(wire, (d = methodDefinition(wire.method)));
+  return d;
+}
+
+/** One unary call: `signal` cancels it, `deadline` bounds it; rejects with DriverError or TransportFailure. */
+export function unaryCall(client: Client, wire: WireOperation, request: Message, deadline: number, signal: AbortSignal | undefined): Promise<Answer> {
+  const d = definitionOf(wire);
+  return new Promise<Answer>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    let response: Message | undefined;
+    const call = client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize as (b: Buffer) => Message, request, new Metadata(), { deadline }, (err, value) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        reject(signal?.aborted ? abortError(signal) : remoteError(err, wire.op));
+        return;
+      }
+      response = value;
+    });
+    // The trailers of a success come with the 'status' event, right after the callback.
+    call.on('status', (s: StatusObject) => {
+      if (s.code !== status.OK || response === undefined) return;
+      const position = s.metadata.get(EVENT_POSITION_KEY)[0];
+      resolve({ response, eventPosition: typeof position === 'string' ? position : undefined });
+    });
+    const onAbort = () => call.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,182 @@
+import { powerStateOf, type HostInventory, type InstanceInfo, type InstanceSummary, type RuleId } from '@nova-common/core';
+import type { SequencedCall } from '../commands/call.js';
+import type { Model, ModelInstance } from '../model/model.js';
+import { show } from './violation.js';
+
+/**
+ * What the driver reports, compared with the model: getInfo of one instance, the instance
+ * list, inventory usage. Each check is written for the common case (everything matches) to
+ * cost little; messages are built only for a difference.
+ */
+
+interface Problem {
+  rule: RuleId;
+  message: string;
+}
+
+interface InfoProblem extends Problem {
+  expected: unknown;
+  actual: unknown;
+}
+
+const lower = (s: string): string => s.toLowerCase();
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (!hasOwn(a, k)) continue;
+    if (!hasOwn(b, k) || a[k] !== b[k]) return false;
+    n++;
+  }
+  let m = 0;
+  for (const k in b) if (hasOwn(b, k)) m++;
+  return n === m;
+}
+
+function sortedById(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+  return true;
+}
+
+/**
+ * Whether the reported ids are exactly the model's (letter case aside): the fast path for ids
+ * listed in strictly ascending order (what getInfo must do), else a sorted comparison.
+ */
+function sameIds(reported: readonly string[], model: ReadonlyMap<string, unknown>): boolean {
+  if (reported.length !== model.size) return false;
+  let ascending = true;
+  for (let i = 0; i < reported.length; i++) {
+    if (!model.has(lower(reported[i]!))) return false;
+    if (i > 0 && !(reported[i - 1]! < reported[i]!)) ascending = false;
+  }
+  if (ascending) return true;
+  const want = [...model.keys()].sort();
+  return [...reported].map(lower).sort().every((v, i) => v === want[i]);
+}
+
+/**
+ * Compare what getInfo reported with the model's instance. `stateRule` is cited for the
+ * power state and mode, `metaRule` for name and metadata, `deviceRule` for volumes and
+ * interfaces.
+ */
+export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: RuleId, metaRule: RuleId = 'R-SPAWN-METADATA', deviceRule: RuleId = 'R-INFO-FRESH'): InfoProblem[] {
+  const problems: InfoProblem[] = [];
+  const power = powerStateOf(inst.state);
+  const mode = inst.state === 'RESCUE' ? 'rescue' : 'normal';
+  if (info.powerState !== power || info.mode !== mode) {
+    problems.push({
+      rule: stateRule,
+      message: `getInfo reports ${info.powerState}/${info.mode}, the model says ${power}/${mode} (${inst.state})`,
+      expected: { powerState: power, mode },
+      actual: { powerState: info.powerState, mode: info.mode },
+    });
+  }
+  if (info.name !== inst.name) {
+    problems.push({ rule: metaRule, message: `getInfo reports name ${show(info.name)}, spawned as ${show(inst.name)}`, expected: inst.name, actual: info.name });
+  }
+  if (!sameMetadata(info.metadata, inst.metadata)) {
+    problems.push({ rule: metaRule, message: `getInfo reports metadata ${show(info.metadata)}, expected ${show(inst.metadata)}`, expected: inst.metadata, actual: info.metadata });
+  }
+  const volumeIds = info.volumes.map((v) => v.volumeId);
+  if (!sameIds(volumeIds, inst.volumes)) {
+    const vols = volumeIds.map(lower);
+    const want = [...inst.volumes.keys()].sort();
+    problems.push({ rule: deviceRule, message: `getInfo reports volumes ${show(vols)}, expected ${show(want)}`, expected: want, actual: vols });
+  } else {
+    for (const v of info.volumes) {
+      const size = inst.volumes.get(lower(v.volumeId));
+      if (size !== undefined && v.sizeGb !== size) {
+        problems.push({ rule: deviceRule, message: `getInfo reports volume ${v.volumeId} of ${String(v.sizeGb)} GiB, expected ${size} GiB`, expected: size, actual: v.sizeGb });
+      }
+    }
+  }
+  const interfaceIds = info.interfaces.map((i) => i.id);
+  if (!sameIds(interfaceIds, inst.interfaces)) {
+    const ifs = interfaceIds.map(lower);
+    const want = [...inst.interfaces.keys()].sort();
+    problems.push({ rule: deviceRule, message: `getInfo reports interfaces ${show(ifs)}, expected ${show(want)}`, expected: want, actual: ifs });
+  } else {
+    for (const i of info.interfaces) {
+      const mac = inst.interfaces.get(lower(i.id));
+      if (mac !== undefined && lower(i.address) !== mac) {
+        problems.push({ rule: deviceRule, message: `getInfo reports interface ${i.id} with address ${i.address}, expected ${mac}`, expected: mac, actual: i.address });
+      }
+    }
+  }
+  if (!sortedById(volumeIds) || !sortedById(interfaceIds)) {
+    problems.push({
+      rule: 'R-INFO-FRESH',
+      message: 'getInfo must report volumes and interfaces sorted by id',
+      expected: 'sorted',
+      actual: { volumes: volumeIds.map(lower), interfaces: interfaceIds.map(lower) },
+    });
+  }
+  return problems;
+}
+
+/** Sum `used` per resource class over every node. */
+export function usedOf(inventory: HostInventory): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const node of inventory.nodes) {
+    for (const cls in node.resources) if (hasOwn(node.resources, cls)) used[cls] = (used[cls] ?? 0) + node.resources[cls]!.used;
+  }
+  return used;
+}
+
+/** Compare listed instances with the model: exactly the preexisting ones plus the live ones, names and metadata unchanged. */
+export function compareList(model: Model, list: readonly InstanceSummary[]): Problem | undefined {
+  const seen = new Set<string>();
+  for (const s of list) {
+    const id = lower(s.uuid);
+    if (seen.has(id)) return { rule: 'R-LIST-OWNED', message: `listInstances reports ${s.uuid} twice` };
+    seen.add(id);
+    const inst = model.get(id);
+    if (inst) {
+      if (s.name !== inst.name || !sameMetadata(s.metadata, inst.metadata)) {
+        return { rule: 'R-SPAWN-METADATA', message: `listInstances reports ${s.uuid} as ${show({ name: s.name, metadata: s.metadata })}, expected ${show({ name: inst.name, metadata: inst.metadata })}` };
+      }
+      continue;
+    }
+    const before = model.preexisting.get(id);
+    if (!before) return { rule: 'R-LIST-OWNED', message: `listInstances reports ${s.uuid} (${show(s.name)}), which the model does not have (not created by this driver, or destroyed)` };
+    if (s.name !== before.name || !sameMetadata(s.metadata, before.metadata)) {
+      return { rule: 'R-DESTROY-OWNED', message: `instance ${s.uuid}, present before the run, changed: ${show(s)}` };
+    }
+  }
+  if (seen.size === model.instances.size + model.preexisting.size) return undefined;
+  for (const inst of model.instances.values()) {
+    if (!seen.has(lower(inst.uuid))) return { rule: 'R-LIST-OWNED', message: `listInstances does not report ${inst.uuid} (${inst.state}), which exists` };
+  }
+  for (const [id, s] of model.preexisting) {
+    if (!seen.has(id)) return { rule: 'R-DESTROY-OWNED', message: `instance ${s.uuid}, present before the run, is no longer listed` };
+  }
+  return undefined;
+}
+
+/**
+ * Check inventory usage against the model's bounds, taken at `askedAt` (before the inventory
+ * call). `calls` are the sequence's calls so far: after a destroy, usage above the bound is a
+ * release that did not happen.
+ */
+export function compareInventory(model: Model, calls: readonly SequencedCall[], inventory: HostInventory, askedAt: number): Problem | undefined {
+  const { low, high } = model.usedBounds(askedAt);
+  const used = usedOf(inventory);
+  const check = (cls: string): Problem | undefined => {
+    const u = used[cls] ?? 0;
+    const lo = low[cls] ?? 0;
+    const hi = high[cls] ?? 0;
+    if (u < lo) return { rule: 'R-INV-USED', message: `inventory ${cls} used is ${u}, expected ${lo} (baseline plus the live instances)` };
+    if (u > hi) {
+      const released = calls.some((c) => c.op === 'destroy');
+      return {
+        rule: released ? 'R-INV-RELEASE' : 'R-INV-USED',
+        message: `inventory ${cls} used is ${u}, expected ${lo === hi ? lo : `${lo}..${hi}`}${released ? ' (resources of destroyed instances must be released within resourceReleaseMs)' : ''}`,
+      };
+    }
+    return undefined;
+  };
+  for (const cls in low) if (hasOwn(low, cls)) { const p = check(cls); if (p) return p; }
+  for (const cls in used) if (hasOwn(used, cls) && !hasOwn(low, cls)) { const p = check(cls); if (p) return p; }
+  return undefined;
+}

@@ -1,0 +1,56 @@
+import { declareCapabilities, type DriverCapabilities } from '@nova-common/core';
+import type { EngineKind } from '../mapping/engine-kind.js';
+
+/** Capability notes, shown in the support matrix. */
+export const CAPABILITY_NOTES = {
+  attachVolume:
+    'Engines cannot add a mount to an existing container: the driver stops it, commits its writable layer, recreates it with the new mount from that commit and brings it back to its power state. The root filesystem is kept; running processes restart (like a reboot).',
+  detachVolume: 'Same as attach: the container is recreated without the mount from a commit of its writable layer; processes restart.',
+  attachInterface:
+    "Hot-added through network connect on internal networks. Engines before API 1.44 (dockerd 20.10) assign the endpoint's MAC themselves: the VIF's address is recorded on the endpoint and reported, but the guest sees the engine's MAC.",
+  attachInterfacePodman:
+    "Hot-added through network connect on internal networks; podman assigns the endpoint's MAC itself (the VIF's address is recorded on the endpoint and reported). podman cannot change a paused container's networks: the driver unpauses it for the change and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
+  detachInterfacePodman:
+    "podman cannot change a paused container's networks: the driver unpauses it for the disconnect and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
+} as const;
+
+/**
+ * What the driver supports on the connected engine. suspend, resume, rescue and extend-volume
+ * are missing everywhere (no checkpoint/restore on these engines' default builds; a
+ * bind-mounted file shows a new size by itself), so the driver has no methods for them.
+ */
+export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): DriverCapabilities {
+  const interfaces =
+    engine === 'podman'
+      ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePodman, 'operation.detach-interface': CAPABILITY_NOTES.detachInterfacePodman }
+      : macHonoured
+        ? {}
+        : { 'operation.attach-interface': CAPABILITY_NOTES.attachInterface };
+  return declareCapabilities({
+    supported: [
+      'operation.launch',
+      'operation.terminate',
+      'operation.get-guest-info',
+      'storage.image',
+      'operation.power-on-off',
+      'operation.reboot',
+      'operation.pause',
+      'operation.unpause',
+      'operation.attach-volume',
+      'operation.detach-volume',
+      'operation.attach-interface',
+      'operation.detach-interface',
+      'operation.snapshot',
+      'operation.rebuild',
+      'console.serial.log',
+      'event.lifecycle',
+    ],
+    partial: {
+      'operation.attach-volume': CAPABILITY_NOTES.attachVolume,
+      'operation.detach-volume': CAPABILITY_NOTES.detachVolume,
+      ...interfaces,
+    },
+    volumeTransports: ['file', 'block'],
+    eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 3000, nodeAvailableMs: 0 },
+  });
+}

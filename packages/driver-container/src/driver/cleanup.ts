@@ -1,0 +1,109 @@
+import type { ContainerInspect } from '../client/types.js';
+import { isNotFound, isUnavailable } from '../mapping/errors.js';
+import { containerName, isOwned, phaseOfName } from '../mapping/labels.js';
+import type { EngineContext } from './context.js';
+import { ownedContainers } from './instances.js';
+
+const RETRY_EVERY_MS = 1000;
+
+/**
+ * Containers a failed spawn or replacement made and could not remove (the engine was away):
+ * remembered, and removed again before the driver's next call and every second until the
+ * engine is back.
+ */
+export class PendingRemovals {
+  private readonly ids = new Set<string>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** Remove a container a failed operation made; when the engine is away, remember it and retry later. */
+  async discard(containerId: string): Promise<void> {
+    try {
+      await this.ctx.client.removeContainer(containerId);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      this.ids.add(containerId);
+      this.schedule();
+    }
+  }
+
+  /** Retry the removals still owed. Cheap when there are none. */
+  async flush(signal?: AbortSignal): Promise<void> {
+    if (this.ids.size === 0) return;
+    for (const id of [...this.ids]) {
+      try {
+        await this.ctx.client.removeContainer(id, signal);
+      } catch (err) {
+        if (isUnavailable(err)) return; // still away: try again later
+        // Gone already, or refused for good: nothing more to do about it.
+      }
+      this.ids.delete(id);
+    }
+    if (this.ids.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      void this.flush().catch(() => undefined);
+    }, RETRY_EVERY_MS);
+    this.timer.unref?.();
+  }
+}
+
+/**
+ * Startup sweep: owned containers under a temporary name (a spawn or a replacement that the engine or the
+ * driver died in), older than `minAgeSeconds` and not in flight here. A replacement whose instance is gone
+ * is the instance now: it gets the real name; every other leftover is removed.
+ */
+export async function sweep(ctx: EngineContext, minAgeSeconds: number, signal?: AbortSignal): Promise<void> {
+  const now = Date.now() / 1000;
+  const all = await ownedContainers(ctx, signal);
+  const phases = all.map((c) => ({ c, p: phaseOfName(ctx.naming, c.Names[0] ?? '') }));
+  const finals = new Set(phases.filter(({ p }) => p?.phase === 'instance').map(({ p }) => p!.uuid));
+  for (const { c, p } of phases) {
+    if (!p || p.phase === 'instance') continue;
+    if (ctx.inFlight.has(p.uuid) || now - c.Created < minAgeSeconds) continue;
+    if (p.phase === 'replacing' && !finals.has(p.uuid)) {
+      await ctx.client.renameContainer(c.Id, containerName(ctx.naming, p.uuid), signal);
+      finals.add(p.uuid);
+      continue;
+    }
+    try {
+      await ctx.client.removeContainer(c.Id, signal);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+}
+
+/** Owned containers a spawn or replacement of `uuid` left under a temporary name (none while one is in flight). */
+export async function leftoversOf(ctx: EngineContext, uuid: string, signal?: AbortSignal): Promise<ContainerInspect[]> {
+  if (ctx.inFlight.has(uuid)) return [];
+  const out: ContainerInspect[] = [];
+  for (const phase of ['spawning', 'replacing'] as const) {
+    try {
+      const c = await ctx.client.inspectContainer(containerName(ctx.naming, uuid, phase), signal);
+      if (isOwned(ctx.naming, c.Config.Labels, 'instance')) out.push(c);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  return out;
+}
+
+/** Remove a container when it is an owned instance container; never touch anything else. */
+export async function removeOwnedContainer(ctx: EngineContext, c: ContainerInspect, signal?: AbortSignal): Promise<void> {
+  if (!isOwned(ctx.naming, c.Config.Labels, 'instance')) return;
+  try {
+    await ctx.client.removeContainer(c.Id, signal);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}

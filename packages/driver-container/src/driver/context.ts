@@ -1,0 +1,77 @@
+import { KeyedQueue } from '@nova-common/core';
+import { EngineClient } from '../client/engine-client.js';
+import type { ContainerDriverConfig } from '../config.js';
+import { differencesOf, type EngineDifferences } from '../mapping/engine-kind.js';
+import { labelKeys, type LabelKeys, type Naming } from '../mapping/labels.js';
+import { baseNetworkName } from '../mapping/networks.js';
+import { PendingRemovals } from './cleanup.js';
+
+/** Hooks for fault tests: called between the steps of a spawn. Not part of the configuration. */
+export interface ContainerDriverHooks {
+  /** After the container is created, before its networks are connected and it is started. */
+  afterCreate?: (containerId: string, uuid: string) => Promise<void> | void;
+}
+
+/** What initHost learned about the engine's host. */
+export interface HostFacts {
+  /** The node id reported. */
+  node: string;
+  cpus: number;
+  memoryMb: number;
+  /** Size of the filesystem holding the engine's root dir (0 when it cannot be read). */
+  diskGb: number;
+}
+
+/**
+ * What every part of the driver shares: its configuration and names, the engine client, what
+ * initHost learned about the engine, and the work in flight in this process. Instances
+ * themselves live in the engine only. Operations on one instance never overlap (the guard
+ * serialises them); engine networks are shared by instances, so changes to one network go
+ * through `networkQueue`, keyed by the network's name.
+ */
+export class EngineContext {
+  readonly naming: Naming;
+  readonly keys: LabelKeys;
+  readonly baseNetwork: string;
+  client: EngineClient;
+  private clientClosed = false;
+  host: HostFacts = { node: 'localhost', cpus: 1, memoryMb: 1, diskGb: 0 };
+  /** What the connected engine does differently (dockerd until initHost learns otherwise). */
+  differences: EngineDifferences = differencesOf('docker');
+  /** Uuids with a spawn or a replacement in flight here: the startup sweep and destroy leave their temporary containers alone. */
+  readonly inFlight = new Set<string>();
+  readonly networkQueue = new KeyedQueue();
+  /** Containers a failed spawn or replacement still owes the engine's removal of. */
+  readonly removals: PendingRemovals = new PendingRemovals(this);
+
+  constructor(
+    readonly config: ContainerDriverConfig,
+    readonly hooks: ContainerDriverHooks,
+  ) {
+    this.naming = { namePrefix: config.namePrefix, labelPrefix: config.labelPrefix, ownerId: config.ownerId };
+    this.keys = labelKeys(this.naming);
+    this.baseNetwork = baseNetworkName(this.naming);
+    this.client = this.newClient();
+  }
+
+  /** initHost after cleanupHost: connect again. */
+  reconnect(): void {
+    if (!this.clientClosed) return;
+    this.client = this.newClient();
+    this.clientClosed = false;
+  }
+
+  async disconnect(): Promise<void> {
+    this.clientClosed = true;
+    await this.client.close();
+  }
+
+  /** Whether endpoints take the VIF's MAC (engines from API 1.44). */
+  get macHonoured(): boolean {
+    return this.client.supports('1.44');
+  }
+
+  private newClient(): EngineClient {
+    return new EngineClient({ socketPath: this.config.socketPath, apiVersion: this.config.apiVersion });
+  }
+}

@@ -1,0 +1,178 @@
+import {
+  parseOrInvalid,
+  type CallOptions,
+  type ComputeDriver,
+  type ConsoleOutput,
+  type DriverCapabilities,
+  type HostInventory,
+  type InstanceInfo,
+  type InstanceSpec,
+  type InstanceSummary,
+  type LifecycleListener,
+  type NodeInfo,
+  type PowerOffOptions,
+  type RebootType,
+  type RebuildSpec,
+  type SnapshotResult,
+  type SnapshotSpec,
+  type Unsubscribe,
+  type Vif,
+  type VolumeAttachment,
+} from '@nova-common/core';
+import { ContainerDriverConfigSchema, type ContainerDriverConfigInput } from '../config.js';
+import { toContractError } from '../mapping/errors.js';
+import { capabilitiesOf } from './capabilities.js';
+import { EngineContext, type ContainerDriverHooks } from './context.js';
+import { attachInterface, attachVolume, detachInterface, detachVolume } from './devices.js';
+import { EventStream } from './events.js';
+import { initHost } from './host.js';
+import { getConsoleOutput, getInfo, listInstances } from './instances.js';
+import { getInventory } from './inventory.js';
+import { destroy, rebuild, spawn } from './lifecycle.js';
+import { pause, powerOff, powerOn, reboot, unpause } from './power.js';
+import { deleteSnapshot, snapshot } from './snapshots.js';
+
+/**
+ * The container compute driver. An instance is one container named `<prefix>-<uuid>`,
+ * labelled as owned; its power state is the container's state; its VIFs are endpoints on
+ * internal engine networks; its volumes are bind mounts and device mappings from the
+ * allowlisted root. Every answer is read from the engine; the driver keeps no instance
+ * state of its own besides in-flight spawns and removals it still owes.
+ *
+ * Used behind core's guard, which parses every argument (uuids in lower case), serialises the
+ * calls on one instance and carries each call's deadline in its signal. Each method here turns
+ * the engine's answers into the contract's; suspend, resume, rescue and extend-volume are
+ * declared missing and have no method.
+ */
+export class ContainerDriver implements ComputeDriver {
+  private readonly ctx: EngineContext;
+  private events: EventStream | undefined;
+
+  constructor(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}) {
+    this.ctx = new EngineContext(parseOrInvalid(ContainerDriverConfigSchema, config, 'createContainerDriver', ['config']), hooks);
+  }
+
+  // ---- host -------------------------------------------------------------------------
+
+  initHost(options?: CallOptions): Promise<void> {
+    return mapped('initHost', undefined, () => initHost(this.ctx, options?.signal));
+  }
+
+  async cleanupHost(_options?: CallOptions): Promise<void> {
+    this.events?.close();
+    this.events = undefined;
+    this.ctx.removals.stop();
+    // One last try at what a failed spawn left behind.
+    await this.ctx.removals.flush().catch(() => undefined);
+    await this.ctx.disconnect();
+  }
+
+  async getCapabilities(_options?: CallOptions): Promise<DriverCapabilities> {
+    return capabilitiesOf(this.ctx.differences.kind, this.ctx.macHonoured);
+  }
+
+  async listNodes(_options?: CallOptions): Promise<NodeInfo[]> {
+    return [{ id: this.ctx.host.node, available: true }];
+  }
+
+  getInventory(options?: CallOptions): Promise<HostInventory> {
+    return mapped('getInventory', undefined, () => getInventory(this.ctx, options?.signal));
+  }
+
+  // ---- instances --------------------------------------------------------------------
+
+  listInstances(options?: CallOptions): Promise<InstanceSummary[]> {
+    return mapped('listInstances', undefined, () => listInstances(this.ctx, options?.signal));
+  }
+
+  getInfo(uuid: string, options?: CallOptions): Promise<InstanceInfo> {
+    return mapped('getInfo', uuid, () => getInfo(this.ctx, uuid, options?.signal));
+  }
+
+  spawn(spec: InstanceSpec, options?: CallOptions): Promise<void> {
+    return mapped('spawn', spec.uuid, () => spawn(this.ctx, spec, options?.signal));
+  }
+
+  destroy(uuid: string, options?: CallOptions): Promise<void> {
+    return mapped('destroy', uuid, () => destroy(this.ctx, uuid, options?.signal));
+  }
+
+  rebuild(uuid: string, spec: RebuildSpec, options?: CallOptions): Promise<void> {
+    return mapped('rebuild', uuid, () => rebuild(this.ctx, uuid, spec, options?.signal));
+  }
+
+  getConsoleOutput(uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
+    return mapped('getConsoleOutput', uuid, () => getConsoleOutput(this.ctx, uuid, options?.signal));
+  }
+
+  // ---- power ------------------------------------------------------------------------
+
+  powerOff(uuid: string, options?: PowerOffOptions): Promise<void> {
+    return mapped('powerOff', uuid, () => powerOff(this.ctx, uuid, options?.gracefulTimeoutMs, options?.signal));
+  }
+
+  powerOn(uuid: string, options?: CallOptions): Promise<void> {
+    return mapped('powerOn', uuid, () => powerOn(this.ctx, uuid, options?.signal));
+  }
+
+  reboot(uuid: string, type: RebootType, options?: CallOptions): Promise<void> {
+    return mapped('reboot', uuid, () => reboot(this.ctx, uuid, type, options?.signal));
+  }
+
+  pause(uuid: string, options?: CallOptions): Promise<void> {
+    return mapped('pause', uuid, () => pause(this.ctx, uuid, options?.signal));
+  }
+
+  unpause(uuid: string, options?: CallOptions): Promise<void> {
+    return mapped('unpause', uuid, () => unpause(this.ctx, uuid, options?.signal));
+  }
+
+  // ---- snapshots --------------------------------------------------------------------
+
+  snapshot(uuid: string, spec: SnapshotSpec, options?: CallOptions): Promise<SnapshotResult> {
+    return mapped('snapshot', uuid, () => snapshot(this.ctx, uuid, spec, options?.signal));
+  }
+
+  deleteSnapshot(imageId: string, options?: CallOptions): Promise<void> {
+    return mapped('deleteSnapshot', imageId, () => deleteSnapshot(this.ctx, imageId, options?.signal));
+  }
+
+  // ---- devices ----------------------------------------------------------------------
+
+  attachVolume(uuid: string, attachment: VolumeAttachment, options?: CallOptions): Promise<void> {
+    return mapped('attachVolume', uuid, () => attachVolume(this.ctx, uuid, attachment, options?.signal));
+  }
+
+  detachVolume(uuid: string, volumeId: string, options?: CallOptions): Promise<void> {
+    return mapped('detachVolume', uuid, () => detachVolume(this.ctx, uuid, volumeId, options?.signal));
+  }
+
+  attachInterface(uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
+    return mapped('attachInterface', uuid, () => attachInterface(this.ctx, uuid, vif, options?.signal));
+  }
+
+  detachInterface(uuid: string, vifId: string, options?: CallOptions): Promise<void> {
+    return mapped('detachInterface', uuid, () => detachInterface(this.ctx, uuid, vifId, options?.signal));
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  subscribeEvents(listener: LifecycleListener): Unsubscribe {
+    this.events ??= new EventStream(this.ctx);
+    return this.events.subscribe(listener);
+  }
+}
+
+/** Run one operation; whatever the engine answered that the operation did not handle becomes a contract error. */
+async function mapped<T>(op: string, target: string | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toContractError(err, op, target);
+  }
+}
+
+/** Create an unconnected container driver; call initHost before anything else. */
+export function createContainerDriver(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
+  return new ContainerDriver(config, hooks);
+}

@@ -1,0 +1,31 @@
+import { statfs } from 'node:fs/promises';
+import { engineKindOf, differencesOf } from '../mapping/engine-kind.js';
+import { sweep } from './cleanup.js';
+import type { EngineContext } from './context.js';
+import { ensureNetwork } from './networks.js';
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/**
+ * Connect to the engine and prepare the host: negotiate the API version, learn which engine it
+ * is and what the host has, make the base network every instance sits on, and sweep what a
+ * spawn or replacement that died (with the engine or the driver) left behind.
+ */
+export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promise<void> {
+  ctx.reconnect();
+  const version = await ctx.client.negotiate(signal);
+  ctx.differences = differencesOf(engineKindOf(version));
+  const info = await ctx.client.info(signal);
+  const diskGb = await statfs(info.DockerRootDir)
+    .then((s) => Math.floor((Number(s.blocks) * Number(s.bsize)) / GIB))
+    .catch(() => 0);
+  ctx.host = {
+    node: ctx.config.nodeName ?? (info.Name || 'localhost'),
+    cpus: Math.max(1, info.NCPU),
+    memoryMb: Math.max(1, Math.floor(info.MemTotal / MIB)),
+    diskGb,
+  };
+  await ensureNetwork(ctx, ctx.baseNetwork, '__base__', signal);
+  await sweep(ctx, ctx.config.spawnSweepAgeSeconds, signal);
+}

@@ -1,0 +1,118 @@
+import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec, type Vif } from '@nova-common/core';
+import type { ContainerInspect } from '../client/types.js';
+import { pidsLimitOf } from '../mapping/container-config.js';
+import { isConflict, isNotFound } from '../mapping/errors.js';
+import { imageAllowed, imageReferenceFor, isValidImageReference } from '../mapping/images.js';
+import { containerName, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
+import { leftoversOf, removeOwnedContainer } from './cleanup.js';
+import type { EngineContext } from './context.js';
+import { storedVolume } from './devices.js';
+import { instanceFor, locate } from './instances.js';
+import { assertSpawnFits } from './inventory.js';
+import { collectNetworks, connectVif } from './networks.js';
+import { bodyFor, removeStateImage, replace } from './replace.js';
+
+/** The local image an ImageMeta id names: a valid reference, allowed, present in the engine (never pulled). */
+async function resolveImage(ctx: EngineContext, id: string, field: (string | number)[], op: string, signal?: AbortSignal): Promise<string> {
+  const ref = imageReferenceFor(ctx.config.imageMap, id);
+  if (!isValidImageReference(ref)) {
+    throw errors.invalidInput([{ path: field, message: `${JSON.stringify(ref)} is not a local image reference (name[:tag] or image id)` }], op);
+  }
+  if (!imageAllowed(ctx.config.images, ref)) {
+    throw errors.invalidInput([{ path: field, message: 'image is not in the allowlist of this driver' }], op);
+  }
+  try {
+    await ctx.client.inspectImage(ref, signal);
+  } catch (err) {
+    if (isNotFound(err)) throw errors.invalidInput([{ path: field, message: 'no such image on this engine (images are never pulled)' }], op);
+    throw err;
+  }
+  return ref;
+}
+
+/**
+ * Create an instance: every check first (the table, the node, the image, the pids limit, placement, the
+ * volumes), then the container under a temporary name, wired and started, renamed to the real name as the
+ * last step: until then it is no instance (not listed, not found), and whatever fails removes it.
+ */
+export async function spawn(ctx: EngineContext, spec: InstanceSpec, signal?: AbortSignal): Promise<void> {
+  await ctx.removals.flush(signal);
+  const existing = await locate(ctx, spec.uuid, signal);
+  enforceCell(existing?.power ?? 'ABSENT', 'spawn', { op: 'spawn', uuid: spec.uuid, ctx: { powerOn: spec.powerOn } });
+  if (spec.node !== undefined && spec.node !== ctx.host.node) throw new DriverError('NODE_NOT_FOUND', { op: 'spawn', target: spec.node });
+  const imageRef = await resolveImage(ctx, spec.image.id, ['spec', 'image', 'id'], 'spawn', signal);
+  const pidsLimit = pidsLimitOf(spec.flavor, ctx.config.pidsLimit);
+  await assertSpawnFits(ctx, spec.flavor, signal);
+  const volumes: StoredVolume[] = [];
+  for (const [i, v] of spec.blockDeviceInfo.volumes.entries()) {
+    volumes.push(await storedVolume(ctx, v, ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], 'spawn'));
+  }
+  const labels: InstanceLabels = {
+    uuid: spec.uuid,
+    name: spec.name,
+    metadata: spec.metadata,
+    flavor: spec.flavor,
+    node: ctx.host.node,
+    image: spec.image,
+    volumes,
+  };
+  ctx.inFlight.add(spec.uuid);
+  try {
+    await createInstance(ctx, labels, { imageRef, pidsLimit, vifs: spec.networkInfo, powerOn: spec.powerOn }, signal);
+  } finally {
+    ctx.inFlight.delete(spec.uuid);
+  }
+}
+
+async function createInstance(
+  ctx: EngineContext,
+  labels: InstanceLabels,
+  how: { imageRef: string; pidsLimit: number; vifs: readonly Vif[]; powerOn: boolean },
+  signal?: AbortSignal,
+): Promise<void> {
+  const { uuid } = labels;
+  let containerId: string | undefined;
+  const touchedNetworks: string[] = [];
+  try {
+    containerId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'spawning'), bodyFor(ctx, how.imageRef, labels, how.pidsLimit), signal);
+    await ctx.hooks.afterCreate?.(containerId, uuid);
+    const wired: Pick<ContainerInspect, 'Id' | 'NetworkSettings'> = { Id: containerId, NetworkSettings: { Networks: {} } };
+    for (const vif of how.vifs) {
+      const net = await connectVif(ctx, wired, vif, signal);
+      touchedNetworks.push(net);
+      wired.NetworkSettings.Networks![net] = {};
+    }
+    if (how.powerOn) await ctx.client.startContainer(containerId, signal);
+    await ctx.client.renameContainer(containerId, containerName(ctx.naming, uuid), signal);
+  } catch (err) {
+    if (containerId !== undefined) await ctx.removals.discard(containerId);
+    await collectNetworks(ctx, touchedNetworks).catch(() => undefined);
+    if (isConflict(err) && containerId === undefined) throw errors.exists(uuid, 'spawn');
+    throw err;
+  }
+}
+
+/** Remove an instance, what a dead spawn or replacement of it left, its state image and the networks only it used. Idempotent. */
+export async function destroy(ctx: EngineContext, uuid: string, signal?: AbortSignal): Promise<void> {
+  await ctx.removals.flush(signal);
+  const found = await locate(ctx, uuid, signal);
+  enforceCell(found?.power ?? 'ABSENT', 'destroy', { op: 'destroy', uuid });
+  const leftovers = await leftoversOf(ctx, uuid, signal);
+  if (!found && leftovers.length === 0) return;
+  const networks = new Set<string>();
+  for (const c of [...(found ? [found.inspect] : []), ...leftovers]) {
+    for (const n of Object.keys(c.NetworkSettings.Networks ?? {})) networks.add(n);
+    await removeOwnedContainer(ctx, c, signal);
+  }
+  await removeStateImage(ctx, uuid, signal);
+  await collectNetworks(ctx, [...networks], signal);
+}
+
+/** Recreate the container from the new image (and new metadata when given): same volumes and VIF endpoints, started. */
+export async function rebuild(ctx: EngineContext, uuid: string, spec: RebuildSpec, signal?: AbortSignal): Promise<void> {
+  const { found, cell } = await instanceFor(ctx, { op: 'rebuild', column: 'rebuild', uuid }, signal);
+  const imageRef = await resolveImage(ctx, spec.image.id, ['spec', 'image', 'id'], 'rebuild', signal);
+  const labels: InstanceLabels = { ...found.labels, image: spec.image, metadata: spec.metadata ?? found.labels.metadata };
+  await replace(ctx, uuid, found, labels, { imageRef, keepLayer: false, target: cell.to }, signal);
+  await removeStateImage(ctx, uuid, signal);
+}

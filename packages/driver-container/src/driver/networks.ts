@@ -1,0 +1,100 @@
+import { DriverError, type Vif } from '@nova-common/core';
+import { EngineHttpError } from '../client/errors.js';
+import type { ContainerInspect, EndpointSettings } from '../client/types.js';
+import { isNetworkInUse } from '../mapping/engine-kind.js';
+import { isNotFound } from '../mapping/errors.js';
+import { isOwned, networkLabels } from '../mapping/labels.js';
+import { endpointFor, networkName, vifOfEndpoint } from '../mapping/networks.js';
+import type { EngineContext } from './context.js';
+import type { Located } from './instances.js';
+
+/**
+ * Engine networks: one internal bridge network per contract network id, shared by every
+ * instance with a VIF on it. Creating, connecting to, disconnecting from and removing one
+ * network never overlap (ctx.networkQueue, keyed by the network's name), so a network is never
+ * removed between another instance's check that it exists and its connect.
+ */
+
+/** Make sure an owned internal network exists under `name`. */
+export async function ensureNetwork(ctx: EngineContext, name: string, networkId: string, signal?: AbortSignal): Promise<void> {
+  try {
+    const n = await ctx.client.inspectNetwork(name, signal);
+    if (!isOwned(ctx.naming, n.Labels, 'network')) {
+      throw new DriverError('INTERNAL', { detail: `network ${name} exists but was not made by this driver` });
+    }
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await ctx.client.createNetwork(name, networkLabels(ctx.naming, networkId), signal);
+  } catch (err) {
+    // Created meanwhile by another driver process (409): fine.
+    if (!(err instanceof EngineHttpError && (err.status === 409 || /already exists/.test(err.engineMessage)))) throw err;
+  }
+}
+
+/** Connect a VIF: its network (created on demand), an endpoint carrying its id and MAC. Returns the network name. */
+export async function connectVif(
+  ctx: EngineContext,
+  container: Pick<ContainerInspect, 'Id' | 'NetworkSettings'>,
+  vif: Vif,
+  signal?: AbortSignal,
+): Promise<string> {
+  const attached = new Set(Object.keys(container.NetworkSettings.Networks ?? {}));
+  let name = networkName(ctx.naming, vif.network.id);
+  // Engines allow one endpoint per network and container: a second VIF on the same network gets its own.
+  if (attached.has(name)) name = networkName(ctx.naming, vif.network.id, vif.id.slice(0, 8).toLowerCase());
+  await ctx.networkQueue.run(name, async () => {
+    await ensureNetwork(ctx, name, vif.network.id, signal);
+    await ctx.client.connectNetwork(name, container.Id, endpointFor(ctx.naming, vif, ctx.macHonoured), signal);
+  });
+  return name;
+}
+
+/** Reconnect a recreated container to a network its predecessor had a VIF endpoint on, with the same VIF. */
+export async function reconnectEndpoint(ctx: EngineContext, network: string, containerId: string, ep: EndpointSettings, signal?: AbortSignal): Promise<void> {
+  const vif = vifOfEndpoint(ctx.naming, ep);
+  const copy: EndpointSettings = { Aliases: (ep.Aliases ?? []).filter((a) => a.startsWith(`${ctx.config.namePrefix}-`)) };
+  if (vif && ctx.macHonoured) copy.MacAddress = vif.address;
+  await ctx.networkQueue.run(network, () => ctx.client.connectNetwork(network, containerId, copy, signal));
+}
+
+export async function disconnect(ctx: EngineContext, network: string, containerId: string, signal?: AbortSignal): Promise<void> {
+  await ctx.networkQueue.run(network, () => ctx.client.disconnectNetwork(network, containerId, signal));
+}
+
+/** Remove owned networks (never the base one) that no container uses any more. */
+export async function collectNetworks(ctx: EngineContext, names: readonly string[], signal?: AbortSignal): Promise<void> {
+  for (const name of names) {
+    if (name === ctx.baseNetwork) continue;
+    await ctx.networkQueue.run(name, async () => {
+      try {
+        const n = await ctx.client.inspectNetwork(name, signal);
+        if (!isOwned(ctx.naming, n.Labels, 'network')) return;
+        // The network's own view lists running containers only; a stopped container still
+        // holds an endpoint on it and would fail to start without it.
+        if (Object.keys(n.Containers ?? {}).length > 0) return;
+        if ((await ctx.client.listContainers({ network: [n.Id] }, signal)).length > 0) return;
+        await ctx.client.removeNetwork(n.Id, signal);
+      } catch (err) {
+        if (isNotFound(err) || (err instanceof EngineHttpError && isNetworkInUse(err.status, err.engineMessage))) return;
+        throw err;
+      }
+    });
+  }
+}
+
+/**
+ * A network change on an instance. Engines that break a paused container's record on a network change
+ * (podman) get it unpaused for the change and paused again, whether the change worked or not.
+ */
+export async function aroundNetworkChange<T>(ctx: EngineContext, found: Located, signal: AbortSignal | undefined, change: () => Promise<T>): Promise<T> {
+  if (found.power !== 'PAUSED' || !ctx.differences.unpauseAroundNetworkChange) return change();
+  await ctx.client.unpauseContainer(found.inspect.Id, signal);
+  try {
+    return await change();
+  } finally {
+    await ctx.client.pauseContainer(found.inspect.Id, signal);
+  }
+}

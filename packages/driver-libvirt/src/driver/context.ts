@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { ListenerSet, type LifecycleEvent } from '@nova-common/core';
+import { LibvirtClient } from '../client/libvirt-client.js';
+import { bytesToUuid, type DomainRef } from '../client/protocol/remote-types.js';
+import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.js';
+import { isInstanceDomainName, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
+import * as files from '../host-files.js';
+import { OwnedIndex, type Usage } from './owned-index.js';
+
+/** Hooks for fault-injection tests; not part of the configuration. */
+export interface LibvirtDriverHooks {
+  /**
+   * Awaited in a spawn with powerOn once the domain runs on the backend and before the spawn
+   * is complete (between starting the transient domain and making it persistent).
+   */
+  midSpawn?: (uuid: string) => Promise<void>;
+}
+
+/** What this host's node offers, read from libvirtd (NODE_GET_INFO) and the instances' filesystem. */
+export interface NodeFacts {
+  cpus: number;
+  memoryMb: number;
+  diskGb: number;
+}
+
+/**
+ * What every operation module shares: the configuration, the protocol client, and what this
+ * driver session knows. Holds no per-instance state besides spawns in flight: every
+ * operation reads its instance from libvirtd.
+ */
+export class DriverContext {
+  readonly domainType: DomainType;
+  readonly client: LibvirtClient;
+  /** Written into every domain this session defines; the sweep tells sessions apart by it. */
+  readonly session = randomUUID();
+  readonly listeners = new ListenerSet<LifecycleEvent>();
+  /** Spawns in flight in this session: the sweep leaves them alone, their events are ours. */
+  readonly inFlight = new Set<string>();
+  /** What spawns in flight hold: placement counts them with the instances. */
+  readonly reservations = new Map<string, Usage>();
+  /** Which domains are this driver's and what they use: placement's tally, and event filtering. */
+  readonly owned = new OwnedIndex();
+  nodeName = '';
+  /** Node facts, read at initHost and by every getInventory; spawn's placement uses them. */
+  node: NodeFacts | undefined;
+  /** Set by every (re)connect: sweep half-spawned domains and re-read the owned tally before the next operation. */
+  resyncNeeded = false;
+  resyncing: Promise<void> | undefined;
+  /** Lifecycle events are handled one after another so they keep their order. */
+  eventChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly config: LibvirtDriverConfig,
+    readonly hooks: LibvirtDriverHooks,
+  ) {
+    this.domainType = inferDomainType(config);
+    this.client = new LibvirtClient({
+      socketPath: config.socketPath,
+      uri: daemonUri(config.uri),
+      callTimeoutMs: config.callTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+      keepaliveCount: config.keepaliveCount,
+    });
+  }
+
+  /** Whether instances have files on this host (disks, console log): QEMU/KVM, not the test driver. */
+  get hasFiles(): boolean {
+    return this.domainType !== 'test';
+  }
+
+  /** The directory of the instance's disks and console log (QEMU/KVM). */
+  instanceDir(uuid: string): string {
+    return files.inside(this.config.instancesDir, uuid);
+  }
+
+  /** What the domain XML needs besides the record; `domainName` as the domain has it (or will). */
+  env(uuid: string, domainName: string): DomainEnvironment {
+    return {
+      domainType: this.domainType,
+      domainName,
+      instanceDir: this.instanceDir(uuid),
+      ...(this.config.kernel !== undefined ? { kernel: this.config.kernel } : {}),
+      ...(this.config.initrd !== undefined ? { initrd: this.config.initrd } : {}),
+      kernelArgs: this.config.kernelArgs,
+      consoleLog: this.hasFiles,
+    };
+  }
+
+  /** A handle on the instance's domain. libvirtd finds domains by the handle's uuid; the name is for reading only. */
+  ref(uuid: string): DomainRef {
+    return LibvirtClient.ref(`${this.config.namePrefix}${uuid}`, uuid);
+  }
+
+  /** Whether `name` is a name this driver gives the domain of instance `uuid`. */
+  isInstanceName(uuid: string, name: string): boolean {
+    return isInstanceDomainName(this.config.namePrefix, uuid, name);
+  }
+
+  /** The instance uuid of a domain named the way this driver names its domains, else undefined. */
+  instanceUuidOf(d: DomainRef): string | undefined {
+    if (!d.name.startsWith(this.config.namePrefix)) return undefined;
+    const uuid = bytesToUuid(d.uuid);
+    return this.isInstanceName(uuid, d.name) ? uuid : undefined;
+  }
+}

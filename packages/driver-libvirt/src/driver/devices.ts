@@ -1,0 +1,185 @@
+import { DriverError, abortableSleep, errors, type CallOptions, type CapabilityId, type ConsoleOutput, type Vif, type VolumeAttachment } from '@nova-common/core';
+import { Flags, VirErr } from '../client/protocol/remote-types.js';
+import { consoleLogPath, interfaceXml, nextTarget, volumeDiskXml } from '../mapping/domain-xml.js';
+import { isLibvirtCode } from '../mapping/errors.js';
+import { METADATA_KEY, METADATA_NS, type InstanceRecord, type VolumeRecord } from '../mapping/instance-record.js';
+import { buildInstanceMetadata } from '../mapping/metadata-xml.js';
+import { isActive } from '../mapping/state.js';
+import { parseDomainXml, type ParsedDomain } from '../mapping/xml-read.js';
+import * as files from '../host-files.js';
+import type { DriverContext } from './context.js';
+import { withInstance, type Loaded } from './instances.js';
+import { isSupportedTransport } from './lifecycle.js';
+
+const CONSOLE_TAIL_BYTES = 64 * 1024;
+const DETACH_WAIT_MS = 30_000;
+/** A live detach only asks the guest: ask again this often, like Nova. */
+const DETACH_ASK_MS = 5_000;
+const POLL_MS = 100;
+
+/** libvirt's test driver cannot attach or detach devices and has no console log. */
+function requireHypervisor(ctx: DriverContext, op: string, capability: CapabilityId): void {
+  if (!ctx.hasFiles) throw errors.unsupported(capability, op);
+}
+
+/** Change the live domain too when it runs, always the persistent definition. */
+function deviceFlags(l: Loaded): number {
+  return isActive(l.state) ? Flags.AFFECT_LIVE | Flags.AFFECT_CONFIG : Flags.AFFECT_CONFIG;
+}
+
+function volumeAttached(l: Loaded, volumeId: string): boolean {
+  return l.record.volumes.some((v) => v.id === volumeId) && l.domain.disks.some((d) => d.serial?.toLowerCase() === volumeId);
+}
+
+function interfaceAttached(l: Loaded, vifId: string): boolean {
+  const n = l.record.interfaces.find((x) => x.id === vifId);
+  return n !== undefined && l.domain.interfaces.some((i) => i.mac === n.mac);
+}
+
+/** Write the record back into the domain's metadata (live and persistent, as the devices). */
+async function saveRecord(ctx: DriverContext, l: Loaded, r: InstanceRecord): Promise<void> {
+  await ctx.client.setMetadata(l.ref, buildInstanceMetadata(r, '', true), METADATA_KEY, METADATA_NS, deviceFlags(l));
+}
+
+/**
+ * Detach and wait until the device is gone from both the live and the persistent XML,
+ * asking again every few seconds: a live detach only asks the guest, which may take a while
+ * or ignore it (libvirt reports success either way).
+ */
+async function detachAndWait(ctx: DriverContext, l: Loaded, xml: string, present: (d: ParsedDomain) => boolean, signal: AbortSignal | undefined): Promise<void> {
+  const flags = deviceFlags(l);
+  const started = Date.now();
+  let lastAsk = 0;
+  for (;;) {
+    const [live, inactive] = await Promise.all([ctx.client.getXmlDesc(l.ref, 0), ctx.client.getXmlDesc(l.ref, Flags.DOMAIN_XML_INACTIVE)]);
+    const inLive = present(parseDomainXml(live));
+    const inConfig = present(parseDomainXml(inactive));
+    if (!inLive && !inConfig) return;
+    if (Date.now() - started > DETACH_WAIT_MS) {
+      throw new DriverError('TIMEOUT', { op: 'detach', target: l.record.uuid, detail: 'the guest did not release the device' });
+    }
+    if (Date.now() - lastAsk > DETACH_ASK_MS) {
+      lastAsk = Date.now();
+      const f = inLive ? flags : Flags.AFFECT_CONFIG;
+      try {
+        await ctx.client.detachDevice(l.ref, xml, inConfig ? f : f & ~Flags.AFFECT_CONFIG);
+      } catch (err) {
+        // Already being removed, or gone from one of the two definitions.
+        if (!isLibvirtCode(err, VirErr.OPERATION_FAILED, VirErr.DEVICE_MISSING, VirErr.OPERATION_INVALID, VirErr.INVALID_ARG)) throw err;
+      }
+    }
+    await abortableSleep(POLL_MS, signal);
+  }
+}
+
+export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAttachment, options?: CallOptions): Promise<void> {
+  const op = 'attachVolume';
+  requireHypervisor(ctx, op, 'operation.attach-volume');
+  const ci = a.connectionInfo;
+  if (!isSupportedTransport(ci.driverVolumeType)) {
+    throw errors.invalidInput([{ path: ['attachment', 'connectionInfo', 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` }], op);
+  }
+  const path = ci.driverVolumeType === 'block' ? ci.devicePath : ci.driverVolumeType === 'file' ? ci.path : '';
+  // A volume id inside an attachment reaches the driver as written: one letter case here.
+  const volumeId = a.volumeId.toLowerCase();
+  await withInstance(
+    ctx,
+    op,
+    op,
+    uuid,
+    options,
+    async (l) => {
+      const r = l.record;
+      const bus = a.diskBus ?? r.image.diskBus;
+      const used = new Set([...l.domain.disks.map((d) => d.target), ...r.volumes.map((v) => v.target), ...r.localDisks.map((d) => d.target)]);
+      const v: VolumeRecord = {
+        id: volumeId,
+        target: nextTarget(bus, used),
+        bus,
+        source: ci.driverVolumeType === 'block' ? 'block' : 'file',
+        path,
+        ...(a.sizeGb !== undefined ? { sizeGb: a.sizeGb } : {}),
+        ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
+        deleteOnTermination: a.deleteOnTermination,
+      };
+      await ctx.client.attachDevice(l.ref, volumeDiskXml(v), deviceFlags(l));
+      r.volumes.push(v);
+      await saveRecord(ctx, l, r);
+    },
+    (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
+  );
+}
+
+export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: string, options?: CallOptions): Promise<void> {
+  const op = 'detachVolume';
+  requireHypervisor(ctx, op, 'operation.detach-volume');
+  await withInstance(
+    ctx,
+    op,
+    op,
+    uuid,
+    options,
+    async (l) => {
+      const r = l.record;
+      const v = r.volumes.find((x) => x.id === volumeId);
+      if (v) await detachAndWait(ctx, l, volumeDiskXml(v), (d) => d.disks.some((x) => x.serial?.toLowerCase() === volumeId), options?.signal);
+      r.volumes = r.volumes.filter((x) => x.id !== volumeId);
+      await saveRecord(ctx, l, r);
+    },
+    (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
+  );
+}
+
+export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
+  const op = 'attachInterface';
+  requireHypervisor(ctx, op, 'operation.attach-interface');
+  // A VIF id inside a vif reaches the driver as written: one letter case here.
+  const vifId = vif.id.toLowerCase();
+  await withInstance(
+    ctx,
+    op,
+    op,
+    uuid,
+    options,
+    async (l) => {
+      const r = l.record;
+      const n = { id: vifId, mac: vif.address.toLowerCase(), model: r.image.vifModel, address: vif.address };
+      await ctx.client.attachDevice(l.ref, interfaceXml(n), deviceFlags(l));
+      r.interfaces.push(n);
+      await saveRecord(ctx, l, r);
+    },
+    (l) => ({ interfaceAttached: interfaceAttached(l, vifId) }),
+  );
+}
+
+export async function detachInterface(ctx: DriverContext, uuid: string, vifId: string, options?: CallOptions): Promise<void> {
+  const op = 'detachInterface';
+  requireHypervisor(ctx, op, 'operation.detach-interface');
+  await withInstance(
+    ctx,
+    op,
+    op,
+    uuid,
+    options,
+    async (l) => {
+      const r = l.record;
+      const n = r.interfaces.find((x) => x.id === vifId);
+      if (n) await detachAndWait(ctx, l, interfaceXml(n), (d) => d.interfaces.some((x) => x.mac === n.mac), options?.signal);
+      r.interfaces = r.interfaces.filter((x) => x.id !== vifId);
+      await saveRecord(ctx, l, r);
+    },
+    (l) => ({ interfaceAttached: interfaceAttached(l, vifId) }),
+  );
+}
+
+/** The tail of the serial console log file QEMU writes (the last 64 KiB). */
+export async function getConsoleOutput(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
+  const op = 'getConsoleOutput';
+  requireHypervisor(ctx, op, 'console.serial.log');
+  const out = await withInstance(ctx, op, op, uuid, options, async () => {
+    const { text, truncated } = await files.readTail(consoleLogPath({ instanceDir: ctx.instanceDir(uuid) }), CONSOLE_TAIL_BYTES);
+    return { output: text, truncated };
+  });
+  // getConsoleOutput is valid in every existing state; the table's only refusal (ABSENT) throws.
+  return out!;
+}

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { DriverError, EXISTING_STATES, enforceCell, errors, expectedOutcome, throwIfAborted, type CallOptions, type ImageMeta, type InputIssue, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
+import { CallTimeoutError, ConnectionLostError } from '../client/errors.js';
+import { VirErr } from '../client/protocol/remote-types.js';
+import { BUS_PREFIX, buildDomainXml, consoleLogPath, instanceDomainName, localDiskPath, nextTarget, rootDiskPath, type DomainEnvironment } from '../mapping/domain-xml.js';
+import { isLibvirtCode, toContractError } from '../mapping/errors.js';
+import { isActive } from '../mapping/state.js';
+import type { ImageRecord, InstanceRecord, VolumeRecord } from '../mapping/instance-record.js';
+import * as files from '../host-files.js';
+import type { DriverContext } from './context.js';
+import { identify, withInstance } from './instances.js';
+import { place, settlePlacement } from './placement.js';
+import { ensureReady } from './readiness.js';
+import { hardStop, removeDomain } from './teardown.js';
+
+/** What the driver keeps of an image: its id and the properties the domain XML uses. */
+export function imageRecord(image: ImageMeta): ImageRecord {
+  return {
+    id: image.id,
+    diskFormat: image.diskFormat,
+    containerFormat: image.containerFormat,
+    diskBus: image.properties.hwDiskBus ?? 'virtio',
+    vifModel: image.properties.hwVifModel ?? 'virtio',
+    ...(image.properties.hwMachineType !== undefined ? { machine: image.properties.hwMachineType } : {}),
+  };
+}
+
+/** On QEMU/KVM an image id names a file in imageDir; INVALID_INPUT at `path` when there is none. */
+export async function requireImage(ctx: DriverContext, id: string, op: string, path: (string | number)[]): Promise<void> {
+  if (!ctx.hasFiles) return;
+  const message = !files.isSafeFileName(id)
+    ? 'must be a plain file name in the image directory'
+    : !(await files.exists(files.inside(ctx.config.imageDir, id)))
+      ? `no image ${id} in ${ctx.config.imageDir}`
+      : undefined;
+  if (message !== undefined) throw errors.invalidInput([{ path, message }], op);
+}
+
+/** Volume transports this driver puts into domain XML. */
+export function isSupportedTransport(type: string): type is 'file' | 'block' {
+  return type === 'file' || type === 'block';
+}
+
+/** What the contract's schemas allow but this backend cannot do, refused before any libvirt call. */
+async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<void> {
+  const issues: InputIssue[] = [];
+  s.blockDeviceInfo.volumes.forEach((v, i) => {
+    const type = v.connectionInfo.driverVolumeType;
+    if (!isSupportedTransport(type)) {
+      issues.push({ path: ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo', 'driverVolumeType'], message: `transport ${type} is not supported by this driver` });
+    }
+  });
+  if (issues.length > 0) throw errors.invalidInput(issues, 'spawn');
+  await requireImage(ctx, s.image.id, 'spawn', ['spec', 'image', 'id']);
+}
+
+/** The record a spawn writes into the domain's metadata: the device plan the XML is generated from. */
+function recordFromSpec(ctx: DriverContext, s: InstanceSpec): InstanceRecord {
+  const image = imageRecord(s.image);
+  const used = new Set<string>([`${BUS_PREFIX[image.diskBus] ?? 'vd'}a`]);
+  const take = (bus: string): string => {
+    const target = nextTarget(bus, used);
+    used.add(target);
+    return target;
+  };
+  const localDisks: InstanceRecord['localDisks'] = s.blockDeviceInfo.ephemerals.map((e) => {
+    const bus = e.diskBus ?? image.diskBus;
+    return { kind: 'ephemeral', target: take(bus), bus, sizeMb: e.sizeGb * 1024 };
+  });
+  if (s.blockDeviceInfo.swap) localDisks.push({ kind: 'swap', target: take(image.diskBus), bus: image.diskBus, sizeMb: s.blockDeviceInfo.swap.sizeMb });
+  const volumes: VolumeRecord[] = s.blockDeviceInfo.volumes.map((v) => {
+    const bus = v.diskBus ?? image.diskBus;
+    const ci = v.connectionInfo;
+    return {
+      // Volume and VIF ids inside a spec reach the driver as written: one letter case here.
+      id: v.volumeId.toLowerCase(),
+      target: take(bus),
+      bus,
+      source: ci.driverVolumeType === 'block' ? 'block' : 'file',
+      path: ci.driverVolumeType === 'block' ? ci.devicePath : ci.driverVolumeType === 'file' ? ci.path : '',
+      ...(v.sizeGb !== undefined ? { sizeGb: v.sizeGb } : {}),
+      ...(v.deviceName !== undefined ? { deviceName: v.deviceName } : {}),
+      deleteOnTermination: v.deleteOnTermination,
+    };
+  });
+  return {
+    uuid: s.uuid,
+    ownerPrefix: ctx.config.namePrefix,
+    session: ctx.session,
+    since: new Date().toISOString(),
+    mode: 'normal',
+    name: s.name,
+    flavor: s.flavor,
+    image,
+    metadata: s.metadata,
+    localDisks,
+    volumes,
+    interfaces: s.networkInfo.map((v) => ({ id: v.id.toLowerCase(), mac: v.address.toLowerCase(), model: image.vifModel, address: v.address })),
+  };
+}
+
+/** The instance's files: root disk copied from the image, sparse local disks, an empty console log. */
+async function makeDisks(ctx: DriverContext, r: InstanceRecord, env: DomainEnvironment): Promise<void> {
+  await files.ensureDir(env.instanceDir);
+  await files.copyImage(files.inside(ctx.config.imageDir, r.image.id), rootDiskPath(env));
+  await makeLocalDisks(r, env);
+  await files.touch(consoleLogPath(env));
+}
+
+async function makeLocalDisks(r: InstanceRecord, env: DomainEnvironment): Promise<void> {
+  let i = 0;
+  for (const d of r.localDisks) await files.sparseFile(localDiskPath(env, d.kind, i++), d.sizeMb);
+}
+
+/** libvirt refusing a domain whose uuid is in use (under another name, see instanceDomainName). */
+function isUuidTaken(err: unknown): boolean {
+  return isLibvirtCode(err, VirErr.DOM_EXIST, VirErr.OPERATION_FAILED) && /already (exists|defined)/i.test((err as Error).message);
+}
+
+/**
+ * Make the instance on the backend, all or nothing. With powerOn the domain is started as a
+ * transient domain (DOMAIN_CREATE_XML) and then made persistent (DOMAIN_DEFINE_XML) with the
+ * same XML: it is an instance once persistent, and a transient domain of this driver is a
+ * spawn that did not finish (listings skip it, the sweep removes it). Without powerOn one
+ * DOMAIN_DEFINE_XML makes it. The first call fails when the uuid is taken: the domain's name
+ * is new (see instanceDomainName), so libvirt cannot mistake it for a redefinition.
+ * The calls do not take the caller's signal (a call cut short here may still complete in
+ * libvirtd, and the rollback must know what exists); the signal is checked between steps.
+ */
+async function create(ctx: DriverContext, record: InstanceRecord, powerOn: boolean, signal: AbortSignal | undefined): Promise<void> {
+  const uuid = record.uuid;
+  const env = ctx.env(uuid, instanceDomainName(ctx.config.namePrefix, uuid, randomBytes(4).toString('hex')));
+  const xml = buildDomainXml(record, env);
+  let started = false;
+  try {
+    if (ctx.hasFiles) await makeDisks(ctx, record, env);
+    throwIfAborted(signal);
+    if (powerOn) {
+      await ctx.client.createXml(xml);
+      started = true;
+      if (ctx.hooks.midSpawn) await ctx.hooks.midSpawn(uuid);
+      throwIfAborted(signal);
+    }
+    await ctx.client.defineXml(xml);
+  } catch (err) {
+    if (started) {
+      // If libvirtd is gone this fails too; the domain is still transient and the sweep after reconnect removes it.
+      await removeDomain(ctx, ctx.ref(uuid), uuid, true).catch(() => (ctx.resyncNeeded = true));
+    } else {
+      // A call whose answer never came may still have made the domain: sweep before the next operation.
+      if (err instanceof CallTimeoutError || err instanceof ConnectionLostError) ctx.resyncNeeded = true;
+      if (ctx.hasFiles) await files.removeTree(env.instanceDir).catch(() => undefined);
+    }
+    if (isUuidTaken(err)) throw errors.exists(uuid, 'spawn');
+    throw err;
+  }
+}
+
+/** Spawn: placement (the flavor fits), then create (the uuid is free); atomic: on failure nothing is left. */
+export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallOptions): Promise<void> {
+  const op = 'spawn';
+  const uuid = s.uuid;
+  await refuseUnsupportedInput(ctx, s);
+  await ensureReady(ctx, op);
+  if (s.node !== undefined && s.node !== ctx.nodeName) throw new DriverError('NODE_NOT_FOUND', { op, target: s.node });
+  const record = recordFromSpec(ctx, s);
+  ctx.inFlight.add(uuid);
+  try {
+    await place(ctx, uuid, s.flavor, options?.signal);
+    let succeeded = false;
+    try {
+      await create(ctx, record, s.powerOn, options?.signal);
+      succeeded = true;
+    } finally {
+      settlePlacement(ctx, uuid, succeeded);
+    }
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  } finally {
+    ctx.inFlight.delete(uuid);
+  }
+}
+
+/**
+ * Whether destroy succeeds, and changes something, in every state of an existing instance
+ * (core's table says so today): then destroy needs no state read, only the live XML.
+ */
+const DESTROY_IN_EVERY_STATE = EXISTING_STATES.every((state) => {
+  const outcome = expectedOutcome(state, 'destroy');
+  return outcome.ok && !outcome.noop;
+});
+
+/**
+ * Destroy: stop and undefine the domain and remove its files; a no-op when it is absent (or
+ * not ours). It reads only the live XML (ownership, and whether the domain runs: its id),
+ * since every existing state allows destroy; should the table ever tell states apart, it
+ * reads the state like every other operation.
+ */
+export async function destroy(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
+  const op = 'destroy';
+  if (!DESTROY_IN_EVERY_STATE) {
+    await withInstance(ctx, op, op, uuid, options, (l) => removeDomain(ctx, l.ref, uuid, isActive(l.state)));
+    return;
+  }
+  await ensureReady(ctx, op);
+  try {
+    const found = await identify(ctx, uuid, options?.signal);
+    if (!found) {
+      enforceCell('ABSENT', op, { op, uuid });
+      return;
+    }
+    await removeDomain(ctx, found.ref, uuid, found.domain.active);
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  }
+}
+
+/** Rebuild: stop, new root disk from the new image (and fresh local disks unless preserved), redefine, start. */
+export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, options?: CallOptions): Promise<void> {
+  await requireImage(ctx, s.image.id, 'rebuild', ['spec', 'image', 'id']);
+  await withInstance(ctx, 'rebuild', 'rebuild', uuid, options, async (l) => {
+    const r = l.record;
+    const env = ctx.env(uuid, l.domain.name);
+    await hardStop(ctx, l.ref);
+    r.image = imageRecord(s.image);
+    if (s.metadata !== undefined) r.metadata = s.metadata;
+    if (ctx.hasFiles) {
+      await files.copyImage(files.inside(ctx.config.imageDir, s.image.id), rootDiskPath(env));
+      if (!s.preserveEphemeral) await makeLocalDisks(r, env);
+    }
+    await ctx.client.defineXml(buildDomainXml(r, env));
+    await ctx.client.create(l.ref, 0, options?.signal ? { signal: options.signal } : undefined);
+  });
+}

@@ -1,0 +1,45 @@
+import { assertFits, errors, expectedUsage, type Flavor } from '@nova-common/core';
+import { VirErr } from '../client/protocol/remote-types.js';
+import { isLibvirtCode } from '../mapping/errors.js';
+import type { DriverContext } from './context.js';
+import { nodeInventory, readNodeFacts } from './inventory.js';
+
+/**
+ * Placement for a spawn, done by the driver since it owns the inventory, from what this
+ * session knows without asking libvirtd: the node's capacity as read at initHost or by the
+ * last getInventory, and the owned tally (refreshed by every full listing, kept up to date
+ * by this driver's own spawns and removals). The flavor must fit (core's assertFits:
+ * Placement's rule) counting the spawns in flight; the check and the reservation happen in
+ * one step, so two concurrent spawns cannot both take the last room. Whether the uuid is
+ * free is libvirt's to say, atomically, when the domain is created (see instanceDomainName).
+ */
+export async function place(ctx: DriverContext, uuid: string, flavor: Flavor, signal?: AbortSignal): Promise<void> {
+  const node = ctx.node ?? (await readNodeFacts(ctx, signal));
+  const usage = expectedUsage(flavor);
+  try {
+    assertFits(usage, nodeInventory(ctx, node, [...ctx.owned.usages(), ...ctx.reservations.values()]), { op: 'spawn', target: uuid });
+  } catch (err) {
+    // The table's answer comes first: a uuid in use is INSTANCE_EXISTS whatever the flavor.
+    if (await uuidTaken(ctx, uuid, signal)) throw errors.exists(uuid, 'spawn');
+    throw err;
+  }
+  ctx.reservations.set(uuid, usage);
+}
+
+/** Whether a domain has this uuid (one DOMAIN_LOOKUP_BY_UUID, asked only when placement refuses). */
+async function uuidTaken(ctx: DriverContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.client.lookupByUuid(uuid, signal ? { signal } : undefined);
+    return true;
+  } catch (err) {
+    if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return false;
+    throw err;
+  }
+}
+
+/** The spawn of `uuid` ended: on success what it reserved becomes the instance's entry in the tally. */
+export function settlePlacement(ctx: DriverContext, uuid: string, succeeded: boolean): void {
+  const usage = ctx.reservations.get(uuid);
+  ctx.reservations.delete(uuid);
+  if (succeeded && usage) ctx.owned.noteOwned(uuid, usage);
+}
