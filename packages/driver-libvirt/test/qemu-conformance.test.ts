@@ -2,7 +2,7 @@ import { beforeAll } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtDriverConfigSchema } from '../src/config.js';
-import { libvirtConformanceFixtures } from '../src/conformance-fixtures.js';
+import { libvirtConformanceFixtures } from '../src/fixtures/conformance-fixtures.js';
 import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd } from './helpers/backend.js';
 
 /**

@@ -6,6 +6,7 @@ import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.
 import { isInstanceDomainName, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
 import * as files from '../host-files.js';
 import { OwnedIndex, type Usage } from './owned-index.js';
+import { RequestedTransitions } from './requested.js';
 
 /** Hooks for fault-injection tests; not part of the configuration. */
 export interface LibvirtDriverHooks {
@@ -25,8 +26,8 @@ export interface NodeFacts {
 
 /**
  * What every operation module shares: the configuration, the protocol client, and what this
- * driver session knows. Holds no per-instance state besides spawns in flight: every
- * operation reads its instance from libvirtd.
+ * driver session knows. Holds no per-instance state besides spawns and transitions in
+ * flight: every operation reads its instance from libvirtd.
  */
 export class DriverContext {
   readonly domainType: DomainType;
@@ -40,6 +41,8 @@ export class DriverContext {
   readonly reservations = new Map<string, Usage>();
   /** Which domains are this driver's and what they use: placement's tally, and event filtering. */
   readonly owned = new OwnedIndex();
+  /** This driver's own transitions in flight per instance: what labels an event `requested` or `out-of-band`. */
+  readonly requested = new RequestedTransitions();
   nodeName = '';
   /** Node facts, read at initHost and by every getInventory; spawn's placement uses them. */
   node: NodeFacts | undefined;

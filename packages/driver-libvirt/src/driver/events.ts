@@ -17,7 +17,9 @@ async function isOurs(ctx: DriverContext, dom: DomainRef, uuid: string): Promise
  * A lifecycle message from libvirtd (every domain's): the contract's event when it maps to
  * one and the domain is this driver's. Handled one after another, so events keep their
  * order even when ownership has to be read first. An UNDEFINED message also tells the owned
- * index that the definition is gone.
+ * index that the definition is gone. The cause is decided when the message arrives: whether
+ * one of this driver's calls on the instance was running then and could cause it
+ * (RequestedTransitions); everything else (the guest, a crash, an operator) is out-of-band.
  */
 export function onLifecycle(ctx: DriverContext, m: LifecycleMessage): void {
   const uuid = ctx.instanceUuidOf(m.dom);
@@ -26,9 +28,10 @@ export function onLifecycle(ctx: DriverContext, m: LifecycleMessage): void {
   const mapped = mapLifecycleEvent(m.event, m.detail);
   if (!mapped || ctx.listeners.size === 0) return;
   const timestamp = new Date().toISOString();
+  const cause = ctx.requested.causeOf(uuid, mapped.kind);
   ctx.eventChain = ctx.eventChain.then(async () => {
     if (!(await isOurs(ctx, m.dom, uuid))) return;
-    const event: LifecycleEvent = { uuid, kind: mapped.kind, powerState: mapped.powerState, node: ctx.nodeName, timestamp };
+    const event: LifecycleEvent = { uuid, kind: mapped.kind, powerState: mapped.powerState, node: ctx.nodeName, timestamp, cause };
     ctx.listeners.emit(event);
   });
 }
