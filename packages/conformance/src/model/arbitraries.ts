@@ -84,21 +84,50 @@ function macOf(index: number, bytes: number[]): string {
   return `fa:16:3e:${hex(bytes[0]!)}:${hex(bytes[1]!)}:${hex(index)}`;
 }
 
-/** Pools are not shrunk: their values never matter, only which slot a command uses. */
+/** 32 random bits from a seed (mulberry32), one call at a time. */
+function bits(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+
+/**
+ * The i-th uuid (version 4, lower case) of a pool drawn from `seed`: random bits, with the
+ * index in the last byte so the uuids of one pool never collide.
+ */
+export function poolUuid(seed: number, i: number): string {
+  const next = bits(seed ^ Math.imul(i + 1, 0x9e3779b9));
+  const a = next();
+  const b = next();
+  const c = next();
+  const d = next();
+  return `${hex(a, 8)}-${hex(b >>> 16, 4)}-4${hex(b & 0xfff, 3)}-${hex(8 | (c >>> 30), 1)}${hex((c >>> 16) & 0xfff, 3)}-${hex(c & 0xffff, 4)}${hex(d >>> 8, 6)}${hex(i & 0xff, 2)}`;
+}
+
+/** The pools of one sequence from one seed. */
+export function poolsOf(seed: number, maxInstances: number): Pools {
+  const uuid = (i: number): string => poolUuid(seed, i);
+  const next = bits(seed);
+  const mac = next();
+  return {
+    uuids: Array.from({ length: maxInstances + 1 }, (_, i) => uuid(i)),
+    volumes: Array.from({ length: POOL_VOLUMES }, (_, i) => uuid(maxInstances + 1 + i)),
+    vifs: Array.from({ length: POOL_VIFS }, (_, i) => ({ id: uuid(maxInstances + 1 + POOL_VOLUMES + i), address: macOf(i, [(mac >>> 8) & 0xff, mac & 0xff]) })),
+  };
+}
+
+/**
+ * Pools are not shrunk: their values never matter, only which slot a command uses. They
+ * come from one random integer (fast-check draws it from the run's seed), which is far
+ * cheaper than drawing each uuid.
+ */
 export function poolsArb(maxInstances: number): fc.Arbitrary<Pools> {
-  return fc.noShrink(
-    fc
-      .record({
-        ids: fc.uniqueArray(fc.uuid({ version: 4 }), { minLength: maxInstances + 1 + POOL_VOLUMES + POOL_VIFS, maxLength: maxInstances + 1 + POOL_VOLUMES + POOL_VIFS }),
-        mac: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })),
-      })
-      .map(({ ids, mac }) => {
-        const lower = ids.map((u) => u.toLowerCase());
-        return {
-          uuids: lower.slice(0, maxInstances + 1),
-          volumes: lower.slice(maxInstances + 1, maxInstances + 1 + POOL_VOLUMES),
-          vifs: lower.slice(maxInstances + 1 + POOL_VOLUMES).map((id, i) => ({ id, address: macOf(i, mac) })),
-        };
-      }),
-  );
+  return fc.noShrink(fc.integer()).map((seed) => poolsOf(seed, maxInstances));
 }

@@ -76,20 +76,15 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   const { model, options, scope } = w;
   const uuid = sampleUuid(options, 7001);
   const missing = sampleUuid(options, 7002);
-  const ids = (target: string, right = true): FixedSource =>
-    new FixedSource(
-      {
-        purpose: 'walk',
-        uuid: target,
-        model,
-        snapshots: w.snapshots,
-        volume: sampleUuid(options, 7003),
-        vif: { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01' },
-        metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' },
-      } satisfies FixedIds,
-      options,
-      right,
-    );
+  const fixed: Omit<FixedIds, 'uuid'> = {
+    purpose: 'walk',
+    model,
+    snapshots: w.snapshots,
+    volume: sampleUuid(options, 7003),
+    vif: { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01' },
+    metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' },
+  };
+  const ids = (target: string, right = true): FixedSource => new FixedSource({ ...fixed, uuid: target }, options, right);
   // The instance keeps a volume and an interface from spawn to the end, so every state
   // change is also checked to keep its devices (R-SPAWN-DEVICES, R-REBUILD-KEEPS).
   const keptVolume = sampleUuid(options, 7006);
