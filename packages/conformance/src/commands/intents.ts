@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { OPERATIONS, TABLE_OPERATIONS, operationOfColumn, supports, type CapabilityId, type DriverCapabilities, type FlavorInput, type OperationName, type TableOperation } from '@nova-common/core';
 import { RUN_ID_KEY, type ResolvedOptions } from '../config.js';
-import { flavorArb, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, type Pools } from '../model/arbitraries.js';
+import { FLAVOR_RANGE, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, smallFlavor, type Pools } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { generatorOf, makeCall, NETWORK } from './arguments.js';
 import { SEQUENCE_OPS, shapeOf, type Call, type SequenceOp, type SequencedCall, type SpawnVariant } from './call.js';
@@ -115,18 +115,22 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   if (!scope.excluded.has('spawn:oversized')) variants.push('oversized');
   if (scope.caps.multiNode && !scope.excluded.has('spawn:unknownNode')) variants.push('unknownNode');
   const withVolumes = !scope.excluded.has('spawn:volumes');
-  // The spawn's small choices in one integer (it shrinks to the first image, powered on, no
-  // devices, a spawn that should succeed): the image; powerOn (4 in 5); up to two volumes and
-  // two interfaces of the pools (bit masks); the variant (1 in 9 drawn among the variants).
-  const choices = [scope.images, 5, 1 << POOL_VOLUMES, 1 << POOL_VIFS, 8 + variants.length];
+  // The spawn's small choices in one integer (it shrinks to the smallest flavor, the first
+  // image, powered on, no devices, a spawn that should succeed): the flavor's sizes; the image;
+  // powerOn (4 in 5); up to two volumes and two interfaces of the pools (bit masks); the
+  // variant (1 in 9 drawn among the variants).
+  const span = (r: readonly [number, number]): number => r[1] - r[0] + 1;
+  const { vcpus: cpuRange, memoryMb: memRange, rootGb: rootRange } = FLAVOR_RANGE;
+  const choices = [span(cpuRange), span(memRange), span(rootRange), scope.images, 5, 1 << POOL_VOLUMES, 1 << POOL_VIFS, 8 + variants.length];
   const spawn = fc
-    .record({ slot, name: nameArb, metadata: metadataArb, flavor: flavorArb, n: fc.nat({ max: choices.reduce((a, b) => a * b) - 1 }) })
-    .map(({ slot: target, name, metadata, flavor, n }): Intent => {
-      const [image, power, volumes, vifs, variant] = choices.map((c) => {
+    .record({ slot, name: nameArb, metadata: metadataArb, n: fc.nat({ max: choices.reduce((a, b) => a * b) - 1 }) })
+    .map(({ slot: target, name, metadata, n }): Intent => {
+      const [cpus, mem, root, image, power, volumes, vifs, variant] = choices.map((c) => {
         const v = n % c;
         n = Math.floor(n / c);
         return v;
-      }) as [number, number, number, number, number];
+      }) as [number, number, number, number, number, number, number, number];
+      const flavor = smallFlavor(cpuRange[0] + cpus, memRange[0] + mem, rootRange[0] + root);
       return {
         kind: 'spawn',
         slot: target,

@@ -23,6 +23,13 @@ const TRICKY = [
   'tab\there',
 ];
 
+/**
+ * One metadata entry with everything that breaks escaping at once (quotes, `<>&`, an entity,
+ * CDATA's end, shell syntax, Unicode): the table walk's instance carries it, so a driver that
+ * escapes (or unescapes) metadata on its way to the backend is caught whatever the seed.
+ */
+export const TRICKY_METADATA: Readonly<Record<string, string>> = { 'nc-escaping': `"quoted" it's <b>&amp;</b> a]]>b $(id) ünïcødé 😀` };
+
 const noNul = (s: string): boolean => !s.includes('\u0000');
 
 /** A display-name fragment: arbitrary graphemes or a tricky string. */
@@ -43,19 +50,22 @@ export const metadataArb: fc.Arbitrary<Record<string, string>> = fc
   .uniqueArray(fc.tuple(metadataKeyArb, metadataValueArb), { maxLength: 3, selector: ([k]) => k })
   .map((entries) => Object.fromEntries(entries));
 
+/** The smallest and largest of the small flavors the sequences spawn. */
+export const FLAVOR_RANGE = { vcpus: [1, 2], memoryMb: [32, 256], rootGb: [0, 1] } as const;
+
+/** A small flavor, named after its sizes. */
+export function smallFlavor(vcpus: number, memoryMb: number, rootGb: number): FlavorInput {
+  return { id: `nc-flavor-${vcpus}-${memoryMb}-${rootGb}`, name: `nc.${vcpus}c${memoryMb}m${rootGb}g`, vcpus, memoryMb, rootGb, ephemeralGb: 0, swapMb: 0, extraSpecs: {} };
+}
+
 /** Small flavors: every backend has room for a few of them. */
 export const flavorArb: fc.Arbitrary<FlavorInput> = fc
-  .record({ vcpus: fc.integer({ min: 1, max: 2 }), memoryMb: fc.integer({ min: 32, max: 256 }), rootGb: fc.integer({ min: 0, max: 1 }) })
-  .map(({ vcpus, memoryMb, rootGb }) => ({
-    id: `nc-flavor-${vcpus}-${memoryMb}-${rootGb}`,
-    name: `nc.${vcpus}c${memoryMb}m${rootGb}g`,
-    vcpus,
-    memoryMb,
-    rootGb,
-    ephemeralGb: 0,
-    swapMb: 0,
-    extraSpecs: {},
-  }));
+  .record({
+    vcpus: fc.integer({ min: FLAVOR_RANGE.vcpus[0], max: FLAVOR_RANGE.vcpus[1] }),
+    memoryMb: fc.integer({ min: FLAVOR_RANGE.memoryMb[0], max: FLAVOR_RANGE.memoryMb[1] }),
+    rootGb: fc.integer({ min: FLAVOR_RANGE.rootGb[0], max: FLAVOR_RANGE.rootGb[1] }),
+  })
+  .map(({ vcpus, memoryMb, rootGb }) => smallFlavor(vcpus, memoryMb, rootGb));
 
 /** A flavor no real node holds: the schema's largest values. */
 export const OVERSIZED_FLAVOR: FlavorInput = {
@@ -96,7 +106,10 @@ function bits(seed: number): () => number {
   };
 }
 
-const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+/** Two hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const byteHex = (word: number, shift: number): string => HEX[(word >>> shift) & 0xff]!;
+const wordHex = (w: number): string => byteHex(w, 24) + byteHex(w, 16) + byteHex(w, 8) + byteHex(w, 0);
 
 /**
  * The i-th uuid (version 4, lower case) of a pool drawn from `seed`: random bits, with the
@@ -104,11 +117,13 @@ const hex = (n: number, width: number): string => n.toString(16).padStart(width,
  */
 export function poolUuid(seed: number, i: number): string {
   const next = bits(seed ^ Math.imul(i + 1, 0x9e3779b9));
-  const a = next();
   const b = next();
   const c = next();
   const d = next();
-  return `${hex(a, 8)}-${hex(b >>> 16, 4)}-4${hex(b & 0xfff, 3)}-${hex(8 | (c >>> 30), 1)}${hex((c >>> 16) & 0xfff, 3)}-${hex(c & 0xffff, 4)}${hex(d >>> 8, 6)}${hex(i & 0xff, 2)}`;
+  return (
+    `${wordHex(next())}-${byteHex(b, 24)}${byteHex(b, 16)}-4${HEX[(b >>> 8) & 0x0f]![1]}${byteHex(b, 0)}-` +
+    `${HEX[0x80 | ((c >>> 24) & 0x3f)]}${byteHex(c, 16)}-${byteHex(c, 8)}${byteHex(c, 0)}${byteHex(d, 24)}${byteHex(d, 16)}${byteHex(d, 8)}${HEX[i & 0xff]}`
+  );
 }
 
 /** The pools of one sequence from one seed. */

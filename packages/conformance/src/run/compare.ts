@@ -22,16 +22,12 @@ interface InfoProblem extends Problem {
 const lower = (s: string): string => s.toLowerCase();
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+/** Metadata maps strings to strings: a key `b` lacks reads as undefined or an inherited non-string, never equal. */
 function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  let n = 0;
-  for (const k in a) {
-    if (!hasOwn(a, k)) continue;
-    if (!hasOwn(b, k) || a[k] !== b[k]) return false;
-    n++;
-  }
-  let m = 0;
-  for (const k in b) if (hasOwn(b, k)) m++;
-  return n === m;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k] || typeof b[k] !== 'string') return false;
+  return true;
 }
 
 /** The ids of the devices getInfo reports, in its order. */
@@ -123,7 +119,8 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
 export function usedOf(inventory: HostInventory): Record<string, number> {
   const used: Record<string, number> = {};
   for (const node of inventory.nodes) {
-    for (const cls in node.resources) if (hasOwn(node.resources, cls)) used[cls] = (used[cls] ?? 0) + node.resources[cls]!.used;
+    const resources = node.resources;
+    for (const cls of Object.keys(resources)) used[cls] = (used[cls] ?? 0) + resources[cls]!.used;
   }
   return used;
 }
@@ -166,13 +163,12 @@ export function compareList(model: Model, list: readonly InstanceSummary[]): Pro
 export function compareInventory(model: Model, calls: readonly SequencedCall[], inventory: HostInventory, askedAt: number): Problem | undefined {
   const { low, high } = model.usedBounds(askedAt);
   const used = usedOf(inventory);
-  for (const cls in low) {
-    if (!hasOwn(low, cls)) continue;
+  for (const cls of Object.keys(low)) {
     const p = usageProblem(cls, used[cls] ?? 0, low[cls] ?? 0, high[cls] ?? 0, calls);
     if (p) return p;
   }
-  for (const cls in used) {
-    if (!hasOwn(used, cls) || hasOwn(low, cls)) continue;
+  for (const cls of Object.keys(used)) {
+    if (hasOwn(low, cls)) continue;
     const p = usageProblem(cls, used[cls] ?? 0, 0, high[cls] ?? 0, calls);
     if (p) return p;
   }

@@ -5,7 +5,7 @@ import { generatorOf, makeCall, NETWORK } from '../commands/arguments.js';
 import { SEQUENCE_OPS, isSimulation, shapeOf, type Call, type SequenceOp, type SequencedCall } from '../commands/call.js';
 import { opAllowed, type CommandScope } from '../commands/intents.js';
 import { FixedSource, type FixedIds } from '../commands/sources.js';
-import { OVERSIZED_FLAVOR } from '../model/arbitraries.js';
+import { OVERSIZED_FLAVOR, TRICKY_METADATA } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { sampleSpec, sampleUuid } from './fixed.js';
 
@@ -93,6 +93,7 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   const withVolume = !scope.excluded.has('spawn:volumes');
   const spec = {
     ...base,
+    metadata: { ...base.metadata, ...TRICKY_METADATA },
     networkInfo: [keptVif],
     blockDeviceInfo: {
       ephemerals: [],
