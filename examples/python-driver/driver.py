@@ -88,7 +88,8 @@ class MemoryDriver:
 
     # ---- changes ---------------------------------------------------------------------------
 
-    def spawn(self, uuid, name, metadata, usage, power_on, node):
+    def spawn(self, uuid, name, metadata, usage, power_on, node, volumes=(), interfaces=()):
+        """`volumes`: (volume id, device name or None, size or None); `interfaces`: (vif id, mac)."""
         op = "spawn"
         uuid = check_uuid(op, "spec.uuid", uuid)
         if not name:
@@ -103,7 +104,16 @@ class MemoryDriver:
                 if amount > free.get(rc, 0):
                     raise DriverError("INSUFFICIENT_RESOURCES", op=op, target=NODE, detail=f"{rc}: {amount} asked, {free.get(rc, 0)} free")
             state = "RUNNING" if power_on else "SHUTDOWN"
-            self.instances[uuid] = {"name": name, "state": state, "metadata": dict(metadata), "usage": dict(usage), "console": []}
+            self.instances[uuid] = {
+                "name": name,
+                "state": state,
+                "metadata": dict(metadata),
+                "usage": dict(usage),
+                "console": [],
+                # Devices as getInfo reports them: sorted by id, ids in lower case.
+                "volumes": sorted((v.lower(), d, s) for v, d, s in volumes),
+                "interfaces": sorted((i.lower(), mac) for i, mac in interfaces),
+            }
             self._transition(uuid, "ABSENT", state, op)
 
     def destroy(self, uuid):

@@ -160,7 +160,16 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
     def GetInfo(self, request, context):
         uuid, inst = driver.info("getInfo", request.uuid)
         mode = states_pb2.INSTANCE_MODE_NORMAL
-        return compute_pb2.GetInfoResponse(info=instance_pb2.InstanceInfo(uuid=uuid, name=inst["name"], power_state=getattr(states_pb2, f"POWER_STATE_{inst['state']}"), mode=mode, node=NODE, metadata=inst["metadata"]))
+        info = instance_pb2.InstanceInfo(uuid=uuid, name=inst["name"], power_state=getattr(states_pb2, f"POWER_STATE_{inst['state']}"), mode=mode, node=NODE, metadata=inst["metadata"])
+        for volume_id, device, size in inst["volumes"]:
+            volume = info.volumes.add(volume_id=volume_id)
+            if device is not None:
+                volume.device_name = device
+            if size is not None:
+                volume.size_gb = size
+        for vif_id, mac in inst["interfaces"]:
+            info.interfaces.add(id=vif_id, address=mac)
+        return compute_pb2.GetInfoResponse(info=info)
 
     @answer
     def GetConsoleOutput(self, request, context):
@@ -175,7 +184,9 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
             raise DriverError("INVALID_INPUT", op="spawn", issues=[(["spec"] if missing == "spec" else ["spec", missing], "is required")])
         power_on = spec.power_on if spec.HasField("power_on") else True
         node = spec.node if spec.HasField("node") else None
-        return self.once.run("spawn", request, lambda: driver.spawn(spec.uuid, spec.name, spec.metadata, usage_of(spec.flavor), power_on, node) or compute_pb2.SpawnResponse())
+        volumes = [(v.volume_id, v.device_name if v.HasField("device_name") else None, v.size_gb if v.HasField("size_gb") else None) for v in spec.block_device_info.volumes]
+        interfaces = [(vif.id, vif.address) for vif in spec.network_info]
+        return self.once.run("spawn", request, lambda: driver.spawn(spec.uuid, spec.name, spec.metadata, usage_of(spec.flavor), power_on, node, volumes, interfaces) or compute_pb2.SpawnResponse())
 
     @answer
     def Destroy(self, request, context):
@@ -221,9 +232,26 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
                 yield compute_pb2.WatchEventsResponse(event=compute_pb2.SequencedEvent(sequence=sequence, event=event))
 
 
+def deterministic_handlers(servicer):
+    """The service's handlers, answering with deterministic serialization: map entries (metadata,
+    inventory) in key order, so the same state always reads the same (protobuf maps carry no
+    order, and the default serializer's order varies from message to message)."""
+    service = compute_pb2.DESCRIPTOR.services_by_name["ComputeService"]
+    handlers = {}
+    for method in service.methods:
+        request = getattr(compute_pb2, method.input_type.name)
+        make = grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
+        handlers[method.name] = make(
+            getattr(servicer, method.name),
+            request_deserializer=request.FromString,
+            response_serializer=lambda message: message.SerializeToString(deterministic=True),
+        )
+    return grpc.method_handlers_generic_handler(service.full_name, handlers)
+
+
 def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
-    compute_pb2_grpc.add_ComputeServiceServicer_to_server(ComputeServicer(), server)
+    server.add_generic_rpc_handlers((deterministic_handlers(ComputeServicer()),))
     path = args.listen[len("unix://"):]
     if os.path.exists(path):
         os.unlink(path)

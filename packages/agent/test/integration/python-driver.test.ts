@@ -94,6 +94,16 @@ describe('a driver written in Python (examples/python-driver) behind the same wi
     expect(await error((driver.raw as { getInfo(u: string): Promise<unknown> }).getInfo('not-a-uuid'))).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['uuid'], message: 'must be a UUID' }] });
   });
 
+  it('reads one state the same way twice (deterministic map order)', async () => {
+    const s = spec({ metadata: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`key-${(i * 7) % 12}`, String(i)])) });
+    await driver.spawn(s);
+    const reads = await Promise.all(Array.from({ length: 5 }, () => driver.getInfo(s.uuid)));
+    expect(new Set(reads.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(Object.keys(reads[0]!.metadata)).toStrictEqual(Object.keys(reads[0]!.metadata).sort());
+    const inventories = await Promise.all(Array.from({ length: 5 }, () => driver.getInventory()));
+    expect(new Set(inventories.map((r) => JSON.stringify(r))).size).toBe(1);
+  });
+
   it('acts once per request id', async () => {
     const wire = new WireClient(`unix://${socket}`);
     try {
