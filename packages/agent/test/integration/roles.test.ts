@@ -90,6 +90,20 @@ describe('roles at the wall: one socket per role', () => {
     expect(text).toMatch(/nova_agent_call_duration_seconds_count\{operation="getInfo"\} 3/);
   });
 
+  it('--socket-group gives the sockets to a group (by name or number), still 0660', async () => {
+    const expected = process.getuid?.() === 0 ? 1 : process.getgid!();
+    const group = process.getuid?.() === 0 ? 'daemon' : String(expected);
+    const other = await serveReference({}, { roles: ['compute', 'reader'], agent: { socketGroup: group } });
+    try {
+      for (const role of ['compute', 'reader'] as const) {
+        const st = statSync(other.socket(role));
+        expect([st.gid, st.mode & 0o777]).toStrictEqual([expected, 0o660]);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the remote driver reports a refusal as INTERNAL naming PERMISSION_DENIED; with `role` it refuses before calling', async () => {
     const reader = await served.connect('reader');
     const denied = await reader.pause(x.uuid).catch((e: unknown) => e);
