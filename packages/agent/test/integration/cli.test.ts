@@ -92,12 +92,10 @@ describe('nova-agent serve', () => {
     await remote.spawn(s);
     const reboot = remote.reboot(s.uuid, 'HARD').catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 200));
-    const started = Date.now();
     running.child.kill('SIGTERM');
     const error = await reboot;
     expect(isDriverError(error) && error.code).toBe('CANCELLED');
     expect(await running.exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('keeps its request journal in --state-dir across a restart', async () => {
