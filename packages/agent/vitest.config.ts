@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The CLI, loader and Python tests run dist/ as it ships: built once before the run.
+    globalSetup: ['test/global-setup.ts'],
   },
 });

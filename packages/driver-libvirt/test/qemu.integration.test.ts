@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard, type GuardedDriver } from '@nova-common/core';
@@ -120,6 +120,14 @@ describe('QEMU guest: guest-visible effects', () => {
       image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' },
     });
     await waitConsole(uuid, /NOVA-GUEST: READY/);
+    // A second spawn of the same uuid is refused and leaves this instance's files alone.
+    const disk = `/var/lib/libvirt/images/nova-common/instances/${uuid}/disk`;
+    const before = statSync(disk);
+    await expect(
+      driver.spawn({ uuid, name: 'again', flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 128, rootGb: 1 }, image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' } }),
+    ).rejects.toMatchObject({ code: 'INSTANCE_EXISTS' });
+    expect(statSync(disk)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs, size: before.size });
+    expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.suspend(uuid);
     expect((await driver.getInfo(uuid)).powerState).toBe('SUSPENDED');
     await driver.resume(uuid);

@@ -24,6 +24,7 @@ Serve a nova-common compute driver over gRPC (nova_common.compute.v1.ComputeServ
   --event-buffer <n>           events kept for watchers to resume (default 10000)
   --max-message-bytes <n>      largest message (default 4194304)
   --shutdown-grace <ms>        on SIGTERM, how long running calls may finish (default 30000)
+  --validate-outputs <mode>    what the guard checks of the driver's answers: all (default), sampled, none
   --log-level <level>          fatal, error, warn, info (default), debug, trace, silent
 `;
 
@@ -77,6 +78,7 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
       'max-message-bytes': { type: 'string' },
       'shutdown-grace': { type: 'string' },
       'log-level': { type: 'string' },
+      'validate-outputs': { type: 'string' },
     },
   });
   if (values.driver === undefined) throw new UsageError('--driver is required');
@@ -99,8 +101,11 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
   }
   const logLevel = values['log-level'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level expects one of ${LEVELS.join(', ')}`);
+  const validate = values['validate-outputs'] ?? 'all';
+  if (!['all', 'sampled', 'none'].includes(validate)) throw new UsageError('--validate-outputs expects all, sampled or none');
   const options: ServeDriverOptions = {
     resolveFrom: cwd,
+    guard: { validateOutputs: validate as 'all' | 'sampled' | 'none' },
     listeners,
     ...(cert !== undefined && key !== undefined && ca !== undefined ? { tls: { cert, key, ca } } : {}),
     insecureLoopback: values['insecure-loopback'] ?? false,

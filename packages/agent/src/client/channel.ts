@@ -20,6 +20,10 @@ export function openChannel(config: ResolvedRemoteDriverConfig): Client {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.enable_retries': 0,
+    'grpc.enable_channelz': 0,
+    // A local agent that restarts is back within a second or two: look for it again soon.
+    'grpc.initial_reconnect_backoff_ms': 200,
+    'grpc.max_reconnect_backoff_ms': 5000,
   };
   if (address.kind === 'unix' || config.tls === undefined) {
     if (address.kind === 'tcp' && !isLoopback(address.host)) {

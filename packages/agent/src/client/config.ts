@@ -40,6 +40,13 @@ export const RemoteDriverConfigSchema = z
       .strict()
       .default({ attempts: 3, baseDelayMs: 100, maxDelayMs: 2000 })
       .describe('Retries of calls the transport failed (UNAVAILABLE without a contract error), with the same request id.'),
+    reconnectWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(5000)
+      .describe('How long a retried call waits for an unreachable agent to come back (never past the call’s deadline).'),
     eventSyncTimeoutMs: z
       .number()
       .int()

@@ -80,10 +80,15 @@ class RemoteComputeDriver implements RemoteDriver {
     const init = wire.toRequest(args, options as Record<string, unknown> | undefined) as Record<string, unknown>;
     if (wire.mutating) init['requestId'] = randomUUID();
     const request = create(wire.method.input, init as never) as Message;
-    const timeoutMs = this.config.timeouts[op] ?? OPERATIONS[op].defaultTimeoutMs;
+    const deadline = Date.now() + (this.config.timeouts[op] ?? OPERATIONS[op].defaultTimeoutMs);
     const signal = options?.signal;
+    // The first attempt fails fast when the agent is unreachable; a retry waits for the channel to
+    // come back (an agent restarting) for up to reconnectWaitMs, never past the call's deadline.
     const answer = await withRetry(
-      () => unaryCall(this.client, wire, request, Date.now() + timeoutMs, signal),
+      (n) =>
+        n === 0
+          ? unaryCall(this.client, wire, request, deadline, signal)
+          : unaryCall(this.client, wire, request, Math.min(deadline, Date.now() + this.config.reconnectWaitMs), signal, true),
       this.config.retry,
       (error) => error instanceof TransportFailure && error.grpcCode === status.UNAVAILABLE,
       signal,

@@ -39,8 +39,12 @@ function definitionOf(wire: WireOperation) {
   return d;
 }
 
-/** One unary call: `signal` cancels it, `deadline` bounds it; rejects with DriverError or TransportFailure. */
-export function unaryCall(client: Client, wire: WireOperation, request: Message, deadline: number, signal: AbortSignal | undefined): Promise<Answer> {
+/**
+ * One unary call: `signal` cancels it, `deadline` bounds it; rejects with DriverError or
+ * TransportFailure. With `waitForReady` a call made while the channel is down waits for it to
+ * come back (until the deadline) instead of failing at once: what retries use.
+ */
+export function unaryCall(client: Client, wire: WireOperation, request: Message, deadline: number, signal: AbortSignal | undefined, waitForReady = false): Promise<Answer> {
   const d = definitionOf(wire);
   return new Promise<Answer>((resolve, reject) => {
     if (signal?.aborted) {
@@ -48,7 +52,7 @@ export function unaryCall(client: Client, wire: WireOperation, request: Message,
       return;
     }
     let response: Message | undefined;
-    const call = client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize as (b: Buffer) => Message, request, new Metadata(), { deadline }, (err, value) => {
+    const call = client.makeUnaryRequest(d.path, d.requestSerialize, d.responseDeserialize as (b: Buffer) => Message, request, waitForReady ? new Metadata({ waitForReady: true }) : new Metadata(), { deadline }, (err, value) => {
       signal?.removeEventListener('abort', onAbort);
       if (err) {
         reject(signal?.aborted ? abortError(signal) : remoteError(err, wire.op));

@@ -73,11 +73,18 @@ function single(role: Role): ReadonlySet<Role> {
   return set;
 }
 
-/** The caller of `call` on a listener with `policy`. */
+const LISTENER_CALLERS = new WeakMap<ListenerPolicy, Caller>();
+
+/** The caller of `call` on a listener with `policy` (one shared object per plaintext listener). */
 export function callerOf(call: SurfaceCall, policy: ListenerPolicy): Caller {
   const listenerRoles = single(policy.role);
   if (!policy.tls) {
-    return { name: `${policy.listener} (${policy.role})`, roles: listenerRoles, may: (rpc) => permits(listenerRoles, rpc) };
+    let caller = LISTENER_CALLERS.get(policy);
+    if (caller === undefined) {
+      caller = { name: `${policy.listener} (${policy.role})`, roles: listenerRoles, may: (rpc) => permits(listenerRoles, rpc) };
+      LISTENER_CALLERS.set(policy, caller);
+    }
+    return caller;
   }
   const cert = call.getAuthContext().sslPeerCertificate;
   const roles = rolesOfCertificate(cert);

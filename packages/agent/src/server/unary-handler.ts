@@ -47,7 +47,8 @@ export function unaryHandler(wire: WireOperation, ctx: ServiceContext, policy: L
   async function invoke(request: Message, signal: AbortSignal): Promise<Message> {
     const { args, options } = wire.toCall(request as never);
     const result = await ctx.driver.call(op as OperationName, args, { ...options, signal } as never);
-    return create(output, { ...(wire.toResponse(result) as object), ...identity } as never);
+    const init = wire.toResponse(result) as object;
+    return create(output, (identity === undefined ? init : { ...init, ...identity }) as never);
   }
 
   /** A mutating call, once per request id: the journal replays what a repeat asks again. */

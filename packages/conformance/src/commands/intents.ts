@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { OPERATIONS, TABLE_OPERATIONS, operationOfColumn, supports, type CapabilityId, type DriverCapabilities, type FlavorInput, type OperationName, type TableOperation } from '@nova-common/core';
 import { RUN_ID_KEY, type ResolvedOptions } from '../config.js';
-import { flavorArb, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, type Pools } from '../model/arbitraries.js';
+import { FLAVOR_RANGE, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, smallFlavor, type Pools } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { generatorOf, makeCall, NETWORK } from './arguments.js';
 import { SEQUENCE_OPS, shapeOf, type Call, type SequenceOp, type SequencedCall, type SpawnVariant } from './call.js';
@@ -88,13 +88,23 @@ function exploreColumns(scope: Pick<CommandScope, 'caps' | 'allowed' | 'excluded
 export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   const k = scope.maxInstances;
   const slot = fc.nat({ max: k - 1 });
-  // Target slots (see slotUuid): mostly a live instance, sometimes a pool uuid as is (live,
-  // destroyed or never spawned), now and then the uuid that is never spawned.
-  const anySlot = fc.oneof(
-    { weight: 7, arbitrary: slot },
-    { weight: 2, arbitrary: fc.integer({ min: k, max: 2 * k - 1 }) },
-    { weight: 1, arbitrary: fc.constant(2 * k) },
-  );
+  // Target slots (see slotUuid): mostly a live instance (7 in 10), sometimes a pool uuid as
+  // is (live, destroyed or never spawned; 2 in 10), now and then the uuid that is never
+  // spawned. One integer carries the slot, the pick and whether to repeat the call: cheap to
+  // draw, and it shrinks to the first live instance, the plain choices, no repeat.
+  const slotOf = (n: number): number => {
+    const w = n % 10;
+    const j = Math.floor(n / 10) % k;
+    return w < 7 ? j : w < 9 ? k + j : 2 * k;
+  };
+  const SLOTS = 10 * k;
+  const PICKS = 1024;
+  const packed = fc.nat({ max: SLOTS * PICKS * 2 - 1 });
+  const unpack = (n: number): { slot: number; pick: number; twice: boolean } => ({
+    slot: slotOf(n % SLOTS),
+    pick: Math.floor(n / SLOTS) % PICKS,
+    twice: Math.floor(n / (SLOTS * PICKS)) === 1,
+  });
   const out: fc.Arbitrary<Intent>[] = [];
   const add = (op: OperationName, arb: fc.Arbitrary<Intent>, weight = 1): void => {
     if (!opAllowed(scope, op)) return;
@@ -104,42 +114,68 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   const variants: SpawnVariant[] = ['normal'];
   if (!scope.excluded.has('spawn:oversized')) variants.push('oversized');
   if (scope.caps.multiNode && !scope.excluded.has('spawn:unknownNode')) variants.push('unknownNode');
-  const spawn = fc.record({
-    kind: fc.constant('spawn' as const),
-    slot,
-    name: nameArb,
-    metadata: metadataArb,
-    flavor: flavorArb,
-    image: fc.nat({ max: scope.images - 1 }),
-    powerOn: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    volumes: scope.excluded.has('spawn:volumes') ? fc.constant<number[]>([]) : fc.uniqueArray(fc.nat({ max: POOL_VOLUMES - 1 }), { maxLength: 2 }),
-    vifs: fc.uniqueArray(fc.nat({ max: POOL_VIFS - 1 }), { maxLength: 2 }),
-    variant: fc.oneof({ weight: 8, arbitrary: fc.constant('normal' as SpawnVariant) }, { weight: 1, arbitrary: fc.constantFrom(...variants) }),
-  });
+  const withVolumes = !scope.excluded.has('spawn:volumes');
+  // The spawn's small choices in one integer (it shrinks to the smallest flavor, the first
+  // image, powered on, no devices, a spawn that should succeed): the flavor's sizes; the image;
+  // powerOn (4 in 5); up to two volumes and two interfaces of the pools (bit masks); the
+  // variant (1 in 9 drawn among the variants).
+  const span = (r: readonly [number, number]): number => r[1] - r[0] + 1;
+  const { vcpus: cpuRange, memoryMb: memRange, rootGb: rootRange } = FLAVOR_RANGE;
+  const choices = [span(cpuRange), span(memRange), span(rootRange), scope.images, 5, 1 << POOL_VOLUMES, 1 << POOL_VIFS, 8 + variants.length];
+  const spawn = fc
+    .record({ slot, name: nameArb, metadata: metadataArb, n: fc.nat({ max: choices.reduce((a, b) => a * b) - 1 }) })
+    .map(({ slot: target, name, metadata, n }): Intent => {
+      const [cpus, mem, root, image, power, volumes, vifs, variant] = choices.map((c) => {
+        const v = n % c;
+        n = Math.floor(n / c);
+        return v;
+      }) as [number, number, number, number, number, number, number, number];
+      const flavor = smallFlavor(cpuRange[0] + cpus, memRange[0] + mem, rootRange[0] + root);
+      return {
+        kind: 'spawn',
+        slot: target,
+        name,
+        metadata,
+        flavor,
+        image,
+        powerOn: power < 4,
+        volumes: withVolumes ? upToTwo(volumes) : [],
+        vifs: upToTwo(vifs),
+        variant: variant < 8 ? 'normal' : variants[variant - 8]!,
+      };
+    });
   add('spawn', spawn, 4);
   for (const op of CALL_OPS) {
     const generator = generatorOf(op);
-    const arb = fc.record({
-      kind: fc.constant('call' as const),
-      op: fc.constant(op),
-      slot: shapeOf(op).instance >= 0 ? anySlot : fc.constant(0),
-      pick: fc.nat({ max: 1023 }),
-      twice: fc.boolean(),
-      ...(generator?.text ? { text: nameArb } : {}),
-      ...(generator?.metadata ? { metadata: fc.option(metadataArb, { nil: undefined }) } : {}),
-    });
+    // Text and metadata are drawn only for the generators that use them (they cost the most to draw).
+    const arb: fc.Arbitrary<Intent> =
+      generator?.text || generator?.metadata
+        ? fc
+            .tuple(packed, generator.text ? nameArb : fc.constant(undefined), generator.metadata ? fc.option(metadataArb, { nil: undefined }) : fc.constant(undefined))
+            .map(([n, text, metadata]): Intent => ({ kind: 'call', op, ...unpack(n), ...(text === undefined ? {} : { text }), ...(metadata === undefined ? {} : { metadata }) }))
+        : packed.map((n): Intent => ({ kind: 'call', op, ...unpack(n) }));
     add(op, arb, generator?.weight ?? 1);
   }
   // Coverage-directed commands: in whatever state the target is, call what this sequence has
   // not called in that state yet (so every cell of the table is reached in short sequences).
   if (exploreColumns(scope).length > 0) {
-    const explore = fc.record({ kind: fc.constant('explore' as const), slot: anySlot, pick: fc.nat({ max: 1023 }) });
+    const explore = packed.map((n): Intent => {
+      const { slot: target, pick } = unpack(n);
+      return { kind: 'explore', slot: target, pick };
+    });
     for (let i = 0; i < 12; i++) out.push(explore);
   }
   const sims: ('crash' | 'noState')[] = [];
   if (scope.simulate.crash && !scope.excluded.has('simulateCrash')) sims.push('crash');
   if (scope.simulate.noState && !scope.excluded.has('simulateNoState')) sims.push('noState');
   if (sims.length > 0) out.push(fc.record({ kind: fc.constant('simulate' as const), which: fc.constantFrom(...sims), slot }));
+  return out;
+}
+
+/** The pool indices a bit mask names, at most two of them. */
+function upToTwo(mask: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; mask >> i !== 0 && out.length < 2; i++) if ((mask >> i) & 1) out.push(i);
   return out;
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { CAPABILITY_IDS, supports, type CapabilityDeclaration, type CapabilityId, type ComputeDriver, type DriverCapabilities, type InstanceInfo } from '@nova-common/core';
 import { resolveOptions, type ConformanceOptions, type DriverFactory, type ResolvedOptions } from '../config.js';
 import type { DifferentialResult, StepRecord } from '../result.js';
-import { callArgs, describeCall, invoke, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
+import { callArgs, describeCall, invoke, producesImage, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
 import { poolsArb } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
@@ -58,7 +58,7 @@ async function outcomeOf(session: Session, call: SequencedCall, produced: string
   try {
     const args = call.op === 'spawn' ? [options.adaptSpec(call.spec)] : callArgs(call, produced);
     const value = await invoke(session.driver, call, args, options.simulate);
-    if (call.op === 'snapshot') produced.push((value as { imageId: string }).imageId);
+    if (producesImage(call.op)) produced.push((value as { imageId: string }).imageId);
   } catch (error) {
     result = errorCode(error);
   }

@@ -31,11 +31,13 @@ const DEVICE_RULES: { [K in SequenceOp]?: DeviceRule<K> } = {
 
 const deviceRuleOf = (op: SequenceOp): DeviceRule<SequenceOp> | undefined => (DEVICE_RULES as Record<string, DeviceRule<SequenceOp> | undefined>)[op];
 
+const NO_DEVICE: OutcomeContext = Object.freeze({});
+
 /** What the oracle needs beyond the state: whether the device the call names is attached now. */
 export function deviceContext(inst: ModelInstance | undefined, call: Call): OutcomeContext {
-  if (isSimulation(call)) return {};
+  if (isSimulation(call)) return NO_DEVICE;
   const rule = deviceRuleOf(call.op);
-  if (rule === undefined) return {};
+  if (rule === undefined) return NO_DEVICE;
   const id = key(rule.id(call as CallOf<SequenceOp>));
   return rule.kind === 'volume' ? { volumeAttached: inst?.volumes.has(id) ?? false } : { interfaceAttached: inst?.interfaces.has(id) ?? false };
 }

@@ -105,6 +105,10 @@ export class Model {
   readonly baselineUsed: Record<string, number> = {};
   readonly baselineAvailableNodes: number;
   readonly multiNode: boolean;
+  /** usedBounds without pending releases, until the instance set changes. */
+  private bounds: { low: Record<string, number>; high: Record<string, number> } | undefined;
+  /** Whether each operation's capability is declared (the UNSUPPORTED expectation), by operation. */
+  private readonly declared = new Map<string, boolean>();
   /** Slack added to declared bounds: the settle time, or none when the driver declares the bound 0 (synchronous). */
   private readonly releaseSlack: number;
   private readonly nodeSlack: number;
@@ -177,13 +181,21 @@ export class Model {
     return max;
   }
 
-  /** Inventory `used` bounds per class: [exact when all released, upper bound while releases are pending]. */
-  usedBounds(now = performance.now()): { low: Record<string, number>; high: Record<string, number> } {
-    const low: Record<string, number> = { ...this.baselineUsed };
-    for (const inst of this.instances.values()) sumUsage(low, inst.usage);
-    const high = { ...low };
+  /**
+   * Inventory `used` bounds per class: [exact when all released, upper bound while releases
+   * are pending]. The result is shared and must not be changed; it is recomputed only when
+   * the instance set changed (or releases are pending).
+   */
+  usedBounds(now = performance.now()): { readonly low: Readonly<Record<string, number>>; readonly high: Readonly<Record<string, number>> } {
+    if (this.bounds === undefined) {
+      const low: Record<string, number> = { ...this.baselineUsed };
+      for (const inst of this.instances.values()) sumUsage(low, inst.usage);
+      this.bounds = { low, high: low };
+    }
+    if (this.pending.length === 0) return this.bounds;
+    const high = { ...this.bounds.low };
     for (const p of this.pending) if (p.releaseBy + this.releaseSlack >= now) sumUsage(high, p.usage);
-    return { low, high };
+    return { low: this.bounds.low, high };
   }
 
   /**
@@ -224,8 +236,12 @@ export class Model {
   expect(call: Call): Expectation {
     const op = contractOp(call);
     if (op === undefined) return this.expectSimulation(call as SimulationCall);
-    const capability = OPERATIONS[op].capability;
-    if (capability !== null && !supports(this.caps, capability)) return UNSUPPORTED;
+    let declared = this.declared.get(op);
+    if (declared === undefined) {
+      const capability = OPERATIONS[op].capability;
+      this.declared.set(op, (declared = capability === null || supports(this.caps, capability)));
+    }
+    if (!declared) return UNSUPPORTED;
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
     if (call.op === 'spawn') {
       const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true });
@@ -239,8 +255,9 @@ export class Model {
     const column = columnOf(call);
     if (column === undefined) return outsideTable(call);
     const uuid = targetOf(call)!;
-    const state = this.stateOf(uuid);
-    const o = expectedOutcome(state, column, deviceContext(this.get(uuid), call));
+    const inst = this.get(uuid);
+    const state: SemanticState = inst?.state ?? 'ABSENT';
+    const o = expectedOutcome(state, column, deviceContext(inst, call));
     if (!o.ok) return o;
     if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
     return this.withEvent(uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });
@@ -277,6 +294,7 @@ export class Model {
     if (inst === undefined) {
       const spec = specOf(call);
       if (spec === undefined || e.to === 'ABSENT') return;
+      this.bounds = undefined;
       this.instances.set(key(spec.uuid), {
         uuid: spec.uuid,
         state: e.to,
@@ -292,6 +310,7 @@ export class Model {
     }
     if (e.to === 'ABSENT') {
       const caps = this.caps.eventualConsistency;
+      this.bounds = undefined;
       this.instances.delete(key(uuid));
       this.pending.push({ uuid: inst.uuid, usage: inst.usage, releaseBy: now + caps.resourceReleaseMs, nodeBy: now + caps.nodeAvailableMs });
       return;

@@ -22,37 +22,39 @@ interface InfoProblem extends Problem {
 const lower = (s: string): string => s.toLowerCase();
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+/** Metadata maps strings to strings: a key `b` lacks reads as undefined or an inherited non-string, never equal. */
 function sameMetadata(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  let n = 0;
-  for (const k in a) {
-    if (!hasOwn(a, k)) continue;
-    if (!hasOwn(b, k) || a[k] !== b[k]) return false;
-    n++;
-  }
-  let m = 0;
-  for (const k in b) if (hasOwn(b, k)) m++;
-  return n === m;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k] || typeof b[k] !== 'string') return false;
+  return true;
 }
 
-function sortedById(ids: readonly string[]): boolean {
-  for (let i = 1; i < ids.length; i++) if (ids[i - 1]! > ids[i]!) return false;
+/** The ids of the devices getInfo reports, in its order. */
+type Device = { readonly volumeId: string } | { readonly id: string };
+const idOf = (d: Device): string => ('volumeId' in d ? d.volumeId : d.id);
+
+/** Whether the devices are listed by id in ascending order (what getInfo must do). */
+function sortedById(devices: readonly Device[]): boolean {
+  for (let i = 1; i < devices.length; i++) if (idOf(devices[i - 1]!) > idOf(devices[i]!)) return false;
   return true;
 }
 
 /**
  * Whether the reported ids are exactly the model's (letter case aside): the fast path for ids
- * listed in strictly ascending order (what getInfo must do), else a sorted comparison.
+ * listed in strictly ascending order, else a sorted comparison.
  */
-function sameIds(reported: readonly string[], model: ReadonlyMap<string, unknown>): boolean {
+function sameIds(reported: readonly Device[], model: ReadonlyMap<string, unknown>): boolean {
   if (reported.length !== model.size) return false;
   let ascending = true;
   for (let i = 0; i < reported.length; i++) {
-    if (!model.has(lower(reported[i]!))) return false;
-    if (i > 0 && !(reported[i - 1]! < reported[i]!)) ascending = false;
+    const id = idOf(reported[i]!);
+    if (!model.has(lower(id))) return false;
+    if (i > 0 && !(idOf(reported[i - 1]!) < id)) ascending = false;
   }
   if (ascending) return true;
   const want = [...model.keys()].sort();
-  return [...reported].map(lower).sort().every((v, i) => v === want[i]);
+  return reported.map((d) => lower(idOf(d))).sort().every((v, i) => v === want[i]);
 }
 
 /**
@@ -78,9 +80,8 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
   if (!sameMetadata(info.metadata, inst.metadata)) {
     problems.push({ rule: metaRule, message: `getInfo reports metadata ${show(info.metadata)}, expected ${show(inst.metadata)}`, expected: inst.metadata, actual: info.metadata });
   }
-  const volumeIds = info.volumes.map((v) => v.volumeId);
-  if (!sameIds(volumeIds, inst.volumes)) {
-    const vols = volumeIds.map(lower);
+  if (!sameIds(info.volumes, inst.volumes)) {
+    const vols = info.volumes.map((v) => lower(v.volumeId));
     const want = [...inst.volumes.keys()].sort();
     problems.push({ rule: deviceRule, message: `getInfo reports volumes ${show(vols)}, expected ${show(want)}`, expected: want, actual: vols });
   } else {
@@ -91,9 +92,8 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
       }
     }
   }
-  const interfaceIds = info.interfaces.map((i) => i.id);
-  if (!sameIds(interfaceIds, inst.interfaces)) {
-    const ifs = interfaceIds.map(lower);
+  if (!sameIds(info.interfaces, inst.interfaces)) {
+    const ifs = info.interfaces.map((i) => lower(i.id));
     const want = [...inst.interfaces.keys()].sort();
     problems.push({ rule: deviceRule, message: `getInfo reports interfaces ${show(ifs)}, expected ${show(want)}`, expected: want, actual: ifs });
   } else {
@@ -104,12 +104,12 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
       }
     }
   }
-  if (!sortedById(volumeIds) || !sortedById(interfaceIds)) {
+  if (!sortedById(info.volumes) || !sortedById(info.interfaces)) {
     problems.push({
       rule: 'R-INFO-FRESH',
       message: 'getInfo must report volumes and interfaces sorted by id',
       expected: 'sorted',
-      actual: { volumes: volumeIds.map(lower), interfaces: interfaceIds.map(lower) },
+      actual: { volumes: info.volumes.map((v) => lower(v.volumeId)), interfaces: info.interfaces.map((i) => lower(i.id)) },
     });
   }
   return problems;
@@ -119,7 +119,8 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
 export function usedOf(inventory: HostInventory): Record<string, number> {
   const used: Record<string, number> = {};
   for (const node of inventory.nodes) {
-    for (const cls in node.resources) if (hasOwn(node.resources, cls)) used[cls] = (used[cls] ?? 0) + node.resources[cls]!.used;
+    const resources = node.resources;
+    for (const cls of Object.keys(resources)) used[cls] = (used[cls] ?? 0) + resources[cls]!.used;
   }
   return used;
 }
@@ -162,21 +163,25 @@ export function compareList(model: Model, list: readonly InstanceSummary[]): Pro
 export function compareInventory(model: Model, calls: readonly SequencedCall[], inventory: HostInventory, askedAt: number): Problem | undefined {
   const { low, high } = model.usedBounds(askedAt);
   const used = usedOf(inventory);
-  const check = (cls: string): Problem | undefined => {
-    const u = used[cls] ?? 0;
-    const lo = low[cls] ?? 0;
-    const hi = high[cls] ?? 0;
-    if (u < lo) return { rule: 'R-INV-USED', message: `inventory ${cls} used is ${u}, expected ${lo} (baseline plus the live instances)` };
-    if (u > hi) {
-      const released = calls.some((c) => c.op === 'destroy');
-      return {
-        rule: released ? 'R-INV-RELEASE' : 'R-INV-USED',
-        message: `inventory ${cls} used is ${u}, expected ${lo === hi ? lo : `${lo}..${hi}`}${released ? ' (resources of destroyed instances must be released within resourceReleaseMs)' : ''}`,
-      };
-    }
-    return undefined;
-  };
-  for (const cls in low) if (hasOwn(low, cls)) { const p = check(cls); if (p) return p; }
-  for (const cls in used) if (hasOwn(used, cls) && !hasOwn(low, cls)) { const p = check(cls); if (p) return p; }
+  for (const cls of Object.keys(low)) {
+    const p = usageProblem(cls, used[cls] ?? 0, low[cls] ?? 0, high[cls] ?? 0, calls);
+    if (p) return p;
+  }
+  for (const cls of Object.keys(used)) {
+    if (hasOwn(low, cls)) continue;
+    const p = usageProblem(cls, used[cls] ?? 0, 0, high[cls] ?? 0, calls);
+    if (p) return p;
+  }
   return undefined;
+}
+
+/** One resource class's usage against its bounds. */
+function usageProblem(cls: string, u: number, lo: number, hi: number, calls: readonly SequencedCall[]): Problem | undefined {
+  if (u < lo) return { rule: 'R-INV-USED', message: `inventory ${cls} used is ${u}, expected ${lo} (baseline plus the live instances)` };
+  if (u <= hi) return undefined;
+  const released = calls.some((c) => c.op === 'destroy');
+  return {
+    rule: released ? 'R-INV-RELEASE' : 'R-INV-USED',
+    message: `inventory ${cls} used is ${u}, expected ${lo === hi ? lo : `${lo}..${hi}`}${released ? ' (resources of destroyed instances must be released within resourceReleaseMs)' : ''}`,
+  };
 }

@@ -1,6 +1,6 @@
 import { isDriverError, type InstanceInfo, type SnapshotResult } from '@nova-common/core';
 import type { StepRecord } from '../result.js';
-import { callArgs, columnOf, describeCall, invoke, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
+import { callArgs, columnOf, describeCall, invoke, producesImage, targetOf, unproduced, type SequencedCall } from '../commands/call.js';
 import { usageOf, type Expectation, type Model } from '../model/model.js';
 import type { PropertyId } from '../properties/catalog.js';
 import { commandKey, type ExecContext } from './context.js';
@@ -96,27 +96,26 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
   record.actual = failed ? { ok: false, error: errorCode(error), message: errorMessage(error) } : { ok: true, detail: summarise(result) };
 
   const key = commandKey(call);
-  // Built only when a message needs it: most steps pass.
-  const what = { toString: () => describeCall(call) };
   if (expectation.ok) {
     if (failed) {
       const code = errorCode(error);
       throw new Violation(
         outcomeProperty(call, model),
         expectation.rule,
-        `${what}: expected success${expectation.to ? ` (-> ${expectation.to})` : ''}, got ${code}: ${errorMessage(error)}`,
+        `${describeCall(call)}: expected success${expectation.to ? ` (-> ${expectation.to})` : ''}, got ${code}: ${errorMessage(error)}`,
         key,
         expectation,
         code,
         true,
       );
     }
-    if (call.op === 'snapshot') {
-      // The image is the driver's: later calls name it by index ({ produced: n }); it bears the name asked for.
+    if (producesImage(call.op)) {
+      // The image is the driver's: later calls name it by index ({ produced: n }).
       const snap = result as SnapshotResult;
       ctx.produced.push(snap.imageId);
-      if (snap.name !== call.spec.name) {
-        throw new Violation('P-MODEL-SEQUENCES', expectation.rule, `${what}: the snapshot is named ${JSON.stringify(snap.name)}, not ${JSON.stringify(call.spec.name)}`, key, call.spec.name, snap.name, true);
+      // A snapshot bears the name it was asked for.
+      if (call.op === 'snapshot' && snap.name !== call.spec.name) {
+        throw new Violation('P-MODEL-SEQUENCES', expectation.rule, `${describeCall(call)}: the snapshot is named ${JSON.stringify(snap.name)}, not ${JSON.stringify(call.spec.name)}`, key, call.spec.name, snap.name, true);
       }
     }
     model.apply(call, expectation, now);
@@ -126,7 +125,7 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
       const problems = compareInfo(inst, result as InstanceInfo, expectation.rule);
       if (problems.length > 0) {
         const p = problems[0]!;
-        throw new Violation(call.repeat ? 'P-IDEMPOTENT-REPEAT' : 'P-MODEL-SEQUENCES', p.rule, `${what}: ${p.message}`, key, p.expected, p.actual);
+        throw new Violation(call.repeat ? 'P-IDEMPOTENT-REPEAT' : 'P-MODEL-SEQUENCES', p.rule, `${describeCall(call)}: ${p.message}`, key, p.expected, p.actual);
       }
     }
   } else {
@@ -137,7 +136,7 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
         throw new Violation(
           property,
           expectation.rule,
-          `${what}: expected ${expectation.error}, got ${failed ? `${code}: ${errorMessage(error)}` : 'success'}`,
+          `${describeCall(call)}: expected ${expectation.error}, got ${failed ? `${code}: ${errorMessage(error)}` : 'success'}`,
           key,
           expectation.error,
           failed ? code : 'success',
@@ -146,10 +145,10 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
       }
     }
     if (failed && !isDriverError(error)) {
-      throw new Violation('P-MODEL-SEQUENCES', 'R-GEN-ERRORS', `${what}: rejected with a non-DriverError: ${errorMessage(error)}`, key, undefined, undefined, true);
+      throw new Violation('P-MODEL-SEQUENCES', 'R-GEN-ERRORS', `${describeCall(call)}: rejected with a non-DriverError: ${errorMessage(error)}`, key, undefined, undefined, true);
     }
   }
   session.commands++;
-  await observe(ctx, call, expectation, mark, failed);
+  await observe(ctx, { call, target, key, expectation, mark, failed });
 }
 

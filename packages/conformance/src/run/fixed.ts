@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { GuardedDriver, InstanceInfo, InstanceSpecInput } from '@nova-common/core';
 import { RUN_ID_KEY, type ResolvedOptions } from '../config.js';
-import { flavorArb, metadataArb, nameArb } from '../model/arbitraries.js';
+import { flavorArb, metadataArb, nameArb, poolUuid } from '../model/arbitraries.js';
 import type { StepRecord } from '../result.js';
 import { errorCode, errorMessage, sleep, type Session } from './session.js';
 
@@ -28,7 +28,7 @@ export function sampleSpec(options: ResolvedOptions, uuid: string, salt: number)
 
 /** A fresh lower-case uuid drawn from the seed. */
 export function sampleUuid(options: ResolvedOptions, salt: number): string {
-  return fc.sample(fc.uuid({ version: 4 }), { seed: options.seed * 31 + salt, numRuns: 1 })[0]!.toLowerCase();
+  return poolUuid(Math.imul(options.seed, 31) + salt, 0);
 }
 
 type CallResult<T> = { ok: true; value: T } | { ok: false; error: unknown; code: string };

@@ -1,23 +1,39 @@
-import type { InstanceInfo, InstanceSummary } from '@nova-common/core';
-import { describeCall, targetOf, type SequencedCall } from '../commands/call.js';
+import type { HostInventory, InstanceInfo, InstanceSummary, LifecycleEvent } from '@nova-common/core';
+import { describeCall, type SequencedCall } from '../commands/call.js';
 import type { Expectation } from '../model/model.js';
 import { compareInfo, compareInventory, compareList } from './compare.js';
-import { commandKey, type ExecContext } from './context.js';
+import type { ExecContext } from './context.js';
 import { errorCode, errorMessage } from './session.js';
 import { Violation, show } from './violation.js';
 
 const lower = (s: string): string => s.toLowerCase();
 
+/** One call as run, for the observations that follow it. */
+export interface Step {
+  call: SequencedCall;
+  /** The instance it is about (targetOf). */
+  target: string | undefined;
+  /** Its command key (commandKey). */
+  key: string;
+  expectation: Expectation;
+  /** The event log's size before the call. */
+  mark: number;
+  /** Whether the call rejected. */
+  failed: boolean;
+}
+
+/** A getInfo's outcome, either way. */
+type InfoOutcome = { v: InstanceInfo } | { err: unknown };
+const asValue = (v: InstanceInfo): InfoOutcome => ({ v });
+const asError = (err: unknown): InfoOutcome => ({ err });
+
 /** After a call: getInfo of the instance it touched, the instance list, inventory and lifecycle events. */
-export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectation, mark: number, failed: boolean): Promise<void> {
+export async function observe(ctx: ExecContext, step: Step): Promise<void> {
   const { session, model, disabled } = ctx;
   const driver = session.driver;
-  const key = commandKey(call);
-  // Built only when a message needs it: most steps pass.
-  const what = { toString: () => describeCall(call) };
+  const { call, target, key, expectation: e, mark, failed } = step;
   // A spawn that (rightly) failed: everything observed now is about atomicity.
   const atomic = call.op === 'spawn' && !e.ok;
-  const target = targetOf(call);
 
   const wantInfo = target !== undefined && call.op !== 'getInfo';
   // getInfo must follow the model; for an instance the model does not have, that is
@@ -34,11 +50,19 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
   const checkInv = every && !disabled.has(invProperty);
 
   const askedAt = performance.now();
-  const [info, list, inventory] = await Promise.all([
-    checkInfo ? driver.getInfo(target!).then((v) => ({ v }), (err: unknown) => ({ err })) : undefined,
-    checkList ? driver.listInstances() : undefined,
-    checkInv ? driver.getInventory() : undefined,
-  ]);
+  // The three reads run at once; each is awaited only when it was made.
+  const infoRead = checkInfo ? driver.getInfo(target!).then(asValue, asError) : undefined;
+  const listRead = checkList ? driver.listInstances() : undefined;
+  const invRead = checkInv ? driver.getInventory() : undefined;
+  const info = infoRead && (await infoRead);
+  let list: InstanceSummary[] | undefined;
+  let inventory: HostInventory | undefined;
+  try {
+    list = listRead && (await listRead);
+  } finally {
+    // Never leave a read unawaited (its rejection would be unhandled).
+    inventory = invRead && (await invRead);
+  }
   if (checkInfo) session.count('getInfo');
   if (checkList) session.count('listInstances');
   if (checkInv) session.count('getInventory');
@@ -54,14 +78,14 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
         throw new Violation(
           lying ? 'P-INFO-UNKNOWN' : infoProperty,
           atomic ? 'R-SPAWN-ATOMIC' : judgedByCall && !lying ? e.rule : 'R-INFO-UNKNOWN',
-          `after ${what}: getInfo(${target}) must raise INSTANCE_NOT_FOUND, got ${got}`,
+          `after ${describeCall(call)}: getInfo(${target}) must raise INSTANCE_NOT_FOUND, got ${got}`,
           lying ? 'getInfo' : key,
           'INSTANCE_NOT_FOUND',
           got,
         );
       }
     } else if ('err' in info) {
-      throw new Violation(infoProperty, 'R-INFO-FRESH', `after ${what}: getInfo(${target}) failed with ${errorCode(info.err)}: ${errorMessage(info.err)}`, key);
+      throw new Violation(infoProperty, 'R-INFO-FRESH', `after ${describeCall(call)}: getInfo(${target}) failed with ${errorCode(info.err)}: ${errorMessage(info.err)}`, key);
     } else {
       if (inst.node === undefined) inst.node = info.v.node;
       const stateRule = atomic ? 'R-SPAWN-ATOMIC' : e.rule;
@@ -72,17 +96,17 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
       const problems = compareInfo(inst, info.v, stateRule, metaRule, deviceRule);
       if (problems.length > 0) {
         const p = problems[0]!;
-        throw new Violation(infoProperty, p.rule, `after ${what}: ${p.message}`, key, p.expected, p.actual);
+        throw new Violation(infoProperty, p.rule, `after ${describeCall(call)}: ${p.message}`, key, p.expected, p.actual);
       }
     }
   }
   if (list) {
     const p = compareList(model, list);
-    if (p) throw new Violation(listProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${what}: ${p.message}`, key);
+    if (p) throw new Violation(listProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${describeCall(call)}: ${p.message}`, key);
   }
   if (inventory) {
     const p = compareInventory(model, ctx.calls, inventory, askedAt);
-    if (p) throw new Violation(invProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${what}: ${p.message}`, key);
+    if (p) throw new Violation(invProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${describeCall(call)}: ${p.message}`, key);
   }
   const events = session.events;
   if (events && !disabled.has('P-EVENTS')) {
@@ -92,13 +116,15 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
       // Slack only beyond a declared delay: a driver declaring 0 delivers before the call returns.
       const declared = session.caps.eventualConsistency.eventDeliveryMs;
       const bound = declared > 0 ? declared + ctx.options.settleTimeoutMs : 0;
-      const found = await events.waitFor(mark, (ev) => lower(ev.uuid) === uuid && want.kinds.includes(ev.kind) && ev.powerState === want.powerState, bound);
+      const match = (ev: LifecycleEvent): boolean => ev.powerState === want.powerState && want.kinds.includes(ev.kind) && lower(ev.uuid) === uuid;
+      // Delivered already (a driver declaring 0 delivers before the call returns): no wait.
+      const found = events.find(mark, match) ?? (bound > 0 ? await events.waitFor(mark, match, bound) : undefined);
       if (!found) {
         const got = events.events.slice(mark).filter((ev) => lower(ev.uuid) === uuid);
         throw new Violation(
           'P-EVENTS',
           'R-EVENT-TRANSITION',
-          `after ${what}: no ${want.kinds.join('/')} event with power state ${want.powerState} for ${want.uuid} within ${bound} ms (got ${show(got.map((g) => `${g.kind}/${g.powerState}`))})`,
+          `after ${describeCall(call)}: no ${want.kinds.join('/')} event with power state ${want.powerState} for ${want.uuid} within ${bound} ms (got ${show(got.map((g) => `${g.kind}/${g.powerState}`))})`,
           key,
           want,
           got,
@@ -109,7 +135,7 @@ export async function observe(ctx: ExecContext, call: SequencedCall, e: Expectat
       const ev = events.events[session.strayCursor]!;
       if (!session.known.has(lower(ev.uuid))) {
         session.strayCursor++;
-        throw new Violation('P-EVENTS', 'R-EVENT-TRANSITION', `after ${what}: an event names ${ev.uuid} (${ev.kind}), an instance this driver does not manage`, key, undefined, ev);
+        throw new Violation('P-EVENTS', 'R-EVENT-TRANSITION', `after ${describeCall(call)}: an event names ${ev.uuid} (${ev.kind}), an instance this driver does not manage`, key, undefined, ev);
       }
     }
   }

@@ -5,7 +5,7 @@ import { generatorOf, makeCall, NETWORK } from '../commands/arguments.js';
 import { SEQUENCE_OPS, isSimulation, shapeOf, type Call, type SequenceOp, type SequencedCall } from '../commands/call.js';
 import { opAllowed, type CommandScope } from '../commands/intents.js';
 import { FixedSource, type FixedIds } from '../commands/sources.js';
-import { OVERSIZED_FLAVOR } from '../model/arbitraries.js';
+import { OVERSIZED_FLAVOR, TRICKY_METADATA } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { sampleSpec, sampleUuid } from './fixed.js';
 
@@ -76,20 +76,15 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   const { model, options, scope } = w;
   const uuid = sampleUuid(options, 7001);
   const missing = sampleUuid(options, 7002);
-  const ids = (target: string, right = true): FixedSource =>
-    new FixedSource(
-      {
-        purpose: 'walk',
-        uuid: target,
-        model,
-        snapshots: w.snapshots,
-        volume: sampleUuid(options, 7003),
-        vif: { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01' },
-        metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' },
-      } satisfies FixedIds,
-      options,
-      right,
-    );
+  const fixed: Omit<FixedIds, 'uuid'> = {
+    purpose: 'walk',
+    model,
+    snapshots: w.snapshots,
+    volume: sampleUuid(options, 7003),
+    vif: { id: sampleUuid(options, 7004), address: 'fa:16:3e:7e:57:01' },
+    metadata: { [RUN_ID_KEY]: options.runId, rebuilt: 'yes' },
+  };
+  const ids = (target: string, right = true): FixedSource => new FixedSource({ ...fixed, uuid: target }, options, right);
   // The instance keeps a volume and an interface from spawn to the end, so every state
   // change is also checked to keep its devices (R-SPAWN-DEVICES, R-REBUILD-KEEPS).
   const keptVolume = sampleUuid(options, 7006);
@@ -98,6 +93,7 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   const withVolume = !scope.excluded.has('spawn:volumes');
   const spec = {
     ...base,
+    metadata: { ...base.metadata, ...TRICKY_METADATA },
     networkInfo: [keptVif],
     blockDeviceInfo: {
       ephemerals: [],

@@ -25,9 +25,10 @@ export interface NodeFacts {
 }
 
 /**
- * What every operation module shares: the configuration, the protocol client, and what this
- * driver session knows. Holds no per-instance state besides spawns and transitions in
- * flight: every operation reads its instance from libvirtd.
+ * What every operation module shares: the configuration, the protocol client, and this
+ * driver session's bookkeeping (spawns and transitions in flight, what spawns reserve, the
+ * owned tally placement sums). An instance's state is never kept here: every operation reads it from
+ * libvirtd.
  */
 export class DriverContext {
   readonly domainType: DomainType;

@@ -12,6 +12,7 @@ import type { DriverContext } from './context.js';
 import { identify, withInstance } from './instances.js';
 import { place, settlePlacement } from './placement.js';
 import { ensureReady } from './readiness.js';
+import { uuidTaken } from './records.js';
 import { hardStop, removeDomain } from './teardown.js';
 
 /** What the driver keeps of an image: its id and the properties the domain XML uses. */
@@ -124,7 +125,9 @@ function isUuidTaken(err: unknown): boolean {
  * same XML: it is an instance once persistent, and a transient domain of this driver is a
  * spawn that did not finish (listings skip it, the sweep removes it). Without powerOn one
  * DOMAIN_DEFINE_XML makes it. The first call fails when the uuid is taken: the domain's name
- * is new (see instanceDomainName), so libvirt cannot mistake it for a redefinition.
+ * is new (see instanceDomainName), so libvirt cannot mistake it for a redefinition. On
+ * QEMU/KVM the instance's files come first, in the directory named by its uuid, so whether
+ * the uuid is free is asked before (an instance of that uuid keeps its disks untouched).
  * The calls do not take the caller's signal (a call cut short here may still complete in
  * libvirtd, and the rollback must know what exists); the signal is checked between steps.
  */
@@ -132,6 +135,7 @@ async function create(ctx: DriverContext, record: InstanceRecord, powerOn: boole
   const uuid = record.uuid;
   const env = ctx.env(uuid, instanceDomainName(ctx.config.namePrefix, uuid, randomBytes(4).toString('hex')));
   const xml = buildDomainXml(record, env);
+  if (ctx.hasFiles && (await uuidTaken(ctx, uuid))) throw errors.exists(uuid, 'spawn');
   let started = false;
   try {
     if (ctx.hasFiles) await makeDisks(ctx, record, env);

@@ -1,8 +1,7 @@
 import { assertFits, errors, expectedUsage, type Flavor } from '@nova-common/core';
-import { VirErr } from '../client/protocol/remote-types.js';
-import { isLibvirtCode } from '../mapping/errors.js';
 import type { DriverContext } from './context.js';
 import { nodeInventory, readNodeFacts } from './inventory.js';
+import { uuidTaken } from './records.js';
 
 /**
  * Placement for a spawn, done by the driver since it owns the inventory, from what this
@@ -24,17 +23,6 @@ export async function place(ctx: DriverContext, uuid: string, flavor: Flavor, si
     throw err;
   }
   ctx.reservations.set(uuid, usage);
-}
-
-/** Whether a domain has this uuid (one DOMAIN_LOOKUP_BY_UUID, asked only when placement refuses). */
-async function uuidTaken(ctx: DriverContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
-  try {
-    await ctx.client.lookupByUuid(uuid, signal ? { signal } : undefined);
-    return true;
-  } catch (err) {
-    if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return false;
-    throw err;
-  }
 }
 
 /** The spawn of `uuid` ended: on success what it reserved becomes the instance's entry in the tally. */

@@ -56,3 +56,14 @@ export async function refreshOwned(ctx: DriverContext, signal?: AbortSignal): Pr
   await Promise.all(unknown);
   ctx.owned.retain(present, listing);
 }
+
+/** Whether a domain has this uuid, whoever's it is (one DOMAIN_LOOKUP_BY_UUID). */
+export async function uuidTaken(ctx: DriverContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.client.lookupByUuid(uuid, signal ? { signal } : undefined);
+    return true;
+  } catch (err) {
+    if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return false;
+    throw err;
+  }
+}
