@@ -102,6 +102,8 @@ export class IronicEvents {
     t.busy = Math.max(0, t.busy - 1);
     t.epoch++;
     if (!ok) t.power = undefined;
+    // Nothing known and nobody acting (an unknown uuid, a failed call): nothing worth keeping.
+    if (t.busy === 0 && t.power === undefined) this.tracked.delete(uuid);
   }
 
   /** Our spawn made the instance: STARTED when it runs. */

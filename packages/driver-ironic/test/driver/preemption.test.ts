@@ -43,7 +43,9 @@ describe('soft reboot preemption', () => {
       () => 'OK',
       (e: unknown) => (e as { code?: string }).code,
     );
-    await new Promise((r) => setTimeout(r, 200)); // the soft reboot is waiting for Ironic
+    // The soft reboot has asked Ironic and is waiting for it.
+    while (targets().length === 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
     expect(targets()).toEqual(['soft rebooting']);
     await driver.reboot(instance, 'HARD');
     expect(await soft).toBe('CANCELLED');
