@@ -123,7 +123,7 @@ describe('sweep()', () => {
     expect(r.snapshotsDeleted).toEqual([snap.imageId]);
     expect(r.failures).toEqual([]);
     expect((await g.listInstances()).map((s) => s.uuid).sort()).toEqual(['6f1c2b9e-3d4a-4b5c-8d6e-000000000003', '6f1c2b9e-3d4a-4b5c-8d6e-000000000004']);
-    expect(raw.listSnapshots().map((s) => s.name)).toEqual(['run-b-snap']);
+    expect((await raw.listSnapshots()).map((s) => s.name)).toEqual(['run-b-snap']);
   });
 });
 

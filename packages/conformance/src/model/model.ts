@@ -1,5 +1,7 @@
 import {
   expectedOutcome,
+  SEMANTICS,
+  type SemanticsTable,
   expectedUsage,
   eventKindsFor,
   powerStateOf,
@@ -66,6 +68,8 @@ export interface ModelBaseline {
   preexisting: InstanceSummary[];
   inventory: HostInventory;
   nodes: NodeInfo[];
+  /** The semantics table the driver is held to (semanticsFor its baseline); default the current one. */
+  table?: SemanticsTable;
 }
 
 export const key = (id: string): string => id.toLowerCase();
@@ -113,10 +117,14 @@ export class Model {
   private readonly releaseSlack: number;
   private readonly nodeSlack: number;
 
+  /** The semantics table expectations come from. */
+  readonly table: SemanticsTable;
+
   constructor(
     readonly baseline: ModelBaseline,
     settleMs: number,
   ) {
+    this.table = baseline.table ?? SEMANTICS;
     const ec = baseline.caps.eventualConsistency;
     this.releaseSlack = ec.resourceReleaseMs > 0 ? settleMs : 0;
     this.nodeSlack = ec.nodeAvailableMs > 0 ? settleMs : 0;
@@ -244,7 +252,7 @@ export class Model {
     if (!declared) return UNSUPPORTED;
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
     if (call.op === 'spawn') {
-      const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true });
+      const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true }, this.table);
       if (!o.ok) return o;
       if (call.variant === 'unknownNode') return { ok: false, error: 'NODE_NOT_FOUND', rule: 'R-SPAWN-NODE-UNKNOWN' };
       if (call.variant === 'oversized' || !this.fits(usageOf(call.spec.flavor)) || this.nodeRoom() <= 0) {
@@ -257,7 +265,7 @@ export class Model {
     const uuid = targetOf(call)!;
     const inst = this.get(uuid);
     const state: SemanticState = inst?.state ?? 'ABSENT';
-    const o = expectedOutcome(state, column, deviceContext(inst, call));
+    const o = expectedOutcome(state, column, deviceContext(inst, call), this.table);
     if (!o.ok) return o;
     if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
     return this.withEvent(uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });

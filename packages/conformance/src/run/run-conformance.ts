@@ -165,6 +165,10 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       // Images are exercised by every spawn (and rebuild/rescue); events by every judged transition.
       if ((seq.opCounts.get('spawn') ?? 0) > 0) exercised.add('storage.image');
       if (session.events && seq.steps > 0 && modelActive.some((p) => p.def.id === 'P-EVENTS')) exercised.add('event.lifecycle');
+      // Observations that exercise a capability: the snapshot list after every snapshot and
+      // deleteSnapshot, the cause of events that follow a simulated crash or lost state.
+      if ((session.stats.opCounts.get('listSnapshots') ?? 0) > 0) exercised.add('operation.list-snapshots');
+      if ((session.stats.opCounts.get('outOfBandEvent') ?? 0) > 0) exercised.add('event.out-of-band');
     }
     const seqMs = performance.now() - seqStart;
     for (const p of modelPlan) {
