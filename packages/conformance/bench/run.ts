@@ -2,6 +2,7 @@
 // (the guard, the driver, the suite itself), and the time to shrink planted bugs (mutants) to
 // their minimal sequences, all measured side by side in one run. Wall time and CPU time are
 // both reported: on a busy machine wall time includes waiting for a CPU, CPU time does not.
+import { cpus, loadavg } from 'node:os';
 import { guard, type ComputeDriver } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import { resolveOptions } from '../src/config.js';
@@ -53,7 +54,7 @@ async function perCall(): Promise<{ raw: number; guarded: number }> {
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const pct = (x: number): string => `${fmt(100 * x, 0)}%`;
 
-console.log('nova-conformance bench\n');
+console.log(`nova-conformance bench (${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}: wall time suffers when it is above the CPU count)\n`);
 
 // Warm-up, then the measured runs: 200 sequences of up to 50 commands, in both observation modes.
 await sequences(() => createReferenceDriver(), 20, 50, 1);
@@ -78,7 +79,7 @@ for (const [label, mode] of [
 }
 const every = rates['every-step'];
 console.log(
-  `  default run (every step): ${fmt(every.wall)} steps/s wall, ${fmt(every.cpu)} CPU; goal >= ${fmt(GOAL)} (${pct(every.cpu / GOAL)} of it); before: ${fmt(BEFORE)} (x${fmt(every.cpu / BEFORE, 2)} CPU)`,
+  `  default run (every step): ${fmt(every.wall)} steps/s wall, ${fmt(every.cpu)} CPU | goal >= ${fmt(GOAL)} (${pct(every.cpu / GOAL)} of it, CPU) | before the registry rewrite: ${fmt(BEFORE)} (x${fmt(every.cpu / BEFORE, 2)}, CPU)`,
 );
 
 // Where a step's CPU time goes, from a CPU profile of the same run (every-step mode).

@@ -60,9 +60,9 @@ export function testName(def: Pick<PropertyDefinition, 'id' | 'title' | 'rules'>
 /**
  * Describe the conformance suite for a driver: one vitest test per applicable property,
  * named `P-ID: title [R-..., R-...]` (the properties for capabilities the driver does not
- * declare are not listed). The
- * whole run happens once, before the tests; each test then reports its property, and a
- * failure's message carries the seed, path, rule, shrunk steps and a runnable program.
+ * declare are not listed). The whole run happens once, before the tests; each test then
+ * reports its property, and a failure's message carries the seed, path, rule, shrunk steps
+ * and a runnable program.
  *
  * `factory` returns an unconnected raw driver; the suite calls initHost/cleanupHost and
  * wraps it in the guard itself. Capabilities are read once at collection time.

@@ -25,6 +25,8 @@ Serve a nova-common compute driver over gRPC (nova_common.compute.v1.ComputeServ
   --max-message-bytes <n>      largest message (default 4194304)
   --shutdown-grace <ms>        on SIGTERM, how long running calls may finish (default 30000)
   --validate-outputs <mode>    what the guard checks of the driver's answers: all (default), sampled, none
+  --no-capability-gate         let calls of capabilities the driver declares missing reach it (it must
+                                 answer UNSUPPORTED itself): for conformance runs through the agent
   --log-level <level>          fatal, error, warn, info (default), debug, trace, silent
 `;
 
@@ -79,6 +81,7 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
       'shutdown-grace': { type: 'string' },
       'log-level': { type: 'string' },
       'validate-outputs': { type: 'string' },
+      'no-capability-gate': { type: 'boolean' },
     },
   });
   if (values.driver === undefined) throw new UsageError('--driver is required');
@@ -105,7 +108,7 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
   if (!['all', 'sampled', 'none'].includes(validate)) throw new UsageError('--validate-outputs expects all, sampled or none');
   const options: ServeDriverOptions = {
     resolveFrom: cwd,
-    guard: { validateOutputs: validate as 'all' | 'sampled' | 'none' },
+    guard: { validateOutputs: validate as 'all' | 'sampled' | 'none', enforceCapabilities: !(values['no-capability-gate'] ?? false) },
     listeners,
     ...(cert !== undefined && key !== undefined && ca !== undefined ? { tls: { cert, key, ca } } : {}),
     insecureLoopback: values['insecure-loopback'] ?? false,

@@ -118,6 +118,25 @@ describe('nova-agent serve', () => {
     expect(await checkHealth(`unix://${d}/agent.sock`)).toBe('SERVING');
   });
 
+  it('--no-capability-gate lets a call of a capability declared missing reach the driver', async () => {
+    const d = dir();
+    const leaky = join(PACKAGE_DIR, 'test/fixtures/leaky-pause.mjs');
+    const outcomes: string[] = [];
+    for (const gate of [[], ['--no-capability-gate']]) {
+      const running = await agent(['--driver', leaky, '--listen', `unix://${d}/agent.sock`, '--log-level', 'warn', ...gate]);
+      const remote = guard(createRemoteDriver({ endpoint: `unix://${d}/agent.sock` }), { enforceCapabilities: false });
+      await remote.initHost();
+      const s = spec();
+      await remote.spawn(s);
+      const result = await remote.pause(s.uuid).catch((e: unknown) => e);
+      outcomes.push(result === undefined ? 'OK' : isDriverError(result) ? result.code : String(result));
+      await remote.cleanupHost();
+      expect(await running.stop()).toBe(0);
+    }
+    // Gated, the agent answers for the driver; ungated, the driver's own (wrong) answer shows.
+    expect(outcomes).toStrictEqual(['UNSUPPORTED', 'OK']);
+  });
+
   it('exits 2 with a message for what it refuses to start with', async () => {
     const d = dir();
     const cases: [string[], RegExp][] = [

@@ -80,9 +80,14 @@ type Generators = { [K in NeedsGenerator]: Generator<K> & Required<Pick<Generato
  * for a detach or a resize, an attached one (right) or one that is not (wrong). When the source
  * has none of the kind wanted, the other kind: the call then meets the other cell.
  */
-function device<T>(src: ArgumentSource, pick: (want: DeviceWant) => T | undefined, attaching: boolean): T | undefined {
-  const [right, wrong]: [DeviceWant, DeviceWant] = attaching ? ['free', 'attached'] : ['attached', 'notAttached'];
-  return src.right ? (pick(right) ?? pick(wrong)) : (pick(wrong) ?? pick(right));
+function device(src: ArgumentSource, kind: 'volume', attaching: boolean): string | undefined;
+function device(src: ArgumentSource, kind: 'vif', attaching: boolean): { id: string; address: string } | undefined;
+function device(src: ArgumentSource, kind: 'volume' | 'vif', attaching: boolean): string | { id: string; address: string } | undefined {
+  const right: DeviceWant = attaching ? 'free' : 'attached';
+  const wrong: DeviceWant = attaching ? 'attached' : 'notAttached';
+  const want = src.right ? right : wrong;
+  const fallback = src.right ? wrong : right;
+  return kind === 'volume' ? (src.volume(want) ?? src.volume(fallback)) : (src.vif(want) ?? src.vif(fallback));
 }
 
 /** The argument generators: only what is specific to each operation's arguments. */
@@ -91,7 +96,9 @@ const GENERATORS: Generators = {
   destroy: { weight: 2 },
   // Never wait for a guest to shut down by itself: the suite judges the outcome, not the grace period.
   powerOff: { make: () => ({ gracefulTimeoutMs: 0 }) },
+  // The instance's own image (no spec) or another one.
   rescue: { make: (src) => ({ spec: src.choose(2) === 0 ? {} : { image: src.image() } }) },
+  // A new image, and sometimes new metadata (with the run id, so the sweep still finds the instance).
   rebuild: {
     metadata: true,
     make: (src) => {
@@ -99,44 +106,50 @@ const GENERATORS: Generators = {
       return { spec: { image: src.image(), ...(metadata === undefined ? {} : { metadata }) } };
     },
   },
+  // A name carrying the run id, so the sweep finds the image.
   snapshot: { text: true, make: (src) => ({ spec: { name: src.name('snap') } }) },
+  // A volume with its connection info (the run's volumeConnection), its size known or not.
   attachVolume: {
     devices: true,
     weight: 2,
-    make: async (src) => {
-      const volumeId = device(src, (w) => src.volume(w), true);
+    make: (src) => {
+      const volumeId = device(src, 'volume', true);
       if (volumeId === undefined) return undefined;
       const sizeGb = [1, undefined, 2, 3, 4][src.choose(5)];
-      return { attachment: { volumeId, ...(sizeGb === undefined ? {} : { sizeGb }), deleteOnTermination: false, connectionInfo: await src.connection(volumeId) } };
+      const attachment = (connectionInfo: ConnectionInfo) => ({ attachment: { volumeId, ...(sizeGb === undefined ? {} : { sizeGb }), deleteOnTermination: false, connectionInfo } });
+      const connection = src.connection(volumeId);
+      return connection instanceof Promise ? connection.then(attachment) : attachment(connection);
     },
   },
+  // The devices below: see device().
   detachVolume: {
     devices: true,
     make: (src) => {
-      const volumeId = device(src, (w) => src.volume(w), false);
+      const volumeId = device(src, 'volume', false);
       return volumeId === undefined ? undefined : { volumeId };
     },
   },
   extendVolume: {
     devices: true,
     make: (src) => {
-      const volumeId = device(src, (w) => src.volume(w), false);
+      const volumeId = device(src, 'volume', false);
       // Volumes only grow: one to three GiB beyond the size the model knows.
       return volumeId === undefined ? undefined : { volumeId, newSizeGb: (src.volumeSize(volumeId) ?? 1) + 1 + src.choose(3) };
     },
   },
+  // An interface of the pool, on the suite's network.
   attachInterface: {
     devices: true,
     weight: 2,
     make: (src) => {
-      const vif = device(src, (w) => src.vif(w), true);
+      const vif = device(src, 'vif', true);
       return vif === undefined ? undefined : { vif: { id: vif.id, address: vif.address, network: NETWORK } };
     },
   },
   detachInterface: {
     devices: true,
     make: (src) => {
-      const vif = device(src, (w) => src.vif(w), false);
+      const vif = device(src, 'vif', false);
       return vif === undefined ? undefined : { vifId: vif.id };
     },
   },
@@ -163,7 +176,7 @@ const ENUMS = new Map<string, (readonly string[] | undefined)[]>(
  * of the semantics table (rebootHard: type HARD). Undefined when the source has no fitting
  * device for it.
  */
-export async function makeCall(op: SequenceOp, uuid: string, src: ArgumentSource, column?: TableOperation): Promise<ContractCall | undefined> {
+export function makeCall(op: SequenceOp, uuid: string, src: ArgumentSource, column?: TableOperation): ContractCall | undefined | Promise<ContractCall | undefined> {
   const fields: Record<string, unknown> = { op };
   const args = shapeOf(op).args;
   const enums = ENUMS.get(op)!;
@@ -174,12 +187,18 @@ export async function makeCall(op: SequenceOp, uuid: string, src: ArgumentSource
     else if (enums[i] !== undefined) fields[a.name] = enums[i]![src.choose(enums[i]!.length)];
   }
   const generator = generatorOf(op);
-  if (generator?.make !== undefined) {
-    const made = await generator.make(src);
-    if (made === undefined) return undefined;
-    Object.assign(fields, made);
-  }
+  const made = generator?.make === undefined ? {} : generator.make(src);
+  // Synchronous unless the generator waits for something (a volume's connection info).
+  return made instanceof Promise ? made.then((m) => complete(op, fields, m, column)) : complete(op, fields, made, column);
+}
+
+/** The call from its automatic fields and the generator's; with `column`, the enum values that answer to it. */
+function complete(op: SequenceOp, fields: Record<string, unknown>, made: object | undefined, column: TableOperation | undefined): ContractCall | undefined {
+  if (made === undefined) return undefined;
+  Object.assign(fields, made);
   const call = fields as ContractCall;
+  const args = shapeOf(op).args;
+  const enums = ENUMS.get(op)!;
   if (column !== undefined && (OPERATIONS[op].columns as readonly string[]).length > 1) {
     for (let i = 0; i < args.length; i++) {
       const values = enums[i];

@@ -4,7 +4,7 @@ import { RUN_ID_KEY, type ResolvedOptions } from '../config.js';
 import { FLAVOR_RANGE, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, smallFlavor, type Pools } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
 import { generatorOf, makeCall, NETWORK } from './arguments.js';
-import { SEQUENCE_OPS, shapeOf, type Call, type SequenceOp, type SequencedCall, type SpawnVariant } from './call.js';
+import { SEQUENCE_OPS, shapeOf, type Call, type ContractCall, type SequenceOp, type SequencedCall, type SpawnVariant } from './call.js';
 import { SequenceSource } from './sources.js';
 
 /**
@@ -228,8 +228,16 @@ function explore(s: SequenceModel, intent: Extract<Intent, { kind: 'explore' }>,
 
 const defaultScope = new WeakMap<Model, Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>>();
 
-/** Turn an intent into concrete calls (two when an idempotent call is repeated). */
-export async function resolveIntent(s: SequenceModel, intent: Intent, options: ResolvedOptions, scope?: Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>): Promise<SequencedCall[]> {
+/**
+ * Turn an intent into concrete calls (two when an idempotent call is repeated). Synchronous
+ * unless a spawn or a generator waits for a volume's connection info.
+ */
+export function resolveIntent(
+  s: SequenceModel,
+  intent: Intent,
+  options: ResolvedOptions,
+  scope?: Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>,
+): SequencedCall[] | Promise<SequencedCall[]> {
   const { model, pools } = s;
   if (intent.kind === 'explore') {
     let sc = scope ?? defaultScope.get(model);
@@ -239,16 +247,21 @@ export async function resolveIntent(s: SequenceModel, intent: Intent, options: R
   const uuid = intent.kind === 'spawn' ? pools.uuids[intent.slot]! : slotUuid(s, intent.slot, options.maxInstances);
   switch (intent.kind) {
     case 'spawn':
-      return [await spawnCall(s, intent, uuid, options)];
+      return spawnCall(s, intent, uuid, options).then((call) => [call]);
     case 'call': {
       const source = new SequenceSource(model, pools, uuid, intent.pick, options, intent.text ?? 'x', intent.metadata);
-      const call = await makeCall(intent.op, uuid, source, intent.column);
-      if (call === undefined) return [];
-      return intent.twice && OPERATIONS[call.op].idempotent ? [call, { ...call, repeat: true }] : [call];
+      const call = makeCall(intent.op, uuid, source, intent.column);
+      return call instanceof Promise ? call.then((c) => repeated(c, intent.twice)) : repeated(call, intent.twice);
     }
     case 'simulate':
       return [{ op: intent.which === 'crash' ? 'simulateCrash' : 'simulateNoState', uuid }];
   }
+}
+
+/** The call, and its repeat when asked and the operation is idempotent. */
+function repeated(call: ContractCall | undefined, twice: boolean): SequencedCall[] {
+  if (call === undefined) return [];
+  return twice && OPERATIONS[call.op].idempotent ? [call, { ...call, repeat: true }] : [call];
 }
 
 /** The spawn an intent stands for: devices the model has free, the variant only where it must fail. */

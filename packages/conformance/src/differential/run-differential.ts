@@ -101,7 +101,8 @@ class LockstepCommand implements fc.AsyncCommand<SequenceModel, DiffContext> {
   }
 
   async run(s: SequenceModel, ctx: DiffContext): Promise<void> {
-    for (const call of await resolveIntent(s, this.intent, this.options, this.scope)) await lockstep(ctx, s.model, call);
+    const resolved = resolveIntent(s, this.intent, this.options, this.scope);
+    for (const call of resolved instanceof Promise ? await resolved : resolved) await lockstep(ctx, s.model, call);
   }
 
   toString(): string {

@@ -127,7 +127,7 @@ export function poolUuid(seed: number, i: number): string {
 }
 
 /** The pools of one sequence from one seed. */
-export function poolsOf(seed: number, maxInstances: number): Pools {
+function poolsOf(seed: number, maxInstances: number): Pools {
   const uuid = (i: number): string => poolUuid(seed, i);
   const next = bits(seed);
   const mac = next();

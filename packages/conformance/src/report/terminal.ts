@@ -1,3 +1,4 @@
+import type { RuleId } from '@nova-common/core';
 import type { DifferentialResult, PropertyResult, RunResult, StepRecord } from '../result.js';
 import { failureBody, formatStep } from './junit.js';
 import { computeSupportMatrix, evidenceSummary, type MatrixOptions, type MatrixSource } from './matrix.js';
@@ -118,7 +119,7 @@ export function toMatrixText(sources: readonly MatrixSource[], options: MatrixOp
 interface ReplaySummaryInput {
   ok: boolean;
   steps: StepRecord[];
-  failure?: { property: string; rule: string; message: string } | undefined;
+  failure?: { property: string; rule: RuleId; message: string } | undefined;
   program: string;
 }
 

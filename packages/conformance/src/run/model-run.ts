@@ -29,7 +29,8 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
   }
 
   async run(s: SequenceModel, ctx: ExecContext): Promise<void> {
-    const calls = await resolveIntent(s, this.intent, this.options, this.scope);
+    const resolved = resolveIntent(s, this.intent, this.options, this.scope);
+    const calls = resolved instanceof Promise ? await resolved : resolved;
     for (const call of calls) await execute(ctx, call);
   }
 

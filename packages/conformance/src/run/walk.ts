@@ -113,7 +113,7 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
     return o.ok && o.to === 'ABSENT';
   });
   const row = columns.filter((c) => !leaving.includes(c));
-  const callOf = (column: TableOperation, target: string, right = true): Promise<Call | undefined> =>
+  const callOf = async (column: TableOperation, target: string, right = true): Promise<Call | undefined> =>
     makeCall(operationOfColumn(column) as SequenceOp, target, ids(target, right), column);
 
   // Spawn: the failures first (nothing may be left), then the instance, then a duplicate.
