@@ -10,7 +10,7 @@ import {
   type InstanceSpecInput,
   type LifecycleEvent,
 } from '@nova-common/core';
-import { createLibvirtDriver } from '../src/driver/driver.js';
+import { createLibvirtDriver, type LibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
 import { libvirtConformanceFixtures } from '../src/fixtures/conformance-fixtures.js';
 import { LibvirtDriverConfigSchema } from '../src/config.js';
@@ -27,6 +27,7 @@ import { SOCKET, requireLibvirtd, waitUntil } from './helpers/backend.js';
 
 const PREFIX = 'v11t-';
 const config = LibvirtDriverConfigSchema.parse({ uri: 'test:///default', socketPath: SOCKET, namePrefix: PREFIX });
+let unguarded: LibvirtDriver;
 let driver: GuardedDriver;
 let operator: LibvirtClient;
 const events: LifecycleEvent[] = [];
@@ -62,7 +63,8 @@ beforeAll(async () => {
   // The operator's own connection; it also keeps the test driver's state alive for the file.
   operator = new LibvirtClient({ socketPath: SOCKET, uri: 'test:///default', keepaliveIntervalMs: 0 });
   await operator.connect();
-  driver = guard(createLibvirtDriver(config));
+  unguarded = createLibvirtDriver(config);
+  driver = guard(unguarded);
   await driver.initHost();
   driver.subscribeEvents((e) => events.push(e));
 });
@@ -235,6 +237,18 @@ describe('out-of-band events (R-EVENT-OUT-OF-BAND)', () => {
     await operator.destroy(await operator.lookupByUuid(s.uuid));
     expect(await nextEvent(s.uuid, seen, 'STOPPED')).toMatchObject({ cause: 'out-of-band', powerState: 'SHUTDOWN' });
     await driver.destroy(s.uuid);
+  });
+
+  it('what changed while the driver was disconnected from libvirtd is announced, out-of-band, once it reconnects', async () => {
+    const uuid = await instanceIn('RUNNING');
+    const seen = eventsOf(uuid).length;
+    // The connection drops; the operator pauses the instance before the driver is back (its first retry is 100 ms later).
+    (unguarded.libvirt.connection as unknown as { socket?: { destroy(): void } }).socket?.destroy();
+    await operator.suspend(await operator.lookupByUuid(uuid));
+    await waitUntil('the driver to reconnect', async () => unguarded.libvirt.connection.isOpen, 5_000);
+    expect(await nextEvent(uuid, seen, 'PAUSED')).toMatchObject({ cause: 'out-of-band', powerState: 'PAUSED' });
+    expect((await driver.getInfo(uuid)).powerState).toBe('PAUSED');
+    await driver.destroy(uuid);
   });
 
   it('the powerOffOutOfBand hook powers the instance off behind the driver, and returns once it is off', async () => {

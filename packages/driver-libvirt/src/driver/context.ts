@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ListenerSet, type LifecycleEvent } from '@nova-common/core';
+import { ListenerSet, type LifecycleEvent, type PowerState } from '@nova-common/core';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { bytesToUuid, type DomainRef } from '../client/protocol/remote-types.js';
 import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.js';
@@ -42,6 +42,12 @@ export class DriverContext {
   readonly reservations = new Map<string, Usage>();
   /** Which domains are this driver's and what they use: placement's tally, and event filtering. */
   readonly owned = new OwnedIndex();
+  /**
+   * Once events are asked for: the power state last announced for each instance (by an event,
+   * or first read by an operation). After a reconnect, what changed meanwhile is announced
+   * (recoverMissedEvents).
+   */
+  readonly announced = new Map<string, PowerState>();
   /** This driver's own transitions in flight per instance: what labels an event `requested` or `out-of-band`. */
   readonly requested = new RequestedTransitions();
   nodeName = '';

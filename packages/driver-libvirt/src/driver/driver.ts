@@ -29,7 +29,7 @@ import { toContractError } from '../mapping/errors.js';
 import { capabilities } from './capabilities.js';
 import { DriverContext, type LibvirtDriverHooks } from './context.js';
 import * as devices from './devices.js';
-import { onLifecycle } from './events.js';
+import { onLifecycle, recoverMissedEvents } from './events.js';
 import * as instances from './instances.js';
 import * as inventory from './inventory.js';
 import * as lifecycle from './lifecycle.js';
@@ -59,9 +59,11 @@ export class LibvirtDriver implements ComputeDriver {
     ctx.client.on('lifecycle', (m) => onLifecycle(ctx, m));
     ctx.client.on('open', ({ reconnect }) => {
       if (!reconnect) return;
-      // Events may have been missed while disconnected: what the index knew is re-read.
+      // Events may have been missed while disconnected: what the index knew is re-read, and
+      // listeners hear what changed meanwhile.
       ctx.owned.clear();
       ctx.resyncNeeded = true;
+      if (ctx.client.wantsLifecycle) recoverMissedEvents(ctx).catch(() => undefined);
     });
   }
 

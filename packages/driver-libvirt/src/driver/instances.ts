@@ -58,6 +58,9 @@ export async function load(ctx: DriverContext, uuid: string, signal?: AbortSigna
   if (!found) return undefined;
   const { domain, record } = found;
   const managedSave = st.state === DomainState.SHUTOFF ? await ctx.client.hasManagedSaveImage(ref, o) : false;
+  const power = powerStateOf(st.state, managedSave, st.reason);
+  // The first state read of an instance is what a later reconnect compares with (events keep it current).
+  if (ctx.client.wantsLifecycle && !ctx.announced.has(uuid)) ctx.announced.set(uuid, power);
   return {
     ref,
     state: st.state,
@@ -65,7 +68,7 @@ export async function load(ctx: DriverContext, uuid: string, signal?: AbortSigna
     managedSave,
     domain,
     record,
-    semantic: semanticStateOf(powerStateOf(st.state, managedSave, st.reason), record.mode),
+    semantic: semanticStateOf(power, record.mode),
   };
 }
 
