@@ -138,7 +138,10 @@ describe('after libvirtd restarts (guests keep running)', () => {
     const before = log.count(paused);
     await driver.restoreState(paused, 'RUNNING');
     expect(await log.next(paused, before, 'RESUMED', 2_000)).toMatchObject({ cause: 'requested', powerState: 'RUNNING' });
-    // The saved guest restores into the same boot.
+    // The saved guest restores into the same boot, paused first (QEMU's start paused), then running.
+    await driver.restoreState(saved, 'PAUSED');
+    expect(await state(saved)).toBe('PAUSED');
+    expect(await hasImage(saved)).toBe(false); // restored: libvirt removes the image it started from
     await driver.restoreState(saved, 'RUNNING');
     expect(await boots(driver, saved)).toBe(1);
 
