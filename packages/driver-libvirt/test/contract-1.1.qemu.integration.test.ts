@@ -149,6 +149,18 @@ describe('CRASHED through the crash hook', () => {
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.destroy(uuid);
   });
+
+  it('the hook reaches CRASHED from every state (a stopped or saved machine dies as it is powered on)', async () => {
+    const stopped = guestSpec({ powerOn: false });
+    await driver.spawn(stopped);
+    const saved = await bootedGuest(driver);
+    await driver.suspend(saved);
+    for (const uuid of [stopped.uuid, saved]) {
+      await hooks.crash!(uuid);
+      expect((await driver.getInfo(uuid)).powerState).toBe('CRASHED');
+      await driver.destroy(uuid);
+    }
+  });
 });
 
 describe('transitions nobody asked for (R-EVENT-OUT-OF-BAND)', () => {

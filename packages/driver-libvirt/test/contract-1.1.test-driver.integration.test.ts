@@ -81,7 +81,8 @@ describe('what the driver declares for 1.1 on the test driver', () => {
     const caps = await driver.getCapabilities();
     expect(caps.capabilities['event.out-of-band']?.level).toBe('complete');
     expect(caps.capabilities['operation.restore-state']).toMatchObject({ level: 'partial', notes: expect.stringMatching(/restart/) });
-    expect(caps.capabilities['operation.list-snapshots']).toMatchObject({ level: 'partial', notes: expect.stringMatching(/destroying the instance/) });
+    // Its snapshots go with their instance: they could not all be listed, so listing is declared missing.
+    expect(caps.capabilities['operation.list-snapshots']?.level).toBe('missing');
   });
 
   it('offers only the backend hooks the test driver can honour', async () => {
@@ -117,8 +118,9 @@ describe('cells changed in 1.1', () => {
   it('R-SNAPSHOT-SUSPENDED: a suspended instance can be snapshotted and stays suspended', async () => {
     const uuid = await instanceIn('SUSPENDED');
     const snap = await driver.snapshot(uuid, { name: 'while suspended' });
+    expect(snap).toMatchObject({ name: 'while suspended', imageId: expect.stringMatching(/^snapshot-/) });
     expect((await driver.getInfo(uuid)).powerState).toBe('SUSPENDED');
-    expect((await driver.listSnapshots()).map((x) => x.imageId)).toContain(snap.imageId);
+    expect((await operator.snapshotLookupByName(await operator.lookupByUuid(uuid), snap.imageId)).name).toBe(snap.imageId);
     await driver.resume(uuid); // the saved image is still what resume restores
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.deleteSnapshot(snap.imageId);
@@ -174,28 +176,11 @@ describe('restoreState (R-RESTORE-STATE) from every state the test driver reache
   });
 });
 
-describe('listSnapshots (R-SNAPSHOT-LIST)', () => {
-  it('reports the snapshots made and not deleted, oldest first, read from libvirtd by any session', async () => {
-    const a = await instanceIn('RUNNING');
-    const b = await instanceIn('SHUTDOWN');
-    const first = await driver.snapshot(a, { name: 'first <&> "one"' });
-    const second = await driver.snapshot(b, { name: 'second' });
-    const third = await driver.snapshot(a, { name: 'third' });
-    expect(await driver.listSnapshots()).toEqual([first, second, third]);
-    // Another driver session finds them on the backend, not in its memory.
-    const other = guard(createLibvirtDriver(config));
-    await other.initHost();
-    try {
-      expect(await other.listSnapshots()).toEqual([first, second, third]);
-    } finally {
-      await other.cleanupHost();
-    }
-    await driver.deleteSnapshot(second.imageId);
-    expect(await driver.listSnapshots()).toEqual([first, third]);
-    // The caveat declared: on the test driver a snapshot goes with its instance.
-    await driver.destroy(a);
-    expect(await driver.listSnapshots()).toEqual([]);
-    await driver.destroy(b);
+describe('listSnapshots on the test driver', () => {
+  it('is declared missing and refused with UNSUPPORTED by the driver itself, changing nothing', async () => {
+    const ungated = guard(unguarded, { enforceCapabilities: false });
+    await expect(ungated.listSnapshots()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(driver.listSnapshots()).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
 
@@ -259,7 +244,9 @@ describe('out-of-band events (R-EVENT-OUT-OF-BAND)', () => {
       await fixtures.backend!.powerOffOutOfBand!(uuid);
       expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
       expect(await nextEvent(uuid, seen, 'STOPPED')).toMatchObject({ cause: 'out-of-band', powerState: 'SHUTDOWN' });
-      await expect(fixtures.backend!.powerOffOutOfBand!(uuid)).rejects.toThrow(/not running/);
+      // Already off: nothing to do.
+      await fixtures.backend!.powerOffOutOfBand!(uuid);
+      expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
       await driver.destroy(uuid);
     } finally {
       await fixtures.cleanup?.();

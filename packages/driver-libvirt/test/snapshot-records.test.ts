@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { SNAPSHOT_ID, newSnapshotId, parseDomainSnapshotXml, parseSnapshotMeta, sniffDiskFormat, snapshotDescription } from '../src/mapping/snapshot-records.js';
+import { SNAPSHOT_ID, newSnapshotId, parseSnapshotMeta, sniffDiskFormat } from '../src/mapping/snapshot-records.js';
 
 /** What the driver writes beside its snapshots, and reads back to list them. */
 
@@ -43,20 +42,5 @@ describe('snapshot records beside image files', () => {
     expect(sniffDiskFormat(Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]))).toBe('qcow2');
     expect(sniffDiskFormat(Buffer.alloc(4))).toBe('raw');
     expect(sniffDiskFormat(Buffer.alloc(0))).toBe('raw');
-  });
-});
-
-describe('libvirt snapshot descriptions (test driver)', () => {
-  it('carry any name through libvirt XML unchanged (property)', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 50 }), (name) => {
-        const xml = `<domainsnapshot>\n  <name>snapshot-x</name>\n  <description>${snapshotDescription(name, 'raw')}</description>\n  <state>running</state>\n  <creationTime>1796400153</creationTime>\n</domainsnapshot>`;
-        expect(parseDomainSnapshotXml(xml)).toEqual({ name: 'snapshot-x', creationTime: 1796400153, described: { name, diskFormat: 'raw' } });
-      }),
-    );
-  });
-
-  it('a snapshot without our description (made before 1.1) has none', () => {
-    expect(parseDomainSnapshotXml('<domainsnapshot><name>s1</name><description>hi</description><creationTime>5</creationTime></domainsnapshot>')).toEqual({ name: 's1', creationTime: 5 });
   });
 });

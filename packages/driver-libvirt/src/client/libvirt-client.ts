@@ -233,20 +233,6 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     await this.call(Proc.DOMAIN_SNAPSHOT_DELETE, e.uint(flags), o);
   }
 
-  /** Every snapshot of the domain (need_results 1: the handles, not only their count). */
-  async listAllSnapshots(dom: DomainRef, flags = 0, o?: CallOptions): Promise<SnapshotRef[]> {
-    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_LIST_ALL_SNAPSHOTS, domArgs(dom).int(1).uint(flags), o));
-    const snaps = dec.array(readSnapshot);
-    dec.int();
-    return snaps;
-  }
-
-  async snapshotGetXmlDesc(snap: SnapshotRef, flags = 0, o?: CallOptions): Promise<string> {
-    const e = enc();
-    writeSnapshot(e, snap);
-    return new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_GET_XML_DESC, e.uint(flags), o)).string();
-  }
-
   // ---- events ------------------------------------------------------------------------
 
   /**

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { DiskFormatSchema, SnapshotResultSchema, type SnapshotResult } from '@nova-common/core';
-import { childNamed, parseXml } from './xml-tree.js';
+import { SnapshotResultSchema } from '@nova-common/core';
 
 /**
  * What the driver writes next to each snapshot it makes, so listSnapshots finds every one on
@@ -66,41 +65,4 @@ export function parseSnapshotMeta(text: string, imageId: string): SnapshotMeta |
 /** The disk format of an image file from its first bytes: qcow2 has a magic number, anything else is raw. */
 export function sniffDiskFormat(head: Buffer): 'qcow2' | 'raw' {
   return head.length >= 4 && head.readUInt32BE(0) === 0x514649fb ? 'qcow2' : 'raw';
-}
-
-const DESCRIPTION_PREFIX = 'nova-common:';
-const DescriptionSchema = z.object({ name: z.string(), diskFormat: DiskFormatSchema }).strict();
-
-/**
- * On libvirt's test driver a snapshot is a libvirt domain snapshot named by its image id; the
- * caller's name and the disk format travel in its <description>, as base64url JSON (plain
- * ASCII: no escaping question whatever the name holds).
- */
-export function snapshotDescription(name: string, diskFormat: SnapshotResult['diskFormat']): string {
-  return DESCRIPTION_PREFIX + Buffer.from(JSON.stringify({ name, diskFormat })).toString('base64url');
-}
-
-/** What a libvirt snapshot's XML says: its name, creation time (seconds) and our description. */
-export interface DomainSnapshotFacts {
-  name: string;
-  creationTime: number;
-  described?: { name: string; diskFormat: SnapshotResult['diskFormat'] };
-}
-
-export function parseDomainSnapshotXml(xml: string): DomainSnapshotFacts {
-  const root = parseXml(xml);
-  if (root.name !== 'domainsnapshot') throw new Error('not a domain snapshot XML document');
-  const name = childNamed(root, 'name')?.text ?? '';
-  const creationTime = Number(childNamed(root, 'creationTime')?.text ?? '0');
-  const description = childNamed(root, 'description')?.text ?? '';
-  let described: DomainSnapshotFacts['described'];
-  if (description.startsWith(DESCRIPTION_PREFIX)) {
-    try {
-      const parsed = DescriptionSchema.safeParse(JSON.parse(Buffer.from(description.slice(DESCRIPTION_PREFIX.length), 'base64url').toString('utf8')));
-      if (parsed.success) described = parsed.data;
-    } catch {
-      described = undefined;
-    }
-  }
-  return { name, creationTime: Number.isFinite(creationTime) ? creationTime : 0, ...(described ? { described } : {}) };
 }
