@@ -113,7 +113,10 @@ export async function removeOwnedContainer(ctx: EngineContext, c: ContainerInspe
 
 /** Forget the stop records of containers that no longer exist (removed behind the driver's back). */
 export async function pruneStopRecords(ctx: EngineContext, signal?: AbortSignal): Promise<void> {
+  const owned = new Set((await ownedContainers(ctx, signal)).map((c) => c.Id));
   await ctx.stops.prune(async (id) => {
+    if (owned.has(id)) return true;
+    // Not listed: gone, or made after the list was read (a spawn running beside initHost); the engine says which.
     try {
       await ctx.client.inspectContainer(id, signal);
       return true;

@@ -16,6 +16,8 @@ export interface TestEngine {
   hooks(ownerId: string): { backend: BackendHooks; close(): Promise<void> };
   /** A small file under the allowlisted volume root. */
   volumeFile(name: string): string;
+  /** The driver's state directory in these tests. */
+  readonly stateDir: string;
 }
 
 function hooksFor(config: ContainerDriverConfigInput): { backend: BackendHooks; close(): Promise<void> } {
@@ -29,6 +31,7 @@ export const DOCKERD: TestEngine = {
   driver: (ownerId, extra = {}) => testDriver(ownerId, extra),
   hooks: (ownerId) => hooksFor({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, stateDir: STATE_DIR, ownerId, stopTimeoutSeconds: 2 }),
   volumeFile: makeVolumeFile,
+  stateDir: STATE_DIR,
 };
 
 export const PODMAN: TestEngine = {
@@ -37,6 +40,7 @@ export const PODMAN: TestEngine = {
   driver: (ownerId, extra = {}) => podmanDriver(ownerId, extra),
   hooks: (ownerId) => hooksFor({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, stateDir: PODMAN_STATE_DIR, ownerId, stopTimeoutSeconds: 2 }),
   volumeFile: makePodmanVolumeFile,
+  stateDir: PODMAN_STATE_DIR,
 };
 
 /** Every event a driver delivers, with a way to wait for one. */

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendHooks, GuardedDriver } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
@@ -142,6 +145,20 @@ export function describeOutOfBand(engine: TestEngine): void {
       } finally {
         await fresh.cleanupHost();
       }
+
+      // The records live under <stateDir>/<digest of the engine's root dir>/<owner>/<container id>; one whose
+      // container was removed behind the driver's back is forgotten by the next initHost.
+      const engineDir = createHash('sha256').update((await client.info()).DockerRootDir).digest('hex').slice(0, 16);
+      const recordOf = async (uuid: string) => path.join(engine.stateDir, engineDir, owner, (await client.inspectContainer(`nova-${uuid}`)).Id);
+      const recordA = await recordOf(a);
+      const recordB = await recordOf(b);
+      expect(existsSync(recordA) && existsSync(recordB)).toBe(true);
+      await client.removeContainer(`nova-${a}`);
+      const later = engine.driver(owner);
+      await later.initHost();
+      await later.cleanupHost();
+      expect(existsSync(recordA)).toBe(false);
+      expect(existsSync(recordB)).toBe(true);
     });
 
     it('the hooks offer no loseState: an engine always knows the state of its containers', () => {
