@@ -4,14 +4,7 @@ import { isActive, isRunning } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { withInstance } from './instances.js';
 import { hardStop } from './teardown.js';
-import { acpiShutdown, callOptions, shutOff, startDomain, wake } from './transitions.js';
-
-/** Suspend and resume write or read the guest's whole memory: they get a longer call timeout. */
-const SAVE_TIMEOUT_MS = 300_000;
-
-function saveTimeout(ctx: DriverContext): number {
-  return Math.max(ctx.config.callTimeoutMs, SAVE_TIMEOUT_MS);
-}
+import { acpiShutdown, callOptions, saveTimeout, shutOff, startDomain, wake } from './transitions.js';
 
 /**
  * Power off: ACPI first for a running guest, forced after gracefulTimeoutMs (the guard always

@@ -4,10 +4,7 @@ import { isActive, isRunning } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { withInstance, type Loaded } from './instances.js';
 import { hardStop } from './teardown.js';
-import { callOptions, shutOff, startDomain, wake } from './transitions.js';
-
-/** Saving or restoring a guest's memory gets the same long call timeout as suspend and resume. */
-const SAVE_TIMEOUT_MS = 300_000;
+import { callOptions, saveTimeout, shutOff, startDomain, wake } from './transitions.js';
 
 /**
  * restoreState: bring the instance to what its caller last asked for, from whatever libvirt
@@ -22,7 +19,7 @@ export async function restoreState(ctx: DriverContext, uuid: string, desired: Re
 }
 
 async function bringTo(ctx: DriverContext, l: Loaded, desired: RestorableState, signal: AbortSignal | undefined): Promise<void> {
-  const o = callOptions(signal, Math.max(ctx.config.callTimeoutMs, SAVE_TIMEOUT_MS));
+  const o = callOptions(signal, saveTimeout(ctx));
   switch (desired) {
     case 'RUNNING':
       if (l.state === DomainState.PAUSED) return ctx.client.resume(l.ref, o);

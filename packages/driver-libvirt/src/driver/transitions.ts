@@ -15,6 +15,13 @@ import { hardStop } from './teardown.js';
  */
 
 const POLL_MS = 100;
+/** Saving or restoring a guest's memory writes or reads all of it: those calls get a longer timeout. */
+const SAVE_TIMEOUT_MS = 300_000;
+
+/** The call timeout of a managed save or of a start that may restore one. */
+export function saveTimeout(ctx: DriverContext): number {
+  return Math.max(ctx.config.callTimeoutMs, SAVE_TIMEOUT_MS);
+}
 
 export function callOptions(signal: AbortSignal | undefined, timeoutMs?: number): ClientCallOptions | undefined {
   if (!signal && timeoutMs === undefined) return undefined;
