@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine with Node 20 and npm: installs pnpm, the
-# workspace, and every real backend (libvirt + QEMU, Docker, podman, Ironic) from Debian packages,
+# workspace, the agent's test prerequisites (openssl, Python gRPC, protoc), and every real
+# backend (libvirt + QEMU, Docker, podman, Ironic) from Debian packages,
 # starts them, runs the package checks and every package's tests, and stops the backends.
 # Must run as root (it installs packages and starts daemons).
 set -euo pipefail
@@ -21,6 +22,8 @@ log "type-checking every package (sources, tests and benchmarks)"
 pnpm typecheck
 
 backends_do install
+log "installing what the agent's tests need (openssl, Python gRPC, protoc)"
+bash scripts/lib/agent-prereqs.sh
 trap backends_stop_all EXIT
 backends_do start
 

@@ -3,6 +3,8 @@
  * (`import * as pb from './wire.js'`): their names (InstanceSpecSchema, FlavorSchema...) would
  * otherwise collide with core's zod schemas of the same concepts.
  */
+import './text-encoding.js';
+
 export * from './gen/nova_common/compute/v1/block_device_pb.js';
 export * from './gen/nova_common/compute/v1/capabilities_pb.js';
 export * from './gen/nova_common/compute/v1/compute_pb.js';

@@ -130,3 +130,23 @@ describe('outputs survive the wire exactly: fromProto(bytes(toProto(x))) equals 
     });
   }
 });
+
+describe('strings arrive as they were sent', () => {
+  it('a leading U+FEFF (byte-order mark) in a name, a metadata key and a value is kept', () => {
+    const bom = '\uFEFF';
+    const value: z.infer<typeof InstanceInfoSchema> = {
+      uuid: '00000000-0000-1000-8000-000000000000',
+      name: `${bom}vm`,
+      powerState: 'RUNNING',
+      mode: 'normal',
+      node: `${bom}`,
+      metadata: { [`${bom}-`]: `${bom}v` },
+      volumes: [],
+      interfaces: [],
+    };
+    expect(InstanceInfoSchema.safeParse(value).success).toBe(true);
+    const back = instanceInfoFromProto(overTheWire(pb.InstanceInfoSchema, instanceInfoToProto(value)));
+    expect(back).toStrictEqual(structuredClone(value));
+    expect(Object.keys(back.metadata)[0]?.charCodeAt(0)).toBe(0xfeff);
+  });
+});
