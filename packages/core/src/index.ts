@@ -47,6 +47,8 @@ export {
   isAllowedError,
   operationOfColumn,
   columnOfCall,
+  capabilitiesOfCall,
+  NO_COLUMN_CAPABILITIES,
   instanceArgIndex,
   operationsOfCapability,
   type OperationName,

@@ -8,6 +8,8 @@ import {
   supports,
   FlavorSchema,
   OPERATIONS,
+  NO_COLUMN_CAPABILITIES,
+  type CapabilityId,
   type DriverCapabilities,
   type ErrorCode,
   type FlavorInput,
@@ -250,6 +252,13 @@ export class Model {
       this.declared.set(op, (declared = capability === null || supports(this.caps, capability)));
     }
     if (!declared) return UNSUPPORTED;
+    // A column that needs one more capability (restoreState to PAUSED or SUSPENDED).
+    const columnCapabilities: Readonly<Record<string, CapabilityId>> = OPERATIONS[op].columnCapabilities;
+    if (columnCapabilities !== NO_COLUMN_CAPABILITIES) {
+      const column = columnOf(call);
+      const extra = column === undefined ? undefined : columnCapabilities[column];
+      if (extra !== undefined && !supports(this.caps, extra)) return UNSUPPORTED;
+    }
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
     if (call.op === 'spawn') {
       const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true }, this.table);

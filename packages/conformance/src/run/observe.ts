@@ -108,7 +108,7 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
     const p = compareInventory(model, ctx.calls, inventory, askedAt);
     if (p) throw new Violation(invProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${describeCall(call)}: ${p.message}`, key);
   }
-  if ((call.op === 'snapshot' || call.op === 'deleteSnapshot') && !disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, call, key);
+  if ((call.op === 'snapshot' || call.op === 'deleteSnapshot') && !disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, `after ${describeCall(call)}`, key);
   const events = session.events;
   if (events && !disabled.has('P-EVENTS')) {
     if (e.ok && e.event && !failed) {
@@ -156,10 +156,16 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
 }
 
 /**
- * The full observation at the end of a sequence (in `changes` mode): getInfo of every live
- * instance, the list and the inventory.
+ * The observation at the end of a sequence: the snapshot list (every mode), and in `changes`
+ * mode, which skipped them after each step, getInfo of every live instance, the list and the
+ * inventory.
  */
 export async function endOfSequence(ctx: ExecContext): Promise<void> {
+  if (ctx.options.observe === 'changes') await fullObservation(ctx);
+  if (!ctx.disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, 'end of sequence', undefined);
+}
+
+async function fullObservation(ctx: ExecContext): Promise<void> {
   const { session, model, disabled } = ctx;
   const driver = session.driver;
   for (const inst of model.instances.values()) {
@@ -188,11 +194,12 @@ export async function endOfSequence(ctx: ExecContext): Promise<void> {
 }
 
 /**
- * After a snapshot or a deleteSnapshot, when the driver lists its snapshots (contract 1.1):
- * every image this sequence produced and has not deleted is listed, and no deleted one is
- * (R-SNAPSHOT-LIST). Other images (earlier runs, other users) may be there too.
+ * After a snapshot or a deleteSnapshot, and at the end of every sequence, when the driver lists
+ * its snapshots (contract 1.1): every image this sequence produced and has not deleted is
+ * listed, and no deleted one is (R-SNAPSHOT-LIST). Other images (earlier runs, other users) may
+ * be there too. `where` names the moment in the violation's message.
  */
-async function observeSnapshots(ctx: ExecContext, call: SequencedCall, key: string): Promise<void> {
+async function observeSnapshots(ctx: ExecContext, where: string, key: string | undefined): Promise<void> {
   const { session, model } = ctx;
   if (!supports(session.caps, 'operation.list-snapshots')) return;
   session.count('listSnapshots');
@@ -200,13 +207,13 @@ async function observeSnapshots(ctx: ExecContext, call: SequencedCall, key: stri
   try {
     listed = new Set((await session.driver.listSnapshots()).map((s) => s.imageId));
   } catch (error) {
-    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `after ${describeCall(call)}: listSnapshots failed with ${errorCode(error)}: ${errorMessage(error)}`, 'listSnapshots');
+    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `${where}: listSnapshots failed with ${errorCode(error)}: ${errorMessage(error)}`, 'listSnapshots');
   }
   for (let i = 0; i < ctx.produced.length; i++) {
     const id = ctx.produced[i]!;
     const deleted = model.snapshots[i]?.deleted ?? false;
     if (listed.has(id) === !deleted) continue;
     const message = deleted ? `listSnapshots still reports image ${id}, deleted by deleteSnapshot` : `listSnapshots does not report image ${id}, made by snapshot #${i}`;
-    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `after ${describeCall(call)}: ${message}`, key);
+    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `${where}: ${message}`, key);
   }
 }

@@ -92,3 +92,30 @@ describe('guard (contract 1.1): event sequence numbers', () => {
     expect(new Set(events.map((e) => e.uuid))).toEqual(new Set([uuid.toLowerCase()]));
   });
 });
+
+describe('guard (contract 1.1): restoreState needs the capability of the state it restores', () => {
+  const cases: [desired: 'PAUSED' | 'SUSPENDED', capability: CapabilityId][] = [
+    ['PAUSED', 'operation.pause'],
+    ['SUSPENDED', 'operation.suspend'],
+  ];
+  for (const [desired, capability] of cases) {
+    for (const known of [true, false]) {
+      it(`to ${desired} without ${capability}: UNSUPPORTED naming it, the driver not called (capabilities ${known ? 'known' : 'not yet read'})`, async () => {
+        const raw = createReferenceDriver({ disabledCapabilities: [capability] });
+        const calls: string[] = [];
+        raw.restoreState = async (uuid, state) => {
+          calls.push(`${uuid} ${state}`);
+        };
+        const g = guard(raw);
+        if (known) await g.getCapabilities();
+        const error = await g.restoreState(A, desired).then(() => undefined, (e: unknown) => e);
+        expect(isDriverError(error) && error.code).toBe('UNSUPPORTED');
+        expect(isDriverError(error) && error.capability).toBe(capability);
+        expect(calls).toEqual([]);
+        // The other states do not need it: the call reaches the driver.
+        await g.restoreState(A, 'RUNNING');
+        expect(calls).toEqual([`${A} RUNNING`]);
+      });
+    }
+  }
+});

@@ -1,9 +1,9 @@
 import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
-import { CAPABILITY_IDS, capabilitiesKnownAt } from '../capabilities/catalog.js';
+import { CAPABILITY_IDS, capabilitiesKnownAt, type CapabilityId } from '../capabilities/catalog.js';
 import { CONTRACT_VERSION } from '../version.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
-import { OPERATIONS, OPERATION_NAMES, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
+import { NO_COLUMN_CAPABILITIES, OPERATIONS, OPERATION_NAMES, columnOfCall, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
 import { LifecycleEventSchema } from '../schemas/outputs.js';
 import { abortableSleep } from '../toolkit/sleep.js';
 import { backoffDelay } from '../toolkit/retry.js';
@@ -67,8 +67,9 @@ class Guard implements CallHost {
     // capabilities are known (from the first getCapabilities on). Before that, the call asks for
     // them when its turn comes, after parsing, so that calls on an instance keep their order.
     const caps = this.capabilities;
-    if (gated && caps !== undefined && !supports(caps, descriptor.capability)) {
-      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability }));
+    if (gated && caps !== undefined) {
+      const missing = missingCapability(caps, op, given);
+      if (missing !== undefined) return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: missing }));
     }
     let parsed;
     try {
@@ -119,12 +120,12 @@ class Guard implements CallHost {
   invoke(call: PendingCall): Promise<unknown> {
     const method = (this.raw as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.op]!;
     if (!call.gateWhenRun) return callWithArgs(method, this.raw, call.args, call.options);
-    const capability = OPERATIONS[call.op as OperationName].capability!;
-    return this.fetchCapabilities(call.signal).then((caps) =>
-      supports(caps, capability)
+    return this.fetchCapabilities(call.signal).then((caps) => {
+      const capability = missingCapability(caps, call.op as OperationName, call.args);
+      return capability === undefined
         ? callWithArgs(method, this.raw, call.args, call.options)
-        : Promise.reject(new DriverError('UNSUPPORTED', { op: call.op, target: call.key, capability })),
-    );
+        : Promise.reject(new DriverError('UNSUPPORTED', { op: call.op, target: call.key, capability }));
+    });
   }
 
   succeed(call: PendingCall, value: unknown): unknown {
@@ -233,6 +234,20 @@ class Guard implements CallHost {
 }
 
 /** `method.call(self, ...args, options)` without the spread for the usual arities (a measurable cost per call). */
+/**
+ * The capability a call needs that the driver declares missing: the operation's, or its
+ * column's (restoreState to PAUSED or SUSPENDED). Operations without column capabilities (all
+ * but one) cost one identity test beyond the operation's own.
+ */
+function missingCapability(caps: DriverCapabilities, op: OperationName, args: readonly unknown[]): CapabilityId | undefined {
+  const descriptor: OperationDescriptor = OPERATIONS[op];
+  if (descriptor.capability !== null && !supports(caps, descriptor.capability)) return descriptor.capability;
+  if (descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES) return undefined;
+  const column = columnOfCall(op, args);
+  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  return extra !== undefined && !supports(caps, extra) ? extra : undefined;
+}
+
 function callWithArgs(method: (...a: unknown[]) => Promise<unknown>, self: unknown, args: unknown[], options: unknown): Promise<unknown> {
   switch (args.length) {
     case 0:

@@ -55,6 +55,12 @@ export interface OperationDescriptor {
   readonly errors: readonly ErrorCode[];
   /** The columns of the semantics table the operation answers to (reboot: one per type). */
   readonly columns: readonly string[];
+  /**
+   * Capabilities a column needs besides the operation's own (since 1.1.0): restoring an
+   * instance to PAUSED needs pause, to SUSPENDED needs suspend. A call whose column needs a
+   * capability the driver declares missing raises UNSUPPORTED, like a call of a missing operation.
+   */
+  readonly columnCapabilities: Readonly<Record<string, CapabilityId>>;
   /** The contract version that introduced the operation. */
   readonly since: string;
   /**
@@ -64,6 +70,9 @@ export interface OperationDescriptor {
    */
   readonly preemption: { readonly preemptible: (args: readonly unknown[]) => boolean; readonly preempts: (args: readonly unknown[]) => boolean } | null;
 }
+
+/** The columnCapabilities of every operation that has none (one object: a cheap test for the guard). */
+export const NO_COLUMN_CAPABILITIES: Readonly<Record<string, CapabilityId>> = Object.freeze({});
 
 const SHORT = 30_000;
 const LONG = 600_000;
@@ -97,6 +106,7 @@ const DEFAULTS = {
   idempotent: true,
   defaultTimeoutMs: SHORT,
   columns: [],
+  columnCapabilities: NO_COLUMN_CAPABILITIES,
   since: '1.0.0',
   preemption: null,
 } as const;
@@ -244,6 +254,7 @@ export const OPERATIONS = {
     errors: INSTANCE_OP_ERRORS,
     args: [uuidArg, arg('desired', RestorableStateSchema)],
     columns: ['restoreStateRunning', 'restoreStateShutdown', 'restoreStatePaused', 'restoreStateSuspended'],
+    columnCapabilities: { restoreStatePaused: 'operation.pause', restoreStateSuspended: 'operation.suspend' },
     since: '1.1.0',
   }),
   listSnapshots: op({
@@ -325,6 +336,19 @@ export function columnOfCall(op: OperationName, args: readonly unknown[]): Table
   // reboot: the columns are named after the type argument (rebootSoft, rebootHard).
   const type = String(args[1]).toLowerCase();
   return columns.find((c) => c.toLowerCase().endsWith(type));
+}
+
+/**
+ * The capabilities a call needs: its operation's, and its column's when the column needs one
+ * more (restoreState to PAUSED or SUSPENDED). `args` are the call's arguments, parsed or not.
+ */
+export function capabilitiesOfCall(op: OperationName, args: readonly unknown[]): CapabilityId[] {
+  const descriptor: OperationDescriptor = OPERATIONS[op];
+  const needed: CapabilityId[] = descriptor.capability === null ? [] : [descriptor.capability];
+  const column = descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES ? undefined : columnOfCall(op, args);
+  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  if (extra !== undefined) needed.push(extra);
+  return needed;
 }
 
 /** The argument that names the instance a call is about, if the operation has one. */

@@ -3,7 +3,7 @@ import { CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
 import { declareCapabilities, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
 import type { CallOptions, ComputeDriver, LifecycleListener, PowerOffOptions, Unsubscribe } from '../driver/compute-driver.js';
 import { DriverError, errors } from '../errors/driver-error.js';
-import { OPERATIONS, columnOfCall, type OperationName } from '../operations/registry.js';
+import { OPERATIONS, capabilitiesOfCall, columnOfCall, type OperationName } from '../operations/registry.js';
 import type { RestorableState } from '../schemas/power-state.js';
 import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';
@@ -271,6 +271,10 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   // ---- host restart -----------------------------------------------------------------
 
   async restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
+    // Restoring PAUSED needs pause, SUSPENDED needs suspend: UNSUPPORTED when declared missing.
+    for (const capability of capabilitiesOfCall('restoreState', [uuid, desired])) {
+      if (this.disabled.has(capability)) throw errors.unsupported(capability, 'restoreState');
+    }
     this.simple('restoreState', columnOfCall('restoreState', [uuid, desired])!, uuid, options);
   }
 
