@@ -20,6 +20,7 @@ import {
   type RebootType,
   type RebuildSpec,
   type RescueSpec,
+  type RestorableState,
   type SnapshotResult,
   type SnapshotSpec,
   type Unsubscribe,
@@ -205,6 +206,12 @@ class RemoteComputeDriver implements RemoteDriver {
   }
   getConsoleOutput(uuid: string, o?: CallOptions) {
     return this.invoke('getConsoleOutput', [uuid], o) as Promise<ConsoleOutput>;
+  }
+  async restoreState(uuid: string, desired: RestorableState, o?: CallOptions) {
+    await this.invoke('restoreState', [uuid, desired], o);
+  }
+  listSnapshots(o?: CallOptions) {
+    return this.invoke('listSnapshots', [], o) as Promise<SnapshotResult[]>;
   }
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     return this.events.add(listener);
