@@ -47,7 +47,11 @@ export interface RemoteDriverOptions extends RemoteDriverConfig {
 export interface RemoteDriver extends Required<ComputeDriver> {
   readonly endpoint: string;
   /** Who answered initHost: the agent's driver, versions. */
-  readonly agent: { readonly driverName: string; readonly driverVersion: string; readonly agentVersion: string; readonly contractVersion: string } | undefined;
+  /**
+   * Who answers, after initHost: the served driver, its manifest's contract range (an agent
+   * before 1.1 does not say: `^1.0.0`), the agent and the contract the agent implements.
+   */
+  readonly agent: { readonly driverName: string; readonly driverVersion: string; readonly driverContract: string; readonly agentVersion: string; readonly contractVersion: string } | undefined;
 }
 
 
@@ -116,6 +120,7 @@ class RemoteComputeDriver implements RemoteDriver {
     this.agent = {
       driverName: response.driver?.name ?? '',
       driverVersion: response.driver?.version ?? '',
+      driverContract: response.driver?.contract || '^1.0.0',
       agentVersion: response.agentVersion,
       contractVersion: response.contractVersion,
     };

@@ -22,6 +22,12 @@ export interface ConformanceFixtures {
    * a real backend. Each hook returns once its effect is visible on the backend.
    */
   backend?: BackendHooks;
+  /**
+   * The contract range of the driver this configuration reaches, when it is not the manifest's
+   * (since 1.1): a remote driver reports the range of the driver its agent serves, so the suite
+   * holds that driver to its own baseline (R-BASELINE).
+   */
+  contract?: string;
 }
 
 /** Hooks a driver's fixtures offer to act on its backend behind the driver's back (since 1.1). */

@@ -91,7 +91,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     ...(args.label === undefined ? {} : { label: stringOption(args.label) }),
   };
   const fixtureOptions = {
-    contract: source.manifest.contract,
+    contract: fixtures.contract ?? source.manifest.contract,
     ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
     ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
     ...(fixtures.images ? { images: fixtures.images } : {}),
