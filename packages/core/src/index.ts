@@ -72,6 +72,7 @@ export {
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
 export { SEMANTICS, SEMANTICS_1_0, CELL_CHANGES, semanticsFor, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
+export { tableInForce, runUnderTable } from './semantics/table-in-force.js';
 export { expectedOutcome, expectedUsage, requiredTraits, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, cellRuleId, isRuleId, type RuleId, type GeneralRuleId, type CellRuleId } from './semantics/rules.js';
 

@@ -5,6 +5,7 @@ import { isDriverError } from '../errors/driver-error.js';
 import { declareCapabilities } from '../capabilities/driver-capabilities.js';
 import { CAPABILITY_CATALOG, CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
 import { createReferenceDriver } from '../reference/driver.js';
+import { expectedOutcome } from '../semantics/oracle.js';
 import type { LifecycleEvent } from '../schemas/outputs.js';
 import { randomUUID } from 'node:crypto';
 
@@ -118,4 +119,50 @@ describe('guard (contract 1.1): restoreState needs the capability of the state i
       });
     }
   }
+});
+
+describe('guard (contract 1.1): a driver built against 1.0 keeps the 1.0 table and never sees 1.1 operations', () => {
+  const paused = async (baseline: string) => {
+    const raw = createReferenceDriver();
+    const outcomes: string[] = [];
+    // A 1.0 driver deciding its cells with core's expectedOutcome, naming no table.
+    raw.reboot = async (_uuid, type) => {
+      const o = expectedOutcome('PAUSED', type === 'SOFT' ? 'rebootSoft' : 'rebootHard');
+      outcomes.push(o.ok ? `ok -> ${o.to}` : o.error);
+      await new Promise((r) => setTimeout(r, 1));
+      outcomes.push(expectedOutcome('PAUSED', 'rebootSoft').ok ? 'still 1.0 after an await' : 'INVALID_STATE after an await');
+    };
+    const g = guard(raw, { contractBaseline: baseline });
+    await g.reboot(A, 'SOFT');
+    return outcomes;
+  };
+
+  it('expectedOutcome inside its calls answers by the 1.0 table (soft reboot of PAUSED ends RUNNING), across awaits', async () => {
+    expect(await paused('1.0.0')).toEqual(['ok -> RUNNING', 'still 1.0 after an await']);
+  });
+
+  it('a 1.1 driver, and code outside any guarded call, get the 1.1 table', async () => {
+    expect(await paused('1.1.0')).toEqual(['INVALID_STATE', 'INVALID_STATE after an await']);
+    expect(expectedOutcome('PAUSED', 'rebootSoft').ok).toBe(false);
+  });
+
+  it('an operation added after its baseline is UNSUPPORTED without reaching a method of that name, even with the capability gate off', async () => {
+    const raw = createReferenceDriver();
+    let called = false;
+    // A 1.0 driver's own synchronous helper that 1.1 later named an operation.
+    (raw as unknown as { listSnapshots: () => unknown[] }).listSnapshots = () => {
+      called = true;
+      return [];
+    };
+    const g = guard(raw, { contractBaseline: '1.0.0', enforceCapabilities: false });
+    const error = await g.listSnapshots().then(() => undefined, (e: unknown) => e);
+    expect(isDriverError(error) && error.code).toBe('UNSUPPORTED');
+    expect(called).toBe(false);
+  });
+
+  it('a method that returns a plain value (not a promise) is treated as resolved with it', async () => {
+    const raw = createReferenceDriver();
+    (raw as unknown as { listSnapshots: () => unknown[] }).listSnapshots = () => [];
+    expect(await guard(raw).listSnapshots()).toEqual([]);
+  });
 });

@@ -1,6 +1,8 @@
 import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
-import { CAPABILITY_IDS, capabilitiesKnownAt, type CapabilityId } from '../capabilities/catalog.js';
+import { CAPABILITY_IDS, capabilitiesKnownAt, compareVersions, type CapabilityId } from '../capabilities/catalog.js';
+import { SEMANTICS, semanticsFor, type SemanticsTable } from '../semantics/table.js';
+import { runUnderTable } from '../semantics/table-in-force.js';
 import { CONTRACT_VERSION } from '../version.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
 import { NO_COLUMN_CAPABILITIES, OPERATIONS, OPERATION_NAMES, columnOfCall, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
@@ -24,6 +26,10 @@ class Guard implements CallHost {
   private readonly sampled = new Map<OperationName, number>();
   private readonly retry: GuardRetryPolicy;
   private readonly baseline: string;
+  /** The table the driver is held to, when it is not the current one (an older baseline). */
+  private readonly olderTable: SemanticsTable | undefined;
+  /** Operations added after the driver's baseline: never called on it (it may have a method of that name that is something else). */
+  private readonly newerOperations: ReadonlySet<OperationName>;
 
   constructor(
     readonly raw: ComputeDriver,
@@ -35,6 +41,9 @@ class Guard implements CallHost {
     this.sampleRate = Math.max(1, Math.floor(options.outputSampleRate ?? 16));
     this.retry = { ...NO_RETRY, ...options.retry };
     this.baseline = options.contractBaseline ?? CONTRACT_VERSION;
+    const table = semanticsFor(this.baseline);
+    this.olderTable = table === SEMANTICS ? undefined : table;
+    this.newerOperations = new Set(OPERATION_NAMES.filter((op) => compareVersions(OPERATIONS[op].since, this.baseline) > 0));
     // One method per registry entry: the operations are data, not hand-written methods.
     for (const op of OPERATION_NAMES) {
       const arity = OPERATIONS[op].args.length;
@@ -77,6 +86,10 @@ class Guard implements CallHost {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.newerOperations.size > 0 && this.newerOperations.has(op)) {
+      const detail = `added in contract ${descriptor.since}, after the driver's baseline ${this.baseline}`;
+      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail }));
+    }
     if (typeof (this.raw as unknown as Record<string, unknown>)[op] !== 'function') {
       return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail: 'the driver does not implement it' }));
     }
@@ -118,6 +131,11 @@ class Guard implements CallHost {
   // ---- CallHost: what a PendingCall asks of its guard -----------------------------------
 
   invoke(call: PendingCall): Promise<unknown> {
+    if (this.olderTable !== undefined) return runUnderTable(this.olderTable, () => this.invokeDriver(call));
+    return this.invokeDriver(call);
+  }
+
+  private invokeDriver(call: PendingCall): Promise<unknown> {
     const method = (this.raw as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.op]!;
     if (!call.gateWhenRun) return callWithArgs(method, this.raw, call.args, call.options);
     return this.fetchCapabilities(call.signal).then((caps) => {
@@ -249,16 +267,23 @@ function missingCapability(caps: DriverCapabilities, op: OperationName, args: re
 }
 
 function callWithArgs(method: (...a: unknown[]) => Promise<unknown>, self: unknown, args: unknown[], options: unknown): Promise<unknown> {
+  let returned: unknown;
   switch (args.length) {
     case 0:
-      return method.call(self, options);
+      returned = method.call(self, options);
+      break;
     case 1:
-      return method.call(self, args[0], options);
+      returned = method.call(self, args[0], options);
+      break;
     case 2:
-      return method.call(self, args[0], args[1], options);
+      returned = method.call(self, args[0], args[1], options);
+      break;
     default:
-      return method.call(self, ...args, options);
+      returned = method.call(self, ...args, options);
   }
+  // A method that is not async (a JavaScript driver, a test helper of the same name) returns a
+  // plain value: its output is validated like any other.
+  return returned instanceof Promise ? returned : Promise.resolve(returned);
 }
 
 /**
