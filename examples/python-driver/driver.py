@@ -9,8 +9,10 @@ from datetime import datetime, timezone
 
 from semantics import DriverError, decide
 
-# Every capability id of the contract's catalogue (packages/core/src/capabilities/catalog.ts):
-# a declaration names them all, each complete, partial or missing.
+# Every capability id of the contract's catalogue as of 1.0.0, the contract this driver is built
+# against (packages/core/src/capabilities/catalog.ts): a declaration names them all, each complete,
+# partial or missing. Ids added later (1.1.0: operation.restore-state, operation.list-snapshots,
+# event.out-of-band) are left out, and callers read them as missing (R-BASELINE).
 CAPABILITY_IDS = (
     "operation.launch", "operation.terminate", "operation.get-guest-info", "storage.image",
     "operation.power-on-off", "operation.reboot", "operation.pause", "operation.unpause",
@@ -33,6 +35,8 @@ CAPABILITY_OF = {
     "attachVolume": "operation.attach-volume", "detachVolume": "operation.detach-volume",
     "extendVolume": "operation.extend-volume", "attachInterface": "operation.attach-interface",
     "detachInterface": "operation.detach-interface", "getConsoleOutput": "console.serial.log",
+    # Since contract 1.1.0; not in this driver's declaration.
+    "restoreState": "operation.restore-state", "listSnapshots": "operation.list-snapshots",
 }
 
 NODE = "python-node"

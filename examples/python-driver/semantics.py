@@ -3,8 +3,11 @@
 Each operation maps the states it accepts to the state it leads to ("same" for observations).
 A state not listed raises INVALID_STATE; an absent instance raises INSTANCE_NOT_FOUND unless
 ABSENT is listed. Operations listed in ENSURE succeed as no-ops in their target state, so a
-retry after a timeout is always safe. This is data copied from packages/core/src/semantics/
-table.ts for the operations declared here; a driver in another language keeps the same table.
+retry after a timeout is always safe. This is data copied from the contract 1.0 table
+(SEMANTICS_1_0 in packages/core/src/semantics/table.ts, the contract this driver is built
+against) for the operations declared here; a driver in another language keeps the same table.
+Contract 1.1 changed six cells (docs/contract.md, "Cells changed since 1.0"); of the operations
+here, a soft reboot of a PAUSED instance is INVALID_STATE in 1.1.
 """
 
 ABSENT = "ABSENT"

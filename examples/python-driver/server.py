@@ -29,6 +29,8 @@ from driver import CAPABILITY_IDS, NODE, MemoryDriver  # noqa: E402
 from events import EventLog  # noqa: E402
 from semantics import DriverError  # noqa: E402
 
+# The contract this driver is built against: it follows the 1.0 semantics table and declares the
+# 1.0 catalogue. Clients hold it to 1.0 (R-BASELINE).
 CONTRACT_VERSION = "1.0.0"
 GRPC_CODE = {
     "INSTANCE_NOT_FOUND": grpc.StatusCode.NOT_FOUND, "NODE_NOT_FOUND": grpc.StatusCode.NOT_FOUND,
@@ -215,6 +217,8 @@ class ComputeServicer(compute_pb2_grpc.ComputeServiceServicer):
     Snapshot, DeleteSnapshot = _missing("snapshot"), _missing("deleteSnapshot")
     AttachVolume, DetachVolume, ExtendVolume = _missing("attachVolume"), _missing("detachVolume"), _missing("extendVolume")
     AttachInterface, DetachInterface = _missing("attachInterface"), _missing("detachInterface")
+    # Added by contract 1.1.0, which this driver predates: UNSUPPORTED, as for any missing capability.
+    RestoreState, ListSnapshots = _missing("restoreState"), _missing("listSnapshots")
 
     def WatchEvents(self, request, context):
         after = request.after_sequence if request.HasField("after_sequence") else None

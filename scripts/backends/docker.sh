@@ -7,12 +7,20 @@
 #              nova-common/busybox:latest         default command keeps running, prints one line first
 #              nova-common/busybox-noterm:latest  same, but ignores SIGTERM (fault tests)
 #   stop     stop dockerd (its containers and its containerd with it); leave no process behind
+#   restart  stop, then start again keeping every image and container (containers come back stopped, as after a
+#            host restart: there is no restart policy); what the driver-container recovery tests use
 #   status   say whether the engine answers
 # Logs and state live under /tmp/nova-common/docker/. Storage driver: overlay2, falling back to vfs when
-# overlay2 does not work on this filesystem (the choice is written to $STATE_DIR/storage-driver).
+# overlay2 does not work on this filesystem (the choice is written to $STATE_DIR/storage-driver and sticks:
+# images and containers live under the storage driver's own directory, so a later start never switches).
+#
+# Robust to a previous crash (dockerd killed, the machine's PID 1 slow to reap): a pid file counts only while its
+# process is alive and is what it should be (not a zombie, not a reused pid), so stale pid files of dockerd and of
+# its containerd are removed before a start, as is a socket nobody answers on.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test-images.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pids.sh"
 
 STATE_DIR=/tmp/nova-common/docker
 LOG="$STATE_DIR/dockerd.log"
@@ -32,10 +40,21 @@ install() {
   apt_install_missing docker.sh "${PACKAGES[@]}"
 }
 
+ENGINE_PIDFILE="$STATE_DIR/dockerd.engine.pid"
+# dockerd's exec root (its default): its containerd keeps its pid file and socket there.
+CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
+
 daemon_pid() {
-  local pid
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  pid_from "$PIDFILE" dockerd
+}
+
+# Remove what a dockerd that died without cleaning up left: its pid files (dockerd refuses to start while its
+# --pidfile names a process that exists, a zombie included) and its socket.
+clear_stale() {
+  drop_stale_pidfile "$PIDFILE" dockerd
+  drop_stale_pidfile "$ENGINE_PIDFILE" dockerd
+  drop_stale_pidfile "$CONTAINERD_PIDFILE" containerd
+  if ! ready; then rm -f "$SOCK"; fi
 }
 
 api() {
@@ -58,7 +77,7 @@ launch() {
     --storage-driver="$driver" \
     --userland-proxy=false \
     --shutdown-timeout=5 \
-    --pidfile="$STATE_DIR/dockerd.engine.pid" \
+    --pidfile="$ENGINE_PIDFILE" \
     -H "unix://$SOCK" \
     >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
@@ -86,12 +105,25 @@ start() {
     return 0
   fi
   command -v dockerd >/dev/null || { log "dockerd not found: run '$0 install' first"; exit 1; }
-  rm -f "$SOCK"
-  if ! launch overlay2; then
-    log "dockerd with overlay2 did not come up; log tail:"
+  # A dockerd of this script that is alive but does not answer is stopped first; then what a dead one left goes.
+  if [[ -n "$(daemon_pid)" ]]; then
+    log "dockerd (pid $(daemon_pid)) does not answer; stopping it"
+    stop_daemon
+  fi
+  clear_stale
+  # A previous storage driver choice sticks (images and containers live under its directory).
+  local first=overlay2
+  if [[ -f "$STATE_DIR/storage-driver" ]]; then first="$(cat "$STATE_DIR/storage-driver")"; fi
+  if ! launch "$first"; then
+    log "dockerd with $first did not come up; log tail:"
     tail -n 20 "$LOG" >&2 || true
     stop_daemon
+    if [[ "$first" == vfs || -f "$STATE_DIR/storage-driver" ]]; then
+      log "not switching storage drivers (the $first choice holds this engine's images and containers)"
+      exit 1
+    fi
     log "falling back to the vfs storage driver"
+    clear_stale
     if ! launch vfs; then
       log "dockerd is not ready after ${READY_TIMEOUT}s; log tail:"
       tail -n 40 "$LOG" >&2 || true
@@ -108,9 +140,7 @@ stop_daemon() {
   pid="$(daemon_pid)"
   if [[ -n "$pid" ]]; then
     kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! wait_gone "$pid" dockerd 30; then
       log "dockerd did not exit in 30s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -129,19 +159,26 @@ stop_daemon() {
   local c deadline
   for c in $(pgrep -f '^containerd --config /var/run/docker/containerd/containerd.toml' || true); do
     deadline=$((SECONDS + 10))
-    while kill -0 "$c" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    if kill -0 "$c" 2>/dev/null; then
+    while alive "$c" containerd && ((SECONDS < deadline)); do sleep 0.1; done
+    if alive "$c" containerd; then
       kill -TERM "$c" 2>/dev/null || true
       deadline=$((SECONDS + 5))
-      while kill -0 "$c" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+      while alive "$c" containerd && ((SECONDS < deadline)); do sleep 0.1; done
       kill -KILL "$c" 2>/dev/null || true
     fi
   done
+  clear_stale
 }
 
 stop() {
   stop_daemon
   log "dockerd stopped"
+}
+
+restart() {
+  stop_daemon
+  log "dockerd stopped; starting it again"
+  start
 }
 
 status() {
@@ -161,9 +198,10 @@ case "${1:-}" in
     prepare
     ;;
   stop) stop ;;
+  restart) restart ;;
   status) status ;;
   *)
-    echo "usage: $0 install|start|prepare|stop|status" >&2
+    echo "usage: $0 install|start|prepare|stop|restart|status" >&2
     exit 2
     ;;
 esac

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Control the libvirt backend used by @nova-common/driver-libvirt's tests:
-#   install  apt packages (libvirt daemon + QEMU + busybox + tini) and build the tiny guest
-#   start    virtlogd + libvirtd (under `tini -s` so QEMU children are reaped at once), fix /dev/kvm,
-#            wait until the daemon answers on its unix socket
-#   stop     stop every process this script started (guests first), leave nothing behind
-#   status   say whether the daemon answers
+#   install         apt packages (libvirt daemon + QEMU + busybox + tini) and build the tiny guest
+#   start           virtlogd + libvirtd, fix /dev/kvm, wait until the daemon answers on its unix socket.
+#                   libvirtd runs under a supervisor that lives across daemon restarts, itself under
+#                   `tini -s`: QEMU processes are reaped at once (destroy ~0.2 s), also those that
+#                   outlived a restart of the daemon. Robust to a previous crash: stale pid files and a
+#                   daemon or supervisor that died are noticed and replaced.
+#   restart         stop libvirtd and start it again, keeping all state: domain definitions, managed
+#                   save images, and running guests (QEMU keeps running across a daemon restart)
+#   restart --host  a host restart: libvirtd stops, every QEMU process libvirt runs is killed (power
+#                   loss), libvirtd starts again. Definitions and managed save images stay; guests that
+#                   ran are shut off (libvirt does not autostart them).
+#   stop            stop every process this script started (guests first), leave nothing behind
+#   status          say whether the daemon answers
 # Logs and state live under /tmp/nova-common/libvirt/.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
@@ -12,6 +20,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 STATE_DIR=/tmp/nova-common/libvirt
 LOG="$STATE_DIR/libvirtd.log"
 SOCK=/run/libvirt/libvirt-sock
+QEMU_RUN_DIR=/run/libvirt/qemu
+RUN_REQUEST="$STATE_DIR/run-request"
+SUPERVISOR_STOP="$STATE_DIR/supervisor.stop"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 READY_TIMEOUT="${LIBVIRT_READY_TIMEOUT:-60}"
@@ -21,7 +32,6 @@ PACKAGES=(libvirt-daemon libvirt-clients libvirt-daemon-system libvirt-daemon-dr
 mkdir -p "$STATE_DIR"
 
 log() { printf '[libvirt.sh] %s\n' "$*" >&2; }
-
 
 install() {
   apt_install_missing libvirt.sh "${PACKAGES[@]}"
@@ -36,35 +46,48 @@ fix_kvm() {
   fi
 }
 
+# Whether the process is there and not a zombie (a zombie is dead; its parent just has not reaped it yet).
+alive() {
+  local st
+  st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ -n "$st" && "$st" != Z && "$st" != X ]]
+}
+
+# The first live (not zombie) process with this exact name.
+pgrep_alive() {
+  local p
+  for p in $(pgrep -x "$1" || true); do
+    if alive "$p"; then
+      echo "$p"
+      return 0
+    fi
+  done
+}
+
+# The live pid recorded in $STATE_DIR/<name>.pid, or nothing (a stale file is removed).
+live_pid() {
+  local f="$STATE_DIR/$1.pid" pid
+  pid="$(cat "$f" 2>/dev/null || true)"
+  if [[ -n "$pid" ]] && alive "$pid"; then
+    echo "$pid"
+  elif [[ -n "$pid" ]]; then
+    rm -f "$f"
+  fi
+}
+
 daemon_pid() {
   local pid
-  pid="$(cat "$STATE_DIR/libvirtd.pid" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  pid="$(live_pid libvirtd)"
+  # A libvirtd this script did not record (started by hand, or a pid file lost in a crash).
+  [[ -z "$pid" ]] && pid="$(pgrep_alive libvirtd)"
+  echo "$pid"
 }
 
 ready() {
   [[ -S "$SOCK" ]] && timeout 10 virsh -c qemu:///system version >/dev/null 2>&1
 }
 
-start() {
-  fix_kvm
-  mkdir -p /run/libvirt /var/lib/libvirt/images /var/log/libvirt/qemu
-  if [[ -z "$(pgrep -x virtlogd || true)" ]]; then
-    virtlogd -d
-    sleep 0.2
-    pgrep -x virtlogd >"$STATE_DIR/virtlogd.pid" || true
-  fi
-  if [[ -n "$(daemon_pid)" ]] && ready; then
-    log "libvirtd already running (pid $(daemon_pid))"
-    return 0
-  fi
-  if pgrep -x libvirtd >/dev/null; then
-    log "a libvirtd not started by this script is running; using it"
-  else
-    # tini -s: be a child subreaper so QEMU processes are reaped promptly (destroy ~0.2 s, not ~1.5 s).
-    setsid tini -s -- libvirtd >>"$LOG" 2>&1 </dev/null &
-    echo $! >"$STATE_DIR/tini.pid"
-  fi
+wait_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT))
   until ready; do
     if ((SECONDS >= deadline)); then
@@ -72,10 +95,139 @@ start() {
       tail -n 40 "$LOG" >&2 || true
       exit 1
     fi
-    sleep 0.3
+    sleep 0.2
   done
-  pgrep -x libvirtd >"$STATE_DIR/libvirtd.pid" || true
-  log "libvirtd ready (pid $(cat "$STATE_DIR/libvirtd.pid"))"
+}
+
+# Wait until the pids are gone; KILL what is left after $2 s, give up 15 s later.
+wait_gone() {
+  local pids="$1" deadline=$((SECONDS + $2)) killed=false p left
+  for (( ; ; )); do
+    left=""
+    for p in $pids; do alive "$p" && left+=" $p"; done
+    [[ -z "$left" ]] && return 0
+    if ((SECONDS >= deadline)); then
+      if $killed; then
+        log "processes still there:$left"
+        return 1
+      fi
+      for p in $left; do kill -9 "$p" 2>/dev/null || true; done
+      killed=true
+      deadline=$((SECONDS + 15))
+    fi
+    sleep 0.1
+  done
+}
+
+ensure_virtlogd() {
+  [[ -n "$(live_pid virtlogd)" ]] && return 0
+  local pid
+  pid="$(pgrep_alive virtlogd)"
+  if [[ -z "$pid" ]]; then
+    virtlogd -d
+    for _ in $(seq 1 50); do
+      pid="$(pgrep_alive virtlogd)"
+      [[ -n "$pid" && -S /run/libvirt/virtlogd-sock ]] && break
+      sleep 0.1
+    done
+  fi
+  [[ -n "$pid" ]] || { log "virtlogd did not start"; exit 1; }
+  echo "$pid" >"$STATE_DIR/virtlogd.pid"
+}
+
+# The supervisor: runs libvirtd each time a run is requested, and stays when libvirtd exits (a
+# crash or a restart), so it and its tini keep reaping the QEMU processes libvirtd left running.
+# Inline code, not this file: an edit of this script cannot reach a supervisor already running.
+# Arguments: state directory, log file.
+SUPERVISOR_CODE='
+trap "exit 0" TERM INT
+while [ ! -e "$1/supervisor.stop" ]; do
+  if [ -e "$1/run-request" ]; then
+    rm -f "$1/run-request"
+    libvirtd >>"$2" 2>&1 </dev/null &
+    echo $! >"$1/libvirtd.pid"
+    wait $! || true
+  fi
+  sleep 0.1
+done'
+
+ensure_supervisor() {
+  [[ -n "$(live_pid supervisor)" ]] && return 0
+  rm -f "$SUPERVISOR_STOP"
+  # tini -s: a child subreaper, so QEMU processes are reaped promptly (destroy ~0.2 s, not ~1.5 s).
+  setsid tini -s -- bash -c "$SUPERVISOR_CODE" nova-libvirt-supervisor "$STATE_DIR" "$LOG" >>"$LOG" 2>&1 </dev/null &
+  echo $! >"$STATE_DIR/tini.pid"
+  local sup=""
+  for _ in $(seq 1 50); do
+    sup="$(pgrep -P "$(cat "$STATE_DIR/tini.pid")" | head -n 1 || true)"
+    [[ -n "$sup" ]] && break
+    sleep 0.05
+  done
+  [[ -n "$sup" ]] || { log "the supervisor did not start"; exit 1; }
+  echo "$sup" >"$STATE_DIR/supervisor.pid"
+}
+
+start() {
+  fix_kvm
+  mkdir -p /run/libvirt /var/lib/libvirt/images /var/log/libvirt/qemu
+  ensure_virtlogd
+  local pid
+  pid="$(daemon_pid)"
+  if [[ -n "$pid" ]]; then
+    # Running already (ours, or one started by hand: use it).
+    wait_ready
+    echo "$pid" >"$STATE_DIR/libvirtd.pid"
+    log "libvirtd already running (pid $pid)"
+    return 0
+  fi
+  ensure_supervisor
+  touch "$RUN_REQUEST"
+  wait_ready
+  pid="$(live_pid libvirtd)"
+  if [[ -z "$pid" ]]; then
+    pid="$(pgrep_alive libvirtd)"
+    echo "$pid" >"$STATE_DIR/libvirtd.pid"
+  fi
+  log "libvirtd ready (pid $pid)"
+}
+
+# Stop libvirtd only: guests keep running (QEMU processes do not depend on the daemon).
+stop_daemon() {
+  local pid
+  pid="$(daemon_pid)"
+  rm -f "$RUN_REQUEST"
+  if [[ -n "$pid" ]]; then
+    kill "$pid" 2>/dev/null || true
+    wait_gone "$pid" 15
+  fi
+  rm -f "$STATE_DIR/libvirtd.pid"
+}
+
+# Power loss: every QEMU process libvirt runs is killed at once, and reaped.
+kill_guests() {
+  local f pids=""
+  for f in "$QEMU_RUN_DIR"/*.pid; do
+    [[ -e "$f" ]] || continue
+    [[ "$(basename "$f")" == driver.pid ]] && continue
+    pids+=" $(cat "$f" 2>/dev/null || true)"
+  done
+  local p live=""
+  for p in $pids; do
+    if [[ "$p" =~ ^[0-9]+$ ]] && [[ "$(cat "/proc/$p/comm" 2>/dev/null || true)" == qemu-system-* ]]; then
+      kill -9 "$p" 2>/dev/null || true
+      live+=" $p"
+    fi
+  done
+  if [[ -n "$live" ]]; then wait_gone "$live" 20; fi
+  log "killed guests:${live:- none}"
+}
+
+restart() {
+  local host=false
+  [[ "${1:-}" == "--host" ]] && host=true
+  stop_daemon
+  $host && kill_guests
+  start
 }
 
 stop() {
@@ -86,25 +238,24 @@ stop() {
       timeout 20 virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true
     done
   fi
-  local pid
-  for f in tini libvirtd virtlogd; do
-    pid="$(cat "$STATE_DIR/$f.pid" 2>/dev/null || true)"
-    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+  stop_daemon
+  touch "$SUPERVISOR_STOP"
+  local f pid pids=""
+  for f in supervisor tini virtlogd; do
+    pid="$(live_pid "$f")"
+    if [[ -n "$pid" ]]; then
+      kill "$pid" 2>/dev/null || true
+      pids+=" $pid"
+    fi
   done
-  local deadline=$((SECONDS + 15))
-  for f in libvirtd tini virtlogd; do
-    pid="$(cat "$STATE_DIR/$f.pid" 2>/dev/null || true)"
-    [[ -z "$pid" ]] && continue
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-    rm -f "$STATE_DIR/$f.pid"
-  done
+  if [[ -n "$pids" ]]; then wait_gone "$pids" 15 || true; fi
+  rm -f "$STATE_DIR"/{supervisor,tini,virtlogd,libvirtd}.pid "$SUPERVISOR_STOP" "$RUN_REQUEST"
   log "stopped"
 }
 
 status() {
   if ready; then
-    echo "libvirtd: running ($(timeout 10 virsh -c qemu:///system version --daemon 2>/dev/null | tail -n 2 | tr '\n' ' '))"
+    echo "libvirtd: running, pid $(daemon_pid) ($(timeout 10 virsh -c qemu:///system version --daemon 2>/dev/null | tail -n 2 | tr '\n' ' '))"
   else
     echo "libvirtd: not running"
     return 1
@@ -114,7 +265,8 @@ status() {
 case "${1:-}" in
   install) install ;;
   start) start ;;
+  restart) restart "${2:-}" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|restart [--host]|stop|status" >&2; exit 2 ;;
 esac

@@ -7,6 +7,9 @@
 #              nova-common/busybox:latest         default command keeps running, prints one line first
 #              nova-common/busybox-noterm:latest  same, but ignores SIGTERM (fault tests)
 #   stop     stop every container of this engine, the service, and any conmon or container process it left
+#   restart  what a host restart does to this engine, keeping every image and container: stop the containers
+#            gracefully (SIGTERM, SIGKILL after 5 s, a paused one unpaused first, as dockerd does on shutdown), stop
+#            the service, start it again; the containers come back stopped (there is no restart policy)
 #   status   say whether the engine answers
 #
 # Nothing global is changed: podman reads only the files this script writes under $STATE_DIR/conf
@@ -17,6 +20,11 @@
 # layout, so the runtime is runc; cgroupfs instead of systemd; the file events logger (no journald); catatonit
 # as the init; without explicit ulimits every container start fails (podman copies a host limit runc rejects).
 #
+# podman is daemonless: containers run under their conmon whether the service runs or not, so stopping or
+# restarting the service alone would leave them as they are; `restart` stops them first, as a host restart would.
+# Robust to a previous crash: a pid file counts only while its process is alive and is podman (lib/pids.sh), a
+# stale one is removed, and the socket is made anew on every start.
+#
 # Network: the service runs in a network namespace of its own (`unshare --net`). Its CNI networks (the driver's
 # networks are internal bridges), their bridges, the CNI firewall plugin's iptables chains and any sysctl it
 # sets live in that namespace; the host's ip_forward, iptables and nftables stay as they are. Nothing can
@@ -24,6 +32,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/test-images.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pids.sh"
 
 STATE_DIR=/tmp/nova-common/podman
 GRAPH_ROOT="${PODMAN_GRAPH_ROOT:-/var/lib/nova-common/podman/storage}"
@@ -99,9 +108,7 @@ podman_env() {
 }
 
 service_pid() {
-  local pid
-  pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+  pid_from "$PIDFILE" podman
 }
 
 api() {
@@ -152,6 +159,12 @@ start() {
     return 0
   fi
   command -v podman >/dev/null || { log "podman not found: run '$0 install' first"; exit 1; }
+  # A service of this script that is alive but does not answer is stopped first; a dead one's pid file goes.
+  if [[ -n "$(service_pid)" ]]; then
+    log "podman service (pid $(service_pid)) does not answer; stopping it"
+    stop_service
+  fi
+  drop_stale_pidfile "$PIDFILE" podman
   # A previous storage driver choice sticks: podman refuses to open a graph root with another driver.
   local first=overlay
   if [[ -f "$STATE_DIR/storage-driver" ]]; then first="$(cat "$STATE_DIR/storage-driver")"; fi
@@ -199,9 +212,7 @@ stop_service() {
   pid="$(service_pid)"
   if [[ -n "$pid" ]]; then
     kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! wait_gone "$pid" podman 20; then
       log "podman service did not exit in 20s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -215,6 +226,30 @@ stop_service() {
     local deadline=$((SECONDS + 10))
     while [[ -n "$(leftover_pids)" ]] && ((SECONDS < deadline)); do sleep 0.2; done
   fi
+}
+
+# Stop every container of this engine as a host shutdown would: SIGTERM, SIGKILL after `grace` seconds, all at
+# once; a paused one is unpaused first (podman refuses to stop a paused container).
+stop_containers_gracefully() {
+  local grace="$1" id
+  ready || return 0
+  for id in $(api GET '/containers/json?filters=%7B%22status%22%3A%5B%22paused%22%5D%7D' 2>/dev/null | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
+    api POST "/containers/$id/unpause" >/dev/null 2>&1 || true
+  done
+  local pids=()
+  for id in $(api GET '/containers/json' 2>/dev/null | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
+    api POST "/containers/$id/stop?t=$grace" >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  local p
+  for p in "${pids[@]}"; do wait "$p" || true; done
+}
+
+restart() {
+  stop_containers_gracefully 5
+  stop
+  log "starting the podman service again"
+  start
 }
 
 stop() {
@@ -268,9 +303,10 @@ case "${1:-}" in
     prepare
     ;;
   stop) stop ;;
+  restart) restart ;;
   status) status ;;
   *)
-    echo "usage: $0 install|start|prepare|stop|status" >&2
+    echo "usage: $0 install|start|prepare|stop|restart|status" >&2
     exit 2
     ;;
 esac

@@ -3,7 +3,9 @@
 #   - the Debian cloud kernel (the package linux-image-cloud-amd64 depends on), apt-get download + dpkg -x
 #   - a busybox initramfs with the virtio modules (and their dependencies read from each module's
 #     .modinfo), an ACPI power-button hook, and an init that prints markers on the serial console
-#     and reports block/net devices appearing and disappearing
+#     and reports block/net devices appearing and disappearing; on request (kernel arguments) it
+#     puts itself to sleep (nova.sleep=N: suspend to RAM N s after READY, libvirt's PMSUSPENDED) or
+#     powers itself off (nova.poweroff=N), so tests can watch transitions no caller asked for
 #   - a small raw "image" file the driver copies as each instance's root disk
 # Output (readable by libvirt-qemu): /var/lib/libvirt/images/nova-common/{guest/vmlinuz,guest/initrd.img,images/nova-common-guest.raw}
 # Idempotent and cached: rebuilds only when the output is missing or this script changed.
@@ -104,6 +106,12 @@ blk=""; net=""
 report BLOCK "" "$(list_block)"; blk="$(list_block)"
 report NET "" "$(list_net)"; net="$(list_net)"
 echo "NOVA-GUEST: READY"
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+    nova.sleep=*) (sleep "${arg#nova.sleep=}"; echo "NOVA-GUEST: SLEEPING"; echo mem >/sys/power/state; echo "NOVA-GUEST: WOKE") & ;;
+    nova.poweroff=*) (sleep "${arg#nova.poweroff=}"; echo "NOVA-GUEST: SELF-POWEROFF"; poweroff -f) & ;;
+  esac
+done
 while true; do
   b="$(list_block)"; n="$(list_net)"
   [ "$b" != "$blk" ] && report BLOCK "$blk" "$b" && blk="$b"

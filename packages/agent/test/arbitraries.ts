@@ -269,10 +269,17 @@ export const timestampArb = fc.oneof(
     .map(([d, nanos]) => `${d.toISOString().slice(0, 19)}.${String(nanos).padStart(9, '0')}Z`),
 );
 
-export const lifecycleEventArb = fc.record({
-  uuid: uuidArb,
-  kind: fc.constantFrom('STARTED', 'STOPPED', 'PAUSED', 'RESUMED', 'SUSPENDED', 'CRASHED' as const),
-  powerState: powerStateArb,
-  node: identifierArb,
-  timestamp: timestampArb,
-});
+/** Events as drivers emit them: `cause` (since 1.1.0) present or not; `seq` (set by the guard) present or not. */
+export const lifecycleEventArb = record(
+  {
+    uuid: uuidArb,
+    kind: fc.constantFrom('STARTED', 'STOPPED', 'PAUSED', 'RESUMED', 'SUSPENDED', 'CRASHED' as const),
+    powerState: powerStateArb,
+    node: identifierArb,
+    timestamp: timestampArb,
+  },
+  { cause: fc.constantFrom('requested', 'out-of-band' as const), seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }) },
+);
+
+/** The states restoreState accepts. */
+export const restorableStateArb = fc.constantFrom('RUNNING', 'SHUTDOWN', 'PAUSED', 'SUSPENDED' as const);

@@ -1,3 +1,4 @@
+import { CONTRACT_VERSION } from '@nova-common/core';
 import type {
   ComputeDriver,
   ConnectionInfo,
@@ -58,6 +59,12 @@ export interface ConformanceOptions {
   hangTimeoutMs?: number;
   /** Options passed to the guard (enforceCapabilities is always false: the driver's own answers are tested). */
   guard?: Omit<GuardOptions, 'enforceCapabilities'>;
+  /**
+   * The contract range the driver's manifest declares (`manifest.contract`). The driver is held to
+   * the contract of the lowest version in it (its baseline, R-BASELINE): that version's semantics
+   * table, and capabilities added later read as missing. Default: the current contract.
+   */
+  contract?: string;
   /** See SimulationHooks. */
   simulate?: SimulationHooks;
   /**
@@ -122,6 +129,8 @@ export interface RunOptions extends ConformanceOptions, DriverIdentity {
 }
 
 export interface ResolvedOptions {
+  /** The contract version the driver is held to (see ConformanceOptions.contract). */
+  contractBaseline: string;
   runs: number;
   steps: number;
   seed: number;
@@ -185,6 +194,14 @@ export function checkLabel(label: string | undefined): string | undefined {
 }
 
 /** Apply defaults and check ranges. Throws RangeError on a bad option (the CLI maps it to exit code 2). */
+/** The lowest version a contract range accepts: the contract the driver was built against. */
+export function baselineOf(range: string | undefined): string {
+  if (range === undefined) return CONTRACT_VERSION;
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(range);
+  if (m === null) throw new RangeError(`contract must be a semver range such as ^1.0.0, got ${JSON.stringify(range)}`);
+  return `${m[1]}.${m[2]}.${m[3]}`;
+}
+
 export function resolveOptions(options: ConformanceOptions = {}): ResolvedOptions {
   const runId = options.runId ?? newRunId();
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(runId)) {
@@ -210,6 +227,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     settleTimeoutMs: options.settleTimeoutMs ?? DEFAULT_SETTLE_MS,
     hangTimeoutMs: positiveInt('hangTimeoutMs', options.hangTimeoutMs, DEFAULT_HANG_TIMEOUT_MS, 600_000),
     guard: options.guard ?? {},
+    contractBaseline: baselineOf(options.contract),
     simulate: options.simulate ?? {},
     only: options.only,
     observe: options.observe ?? 'every-step',

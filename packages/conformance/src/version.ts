@@ -1,2 +1,2 @@
 /** The version of this suite (the package version); reports carry it next to the contract version. */
-export const SUITE_VERSION = '1.0.0';
+export const SUITE_VERSION = '1.1.0';

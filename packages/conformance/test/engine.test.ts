@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { errors, guard, OPERATION_NAMES, type ComputeDriver } from '@nova-common/core';
+import { CAPABILITY_CATALOG, errors, guard, OPERATION_NAMES, type CapabilityId, type ComputeDriver } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import {
   allProperties,
@@ -123,7 +123,7 @@ describe('sweep()', () => {
     expect(r.snapshotsDeleted).toEqual([snap.imageId]);
     expect(r.failures).toEqual([]);
     expect((await g.listInstances()).map((s) => s.uuid).sort()).toEqual(['6f1c2b9e-3d4a-4b5c-8d6e-000000000003', '6f1c2b9e-3d4a-4b5c-8d6e-000000000004']);
-    expect(raw.listSnapshots().map((s) => s.name)).toEqual(['run-b-snap']);
+    expect((await raw.listSnapshots()).map((s) => s.name)).toEqual(['run-b-snap']);
   });
 });
 
@@ -133,7 +133,9 @@ describe('properties and plans', () => {
     expect(new Set(all.map((p) => p.id)).size).toBe(all.length);
     for (const p of all) {
       expect(p.id).toMatch(/^P-[A-Z0-9-]+(-[a-z0-9.-]+)?$/);
-      expect(p.since).toBe('1.0.0');
+      // A property is as old as the capability it verifies missing, else the first contract.
+      const cap = p.id.startsWith('P-UNSUPPORTED-') ? (p.id.slice('P-UNSUPPORTED-'.length) as CapabilityId) : undefined;
+      expect(p.since).toBe(cap ? CAPABILITY_CATALOG[cap].since : '1.0.0');
       expect(p.rules.length).toBeGreaterThan(0);
     }
     expect(all.map((p) => p.id)).toContain('P-UNSUPPORTED-operation.pause');

@@ -27,7 +27,8 @@ function expectClean(r: RunResult): void {
 describe('the reference driver passes the default run', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
-      const r = await runConformance({ driver: () => createReferenceDriver(), seed, name: 'reference' });
+      // The reference driver's own simulations act out of band, as a real backend's hooks do.
+      const r = await runConformance({ driver: () => createReferenceDriver(), seed, name: 'reference', simulate });
       expectClean(r);
       // Everything is declared and every capability is complete, from evidence.
       for (const c of r.capabilities) expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
@@ -58,11 +59,11 @@ describe('the reference driver passes in its other configurations', () => {
     });
   }
 
-  const disabled: CapabilityId[] = ['operation.pause', 'operation.unpause', 'operation.rescue', 'operation.snapshot', 'console.serial.log', 'event.lifecycle', 'operation.extend-volume'];
+  const disabled: CapabilityId[] = ['operation.pause', 'operation.unpause', 'operation.rescue', 'operation.snapshot', 'console.serial.log', 'event.lifecycle', 'event.out-of-band', 'operation.extend-volume'];
   for (let i = 0; i < 5; i++) {
     const seed = 7 + i * 15485863;
     it(`with capabilities declared missing, verified UNSUPPORTED (seed ${seed})`, async () => {
-      const r = await runConformance({ driver: () => createReferenceDriver({ disabledCapabilities: disabled }), seed });
+      const r = await runConformance({ driver: () => createReferenceDriver({ disabledCapabilities: disabled }), seed, simulate });
       expectClean(r);
       for (const id of CAPABILITY_IDS) {
         const c = r.capabilities.find((x) => x.id === id)!;
@@ -94,5 +95,16 @@ describe('the reference driver passes in its other configurations', () => {
     const r = await runConformance({ driver: factory, seed: 99 });
     expectClean(r);
     expect(r.properties.find((p) => p.id === 'P-LIST-OWNED')!.status).toBe('passed');
+  });
+});
+
+describe('what a run cannot exercise is not claimed', () => {
+  it('without a hook acting out of band, event.out-of-band is declared but unknown, and the rest is complete', async () => {
+    const r = await runConformance({ driver: () => createReferenceDriver(), seed: 5 });
+    expectClean(r);
+    const oob = r.capabilities.find((c) => c.id === 'event.out-of-band')!;
+    expect(oob.status).toBe('unknown');
+    expect(oob.notes).toMatch(/not exercised/);
+    for (const c of r.capabilities) if (c.id !== 'event.out-of-band') expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
   });
 });

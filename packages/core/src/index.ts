@@ -17,6 +17,8 @@ export {
   MANDATORY_CAPABILITIES,
   capabilitiesOfProfile,
   isCapabilityId,
+  capabilitiesKnownAt,
+  compareVersions,
   type CapabilityId,
   type ProfileId,
 } from './capabilities/catalog.js';
@@ -45,6 +47,8 @@ export {
   isAllowedError,
   operationOfColumn,
   columnOfCall,
+  capabilitiesOfCall,
+  NO_COLUMN_CAPABILITIES,
   instanceArgIndex,
   operationsOfCapability,
   type OperationName,
@@ -62,11 +66,13 @@ export {
   type DriverManifest,
   type PackageDriverField,
   type ConformanceFixtures,
+  type BackendHooks,
 } from './driver/manifest.js';
 
 // Semantics
 export { SEMANTIC_STATES, TABLE_OPERATIONS, powerStateOf, type SemanticState, type TableOperation } from './semantics/states.js';
-export { SEMANTICS, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
+export { SEMANTICS, SEMANTICS_1_0, CELL_CHANGES, semanticsFor, EXISTING_STATES, type Cell, type SemanticsTable, type ExistingState } from './semantics/table.js';
+export { tableInForce, runUnderTable } from './semantics/table-in-force.js';
 export { expectedOutcome, expectedUsage, requiredTraits, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, cellRuleId, isRuleId, type RuleId, type GeneralRuleId, type CellRuleId } from './semantics/rules.js';
 

@@ -162,6 +162,14 @@ export async function callTableOp(
       return driver.detachInterface(uuid, devices.attachedVif);
     case 'getConsoleOutput':
       return driver.getConsoleOutput(uuid);
+    case 'restoreStateRunning':
+      return driver.restoreState(uuid, 'RUNNING');
+    case 'restoreStateShutdown':
+      return driver.restoreState(uuid, 'SHUTDOWN');
+    case 'restoreStatePaused':
+      return driver.restoreState(uuid, 'PAUSED');
+    case 'restoreStateSuspended':
+      return driver.restoreState(uuid, 'SUSPENDED');
   }
 }
 

@@ -85,9 +85,9 @@ describe('reference driver isolates its state from callers', () => {
 
     const snap = await driver.snapshot(s.uuid, { name: 'n' });
     snap.name = 'changed';
-    expect(reference.listSnapshots()[0]!.name).toBe('n');
-    reference.listSnapshots()[0]!.name = 'changed';
-    expect(reference.listSnapshots()[0]!.name).toBe('n');
+    expect((await reference.listSnapshots())[0]!.name).toBe('n');
+    (await reference.listSnapshots())[0]!.name = 'changed';
+    expect((await reference.listSnapshots())[0]!.name).toBe('n');
 
     const a = collectEvents(reference);
     const b = collectEvents(reference);

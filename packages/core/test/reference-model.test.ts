@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { RestorableState } from '../src/schemas/power-state.js';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../src/errors/codes.js';
 import { createReferenceDriver, type ReferenceDriver } from '../src/testing.js';
@@ -112,6 +113,11 @@ async function run(driver: ReferenceDriver, cmd: Command): Promise<ErrorCode | n
     case 'rebootSoft':
     case 'rebootHard':
       return outcomeOf(() => driver.reboot(uuid, cmd.op === 'rebootSoft' ? 'SOFT' : 'HARD'));
+    case 'restoreStateRunning':
+    case 'restoreStateShutdown':
+    case 'restoreStatePaused':
+    case 'restoreStateSuspended':
+      return outcomeOf(() => driver.restoreState(uuid, cmd.op.slice('restoreState'.length).toUpperCase() as RestorableState));
     case 'rescue':
       return outcomeOf(() => driver.rescue(uuid, {}));
     case 'rebuild':

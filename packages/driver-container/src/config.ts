@@ -28,13 +28,16 @@ export const ContainerDriverConfigSchema = z
       .max(256)
       .default([])
       .describe('Host block devices (exact paths, or prefixes ending in *, e.g. /dev/loop*) that block volumes may name besides volumeRoot.'),
+    stateDir: AbsolutePath.default('/var/lib/nova-common/driver-container').describe(
+      'Where the driver records the container runs it asked to stop (the engine cannot: labels are immutable), so a forced stop of its own never reads as a crash, also after a restart.',
+    ),
     stopTimeoutSeconds: z
       .number()
       .int()
       .min(0)
       .max(600)
       .default(10)
-      .describe("Graceful stop period: SIGTERM, then SIGKILL after this many seconds (power off's default, soft reboot, destroy)."),
+      .describe('Graceful stop period: SIGTERM, then SIGKILL after this many seconds (soft reboot, volume recreation, restoreState SHUTDOWN, the engine\'s own stops).'),
     namePrefix: NamePart.default('nova').describe('Prefix of container, network and image names the driver creates (<prefix>-<uuid>).'),
     labelPrefix: z
       .string()

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ConformanceFixtures, InstanceSpecInput } from '@nova-common/core';
+import { containerBackendHooks } from './backend-hooks.js';
 import type { ContainerDriverConfig } from './config.js';
 
 /** The local image the backend script builds from busybox-static (no registry is reachable). */
@@ -8,12 +9,15 @@ export const CONFORMANCE_IMAGE = 'nova-common/busybox:latest';
 
 /**
  * What a conformance run needs on a real engine: every generated spec runs the local base
- * image, and every generated volume is a small real file under the configured volume root
- * (the only place the driver accepts bind mounts from). `cleanup` removes those files.
+ * image, every generated volume is a small real file under the configured volume root
+ * (the only place the driver accepts bind mounts from), and the backend hooks act on the engine
+ * directly (src/backend-hooks.ts). `cleanup` removes those files and closes the hooks' connection.
  */
 export function containerConformanceFixtures(config: ContainerDriverConfig, image = CONFORMANCE_IMAGE): ConformanceFixtures {
   const dir = path.join(config.volumeRoot, 'conformance');
+  const backend = containerBackendHooks(config);
   return {
+    backend: backend.hooks,
     adaptSpec: (spec: InstanceSpecInput): InstanceSpecInput => ({ ...spec, image: { ...spec.image, id: image } }),
     volumeConnection: (volumeId: string) => {
       mkdirSync(dir, { recursive: true });
@@ -24,6 +28,7 @@ export function containerConformanceFixtures(config: ContainerDriverConfig, imag
     images: [{ id: image, name: 'busybox', diskFormat: 'raw', containerFormat: 'docker' }],
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
+      await backend.close();
     },
   };
 }

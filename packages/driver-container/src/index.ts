@@ -4,3 +4,4 @@ export type { ContainerDriverHooks } from './driver/context.js';
 export { CAPABILITY_NOTES } from './driver/capabilities.js';
 export { ContainerDriverConfigSchema, type ContainerDriverConfig, type ContainerDriverConfigInput } from './config.js';
 export { containerConformanceFixtures, CONFORMANCE_IMAGE } from './conformance-fixtures.js';
+export { containerBackendHooks, BACKEND_SCRIPT_ENV } from './backend-hooks.js';

@@ -4,13 +4,13 @@ import { createContainerDriver } from './driver/driver.js';
 import { containerConformanceFixtures } from './conformance-fixtures.js';
 
 export const DRIVER_NAME = '@nova-common/driver-container';
-export const DRIVER_VERSION = '1.0.0';
+export const DRIVER_VERSION = '1.1.0';
 
 /** The manifest the loader reads: identity, contract range, configuration schema and factory. */
 export const manifest = defineDriver<ContainerDriverConfig>({
   name: DRIVER_NAME,
   version: DRIVER_VERSION,
-  contract: '^1.0.0',
+  contract: '^1.1.0',
   description: 'Runs instances as containers through the Docker Engine API (dockerd, or podman\'s compatible service) over its unix socket.',
   configSchema: ContainerDriverConfigSchema,
   create: (config) => createContainerDriver(config),

@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DriverError } from '@nova-common/core';
+import { DriverError, guard } from '@nova-common/core';
 import { createContainerDriver } from '../src/driver/driver.js';
+import { fakeEngine } from './fake-engine.js';
 
 function refusal(config: unknown): DriverError {
   try {
@@ -22,6 +26,7 @@ describe('configuration', () => {
     [{ volumeRoot: '/srv/../etc' }, ['config', 'volumeRoot']],
     [{ namePrefix: 'Nova' }, ['config', 'namePrefix']],
     [{ apiVersion: '2' }, ['config', 'apiVersion']],
+    [{ stateDir: 'state' }, ['config', 'stateDir']],
   ] as const)('refuses %j with INVALID_INPUT naming %j', (config, path) => {
     const err = refusal(config);
     expect(err).toBeInstanceOf(DriverError);
@@ -33,5 +38,25 @@ describe('configuration', () => {
     const err = refusal({ privileged: true });
     expect(err.code).toBe('INVALID_INPUT');
     expect(err.issues?.[0]?.path).toEqual(['config']);
+  });
+});
+
+describe('the state directory', () => {
+  it('initHost refuses one it cannot write with INVALID_INPUT naming config.stateDir', async () => {
+    const engine = await fakeEngine('docker', '0a1b2c3d-2222-4333-8444-555555555555');
+    const blocker = path.join(mkdtempSync(path.join(tmpdir(), 'nova-state-')), 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const driver = guard(createContainerDriver({ socketPath: engine.socketPath, stateDir: path.join(blocker, 'state') }));
+    try {
+      const err = await driver.initHost().then(
+        () => undefined,
+        (e: unknown) => e as DriverError,
+      );
+      expect(err?.code).toBe('INVALID_INPUT');
+      expect(err?.issues?.map((i) => i.path)).toContainEqual(['config', 'stateDir']);
+    } finally {
+      await driver.cleanupHost();
+      await engine.close();
+    }
   });
 });

@@ -1,7 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { guard, type GuardedDriver } from '@nova-common/core';
+import { guard, type GuardedDriver, type LifecycleEvent } from '@nova-common/core';
 import { createContainerDriver } from '../src/driver/driver.js';
-import { fakeEngine, type FakeEngine } from './fake-engine.js';
+import { CONTAINER_ID, fakeEngine, type FakeEngine } from './fake-engine.js';
 
 // What the driver sends to each engine kind for the calls podman answers differently (unit level, against a
 // recording fake engine; test/podman/ checks the same on a real podman).
@@ -19,61 +22,111 @@ afterEach(async () => {
 
 async function connect(kind: 'docker' | 'podman'): Promise<{ engine: FakeEngine; driver: GuardedDriver }> {
   engine = await fakeEngine(kind, uuid);
-  driver = guard(createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp' }));
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'nova-unit-state-'));
+  driver = guard(createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp', stateDir }));
   await driver.initHost();
   engine.calls.length = 0;
   return { engine, driver };
 }
 
-const actions = (e: FakeEngine) => e.calls.filter((c) => c.startsWith('POST /containers/c1/')).map((c) => c.split(' ')[1]!.slice('/containers/c1/'.length));
+const prefix = `POST /containers/${CONTAINER_ID}/`;
+const actions = (e: FakeEngine) => e.calls.filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length).split(' ')[0]);
 const networkCalls = (e: FakeEngine) => e.calls.filter((c) => /^POST \/networks\/[^/]+\/(connect|disconnect)/.test(c)).map((c) => c.split(' ')[1]!.split('/')[3]);
 
+/** Run `body` against a fake engine of each kind, closing each before the next. */
+async function onBoth(body: (kind: 'docker' | 'podman', e: FakeEngine, d: GuardedDriver) => Promise<void>): Promise<void> {
+  for (const kind of ['docker', 'podman'] as const) {
+    const { engine: e, driver: d } = await connect(kind);
+    await body(kind, e, d);
+    await d.cleanupHost();
+    await e.close();
+    driver = undefined;
+    engine = undefined;
+  }
+}
+
 describe('power changes of a PAUSED instance', () => {
-  it('powerOff: dockerd stops it directly (its stop unfreezes); podman gets it unpaused first', async () => {
-    for (const kind of ['docker', 'podman'] as const) {
-      const { engine: e, driver: d } = await connect(kind);
+  it('powerOff is forced at once on both engines: SIGKILL to the init (both kill a paused container), no graceful stop', async () => {
+    await onBoth(async (kind, e, d) => {
       e.state.status = 'paused';
-      await d.powerOff(uuid);
-      expect(actions(e), kind).toEqual(kind === 'podman' ? ['unpause', 'stop'] : ['stop']);
+      await d.powerOff(uuid, { gracefulTimeoutMs: 60_000 });
+      expect(actions(e), kind).toEqual(['kill', 'wait']);
+      expect(e.calls.find((c) => c.startsWith(`${prefix}kill`)), kind).toBeDefined();
       expect(e.state.status).toBe('exited');
-      await d.cleanupHost();
-      await e.close();
-      driver = undefined;
-      engine = undefined;
-    }
+      // The driver asked for that SIGKILL: the run reads SHUTDOWN, not CRASHED.
+      expect((await d.getInfo(uuid)).powerState, kind).toBe('SHUTDOWN');
+    });
   });
 
-  it('reboot: dockerd restarts it directly; podman gets it unpaused first', async () => {
-    for (const kind of ['docker', 'podman'] as const) {
-      const { engine: e, driver: d } = await connect(kind);
+  it('a hard reboot kills and starts it on both engines', async () => {
+    await onBoth(async (kind, e, d) => {
       e.state.status = 'paused';
       await d.reboot(uuid, 'HARD');
-      expect(actions(e), kind).toEqual(kind === 'podman' ? ['unpause', 'restart'] : ['restart']);
+      expect(actions(e), kind).toEqual(['kill', 'wait', 'start']);
       expect(e.state.status).toBe('running');
-      await d.cleanupHost();
-      await e.close();
-      driver = undefined;
-      engine = undefined;
-    }
+    });
   });
 
-  it('a RUNNING instance is stopped the same way on both', async () => {
-    for (const kind of ['docker', 'podman'] as const) {
-      const { engine: e, driver: d } = await connect(kind);
+  it('a soft reboot is refused (INVALID_STATE) without a call to the engine', async () => {
+    await onBoth(async (kind, e, d) => {
+      e.state.status = 'paused';
+      await expect(d.reboot(uuid, 'SOFT'), kind).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
+      expect(actions(e), kind).toEqual([]);
+      expect(e.state.status).toBe('paused');
+    });
+  });
+
+  it('a RUNNING instance is stopped gracefully, and soft-rebooted as stop then start, the same way on both', async () => {
+    await onBoth(async (kind, e, d) => {
       await d.powerOff(uuid);
       expect(actions(e), kind).toEqual(['stop']);
-      await d.cleanupHost();
-      await e.close();
-      driver = undefined;
-      engine = undefined;
-    }
+      await d.powerOn(uuid);
+      e.calls.length = 0;
+      await d.reboot(uuid, 'SOFT');
+      expect(actions(e), kind).toEqual(['stop', 'start']);
+    });
+  });
+});
+
+describe('the grace period of a power off', () => {
+  it('R-POWER-OFF-DEFAULT: without gracefulTimeoutMs the guard passes 60 000 ms, which the engine gets as t=60; a given one is rounded up to seconds', async () => {
+    await onBoth(async (kind, e, d) => {
+      await d.powerOff(uuid);
+      await d.powerOn(uuid);
+      await d.powerOff(uuid, { gracefulTimeoutMs: 1500 });
+      await d.powerOn(uuid);
+      await d.powerOff(uuid, { gracefulTimeoutMs: 0 });
+      const stops = e.urls.filter((u) => u.startsWith(`${prefix}stop`)).map((u) => new URLSearchParams(u.split('?')[1]).get('t'));
+      expect(stops, kind).toEqual(['60', '2', '0']);
+    });
+  });
+});
+
+describe('a CRASHED instance', () => {
+  it('powerOff records that the run now reads SHUTDOWN, reports STOPPED itself, and never starts the guest', async () => {
+    await onBoth(async (kind, e, d) => {
+      e.state.status = 'exited';
+      e.state.exitCode = 137;
+      expect((await d.getInfo(uuid)).powerState, kind).toBe('CRASHED');
+      const events: LifecycleEvent[] = [];
+      const unsubscribe = d.subscribeEvents((ev) => events.push(ev));
+      await d.powerOff(uuid);
+      unsubscribe();
+      expect(actions(e), kind).toEqual([]);
+      expect((await d.getInfo(uuid)).powerState, kind).toBe('SHUTDOWN');
+      expect(events.map((ev) => [ev.kind, ev.powerState, ev.cause]), kind).toEqual([['STOPPED', 'SHUTDOWN', 'requested']]);
+      // A new run is not covered by the old record: a crash of it reads CRASHED again.
+      await d.powerOn(uuid);
+      e.state.status = 'exited';
+      e.state.exitCode = 137;
+      expect((await d.getInfo(uuid)).powerState, kind).toBe('CRASHED');
+    });
   });
 });
 
 describe('interface changes of a PAUSED instance', () => {
-  it('podman: unpause, connect, pause again; dockerd: connect only', async () => {
-    for (const kind of ['docker', 'podman'] as const) {
-      const { engine: e, driver: d } = await connect(kind);
+  it('attach: podman unpause, connect, pause again; dockerd connect only. detach: refused (INVALID_STATE) on both, no call', async () => {
+    await onBoth(async (kind, e, d) => {
       e.state.status = 'paused';
       const vifId = '1a1b2c3d-2222-4333-8444-555555555555';
       await d.attachInterface(uuid, { id: vifId, address: 'fa:16:3e:00:00:01', network: { id: 'n1' } });
@@ -81,15 +134,10 @@ describe('interface changes of a PAUSED instance', () => {
       expect(actions(e), kind).toEqual(kind === 'podman' ? ['unpause', 'pause'] : []);
       expect(e.state.status).toBe('paused');
       e.calls.length = 0;
-      await d.detachInterface(uuid, vifId);
-      expect(networkCalls(e), kind).toEqual(['disconnect']);
-      expect(actions(e), kind).toEqual(kind === 'podman' ? ['unpause', 'pause'] : []);
+      await expect(d.detachInterface(uuid, vifId), kind).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
+      expect(e.calls.filter((c) => !c.startsWith('GET ')), kind).toEqual([]);
       expect(e.state.status).toBe('paused');
-      await d.cleanupHost();
-      await e.close();
-      driver = undefined;
-      engine = undefined;
-    }
+    });
   });
 
   it('a RUNNING instance is connected directly on both', async () => {
@@ -101,12 +149,12 @@ describe('interface changes of a PAUSED instance', () => {
 });
 
 describe('capabilities and events follow the connected engine', () => {
-  it('interface changes are partial on podman, with the reason; attach-interface on dockerd 1.41 keeps its MAC note', async () => {
+  it('attach-interface is partial on podman, with the reason (detach from PAUSED is refused since 1.1, so detach is complete); attach-interface on dockerd 1.41 keeps its MAC note', async () => {
     const p = await connect('podman');
     const caps = await p.driver.getCapabilities();
     expect(caps.capabilities['operation.attach-interface']?.level).toBe('partial');
-    expect(caps.capabilities['operation.detach-interface']?.level).toBe('partial');
-    expect(caps.capabilities['operation.detach-interface']?.notes).toMatch(/paused/);
+    expect(caps.capabilities['operation.attach-interface']?.notes).toMatch(/paused/);
+    expect(caps.capabilities['operation.detach-interface']?.level).toBe('complete');
     await p.driver.cleanupHost();
     await p.engine.close();
     const d = await connect('docker');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { differencesOf, engineKindOf, isNetworkInUse, labelChanges } from '../src/mapping/engine-kind.js';
+import { differencesOf, engineKindOf, isNetworkInUse, isNotRunningAnswer, labelChanges } from '../src/mapping/engine-kind.js';
 import { mountedTargets } from '../src/mapping/mounts.js';
 import { mapEngineEvent } from '../src/mapping/events.js';
 import type { EngineEvent } from '../src/client/types.js';
@@ -35,9 +35,17 @@ describe('which engine answers', () => {
     expect(differencesOf('docker').eventFilter).toEqual(['start', 'die', 'pause', 'unpause', 'oom']);
     expect(differencesOf('podman').eventFilter).toEqual(['start', 'died', 'pause', 'unpause', 'oom']);
     const died = (action: string): EngineEvent => ({ Type: 'container', Action: action, Actor: { ID: 'x', Attributes: {} }, time: 1, timeNano: 1 });
-    expect(mapEngineEvent(died('die'), false)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
-    expect(mapEngineEvent(died('died'), false)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
-    expect(mapEngineEvent(died('died'), true)).toEqual({ kind: 'CRASHED', power: 'CRASHED' });
+    const out = { oomSeen: false, requested: false };
+    expect(mapEngineEvent(died('die'), out)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
+    expect(mapEngineEvent(died('died'), out)).toEqual({ kind: 'STOPPED', power: 'SHUTDOWN' });
+    expect(mapEngineEvent(died('died'), { ...out, oomSeen: true })).toEqual({ kind: 'CRASHED', power: 'CRASHED' });
+  });
+
+  it('reads "not running" from both engines\' answers to a kill (dockerd 409, podman 500), and nothing else', () => {
+    expect(isNotRunningAnswer(409, 'Cannot kill container: abc: Container abc is not running')).toBe(true);
+    expect(isNotRunningAnswer(500, 'can only kill running containers. abc is in state exited: container state improper')).toBe(true);
+    expect(isNotRunningAnswer(404, 'No such container: abc')).toBe(false);
+    expect(isNotRunningAnswer(500, 'OCI runtime error')).toBe(false);
   });
 
   it('reads "network still in use" from both engines: dockerd 403/409, podman 500 with its message', () => {

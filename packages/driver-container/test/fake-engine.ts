@@ -12,19 +12,26 @@ import { instanceLabels, type Naming } from '../src/mapping/labels.js';
 export interface FakeEngine {
   socketPath: string;
   calls: string[];
-  state: { status: 'running' | 'paused' | 'exited'; networks: Record<string, { Aliases: string[] }> };
+  /** Every request's method, path and query, in order. */
+  urls: string[];
+  /** The instance container: its status, the exit code of its last run, and that run's start time. */
+  state: { status: 'running' | 'paused' | 'exited'; exitCode: number; startedAt: string; networks: Record<string, { Aliases: string[] }> };
   eventQueries: URLSearchParams[];
   close(): Promise<void>;
 }
 
 const naming: Naming = { namePrefix: 'nova', labelPrefix: 'io.nova-common', ownerId: 'unit' };
+/** The instance container's id (engines use 64 hex digits). */
+export const CONTAINER_ID = 'c1'.repeat(32);
 
 export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promise<FakeEngine> {
   const dir = mkdtempSync(path.join(tmpdir(), 'nova-fake-engine-'));
   const socketPath = path.join(dir, 'engine.sock');
   const calls: string[] = [];
+  const urls: string[] = [];
   const eventQueries: URLSearchParams[] = [];
-  const state: FakeEngine['state'] = { status: 'running', networks: { 'nova-unit-base': { Aliases: [] } } };
+  const state: FakeEngine['state'] = { status: 'running', exitCode: 0, startedAt: '2026-01-01T00:00:00.000000001Z', networks: { 'nova-unit-base': { Aliases: [] } } };
+  let runs = 1;
   const networks = new Set<string>(['nova-unit-base']);
   const labels = instanceLabels(naming, {
     uuid,
@@ -43,6 +50,7 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     const url = new URL(req.url ?? '/', 'http://engine');
     const p = url.pathname.replace(/^\/v1\.\d+/, '');
     const method = req.method ?? 'GET';
+    urls.push(`${method} ${p}${url.search}`);
     if (p === '/version') {
       const components = kind === 'podman' ? [{ Name: 'Podman Engine', Version: '4.3.1' }] : [{ Name: 'Engine', Version: '20.10.24' }];
       return json(res, 200, { Version: '1', ApiVersion: '1.41', Components: components });
@@ -69,21 +77,41 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     }
     if (p === `/containers/nova-${uuid}/json`) {
       return json(res, 200, {
-        Id: 'c1',
+        Id: CONTAINER_ID,
         Name: `/nova-${uuid}`,
-        State: { Status: state.status, Paused: state.status === 'paused', Running: state.status !== 'exited', OOMKilled: false },
+        State: {
+          Status: state.status,
+          Paused: state.status === 'paused',
+          Running: state.status !== 'exited',
+          OOMKilled: false,
+          ExitCode: state.status === 'exited' ? state.exitCode : 0,
+          StartedAt: state.startedAt,
+        },
         Config: { Labels: labels, Image: 'img' },
         HostConfig: {},
         NetworkSettings: { Networks: state.networks },
       });
     }
-    const act = /^\/containers\/c1\/(stop|restart|pause|unpause|start)$/.exec(p);
+    const act = new RegExp(`^/containers/${CONTAINER_ID}/(stop|restart|pause|unpause|start|kill|wait)$`).exec(p);
     if (act) {
-      // Both engines' answers to a paused container, as measured: podman refuses stop/restart.
-      if (kind === 'podman' && state.status === 'paused' && (act[1] === 'stop' || act[1] === 'restart')) {
+      const what = act[1]!;
+      if (what === 'wait') return json(res, 200, { StatusCode: state.exitCode });
+      // Both engines' answers to a paused container, as measured: podman refuses stop/restart; both kill it.
+      if (kind === 'podman' && state.status === 'paused' && (what === 'stop' || what === 'restart')) {
         return json(res, 500, { message: 'container state improper' });
       }
-      state.status = act[1] === 'pause' ? 'paused' : act[1] === 'stop' ? 'exited' : 'running';
+      if (what === 'kill' && state.status === 'exited') {
+        return kind === 'podman'
+          ? json(res, 500, { message: `can only kill running containers. ${CONTAINER_ID} is in state exited: container state improper` })
+          : json(res, 409, { message: `Cannot kill container: ${CONTAINER_ID}: Container ${CONTAINER_ID} is not running` });
+      }
+      if (what === 'start' || what === 'restart') {
+        runs += 1;
+        state.startedAt = `2026-01-01T00:00:00.00000000${runs}Z`;
+      }
+      if (what === 'kill') state.exitCode = 137;
+      if (what === 'stop') state.exitCode = 143;
+      state.status = what === 'pause' ? 'paused' : what === 'stop' || what === 'kill' ? 'exited' : 'running';
       res.writeHead(204);
       return res.end();
     }
@@ -99,6 +127,7 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
   return {
     socketPath,
     calls,
+    urls,
     state,
     eventQueries,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -12,6 +12,8 @@ export const SOCKET = process.env['DOCKER_SOCKET'] ?? '/var/run/docker.sock';
 export const BASE_IMAGE = 'nova-common/busybox:latest';
 export const NOTERM_IMAGE = 'nova-common/busybox-noterm:latest';
 export const VOLUME_ROOT = '/tmp/nova-common/docker/volumes';
+/** Where the test drivers record the stops they asked for. */
+export const STATE_DIR = '/tmp/nova-common/docker/driver-state';
 export const SCRIPT = path.resolve(import.meta.dirname, '../../../scripts/backends/docker.sh');
 
 const run = promisify(execFile);
@@ -36,7 +38,7 @@ export async function requireEngine(): Promise<EngineClient> {
 
 /** The raw driver on the test engine, for the suites that put it behind the guard themselves (conformance, differential). */
 export function rawTestDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
-  return createContainerDriver({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
+  return createContainerDriver({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, stateDir: STATE_DIR, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
 }
 
 /** The driver on the test engine as every consumer uses it: behind the guard. */

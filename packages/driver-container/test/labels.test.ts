@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerName, instanceLabels, isOwned, phaseOfName, readInstanceLabels } from '../src/mapping/labels.js';
 import { networkName, vifOfEndpoint, endpointFor } from '../src/mapping/networks.js';
-import { powerStateOf } from '../src/mapping/state.js';
+import { needsStopRecord, powerStateOf } from '../src/mapping/state.js';
 import { demultiplex, tailOutput } from '../src/mapping/console.js';
 import { isValidImageReference, imageAllowed } from '../src/mapping/images.js';
 import { VifSchema } from '@nova-common/core';
@@ -68,19 +68,40 @@ describe('labels and ownership', () => {
 
 describe('state mapping', () => {
   const base: ContainerState = { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 1, ExitCode: 0, Error: '', StartedAt: '', FinishedAt: '' };
+  // [engine state, the driver asked this run to stop, power state]
   it.each([
-    [{ Status: 'running' }, 'RUNNING'],
-    [{ Status: 'paused', Paused: true }, 'PAUSED'],
-    [{ Status: 'created' }, 'SHUTDOWN'],
-    [{ Status: 'exited', ExitCode: 0 }, 'SHUTDOWN'],
-    [{ Status: 'exited', ExitCode: 137 }, 'SHUTDOWN'],
-    [{ Status: 'exited', ExitCode: 1 }, 'SHUTDOWN'],
-    [{ Status: 'exited', ExitCode: 137, OOMKilled: true }, 'CRASHED'],
-    [{ Status: 'dead' }, 'CRASHED'],
-    [{ Status: 'removing' }, 'NOSTATE'],
-    [{ Status: 'restarting' }, 'RUNNING'],
-  ] as const)('%j -> %s', (s, expected) => {
-    expect(powerStateOf({ ...base, ...s })).toBe(expected);
+    [{ Status: 'running' }, false, 'RUNNING'],
+    [{ Status: 'paused', Paused: true }, false, 'PAUSED'],
+    [{ Status: 'running', Paused: true }, false, 'PAUSED'],
+    [{ Status: 'restarting' }, false, 'RUNNING'],
+    [{ Status: 'stopping' }, false, 'RUNNING'],
+    [{ Status: 'created' }, false, 'SHUTDOWN'],
+    // Ended runs nobody asked to stop: a clean exit (0, or SIGTERM from anyone: 143) is SHUTDOWN, anything else a crash.
+    [{ Status: 'exited', ExitCode: 0 }, false, 'SHUTDOWN'],
+    [{ Status: 'exited', ExitCode: 143 }, false, 'SHUTDOWN'],
+    [{ Status: 'exited', ExitCode: 137 }, false, 'CRASHED'],
+    [{ Status: 'exited', ExitCode: 1 }, false, 'CRASHED'],
+    [{ Status: 'exited', ExitCode: 139 }, false, 'CRASHED'],
+    [{ Status: 'exited', ExitCode: 143, OOMKilled: true }, false, 'CRASHED'],
+    [{ Status: 'dead' }, false, 'CRASHED'],
+    // Runs the driver asked to stop (or whose crash it acknowledged) read SHUTDOWN however they ended.
+    [{ Status: 'exited', ExitCode: 137 }, true, 'SHUTDOWN'],
+    [{ Status: 'exited', ExitCode: 1 }, true, 'SHUTDOWN'],
+    [{ Status: 'exited', ExitCode: 137, OOMKilled: true }, true, 'SHUTDOWN'],
+    [{ Status: 'dead' }, true, 'SHUTDOWN'],
+    [{ Status: 'removing' }, false, 'NOSTATE'],
+    [{ Status: 'configured' }, false, 'NOSTATE'],
+  ] as const)('%j (stop asked: %s) -> %s', (s, asked, expected) => {
+    expect(powerStateOf({ ...base, ...s }, asked)).toBe(expected);
+  });
+
+  it('consults the record of asked stops only for runs that would otherwise read CRASHED', () => {
+    expect(needsStopRecord({ ...base, Status: 'exited', ExitCode: 137 })).toBe(true);
+    expect(needsStopRecord({ ...base, Status: 'exited', ExitCode: 0, OOMKilled: true })).toBe(true);
+    expect(needsStopRecord({ ...base, Status: 'dead' })).toBe(true);
+    expect(needsStopRecord({ ...base, Status: 'exited', ExitCode: 143 })).toBe(false);
+    expect(needsStopRecord({ ...base, Status: 'running' })).toBe(false);
+    expect(needsStopRecord({ ...base, Status: 'created' })).toBe(false);
   });
 });
 

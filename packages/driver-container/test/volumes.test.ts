@@ -48,12 +48,17 @@ describe('attaching a volume to a running instance (engines cannot hot-add mount
       code: 'VOLUME_ALREADY_ATTACHED',
     });
 
+    // Since 1.1 a PAUSED instance cannot lose a device (its guest cannot acknowledge the unplug); it stays as it was.
     await driver.pause(uuid);
-    await driver.detachVolume(uuid, volumeId);
+    await expect(driver.detachVolume(uuid, volumeId)).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
     info = await driver.getInfo(uuid);
     expect(info.powerState).toBe('PAUSED');
-    expect(info.volumes).toEqual([]);
+    expect(info.volumes).toEqual([{ volumeId, deviceName: 'vdb' }]);
     await driver.unpause(uuid);
+    await driver.detachVolume(uuid, volumeId);
+    info = await driver.getInfo(uuid);
+    expect(info.powerState).toBe('RUNNING');
+    expect(info.volumes).toEqual([]);
     expect(await exec(uuid, ['cat', '/root/marker'])).toBe('kept\n');
     await expect(driver.detachVolume(uuid, volumeId)).rejects.toMatchObject({ code: 'VOLUME_NOT_ATTACHED' });
 

@@ -87,7 +87,24 @@ export const IronicDriverConfigSchema = z
       .strict()
       .default({ initialMs: 20, factor: 1.5, maxMs: 2000, batchThreshold: 4 })
       .describe('How waits for Ironic transitions look at nodes: adaptive backoff, restarted on progress, first look at the learnt typical duration.'),
-    events: z.boolean().default(true).describe('Emit lifecycle events for power transitions this driver completes (Ironic pushes none to us).'),
+    events: z
+      .boolean()
+      .default(true)
+      .describe('Emit lifecycle events: for the power transitions this driver completes, and for changes it did not make (see eventPollMs); Ironic pushes none to us.'),
+    eventPollMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(1000)
+      .describe('While anyone listens to events, look at the nodes of this host\'s instances this often (one list call) for changes the driver did not make: out-of-band events. 0: never (event.out-of-band is then declared missing).'),
+    eventDeliveryMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .default(10_000)
+      .describe('Declared bound (capabilities.eventualConsistency.eventDeliveryMs): an out-of-band change Ironic records reaches the listeners within this long (a poll interval plus the list call on a busy Ironic). Events of the driver\'s own calls are delivered before the call resolves.'),
     nodeAvailableMs: z
       .number()
       .int()

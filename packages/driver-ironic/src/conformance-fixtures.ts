@@ -2,6 +2,7 @@ import type { ConformanceFixtures, FlavorInput, ImageMetaInput, InstanceSpecInpu
 import type { IronicDriverConfig } from './config.js';
 import { IronicDriver } from './driver/driver.js';
 import { customResourceClass } from './mapping/state.js';
+import { findBackendScript, ironicBackendHooks } from './backend-hooks.js';
 
 /** The smallest hardware among the nodes, which a flavor must fit to be deployable on any of them. */
 export interface NodeHardware {
@@ -54,7 +55,10 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 's
 /**
  * Read the managed nodes' class and smallest hardware from Ironic (one list call) and adapt
  * generated specs to them. The run's images must exist where config.imageSourceTemplate
- * points (scripts/backends/ironic.sh creates them for the test Ironic).
+ * points (scripts/backends/ironic.sh creates them for the test Ironic). The backend hooks
+ * (backend-hooks.ts) act on Ironic behind the driver's back: crash and out-of-band power off
+ * through its API, losing the power state and restarting through the backend script when the
+ * endpoint is one of the script's Ironics.
  */
 export async function ironicConformanceFixtures(config: IronicDriverConfig): Promise<ConformanceFixtures> {
   const driver = new IronicDriver(config);
@@ -75,7 +79,11 @@ export async function ironicConformanceFixtures(config: IronicDriverConfig): Pro
       hardware.memoryMb = Math.min(hardware.memoryMb, num(p['memory_mb']) || 0);
       hardware.localGb = Math.min(hardware.localGb, num(p['local_gb']) || 0);
     }
-    return { adaptSpec: bareMetalAdapter(classes[0]!, hardware), images: CONFORMANCE_IMAGES };
+    return {
+      adaptSpec: bareMetalAdapter(classes[0]!, hardware),
+      images: CONFORMANCE_IMAGES,
+      backend: ironicBackendHooks(config, await findBackendScript(config.endpoint)),
+    };
   } finally {
     await driver.cleanupHost();
   }

@@ -1,16 +1,16 @@
 import { defineDriver } from '@nova-common/core';
 import { LibvirtDriverConfigSchema, type LibvirtDriverConfig } from './config.js';
 import { createLibvirtDriver } from './driver/driver.js';
-import { libvirtConformanceFixtures } from './conformance-fixtures.js';
+import { libvirtConformanceFixtures } from './fixtures/conformance-fixtures.js';
 
 export const DRIVER_NAME = '@nova-common/driver-libvirt';
-export const DRIVER_VERSION = '1.0.0';
+export const DRIVER_VERSION = '1.1.0';
 
 /** The driver manifest the loader reads. */
 export const manifest = defineDriver<LibvirtDriverConfig>({
   name: DRIVER_NAME,
   version: DRIVER_VERSION,
-  contract: '^1.0.0',
+  contract: '^1.1.0',
   description: "libvirt domains (KVM/QEMU, or libvirt's test driver) through libvirt's remote protocol over libvirtd's unix socket.",
   configSchema: LibvirtDriverConfigSchema as never,
   create: (config) => createLibvirtDriver(config),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard, type GuardedDriver } from '@nova-common/core';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
-import { GUEST_IMAGE_ID } from '../src/conformance-fixtures.js';
+import { GUEST_IMAGE_ID } from '../src/fixtures/conformance-fixtures.js';
 import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd, sleep, waitUntil } from './helpers/backend.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError } from '@nova-common/core';
 import { CallAbortedError, CallTimeoutError, ConnectionLostError, LibvirtError, ProtocolError } from '../src/client/errors.js';
-import { DomainEvent, DomainState, StoppedDetail, VirErr } from '../src/client/protocol/remote-types.js';
+import { DomainEvent, DomainState, ShutoffReason, StoppedDetail, VirErr } from '../src/client/protocol/remote-types.js';
 import { codeForLibvirtError, toContractError } from '../src/mapping/errors.js';
 import { mapLifecycleEvent } from '../src/mapping/events.js';
 import { isActive, powerStateOf, semanticStateOf } from '../src/mapping/state.js';
@@ -26,6 +26,20 @@ describe('libvirt domain state -> power state', () => {
     expect(isActive(state)).toBe(active);
   });
 
+  it.each([
+    ['unknown (after a libvirtd restart)', ShutoffReason.UNKNOWN, 'SHUTDOWN'],
+    ['shut down by the guest', ShutoffReason.SHUTDOWN, 'SHUTDOWN'],
+    ['destroyed', ShutoffReason.DESTROYED, 'SHUTDOWN'],
+    ['saved', ShutoffReason.SAVED, 'SHUTDOWN'],
+    ['QEMU died (crashed)', ShutoffReason.CRASHED, 'CRASHED'],
+    ['QEMU failed', ShutoffReason.FAILED, 'CRASHED'],
+    ['libvirtd lost it (daemon)', ShutoffReason.DAEMON, 'SHUTDOWN'],
+  ] as const)('SHUTOFF with reason %s', (_label, reason, power) => {
+    expect(powerStateOf(DomainState.SHUTOFF, false, reason)).toBe(power);
+    // A managed save image wins: the saved memory is what resume restores.
+    expect(powerStateOf(DomainState.SHUTOFF, true, reason)).toBe('SUSPENDED');
+  });
+
   it('a running instance in rescue mode is in the RESCUE row; rescue mode in any other state is that state', () => {
     expect(semanticStateOf('RUNNING', 'rescue')).toBe('RESCUE');
     expect(semanticStateOf('SHUTDOWN', 'rescue')).toBe('SHUTDOWN');
@@ -42,6 +56,7 @@ describe('libvirt lifecycle event -> contract event', () => {
     ['STOPPED destroyed', DomainEvent.STOPPED, StoppedDetail.DESTROYED, { kind: 'STOPPED', powerState: 'SHUTDOWN' }],
     ['STOPPED saved (managed save)', DomainEvent.STOPPED, StoppedDetail.SAVED, { kind: 'SUSPENDED', powerState: 'SUSPENDED' }],
     ['STOPPED crashed', DomainEvent.STOPPED, StoppedDetail.CRASHED, { kind: 'CRASHED', powerState: 'CRASHED' }],
+    ['STOPPED failed (QEMU killed or failing)', DomainEvent.STOPPED, StoppedDetail.FAILED, { kind: 'CRASHED', powerState: 'CRASHED' }],
     ['PMSUSPENDED', DomainEvent.PMSUSPENDED, 0, { kind: 'SUSPENDED', powerState: 'SUSPENDED' }],
     ['CRASHED', DomainEvent.CRASHED, 0, { kind: 'CRASHED', powerState: 'CRASHED' }],
     ['DEFINED (no power change)', DomainEvent.DEFINED, 0, undefined],

@@ -1,15 +1,15 @@
-import { beforeAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtDriverConfigSchema } from '../src/config.js';
-import { libvirtConformanceFixtures } from '../src/conformance-fixtures.js';
+import { libvirtConformanceFixtures } from '../src/fixtures/conformance-fixtures.js';
 import { INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd } from './helpers/backend.js';
 
 /**
  * A shorter conformance run on real QEMU/TCG guests (each spawn is a real qemu process, each
  * graceful power off waits for the guest's ACPI handler). The table walk, which visits every
  * cell with a few hundred calls, runs on the test driver (conformance.test.ts); here only the
- * generated sequences run.
+ * generated sequences run, with the crash hook (a killed QEMU) reaching CRASHED.
  */
 const config = LibvirtDriverConfigSchema.parse({
   uri: 'qemu:///system',
@@ -27,6 +27,10 @@ beforeAll(async () => {
   requireGuest();
 });
 
+afterAll(async () => {
+  await fixtures.cleanup?.();
+});
+
 describeConformance('driver-libvirt on QEMU (TCG)', () => createLibvirtDriver(config), {
   runs: 3,
   steps: 8,
@@ -37,4 +41,6 @@ describeConformance('driver-libvirt on QEMU (TCG)', () => createLibvirtDriver(co
   ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
   ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
   ...(fixtures.images ? { images: fixtures.images } : {}),
+  // A killed QEMU process (the backend's crash hook) takes sequences into the CRASHED row.
+  ...(fixtures.backend?.crash ? { simulate: { crash: (_driver: unknown, uuid: string) => fixtures.backend!.crash!(uuid) } } : {}),
 });

@@ -4,7 +4,7 @@ import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard, type GuardedDriver } from '@nova-common/core';
 import { createLibvirtDriver } from '../src/driver/driver.js';
-import { GUEST_IMAGE_ID } from '../src/conformance-fixtures.js';
+import { GUEST_IMAGE_ID } from '../src/fixtures/conformance-fixtures.js';
 import { GUEST_DIR, INITRD, KERNEL, SOCKET, requireGuest, requireLibvirtd, waitUntil } from './helpers/backend.js';
 
 /**

@@ -119,7 +119,9 @@ describe('lifecycle through libvirtd', () => {
     await driver.pause(s.uuid);
     await driver.pause(s.uuid); // no-op in PAUSED
     expect(await state()).toBe('PAUSED');
-    await driver.reboot(s.uuid, 'SOFT'); // PAUSED -> RUNNING
+    // Since 1.1 a paused guest cannot be asked to reboot: INVALID_STATE; a hard reboot says what happens.
+    await expect(driver.reboot(s.uuid, 'SOFT')).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
+    await driver.reboot(s.uuid, 'HARD'); // PAUSED -> RUNNING
     expect(await state()).toBe('RUNNING');
     await driver.suspend(s.uuid);
     await driver.suspend(s.uuid);

@@ -15,4 +15,14 @@ export const remoteManifest: DriverManifest<ResolvedRemoteDriverConfig> = define
   description: 'Calls a driver served by a nova-common host agent over gRPC (unix socket, or TCP with mutual TLS).',
   configSchema: RemoteDriverConfigSchema,
   create: (config) => createRemoteDriver(config),
+  // The suite holds the served driver to its own contract range, which only the agent knows.
+  async conformanceFixtures(config) {
+    const driver = createRemoteDriver(config);
+    try {
+      await driver.initHost();
+      return { contract: driver.agent!.driverContract };
+    } finally {
+      await driver.cleanupHost();
+    }
+  },
 });

@@ -20,6 +20,7 @@ import {
   type RebootType,
   type RebuildSpec,
   type RescueSpec,
+  type RestorableState,
   type SnapshotResult,
   type SnapshotSpec,
   type Unsubscribe,
@@ -46,7 +47,11 @@ export interface RemoteDriverOptions extends RemoteDriverConfig {
 export interface RemoteDriver extends Required<ComputeDriver> {
   readonly endpoint: string;
   /** Who answered initHost: the agent's driver, versions. */
-  readonly agent: { readonly driverName: string; readonly driverVersion: string; readonly agentVersion: string; readonly contractVersion: string } | undefined;
+  /**
+   * Who answers, after initHost: the served driver, its manifest's contract range (an agent
+   * before 1.1 does not say: `^1.0.0`), the agent and the contract the agent implements.
+   */
+  readonly agent: { readonly driverName: string; readonly driverVersion: string; readonly driverContract: string; readonly agentVersion: string; readonly contractVersion: string } | undefined;
 }
 
 
@@ -115,6 +120,7 @@ class RemoteComputeDriver implements RemoteDriver {
     this.agent = {
       driverName: response.driver?.name ?? '',
       driverVersion: response.driver?.version ?? '',
+      driverContract: response.driver?.contract || '^1.0.0',
       agentVersion: response.agentVersion,
       contractVersion: response.contractVersion,
     };
@@ -205,6 +211,12 @@ class RemoteComputeDriver implements RemoteDriver {
   }
   getConsoleOutput(uuid: string, o?: CallOptions) {
     return this.invoke('getConsoleOutput', [uuid], o) as Promise<ConsoleOutput>;
+  }
+  async restoreState(uuid: string, desired: RestorableState, o?: CallOptions) {
+    await this.invoke('restoreState', [uuid, desired], o);
+  }
+  listSnapshots(o?: CallOptions) {
+    return this.invoke('listSnapshots', [], o) as Promise<SnapshotResult[]>;
   }
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     return this.events.add(listener);

@@ -1,6 +1,6 @@
 import type { Message } from '@bufbuild/protobuf';
 import { Metadata, status, type Client, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { abortError, DriverError } from '@nova-common/core';
+import { abortError, DriverError, OPERATIONS, type OperationName } from '@nova-common/core';
 import { methodDefinition } from '../grpc/service-definition.js';
 import { codeOfBareStatus, driverErrorOf, errorDetailFromStatusBin } from '../mapping/errors.js';
 import type { WireOperation } from '../mapping/operations.js';
@@ -19,6 +19,12 @@ export function remoteError(err: ServiceError, op: string): DriverError | Transp
   const bin = err.metadata?.get('grpc-status-details-bin')[0];
   const detail = bin instanceof Buffer ? errorDetailFromStatusBin(bin) : undefined;
   if (detail !== undefined) return driverErrorOf(detail, err);
+  // A bare UNIMPLEMENTED is a server that does not know the RPC (one built against an older
+  // contract, before RestoreState or ListSnapshots): the operation is UNSUPPORTED there.
+  const capability = OPERATIONS[op as OperationName]?.capability;
+  if (err.code === status.UNIMPLEMENTED && capability !== undefined && capability !== null) {
+    return new DriverError('UNSUPPORTED', { op, capability, detail: `the server does not implement the RPC: ${err.details}`, cause: err });
+  }
   // No ErrorDetail: the wall refused the call, or the transport failed. PERMISSION_DENIED has no
   // contract code (the contract speaks of drivers, not callers): INTERNAL, naming it.
   const code = codeOfBareStatus(err.code);

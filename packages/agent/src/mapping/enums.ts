@@ -4,12 +4,14 @@ import {
   DiskBusSchema,
   DiskFormatSchema,
   ERROR_CODE_LIST,
+  EventCauseSchema,
   FixedIpSchema,
   InstanceModeSchema,
   LifecycleEventKindSchema,
   NodeUnavailableReasonSchema,
   PowerStateSchema,
   RebootTypeSchema,
+  RestorableStateSchema,
   SupportLevelSchema,
   VifModelSchema,
   VifTypeSchema,
@@ -69,6 +71,8 @@ export const powerStates = enumMapping(PowerStateSchema.options, pb.PowerStateSc
 export const instanceStates = enumMapping([...PowerStateSchema.options, 'RESCUE'] as const, pb.InstanceStateSchema);
 export const instanceModes = enumMapping(InstanceModeSchema.options, pb.InstanceModeSchema);
 export const lifecycleEventKinds = enumMapping(LifecycleEventKindSchema.options, pb.LifecycleEventKindSchema);
+export const eventCauses = enumMapping(EventCauseSchema.options, pb.EventCauseSchema);
+export const restorableStates = enumMapping(RestorableStateSchema.options, pb.RestorableStateSchema);
 export const diskFormats = enumMapping(DiskFormatSchema.options, pb.DiskFormatSchema);
 export const containerFormats = enumMapping(ContainerFormatSchema.options, pb.ContainerFormatSchema);
 export const diskBuses = enumMapping(DiskBusSchema.options, pb.DiskBusSchema);
@@ -91,6 +95,8 @@ export const ENUM_MAPPINGS = {
   InstanceState: instanceStates,
   InstanceMode: instanceModes,
   LifecycleEventKind: lifecycleEventKinds,
+  EventCause: eventCauses,
+  RestorableState: restorableStates,
   DiskFormat: diskFormats,
   ContainerFormat: containerFormats,
   DiskBus: diskBuses,

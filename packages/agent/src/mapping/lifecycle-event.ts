@@ -2,7 +2,8 @@ import { create } from '@bufbuild/protobuf';
 import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt';
 import type { LifecycleEvent } from '@nova-common/core';
 import * as pb from '../wire.js';
-import { fromProto, lifecycleEventKinds, powerStates } from './enums.js';
+import { eventCauses, fromProto, lifecycleEventKinds, optToProto, powerStates } from './enums.js';
+import { opt } from './scalars.js';
 
 const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?Z$/;
 
@@ -33,6 +34,11 @@ export function timestampFromProto(ts: Timestamp | undefined): string {
   return `${base}.${fraction}Z`;
 }
 
+/**
+ * An event on the wire. `cause` and `seq` (since 1.1.0) are plain proto3 fields: an absent
+ * cause travels as EVENT_CAUSE_UNSPECIFIED and an absent seq as 0, both of which read back as
+ * absent (the contract's seq starts at 1).
+ */
 export function lifecycleEventToProto(e: LifecycleEvent): pb.LifecycleEvent {
   return create(pb.LifecycleEventSchema, {
     uuid: e.uuid,
@@ -40,9 +46,12 @@ export function lifecycleEventToProto(e: LifecycleEvent): pb.LifecycleEvent {
     powerState: powerStates.toProto(e.powerState),
     node: e.node,
     timestamp: timestampToProto(e.timestamp),
+    cause: optToProto(eventCauses, e.cause) ?? 0,
+    seq: BigInt(e.seq ?? 0),
   });
 }
 
+/** The contract's event; an unknown cause number comes through as the number, for validation to refuse. */
 export function lifecycleEventFromProto(e: pb.LifecycleEvent): LifecycleEvent {
   return {
     uuid: e.uuid,
@@ -50,5 +59,7 @@ export function lifecycleEventFromProto(e: pb.LifecycleEvent): LifecycleEvent {
     powerState: fromProto(powerStates, e.powerState),
     node: e.node,
     timestamp: timestampFromProto(e.timestamp),
+    ...opt('cause', fromProto(eventCauses, e.cause) as LifecycleEvent['cause']),
+    ...opt('seq', e.seq === 0n ? undefined : Number(e.seq)),
   };
 }

@@ -4,7 +4,7 @@ import type { OperationName } from '@nova-common/core';
 import * as pb from '../wire.js';
 import { volumeAttachmentFromProto, volumeAttachmentToProto } from './block-device-info.js';
 import { capabilitiesFromProto, capabilitiesToProto } from './capabilities.js';
-import { fromProto, rebootTypes } from './enums.js';
+import { fromProto, rebootTypes, restorableStates } from './enums.js';
 import { instanceInfoFromProto, instanceInfoToProto, instanceSummaryFromProto, instanceSummaryToProto } from './instance-info.js';
 import {
   instanceSpecFromProto,
@@ -162,6 +162,16 @@ export const WIRE_OPERATIONS: { readonly [K in RemoteOperation]: WireOperation }
     ...uuidOnly,
     toResponse: (c) => ({ output: consoleOutputToProto(c as never) }),
     fromResponse: (r) => req(r.output, consoleOutputFromProto),
+  }),
+  restoreState: define('restoreState', true, {
+    toCall: (r) => ({ args: [r.uuid, fromProto(restorableStates, r.desired)] }),
+    toRequest: (a) => ({ uuid: a[0] as string, desired: restorableStates.toProto(a[1] as never) }),
+    ...void_,
+  }),
+  listSnapshots: define('listSnapshots', false, {
+    ...noArgs,
+    toResponse: (list) => ({ snapshots: (list as never[]).map(snapshotResultToProto) }),
+    fromResponse: (r) => r.snapshots.map(snapshotResultFromProto),
   }),
 };
 

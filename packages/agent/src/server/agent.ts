@@ -94,7 +94,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     metrics,
     log,
     inFlight,
-    identity: { driverName: options.driverName, driverVersion: options.driverVersion, agentVersion: AGENT_VERSION, contractVersion: CONTRACT_VERSION },
+    identity: { driverName: options.driverName, driverVersion: options.driverVersion, driverContract: options.driverContract ?? `^${CONTRACT_VERSION}`, agentVersion: AGENT_VERSION, contractVersion: CONTRACT_VERSION },
   };
   const health = new HealthImplementation({ '': 'SERVING', [COMPUTE_SERVICE_NAME]: 'SERVING' });
   const reflection = reflectionService();

@@ -13,6 +13,8 @@ export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline' 
 export interface AgentIdentity {
   readonly driverName: string;
   readonly driverVersion: string;
+  /** The contract range of the driver's manifest (what it is held to: R-BASELINE). */
+  readonly driverContract: string;
   readonly agentVersion: string;
   readonly contractVersion: string;
 }

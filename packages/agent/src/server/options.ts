@@ -17,6 +17,8 @@ export interface AgentOptions {
   /** Who the driver is (GetCapabilities reports it). */
   driverName: string;
   driverVersion: string;
+  /** The contract range of the driver's manifest (default `^` + the contract this agent implements). */
+  driverContract?: string;
   /** At least one. TCP listeners need `tls`, or a loopback address and `insecureLoopback`. */
   listeners: ListenerSpec[];
   tls?: TlsFiles;

@@ -2,7 +2,7 @@ import { loadDriver, type GuardOptions } from '@nova-common/core';
 import { startAgent, type Agent } from './agent.js';
 import type { AgentOptions } from './options.js';
 
-export interface ServeDriverOptions extends Omit<AgentOptions, 'driver' | 'driverName' | 'driverVersion'> {
+export interface ServeDriverOptions extends Omit<AgentOptions, 'driver' | 'driverName' | 'driverVersion' | 'driverContract'> {
   /** Where the driver package is resolved from (default the working directory). */
   resolveFrom?: string;
   /** Options of the guard wrapping the driver. */
@@ -24,6 +24,6 @@ export async function serveDriver(specifier: string, config: unknown, options: S
   const loaded = await loadDriver(specifier, config, { ...(resolveFrom === undefined ? {} : { resolveFrom }), ...(guard === undefined ? {} : { guard }) });
   const driverName = loaded.manifest.name;
   const driverVersion = loaded.manifest.version;
-  const agent = await startAgent({ ...agentOptions, driver: loaded.driver, driverName, driverVersion });
+  const agent = await startAgent({ ...agentOptions, driver: loaded.driver, driverName, driverVersion, driverContract: loaded.manifest.contract });
   return { agent, driverName, driverVersion };
 }

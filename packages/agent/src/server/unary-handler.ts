@@ -38,7 +38,7 @@ export function unaryHandler(wire: WireOperation, ctx: ServiceContext, policy: L
     op === 'getCapabilities'
       ? {
           contractVersion: ctx.identity.contractVersion,
-          driver: { name: ctx.identity.driverName, version: ctx.identity.driverVersion },
+          driver: { name: ctx.identity.driverName, version: ctx.identity.driverVersion, contract: ctx.identity.driverContract },
           agentVersion: ctx.identity.agentVersion,
         }
       : undefined;

@@ -82,6 +82,53 @@ describe('WatchEvents: sequence numbers, resume, loss', () => {
     ]);
   });
 
+  it('each event carries its cause and its number among its instance’s events (since 1.1), on the wire and through the remote driver', async () => {
+    const served = await serveReference();
+    cleanups.push(() => served.close());
+    const target = `unix://${served.socket('reader')}`;
+    const watcher = watchEvents(target);
+    cleanups.push(watcher.close);
+    await until(() => watcher.started() !== undefined);
+    const remote = await served.connect();
+    const seen: LifecycleEvent[] = [];
+    remote.subscribeEvents((e) => seen.push(e));
+    const [a, b] = [spec(), spec()];
+    await remote.spawn(a);
+    await remote.spawn(b);
+    served.reference.simulateGuestShutdown(a.uuid);
+    await remote.powerOn(a.uuid);
+    served.reference.simulateCrash(b.uuid);
+    await remote.restoreState(b.uuid, 'RUNNING');
+    const K = pb.LifecycleEventKind;
+    const C = pb.EventCause;
+    const expected = [
+      [a.uuid, K.STARTED, C.REQUESTED, 1n],
+      [b.uuid, K.STARTED, C.REQUESTED, 1n],
+      [a.uuid, K.STOPPED, C.OUT_OF_BAND, 2n],
+      [a.uuid, K.STARTED, C.REQUESTED, 3n],
+      [b.uuid, K.CRASHED, C.OUT_OF_BAND, 2n],
+      [b.uuid, K.STARTED, C.REQUESTED, 3n],
+    ] as const;
+    await until(() => watcher.events().length === expected.length);
+    expect(watcher.events().map(({ event: e }) => [e?.uuid, e?.kind, e?.cause, e?.seq])).toStrictEqual(expected);
+    expect(seen.map((e) => [e.uuid, e.kind, e.cause, e.seq])).toStrictEqual([
+      [a.uuid, 'STARTED', 'requested', 1],
+      [b.uuid, 'STARTED', 'requested', 1],
+      [a.uuid, 'STOPPED', 'out-of-band', 2],
+      [a.uuid, 'STARTED', 'requested', 3],
+      [b.uuid, 'CRASHED', 'out-of-band', 2],
+      [b.uuid, 'STARTED', 'requested', 3],
+    ]);
+    // A watcher resuming mid-stream gets the numbers the agent gave, not a count of its own.
+    const resumed = watchEvents(target, { streamId: watcher.started()!.streamId, afterSequence: 4n });
+    cleanups.push(resumed.close);
+    await until(() => resumed.events().length === 2);
+    expect(resumed.events().map(({ event: e }) => [e?.uuid, e?.cause, e?.seq])).toStrictEqual([
+      [b.uuid, C.OUT_OF_BAND, 2n],
+      [b.uuid, C.REQUESTED, 3n],
+    ]);
+  });
+
   it('tells a watcher when what it asks for is gone (older than the buffer, or another stream), then goes on', async () => {
     const served = await serveReference({}, { agent: { eventBuffer: 3 } });
     cleanups.push(() => served.close());

@@ -20,14 +20,18 @@ async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
-/** Snapshot image ids are fresh uuids on each side: compared by shape, then set aside. */
+/** Snapshot image ids are fresh uuids on each side: compared by shape, then set aside (one result, or a list). */
 function withoutImageId(o: Outcome): Outcome {
-  if ('ok' in o && o.ok !== null && typeof o.ok === 'object' && 'imageId' in o.ok) {
-    const { imageId, ...rest } = o.ok as { imageId: string };
-    expect(imageId).toMatch(/\S/);
-    return { ok: rest };
-  }
-  return o;
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (value !== null && typeof value === 'object' && 'imageId' in value) {
+      const { imageId, ...rest } = value as { imageId: string };
+      expect(imageId).toMatch(/\S/);
+      return rest;
+    }
+    return value;
+  };
+  return 'ok' in o ? { ok: strip(o.ok) } : o;
 }
 
 const withoutTimestamp = (events: LifecycleEvent[]) => events.map(({ timestamp: _t, ...e }) => e);
@@ -90,6 +94,8 @@ describe('every operation through the agent answers exactly what the driver answ
     const snap = await same('snapshot', (d) => d.snapshot!(u, { name: 'snap-1' }));
     expect('ok' in snap).toBe(true);
     await same('deleteSnapshot', (d) => d.deleteSnapshot!('no-such-image'));
+    const listed = await same('listSnapshots', (d) => d.listSnapshots!());
+    expect('ok' in listed && listed.ok).toHaveLength(1);
     await same('attachVolume', (d) => d.attachVolume!(u, vol as never));
     await same('attachVolume', (d) => d.attachVolume!(u, vol as never)); // VOLUME_ALREADY_ATTACHED
     await same('extendVolume', (d) => d.extendVolume!(u, vol.volumeId, 20));
@@ -101,10 +107,16 @@ describe('every operation through the agent answers exactly what the driver answ
     await same('detachInterface', (d) => d.detachInterface!(u, nic.id));
     await same('getInfo', (d) => d.getInfo(u));
     await same('getConsoleOutput', (d) => d.getConsoleOutput!(u));
+    await same('restoreState', (d) => d.restoreState!(u, 'PAUSED'));
+    await same('restoreState', (d) => d.restoreState!(u, 'SUSPENDED'));
+    await same('restoreState', (d) => d.restoreState!(u, 'SUSPENDED')); // no-op
+    await same('restoreState', (d) => d.restoreState!(u, 'SHUTDOWN')); // INVALID_STATE, currentState SUSPENDED
+    await same('restoreState', (d) => d.restoreState!(u, 'RUNNING'));
     await same('destroy', (d) => d.destroy(u));
     await same('destroy', (d) => d.destroy(u)); // idempotent
     await same('getInfo', (d) => d.getInfo(u)); // INSTANCE_NOT_FOUND
     await same('getConsoleOutput', (d) => d.getConsoleOutput!(u));
+    await same('restoreState', (d) => d.restoreState!(u, 'RUNNING')); // INSTANCE_NOT_FOUND
     expect(remoteEvents.length).toBeGreaterThan(5);
     expect(withoutTimestamp(remoteEvents)).toStrictEqual(withoutTimestamp(localEvents));
     expect([...REMOTE_OPERATIONS].filter((op) => !used.has(op))).toStrictEqual([]);

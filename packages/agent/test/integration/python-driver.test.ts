@@ -40,10 +40,12 @@ describe('a driver written in Python (examples/python-driver) behind the same wi
       server.stdout!.on('data', (b: Buffer) => (b.toString().includes('ready') ? resolve() : undefined));
       server.once('exit', (code) => reject(new Error(`the Python server exited with ${code}: ${stderr}`)));
     });
-    driver = guard(createRemoteDriver({ endpoint: `unix://${socket}` }));
+    // The example is built against contract 1.0: its guard holds it to 1.0, as loadDriver does
+    // for @nova-common/agent/remote (manifest range ^1.0.0).
+    driver = guard(createRemoteDriver({ endpoint: `unix://${socket}` }), { contractBaseline: '1.0.0' });
     await driver.initHost();
     // Without the client's capability gate, so the Python server's own UNSUPPORTED answers.
-    lenient = guard(createRemoteDriver({ endpoint: `unix://${socket}` }), { enforceCapabilities: false });
+    lenient = guard(createRemoteDriver({ endpoint: `unix://${socket}` }), { enforceCapabilities: false, contractBaseline: '1.0.0' });
     await lenient.initHost();
   });
   afterAll(async () => {
@@ -92,6 +94,28 @@ describe('a driver written in Python (examples/python-driver) behind the same wi
     expect(await error(driver.suspend(s.uuid))).toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.suspend' });
     // Past the client's guard (raw remote driver), the Python server's own validation answers.
     expect(await error((driver.raw as { getInfo(u: string): Promise<unknown> }).getInfo('not-a-uuid'))).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['uuid'], message: 'must be a UUID' }] });
+  });
+
+  it('a 1.0 server: the 1.1 capabilities read as missing, and RestoreState and ListSnapshots answer UNSUPPORTED naming them', async () => {
+    const caps = await driver.getCapabilities();
+    for (const id of ['operation.restore-state', 'operation.list-snapshots', 'event.out-of-band'] as const) expect(caps.capabilities[id], id).toStrictEqual({ level: 'missing' });
+    const s = spec();
+    await driver.spawn(s);
+    for (const d of [driver, lenient]) {
+      expect(await error(d.restoreState(s.uuid, 'SHUTDOWN'))).toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.restore-state', op: 'restoreState' });
+      expect(await error(d.listSnapshots())).toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.list-snapshots', op: 'listSnapshots' });
+    }
+    expect((await driver.getInfo(s.uuid)).powerState).toBe('RUNNING');
+    // Its events carry neither cause nor a number of their own; the client's guard numbers them.
+    const seen: LifecycleEvent[] = [];
+    const unsubscribe = driver.subscribeEvents((e) => seen.push(e));
+    await driver.powerOff(s.uuid);
+    await driver.powerOn(s.uuid);
+    unsubscribe();
+    expect(seen.map((e) => [e.kind, e.cause, e.seq])).toStrictEqual([
+      ['STOPPED', undefined, 1],
+      ['STARTED', undefined, 2],
+    ]);
   });
 
   it('reads one state the same way twice (deterministic map order)', async () => {

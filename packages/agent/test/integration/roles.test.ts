@@ -9,9 +9,10 @@ import { memoryLogger, recording } from '../helpers/recording.js';
 import { serveReference, type Served } from '../helpers/serve.js';
 import { spec, vif, volume } from '../helpers/specs.js';
 import { WireClient } from '../helpers/wire-client.js';
-import type { Role } from '../../src/server/roles.js';
+import { permits, ROLES, type Role } from '../../src/server/roles.js';
+import * as pb from '../../src/wire.js';
 
-const MUTATIONS = ['spawn', 'destroy', 'pause', 'powerOff', 'reboot', 'attachVolume', 'attachInterface', 'extendVolume'] as const;
+const MUTATIONS = ['spawn', 'destroy', 'pause', 'powerOff', 'reboot', 'restoreState', 'attachVolume', 'attachInterface', 'extendVolume'] as const;
 
 describe('roles at the wall: one socket per role', () => {
   let served: Served;
@@ -43,6 +44,7 @@ describe('roles at the wall: one socket per role', () => {
       pause: await c.call('pause', { requestId: id + 'p', uuid: x.uuid }),
       powerOff: await c.call('powerOff', { requestId: id + 'o', uuid: x.uuid }),
       reboot: await c.call('reboot', { requestId: id + 'r', uuid: x.uuid, type: 1 }),
+      restoreState: await c.call('restoreState', { requestId: id + 'R', uuid: x.uuid, desired: pb.RestorableState.SHUTDOWN }),
       attachVolume: await c.call('attachVolume', { requestId: id + 'v', uuid: x.uuid, attachment: volumeAttachmentToProto(vol) }),
       attachInterface: await c.call('attachInterface', { requestId: id + 'i', uuid: x.uuid, vif: vifToProto(nic) }),
       extendVolume: await c.call('extendVolume', { requestId: id + 'e', uuid: x.uuid, volumeId: vol.volumeId, newSizeGb: 30 }),
@@ -83,6 +85,8 @@ describe('roles at the wall: one socket per role', () => {
       expect((await c.call('getInfo', { uuid: x.uuid })).ok).toBe(true);
       expect((await c.call('listInstances', {})).ok).toBe(true);
       expect((await c.call('getConsoleOutput', { uuid: x.uuid })).ok).toBe(true);
+      const listed = await c.call('listSnapshots', {});
+      expect(listed.ok && listed.response['snapshots']).toStrictEqual([]);
     }
     const text = await (await fetch(`http://127.0.0.1:${served.agent.metricsPort}/metrics`)).text();
     expect(text).toMatch(/nova_agent_calls_total\{operation="spawn",code="PERMISSION_DENIED"\} 3/);
@@ -102,6 +106,26 @@ describe('roles at the wall: one socket per role', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('RestoreState (since 1.1) is the compute role’s alone; ListSnapshots is a read every role may make', () => {
+    for (const role of ROLES) {
+      expect(permits(new Set([role]), 'restoreState'), role).toBe(role === 'compute');
+      expect(permits(new Set([role]), 'listSnapshots'), role).toBe(true);
+    }
+  });
+
+  it('a reader’s restoreState is refused PERMISSION_DENIED before the driver sees it, and the instance stays as it was', async () => {
+    const reader = await served.connect('reader');
+    const before = await served.reference.getInfo(x.uuid);
+    calls.length = 0;
+    const denied = await reader.restoreState(x.uuid, 'SHUTDOWN').catch((e: unknown) => e);
+    expect(isDriverError(denied) && denied.code).toBe('INTERNAL');
+    expect(String((denied as Error).message)).toContain('PERMISSION_DENIED');
+    const raw = await clients.get('reader')!.call('restoreState', { requestId: 'reader-restore', uuid: x.uuid, desired: pb.RestorableState.PAUSED });
+    expect(!raw.ok && raw.grpcCode).toBe(status.PERMISSION_DENIED);
+    expect(calls).not.toContain('restoreState');
+    expect(await served.reference.getInfo(x.uuid)).toStrictEqual(before);
   });
 
   it('the remote driver reports a refusal as INTERNAL naming PERMISSION_DENIED; with `role` it refuses before calling', async () => {

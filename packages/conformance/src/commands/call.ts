@@ -131,6 +131,27 @@ export function unproduced(call: Call, produced: readonly string[]): Produced | 
   return undefined;
 }
 
+/**
+ * The call with each `{ produced: n }` renumbered by `renumber` (the images of a sequence some
+ * of whose calls were removed), or undefined when `renumber` finds no image for one of them.
+ */
+export function renumberImages<C extends Call>(call: C, renumber: (n: number) => number | undefined): C | undefined {
+  if (isSimulation(call)) return call;
+  let copy: Record<string, unknown> | undefined;
+  const fields = fieldsOf(call);
+  for (const a of SHAPES.get(call.op)!.args) {
+    if (a.role !== 'image') continue;
+    const ref = fields[a.name] as string | Produced;
+    if (typeof ref === 'string') continue;
+    const n = renumber(ref.produced);
+    if (n === undefined) return undefined;
+    if (n === ref.produced) continue;
+    copy ??= { ...fields };
+    copy[a.name] = { produced: n };
+  }
+  return copy === undefined ? call : (copy as unknown as C);
+}
+
 /** The option fields a call carries (undefined when it has none). */
 export function callOptions(call: Call): Record<string, unknown> | undefined {
   if (isSimulation(call)) return undefined;

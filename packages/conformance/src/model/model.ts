@@ -1,11 +1,15 @@
 import {
   expectedOutcome,
+  SEMANTICS,
+  type SemanticsTable,
   expectedUsage,
   eventKindsFor,
   powerStateOf,
   supports,
   FlavorSchema,
   OPERATIONS,
+  NO_COLUMN_CAPABILITIES,
+  type CapabilityId,
   type DriverCapabilities,
   type ErrorCode,
   type FlavorInput,
@@ -66,6 +70,8 @@ export interface ModelBaseline {
   preexisting: InstanceSummary[];
   inventory: HostInventory;
   nodes: NodeInfo[];
+  /** The semantics table the driver is held to (semanticsFor its baseline); default the current one. */
+  table?: SemanticsTable;
 }
 
 export const key = (id: string): string => id.toLowerCase();
@@ -113,10 +119,14 @@ export class Model {
   private readonly releaseSlack: number;
   private readonly nodeSlack: number;
 
+  /** The semantics table expectations come from. */
+  readonly table: SemanticsTable;
+
   constructor(
     readonly baseline: ModelBaseline,
     settleMs: number,
   ) {
+    this.table = baseline.table ?? SEMANTICS;
     const ec = baseline.caps.eventualConsistency;
     this.releaseSlack = ec.resourceReleaseMs > 0 ? settleMs : 0;
     this.nodeSlack = ec.nodeAvailableMs > 0 ? settleMs : 0;
@@ -242,9 +252,16 @@ export class Model {
       this.declared.set(op, (declared = capability === null || supports(this.caps, capability)));
     }
     if (!declared) return UNSUPPORTED;
+    // A column that needs one more capability (restoreState to PAUSED or SUSPENDED).
+    const columnCapabilities: Readonly<Record<string, CapabilityId>> = OPERATIONS[op].columnCapabilities;
+    if (columnCapabilities !== NO_COLUMN_CAPABILITIES) {
+      const column = columnOf(call);
+      const extra = column === undefined ? undefined : columnCapabilities[column];
+      if (extra !== undefined && !supports(this.caps, extra)) return UNSUPPORTED;
+    }
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
     if (call.op === 'spawn') {
-      const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true });
+      const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true }, this.table);
       if (!o.ok) return o;
       if (call.variant === 'unknownNode') return { ok: false, error: 'NODE_NOT_FOUND', rule: 'R-SPAWN-NODE-UNKNOWN' };
       if (call.variant === 'oversized' || !this.fits(usageOf(call.spec.flavor)) || this.nodeRoom() <= 0) {
@@ -257,7 +274,7 @@ export class Model {
     const uuid = targetOf(call)!;
     const inst = this.get(uuid);
     const state: SemanticState = inst?.state ?? 'ABSENT';
-    const o = expectedOutcome(state, column, deviceContext(inst, call));
+    const o = expectedOutcome(state, column, deviceContext(inst, call), this.table);
     if (!o.ok) return o;
     if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
     return this.withEvent(uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { OPERATIONS, type CapabilityId, type InstanceSpecInput, type OperationName } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import type { StepRecord } from '../result.js';
-import { SEQUENCE_OPS, type SequencedCall } from '../commands/call.js';
+import { SEQUENCE_OPS, producesImage, renumberImages, type SequencedCall } from '../commands/call.js';
 import { canRun, describeIntent, intentArbitraries, resolveIntent, type CommandScope, type Intent, type SequenceModel } from '../commands/intents.js';
 import { poolsArb, type Pools } from '../model/arbitraries.js';
 import { Model } from '../model/model.js';
@@ -123,7 +123,7 @@ async function checkOnce(
     let failure: unknown;
     try {
       await fc.asyncModelRun(() => ({ model: { model, pools }, real: ctx }), cmds);
-      if (options.observe === 'changes') await endOfSequence(ctx);
+      await endOfSequence(ctx);
     } catch (error) {
       failure = error;
     }
@@ -184,7 +184,7 @@ async function runCalls(
     let failure: unknown;
     try {
       for (const call of calls) await execute(ctx, call);
-      if (options.observe === 'changes') await endOfSequence(ctx);
+      await endOfSequence(ctx);
     } catch (error) {
       failure = error;
     }
@@ -207,6 +207,31 @@ function sameFailure(candidate: Violation, original: Violation): boolean {
   return !invalid(candidate) || invalid(original);
 }
 
+/**
+ * The calls without `count` calls from `from`, with later `{ produced: n }` references
+ * renumbered past the images the removed calls made (a call made an image when its step in
+ * `trace` succeeded), so that removing an unrelated snapshot keeps a later deleteSnapshot
+ * naming the same image. Undefined when a kept call names an image a removed call made.
+ */
+export function withoutCalls(calls: readonly SequencedCall[], trace: readonly StepRecord[], from: number, count: number): SequencedCall[] | undefined {
+  const removedImages: number[] = [];
+  let images = 0;
+  for (let i = 0; i < from + count && i < calls.length; i++) {
+    if (!producesImage(calls[i]!.op) || trace[i]?.actual?.ok !== true) continue;
+    if (i >= from) removedImages.push(images);
+    images++;
+  }
+  if (removedImages.length === 0) return [...calls.slice(0, from), ...calls.slice(from + count)];
+  const renumber = (n: number): number | undefined => (removedImages.includes(n) ? undefined : n - removedImages.filter((r) => r < n).length);
+  const kept: SequencedCall[] = [...calls.slice(0, from)];
+  for (const call of calls.slice(from + count)) {
+    const renumbered = renumberImages(call, renumber);
+    if (renumbered === undefined) return undefined;
+    kept.push(renumbered);
+  }
+  return kept;
+}
+
 /** Most replays spent minimising one counterexample's calls. */
 const MINIMISE_BUDGET = 400;
 
@@ -225,7 +250,12 @@ async function minimise(source: SessionSource, options: ResolvedOptions, disable
   for (;;) {
     let removed = false;
     for (let i = 0; i < calls.length && budget > 0 && calls.length > 1; ) {
-      const candidate = [...calls.slice(0, i), ...calls.slice(i + chunk)];
+      const candidate = withoutCalls(calls, failure.trace, i, chunk);
+      if (candidate === undefined) {
+        // A kept call names an image a removed call made: not a candidate.
+        i += chunk;
+        continue;
+      }
       if (candidate.length === 0) break;
       budget--;
       const { violation, ctx } = await runCalls(source, options, disabled, candidate);
@@ -260,7 +290,7 @@ async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: 
     const c = ctx;
     try {
       await walk({ model, options, scope, snapshots: () => model.snapshots.length }, (call) => execute(c, call));
-      if (options.observe === 'changes') await endOfSequence(c);
+      await endOfSequence(c);
     } catch (error) {
       failure = error;
     }

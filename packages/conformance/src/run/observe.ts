@@ -1,5 +1,5 @@
-import type { HostInventory, InstanceInfo, InstanceSummary, LifecycleEvent } from '@nova-common/core';
-import { describeCall, type SequencedCall } from '../commands/call.js';
+import { supports, type HostInventory, type InstanceInfo, type InstanceSummary, type LifecycleEvent } from '@nova-common/core';
+import { describeCall, isSimulation, type SequencedCall } from '../commands/call.js';
 import type { Expectation } from '../model/model.js';
 import { compareInfo, compareInventory, compareList } from './compare.js';
 import type { ExecContext } from './context.js';
@@ -108,6 +108,7 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
     const p = compareInventory(model, ctx.calls, inventory, askedAt);
     if (p) throw new Violation(invProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${describeCall(call)}: ${p.message}`, key);
   }
+  if ((call.op === 'snapshot' || call.op === 'deleteSnapshot') && !disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, `after ${describeCall(call)}`, key);
   const events = session.events;
   if (events && !disabled.has('P-EVENTS')) {
     if (e.ok && e.event && !failed) {
@@ -119,6 +120,19 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
       const match = (ev: LifecycleEvent): boolean => ev.powerState === want.powerState && want.kinds.includes(ev.kind) && lower(ev.uuid) === uuid;
       // Delivered already (a driver declaring 0 delivers before the call returns): no wait.
       const found = events.find(mark, match) ?? (bound > 0 ? await events.waitFor(mark, match, bound) : undefined);
+      // A transition no call asked for (a simulated crash or lost state) must say so (1.1).
+      const outOfBand = isSimulation(call) && supports(session.caps, 'event.out-of-band');
+      if (found && outOfBand && found.cause !== 'out-of-band') {
+        throw new Violation(
+          'P-EVENTS',
+          'R-EVENT-OUT-OF-BAND',
+          `after ${describeCall(call)}: the ${found.kind} event for ${want.uuid} has cause ${String(found.cause)}, not out-of-band`,
+          key,
+          'out-of-band',
+          found.cause,
+        );
+      }
+      if (found && outOfBand) session.count('outOfBandEvent');
       if (!found) {
         const got = events.events.slice(mark).filter((ev) => lower(ev.uuid) === uuid);
         throw new Violation(
@@ -142,10 +156,16 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
 }
 
 /**
- * The full observation at the end of a sequence (in `changes` mode): getInfo of every live
- * instance, the list and the inventory.
+ * The observation at the end of a sequence: the snapshot list (every mode), and in `changes`
+ * mode, which skipped them after each step, getInfo of every live instance, the list and the
+ * inventory.
  */
 export async function endOfSequence(ctx: ExecContext): Promise<void> {
+  if (ctx.options.observe === 'changes') await fullObservation(ctx);
+  if (!ctx.disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, 'end of sequence', undefined);
+}
+
+async function fullObservation(ctx: ExecContext): Promise<void> {
   const { session, model, disabled } = ctx;
   const driver = session.driver;
   for (const inst of model.instances.values()) {
@@ -170,5 +190,30 @@ export async function endOfSequence(ctx: ExecContext): Promise<void> {
     session.count('getInventory');
     const p = compareInventory(model, ctx.calls, await driver.getInventory(), askedAt);
     if (p) throw new Violation('P-INVENTORY', p.rule, `end of sequence: ${p.message}`, undefined);
+  }
+}
+
+/**
+ * After a snapshot or a deleteSnapshot, and at the end of every sequence, when the driver lists
+ * its snapshots (contract 1.1): every image this sequence produced and has not deleted is
+ * listed, and no deleted one is (R-SNAPSHOT-LIST). Other images (earlier runs, other users) may
+ * be there too. `where` names the moment in the violation's message.
+ */
+async function observeSnapshots(ctx: ExecContext, where: string, key: string | undefined): Promise<void> {
+  const { session, model } = ctx;
+  if (!supports(session.caps, 'operation.list-snapshots')) return;
+  session.count('listSnapshots');
+  let listed: Set<string>;
+  try {
+    listed = new Set((await session.driver.listSnapshots()).map((s) => s.imageId));
+  } catch (error) {
+    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `${where}: listSnapshots failed with ${errorCode(error)}: ${errorMessage(error)}`, 'listSnapshots');
+  }
+  for (let i = 0; i < ctx.produced.length; i++) {
+    const id = ctx.produced[i]!;
+    const deleted = model.snapshots[i]?.deleted ?? false;
+    if (listed.has(id) === !deleted) continue;
+    const message = deleted ? `listSnapshots still reports image ${id}, deleted by deleteSnapshot` : `listSnapshots does not report image ${id}, made by snapshot #${i}`;
+    throw new Violation('P-MODEL-SEQUENCES', 'R-SNAPSHOT-LIST', `${where}: ${message}`, key);
   }
 }

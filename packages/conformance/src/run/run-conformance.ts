@@ -3,6 +3,7 @@ import {
   CAPABILITY_IDS,
   CONTRACT_VERSION,
   OPERATIONS,
+  compareVersions,
   PROFILE_IDS,
   supportedProfiles,
   supports,
@@ -40,11 +41,16 @@ export interface PlannedProperty {
 
 /**
  * Which properties apply to a driver with these capabilities and options, without running
- * anything (the CLI's `list`).
+ * anything (the CLI's `list`). A property introduced after the driver's contract baseline
+ * (default: the current contract) is skipped: the driver does not claim it (R-BASELINE).
  */
-export function planProperties(caps: DriverCapabilities, options: Pick<ResolvedOptions, 'profiles' | 'only'>): PlannedProperty[] {
+export function planProperties(
+  caps: DriverCapabilities,
+  options: Pick<ResolvedOptions, 'profiles' | 'only'> & Partial<Pick<ResolvedOptions, 'contractBaseline'>>,
+): PlannedProperty[] {
   const allowed = allowedCapabilities(options.profiles);
   const modelCaps = modelCapabilities(caps, allowed);
+  const baseline = options.contractBaseline ?? CONTRACT_VERSION;
   const out: PlannedProperty[] = [];
   for (const def of allProperties()) {
     let capabilities: CapabilityId[] = [];
@@ -70,6 +76,10 @@ export function planProperties(caps: DriverCapabilities, options: Pick<ResolvedO
     } else if (def.id === 'P-ERRORS-SURFACE') {
       const [op, inverse] = faultPair(caps, allowed);
       capabilities = [...new Set([op, ...(inverse === undefined ? [] : [inverse])].map(capabilityOf))];
+    }
+    // What the driver's contract predates it does not claim, whatever it declares (R-BASELINE).
+    if (compareVersions(def.since, baseline) > 0) {
+      skip = `introduced in contract ${def.since}; the driver's contract (baseline ${baseline}) predates it (R-BASELINE)`;
     }
     if (options.only && !options.only.includes(def.id)) skip ??= 'not selected (only)';
     out.push({ def, capabilities, ...(skip !== undefined ? { skip } : {}) });
@@ -165,6 +175,10 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       // Images are exercised by every spawn (and rebuild/rescue); events by every judged transition.
       if ((seq.opCounts.get('spawn') ?? 0) > 0) exercised.add('storage.image');
       if (session.events && seq.steps > 0 && modelActive.some((p) => p.def.id === 'P-EVENTS')) exercised.add('event.lifecycle');
+      // Observations that exercise a capability: the snapshot list after every snapshot and
+      // deleteSnapshot, the cause of events that follow a simulated crash or lost state.
+      if ((session.stats.opCounts.get('listSnapshots') ?? 0) > 0) exercised.add('operation.list-snapshots');
+      if ((session.stats.opCounts.get('outOfBandEvent') ?? 0) > 0) exercised.add('event.out-of-band');
     }
     const seqMs = performance.now() - seqStart;
     for (const p of modelPlan) {

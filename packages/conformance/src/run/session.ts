@@ -1,6 +1,7 @@
 import {
   guard,
   isDriverError,
+  semanticsFor,
   supports,
   type ComputeDriver,
   type DriverCapabilities,
@@ -137,6 +138,7 @@ export class Session {
     const raw = typeof source === 'function' ? await source() : source;
     const violations: DriverError[] = [];
     const driver = guard(wrap(raw), {
+      contractBaseline: options.contractBaseline,
       ...options.guard,
       ...guardExtra,
       enforceCapabilities: false,
@@ -179,7 +181,7 @@ export class Session {
       this.driver.listNodes(),
     ]);
     for (const s of preexisting) this.known.add(s.uuid.toLowerCase());
-    return { caps: this.caps, preexisting, inventory, nodes };
+    return { caps: this.caps, preexisting, inventory, nodes, table: semanticsFor(this.options.contractBaseline) };
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { guard, type ComputeDriver, type GuardedDriver, type SnapshotResult } from '@nova-common/core';
+import { guard, supports, type ComputeDriver, type GuardedDriver } from '@nova-common/core';
 import { RUN_ID_KEY } from '../config.js';
 import { errorCode, errorMessage } from './session.js';
 
@@ -16,16 +16,14 @@ function isGuarded(d: ComputeDriver | GuardedDriver): d is GuardedDriver {
 
 /**
  * Remove what a crashed run left: every listed instance whose metadata
- * `nova-conformance:run-id` equals `runId` is destroyed, and, when the driver can list its
- * snapshots (an optional `listSnapshots()` such as the reference driver's), every snapshot
- * whose name starts with `<runId>-`. The contract has no operation listing images, so
- * snapshots of other drivers are removed by their own tooling. Instances without the run
- * id are never touched. `driver` must be connected (initHost called).
+ * `nova-conformance:run-id` equals `runId` is destroyed, and, when the driver declares
+ * `operation.list-snapshots` (contract 1.1), every snapshot whose name starts with `<runId>-`.
+ * Snapshots of a driver built against 1.0 (no listSnapshots) are removed by its own tooling.
+ * Instances without the run id are never touched. `driver` must be connected (initHost called).
  */
 export async function sweep(driver: ComputeDriver | GuardedDriver, runId: string): Promise<SweepResult> {
   if (!runId) throw new RangeError('sweep needs a run id');
   const g = isGuarded(driver) ? driver : guard(driver, { enforceCapabilities: false });
-  const raw = g.raw as ComputeDriver & { listSnapshots?: () => SnapshotResult[] | Promise<SnapshotResult[]> };
   const result: SweepResult = { destroyed: [], snapshotsDeleted: [], failures: [] };
   for (const s of await g.listInstances()) {
     if (s.metadata[RUN_ID_KEY] !== runId) continue;
@@ -36,8 +34,8 @@ export async function sweep(driver: ComputeDriver | GuardedDriver, runId: string
       result.failures.push({ target: s.uuid, message: `${errorCode(error)}: ${errorMessage(error)}` });
     }
   }
-  if (typeof raw.listSnapshots === 'function') {
-    for (const snap of await raw.listSnapshots()) {
+  if (supports(await g.getCapabilities(), 'operation.list-snapshots')) {
+    for (const snap of await g.listSnapshots()) {
       if (!snap.name.startsWith(`${runId}-`)) continue;
       try {
         await g.deleteSnapshot(snap.imageId);

@@ -44,7 +44,7 @@ describe('sweep', () => {
     await shared.initHost();
     const left = (await shared.listInstances()).map((i) => i.uuid).sort();
     expect(left).toEqual([spec(3, 'x').uuid, spec(4, 'x').uuid]);
-    expect(shared.listSnapshots().map((s) => s.imageId)).toEqual([keptSnap.imageId]);
+    expect((await shared.listSnapshots()).map((s) => s.imageId)).toEqual([keptSnap.imageId]);
 
     const again = await runCli(['sweep', '--driver', driverPath, '--run-id', 'nc-crashed-1']);
     expect(again.code).toBe(0);

@@ -8,7 +8,7 @@ export const mutant: Mutant = {
   create: () =>
     mutate({}, (inner) => ({
       deleteSnapshot: async (imageId: string, options?: unknown) => {
-        if (!inner.listSnapshots().some((s) => s.imageId === imageId)) throw errors.invalidInput([{ path: ['imageId'], message: 'no such image' }], 'deleteSnapshot');
+        if (!(await inner.listSnapshots()).some((s) => s.imageId === imageId)) throw errors.invalidInput([{ path: ['imageId'], message: 'no such image' }], 'deleteSnapshot');
         return inner.deleteSnapshot(imageId, options as undefined);
       },
     })),

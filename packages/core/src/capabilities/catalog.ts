@@ -24,13 +24,36 @@ export const CAPABILITY_CATALOG = {
   'operation.rescue': { title: 'Rescue instance', profile: 'rescue', nova: true, since: '1.0.0' },
   'console.serial.log': { title: 'Serial console log', profile: 'console', nova: true, since: '1.0.0' },
   'event.lifecycle': { title: 'Lifecycle events', profile: 'lifecycle', nova: false, since: '1.0.0' },
+  'operation.restore-state': { title: 'Restore instance state after a host restart', profile: 'recovery', nova: false, since: '1.1.0' },
+  'operation.list-snapshots': { title: 'List the images snapshots made', profile: 'recovery', nova: false, since: '1.1.0' },
+  'event.out-of-band': { title: 'Events for changes no call asked for', profile: 'recovery', nova: false, since: '1.1.0' },
 } as const satisfies Record<string, { title: string; profile: ProfileId; nova: boolean; since: string }>;
 
 export type CapabilityId = keyof typeof CAPABILITY_CATALOG;
 export const CAPABILITY_IDS = Object.keys(CAPABILITY_CATALOG) as CapabilityId[];
 
-export type ProfileId = 'core' | 'power' | 'lifecycle' | 'volumes' | 'network-hotplug' | 'snapshot' | 'rebuild' | 'rescue' | 'console';
-export const PROFILE_IDS: readonly ProfileId[] = ['core', 'power', 'lifecycle', 'volumes', 'network-hotplug', 'snapshot', 'rebuild', 'rescue', 'console'];
+export type ProfileId = 'core' | 'power' | 'lifecycle' | 'volumes' | 'network-hotplug' | 'snapshot' | 'rebuild' | 'rescue' | 'console' | 'recovery';
+export const PROFILE_IDS: readonly ProfileId[] = ['core', 'power', 'lifecycle', 'volumes', 'network-hotplug', 'snapshot', 'rebuild', 'rescue', 'console', 'recovery'];
+
+/**
+ * Capabilities a driver built against `baseline` (the lowest contract version its manifest
+ * accepts) must declare. Later ones may be absent from its declaration and read as missing:
+ * a 1.0 driver keeps loading, and keeps passing the suite, under a 1.1 core.
+ */
+export function capabilitiesKnownAt(baseline: string): CapabilityId[] {
+  return CAPABILITY_IDS.filter((id) => compareVersions(CAPABILITY_CATALOG[id].since, baseline) <= 0);
+}
+
+/** Compare two x.y.z versions numerically. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
 
 /** Capabilities every driver must support: the core profile. */
 export const MANDATORY_CAPABILITIES: readonly CapabilityId[] = CAPABILITY_IDS.filter(

@@ -4,6 +4,7 @@ import {
   MANDATORY_CAPABILITIES,
   PROFILE_IDS,
   capabilitiesOfProfile,
+  capabilitiesKnownAt,
   type CapabilityId,
   type ProfileId,
 } from './catalog.js';
@@ -47,12 +48,15 @@ export const VolumeTransportSchema = z.enum(['file', 'block', 'iscsi', 'rbd']);
 
 /**
  * What a driver supports, declared at run time after initHost: it can depend on the
- * driver's configuration and on the backend it is connected to. Every capability id is
- * declared, with no gaps: an absent id is an invalid declaration, not an implicit "no".
+ * driver's configuration and on the backend it is connected to. Every capability id its
+ * contract baseline knows is declared, with no gaps: an absent id is an invalid declaration,
+ * not an implicit "no". Ids added by a later contract version read as missing when absent.
  */
-export const DriverCapabilitiesSchema = z
+const DriverCapabilitiesObject = z
   .object({
-    capabilities: z.record(CapabilityIdSchema, CapabilityDeclarationSchema),
+    // Partial at run time (capabilities added after 1.0 may be absent from a 1.0 driver's
+    // declaration); the superRefine below requires every 1.0 id, and the guard fills the rest.
+    capabilities: z.partialRecord(CapabilityIdSchema, CapabilityDeclarationSchema),
     /** True when the host manages many nodes (bare metal); spawn then takes an optional node. */
     multiNode: z.boolean(),
     /** Connection types attachVolume accepts. */
@@ -61,7 +65,10 @@ export const DriverCapabilitiesSchema = z
   })
   .strict()
   .superRefine((caps, ctx) => {
-    for (const id of CAPABILITY_IDS) {
+    // Every capability of contract 1.0.0 is declared; later ones may be absent (read as
+    // missing), so drivers built against 1.0 stay valid. The guard holds a driver to every
+    // capability its own baseline knows (capabilitiesKnownAt).
+    for (const id of capabilitiesKnownAt('1.0.0')) {
       if (!(id in caps.capabilities)) {
         ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `capability ${id} must be declared` });
       }
@@ -72,7 +79,15 @@ export const DriverCapabilitiesSchema = z
       }
     }
   });
-export type DriverCapabilities = z.infer<typeof DriverCapabilitiesSchema>;
+/** A declaration as consumers see it (through the guard): every capability id present. */
+export type DriverCapabilities = Omit<z.infer<typeof DriverCapabilitiesObject>, 'capabilities'> & {
+  capabilities: Record<CapabilityId, CapabilityDeclaration>;
+};
+/**
+ * The schema of a declaration. Its static type is the complete declaration consumers see; at
+ * run time ids added after the driver's baseline may be absent (see capabilitiesKnownAt).
+ */
+export const DriverCapabilitiesSchema = DriverCapabilitiesObject as unknown as z.ZodType<DriverCapabilities, z.input<typeof DriverCapabilitiesObject>>;
 
 /** True when the capability is declared complete or partial. */
 export function supports(caps: DriverCapabilities, id: CapabilityId): boolean {

@@ -3,6 +3,7 @@ import type { InstanceSpec, RebootType, RebuildSpec, RescueSpec, SnapshotSpec } 
 import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';
 import type { HostInventory, NodeInfo } from '../schemas/inventory.js';
 import type { ConsoleOutput, LifecycleEvent, SnapshotResult } from '../schemas/outputs.js';
+import type { RestorableState } from '../schemas/power-state.js';
 import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { Vif } from '../schemas/network-info.js';
 
@@ -87,6 +88,20 @@ export interface ComputeDriver {
   detachInterface?(uuid: string, vifId: string, options?: CallOptions): Promise<void>;
   /** @since 1.0.0 capability console.serial.log */
   getConsoleOutput?(uuid: string, options?: CallOptions): Promise<ConsoleOutput>;
-  /** Listen to power transitions of this driver's instances. @since 1.0.0 capability event.lifecycle */
+  /**
+   * Bring the instance to the state its caller last asked for, from whatever state it is in
+   * now, typically after the backend or the host restarted (libvirt domains do not autostart,
+   * containers come back stopped, bare metal keeps its power). Never loses data silently: a
+   * saved memory image is neither discarded nor invented. Idempotent.
+   * @since 1.1.0 capability operation.restore-state
+   */
+  restoreState?(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void>;
+  /** The images snapshot made and deleteSnapshot has not removed, oldest first. @since 1.1.0 capability operation.list-snapshots */
+  listSnapshots?(options?: CallOptions): Promise<SnapshotResult[]>;
+  /**
+   * Listen to power transitions of this driver's instances. @since 1.0.0 capability event.lifecycle;
+   * transitions no call asked for (the guest shut down or crashed, an operator acted on the
+   * backend) @since 1.1.0 capability event.out-of-band
+   */
   subscribeEvents?(listener: LifecycleListener): Unsubscribe;
 }

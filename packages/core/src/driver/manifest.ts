@@ -16,6 +16,30 @@ export interface ConformanceFixtures {
   images?: ImageMetaInput[];
   /** Called after the run, to remove what the fixtures created (volume files, ...). */
   cleanup?: () => Promise<void>;
+  /**
+   * Acting on the backend directly, as no call of the driver would (since 1.1): what lets the
+   * suite reach the CRASHED and NOSTATE rows and check out-of-band events and host restarts on
+   * a real backend. Each hook returns once its effect is visible on the backend.
+   */
+  backend?: BackendHooks;
+  /**
+   * The contract range of the driver this configuration reaches, when it is not the manifest's
+   * (since 1.1): a remote driver reports the range of the driver its agent serves, so the suite
+   * holds that driver to its own baseline (R-BASELINE).
+   */
+  contract?: string;
+}
+
+/** Hooks a driver's fixtures offer to act on its backend behind the driver's back (since 1.1). */
+export interface BackendHooks {
+  /** The machine stops without being asked (kill the QEMU process, kill the container's init, fail the node). */
+  crash?(uuid: string): Promise<void>;
+  /** The backend loses track of the instance's power state (NOSTATE). */
+  loseState?(uuid: string): Promise<void>;
+  /** The guest or an operator powers the machine off out of band (ACPI inside the guest, `docker kill`, Ironic's API). */
+  powerOffOutOfBand?(uuid: string): Promise<void>;
+  /** Restart the backend (daemon and, where it has them, its running machines), keeping its state. */
+  restartBackend?(): Promise<void>;
 }
 
 /**

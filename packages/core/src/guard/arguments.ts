@@ -58,15 +58,12 @@ export function parseCall(op: OperationName, given: readonly unknown[], options:
   }
   const schema = OPERATIONS[op].options;
   let fields: Record<string, unknown> | undefined;
-  if (schema !== null && options !== undefined) {
-    const { signal: _signal, ...rest } = options as Record<string, unknown>;
-    if (Object.keys(rest).length > 0) {
-      const parsed = schema.safeParse(rest);
-      if (!parsed.success) {
-        throw new DriverError('INVALID_INPUT', { op, issues: issuesFromZod(parsed.error) });
-      }
-      fields = parsed.data as Record<string, unknown>;
-    }
+  if (schema !== null) {
+    // Parsed also when absent, so the driver receives the option's default.
+    const { signal: _signal, ...rest } = (options ?? {}) as Record<string, unknown>;
+    const parsed = schema.safeParse(rest);
+    if (!parsed.success) throw new DriverError('INVALID_INPUT', { op, issues: issuesFromZod(parsed.error) });
+    fields = parsed.data as Record<string, unknown>;
   }
   return { args, key, fields };
 }

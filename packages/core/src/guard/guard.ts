@@ -1,7 +1,11 @@
 import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
+import { CAPABILITY_IDS, capabilitiesKnownAt, compareVersions, type CapabilityId } from '../capabilities/catalog.js';
+import { SEMANTICS, semanticsFor, type SemanticsTable } from '../semantics/table.js';
+import { runUnderTable } from '../semantics/table-in-force.js';
+import { CONTRACT_VERSION } from '../version.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
-import { OPERATIONS, OPERATION_NAMES, isAllowedError, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
+import { NO_COLUMN_CAPABILITIES, OPERATIONS, OPERATION_NAMES, columnOfCall, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
 import { LifecycleEventSchema } from '../schemas/outputs.js';
 import { abortableSleep } from '../toolkit/sleep.js';
 import { backoffDelay } from '../toolkit/retry.js';
@@ -21,6 +25,11 @@ class Guard implements CallHost {
   private readonly sampleRate: number;
   private readonly sampled = new Map<OperationName, number>();
   private readonly retry: GuardRetryPolicy;
+  private readonly baseline: string;
+  /** The table the driver is held to, when it is not the current one (an older baseline). */
+  private readonly olderTable: SemanticsTable | undefined;
+  /** Operations added after the driver's baseline: never called on it (it may have a method of that name that is something else). */
+  private readonly newerOperations: ReadonlySet<OperationName>;
 
   constructor(
     readonly raw: ComputeDriver,
@@ -31,6 +40,10 @@ class Guard implements CallHost {
     this.validation = v === true ? 'all' : v === false ? 'none' : v;
     this.sampleRate = Math.max(1, Math.floor(options.outputSampleRate ?? 16));
     this.retry = { ...NO_RETRY, ...options.retry };
+    this.baseline = options.contractBaseline ?? CONTRACT_VERSION;
+    const table = semanticsFor(this.baseline);
+    this.olderTable = table === SEMANTICS ? undefined : table;
+    this.newerOperations = new Set(OPERATION_NAMES.filter((op) => compareVersions(OPERATIONS[op].since, this.baseline) > 0));
     // One method per registry entry: the operations are data, not hand-written methods.
     for (const op of OPERATION_NAMES) {
       const arity = OPERATIONS[op].args.length;
@@ -63,14 +76,19 @@ class Guard implements CallHost {
     // capabilities are known (from the first getCapabilities on). Before that, the call asks for
     // them when its turn comes, after parsing, so that calls on an instance keep their order.
     const caps = this.capabilities;
-    if (gated && caps !== undefined && !supports(caps, descriptor.capability)) {
-      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability }));
+    if (gated && caps !== undefined) {
+      const missing = missingCapability(caps, op, given);
+      if (missing !== undefined) return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: missing }));
     }
     let parsed;
     try {
       parsed = parseCall(op, given, options);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (this.newerOperations.size > 0 && this.newerOperations.has(op)) {
+      const detail = `added in contract ${descriptor.since}, after the driver's baseline ${this.baseline}`;
+      return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail }));
     }
     if (typeof (this.raw as unknown as Record<string, unknown>)[op] !== 'function') {
       return Promise.reject(new DriverError('UNSUPPORTED', { op, capability: descriptor.capability ?? undefined, detail: 'the driver does not implement it' }));
@@ -82,6 +100,11 @@ class Guard implements CallHost {
     const timeoutMs = this.options.timeouts?.[op] ?? descriptor.defaultTimeoutMs;
     const call = new PendingCall(this, op, parsed.args, parsed.key, parsed.fields, timeoutMs, options?.signal);
     call.gateWhenRun = gated && caps === undefined;
+    const preemption = descriptor.preemption as OperationDescriptor['preemption'];
+    if (preemption !== null) {
+      call.preemptible = preemption.preemptible(parsed.args);
+      call.preempts = preemption.preempts(parsed.args);
+    }
     const promise = call.promise();
     this.queues.submit(call);
     return promise;
@@ -108,21 +131,26 @@ class Guard implements CallHost {
   // ---- CallHost: what a PendingCall asks of its guard -----------------------------------
 
   invoke(call: PendingCall): Promise<unknown> {
+    if (this.olderTable !== undefined) return runUnderTable(this.olderTable, () => this.invokeDriver(call));
+    return this.invokeDriver(call);
+  }
+
+  private invokeDriver(call: PendingCall): Promise<unknown> {
     const method = (this.raw as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[call.op]!;
     if (!call.gateWhenRun) return callWithArgs(method, this.raw, call.args, call.options);
-    const capability = OPERATIONS[call.op as OperationName].capability!;
-    return this.fetchCapabilities(call.signal).then((caps) =>
-      supports(caps, capability)
+    return this.fetchCapabilities(call.signal).then((caps) => {
+      const capability = missingCapability(caps, call.op as OperationName, call.args);
+      return capability === undefined
         ? callWithArgs(method, this.raw, call.args, call.options)
-        : Promise.reject(new DriverError('UNSUPPORTED', { op: call.op, target: call.key, capability })),
-    );
+        : Promise.reject(new DriverError('UNSUPPORTED', { op: call.op, target: call.key, capability }));
+    });
   }
 
   succeed(call: PendingCall, value: unknown): unknown {
     const op = call.op as OperationName;
     // Capabilities are validated always, whatever the output validation: the gate depends on them.
     if (op === 'getCapabilities') {
-      this.capabilities = this.checked(op, undefined, value) as DriverCapabilities;
+      this.capabilities = this.completeCapabilities(this.checked(op, undefined, value) as DriverCapabilities);
       return this.capabilities;
     }
     if (OPERATIONS[op].result === null || !this.shouldValidate(op)) return value;
@@ -144,6 +172,26 @@ class Guard implements CallHost {
   private fetchCapabilities(signal?: AbortSignal): Promise<DriverCapabilities> {
     if (this.capabilities !== undefined) return Promise.resolve(this.capabilities);
     return this.call('getCapabilities', [], signal ? { signal } : undefined);
+  }
+
+  /**
+   * Every capability the driver's baseline knows must be declared; later ones it does not
+   * declare are filled in as missing, so consumers always see the whole catalogue.
+   */
+  private completeCapabilities(caps: DriverCapabilities): DriverCapabilities {
+    const known = new Set(capabilitiesKnownAt(this.baseline));
+    const absent = known.size === 0 ? [] : [...known].filter((id) => !(id in caps.capabilities));
+    if (absent.length > 0) {
+      throw this.violation(
+        new DriverError('INTERNAL', {
+          op: 'getCapabilities',
+          detail: `contract violation: capabilities ${absent.join(', ')} of contract ${this.baseline} are not declared`,
+        }),
+      );
+    }
+    const capabilities = { ...caps.capabilities };
+    for (const id of CAPABILITY_IDS) capabilities[id] ??= { level: 'missing' };
+    return { ...caps, capabilities };
   }
 
   private shouldValidate(op: OperationName): boolean {
@@ -180,6 +228,8 @@ class Guard implements CallHost {
     if (typeof subscribe !== 'function') {
       throw new DriverError('UNSUPPORTED', { op: 'subscribeEvents', capability: 'event.lifecycle' });
     }
+    // Sequence numbers per instance and per subscription, in delivery order (R-EVENT-SEQ).
+    const sequence = new Map<string, number>();
     return subscribe.call(this.raw, (event) => {
       if (this.validation !== 'none') {
         try {
@@ -189,8 +239,11 @@ class Guard implements CallHost {
           return;
         }
       }
+      const uuid = event.uuid.toLowerCase();
+      const seq = (sequence.get(uuid) ?? 0) + 1;
+      sequence.set(uuid, seq);
       try {
-        listener(event);
+        listener({ ...event, uuid, seq });
       } catch {
         // A consumer's listener failing must not break the driver's event loop.
       }
@@ -199,17 +252,38 @@ class Guard implements CallHost {
 }
 
 /** `method.call(self, ...args, options)` without the spread for the usual arities (a measurable cost per call). */
+/**
+ * The capability a call needs that the driver declares missing: the operation's, or its
+ * column's (restoreState to PAUSED or SUSPENDED). Operations without column capabilities (all
+ * but one) cost one identity test beyond the operation's own.
+ */
+function missingCapability(caps: DriverCapabilities, op: OperationName, args: readonly unknown[]): CapabilityId | undefined {
+  const descriptor: OperationDescriptor = OPERATIONS[op];
+  if (descriptor.capability !== null && !supports(caps, descriptor.capability)) return descriptor.capability;
+  if (descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES) return undefined;
+  const column = columnOfCall(op, args);
+  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  return extra !== undefined && !supports(caps, extra) ? extra : undefined;
+}
+
 function callWithArgs(method: (...a: unknown[]) => Promise<unknown>, self: unknown, args: unknown[], options: unknown): Promise<unknown> {
+  let returned: unknown;
   switch (args.length) {
     case 0:
-      return method.call(self, options);
+      returned = method.call(self, options);
+      break;
     case 1:
-      return method.call(self, args[0], options);
+      returned = method.call(self, args[0], options);
+      break;
     case 2:
-      return method.call(self, args[0], args[1], options);
+      returned = method.call(self, args[0], args[1], options);
+      break;
     default:
-      return method.call(self, ...args, options);
+      returned = method.call(self, ...args, options);
   }
+  // A method that is not async (a JavaScript driver, a test helper of the same name) returns a
+  // plain value: its output is validated like any other.
+  return returned instanceof Promise ? returned : Promise.resolve(returned);
 }
 
 /**

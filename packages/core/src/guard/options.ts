@@ -36,6 +36,12 @@ export interface GuardOptions {
   outputSampleRate?: number;
   /** Retries of the guard itself; default none (the backend client retries what is transient). */
   retry?: Partial<GuardRetryPolicy>;
+  /**
+   * The contract version the driver was built against (the lowest its manifest accepts;
+   * loadDriver sets it). Capabilities added later may be absent from its declaration and read
+   * as missing. Default: the current CONTRACT_VERSION.
+   */
+  contractBaseline?: string;
   /** Called when the driver breaks the contract (invalid output or event, disallowed error code). */
   onViolation?: (error: DriverError) => void;
 }

@@ -36,13 +36,17 @@ export class PendingCall implements Expiring {
   nextInLine: PendingCall | undefined = undefined;
   /** The queue the call waits in, told when the driver's promise settles, and its slot there. */
   queue: InstanceQueues | undefined = undefined;
-  slot: { tail: PendingCall | undefined } | undefined = undefined;
+  slot: { tail: PendingCall | undefined; running: PendingCall | undefined } | undefined = undefined;
   readonly options: DriverCallOptions;
   private controller: AbortController | undefined;
   private settled = false;
   private resolve!: (value: unknown) => void;
   private reject!: (error: DriverError) => void;
   private onCallerAbort: (() => void) | undefined;
+  /** A soft reboot: a hard reboot or a destroy of the same instance ends it early. */
+  preemptible = false;
+  /** A hard reboot or a destroy: ends a preemptible call running on the same instance. */
+  preempts = false;
   /** Whether the capability gate still has to be passed when the call's turn comes. */
   gateWhenRun = false;
 
@@ -77,6 +81,11 @@ export class PendingCall implements Expiring {
       caller.addEventListener('abort', this.onCallerAbort, { once: true });
     }
     return p;
+  }
+
+  /** End the call with CANCELLED because a stronger call on its instance arrived. */
+  preempt(by: string): void {
+    this.end(new DriverError('CANCELLED', { op: this.op, target: this.key, detail: `preempted by ${by}` }));
   }
 
   expire(): void {
@@ -140,6 +149,8 @@ export class PendingCall implements Expiring {
 interface Slot {
   /** The last call queued on the instance; undefined while the instance is idle. */
   tail: PendingCall | undefined;
+  /** The call whose driver promise is running on the instance. */
+  running: PendingCall | undefined;
 }
 
 /** Idle slots kept before they are swept: an idle instance costs one small object. */
@@ -160,7 +171,7 @@ export class InstanceQueues {
     call.queue = this;
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = { tail: undefined };
+      slot = { tail: undefined, running: undefined };
       this.slots.set(key, slot);
     } else if (slot.tail === undefined) {
       this.idle--;
@@ -168,22 +179,31 @@ export class InstanceQueues {
     call.slot = slot;
     const tail = slot.tail;
     slot.tail = call;
+    // A hard reboot or a destroy need not wait for a soft reboot that hangs: the soft reboot is
+    // cancelled (its signal aborts) and the stronger call runs once the driver has let go.
+    if (call.preempts && slot.running?.preemptible) slot.running.preempt(call.op);
     if (tail !== undefined) tail.nextInLine = call;
-    else call.start();
+    else this.begin(slot, call);
   }
 
   /** The driver's promise of `call` has settled: start the next call on its instance. */
   done(call: PendingCall): void {
     const next = call.nextInLine;
     call.nextInLine = undefined;
+    const slot = call.slot!;
+    if (slot.running === call) slot.running = undefined;
     if (next !== undefined) {
-      next.start();
+      this.begin(slot, next);
       return;
     }
-    const slot = call.slot!;
     if (slot.tail !== call) return;
     slot.tail = undefined;
     if (++this.idle > IDLE_SWEEP_THRESHOLD && this.idle * 2 > this.slots.size) this.sweep();
+  }
+
+  private begin(slot: Slot, call: PendingCall): void {
+    slot.running = call;
+    call.start();
   }
 
   private sweep(): void {

@@ -49,6 +49,15 @@ export class RecordingDriver implements ComputeDriver {
   async destroy(uuid: string): Promise<void> {
     await this.track('destroy', uuid, () => undefined);
   }
+  /** A soft reboot waits until its signal aborts (a guest that never answers); a hard one takes delayMs. */
+  async reboot(uuid: string, type: 'SOFT' | 'HARD', options?: { signal?: AbortSignal }): Promise<void> {
+    if (type === 'HARD') return void (await this.track('reboot-hard', uuid, () => undefined, options?.signal));
+    const saved = this.delayMs;
+    this.delayMs = 3_600_000;
+    const running = this.track('reboot-soft', uuid, () => undefined, options?.signal);
+    this.delayMs = saved;
+    await running;
+  }
   async pause(uuid: string, options?: { signal?: AbortSignal }): Promise<void> {
     await this.track('pause', uuid, () => undefined, options?.signal);
   }

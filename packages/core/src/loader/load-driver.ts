@@ -26,7 +26,12 @@ export interface LoadedDriver {
   manifest: DriverManifest;
   /** The driver wrapped by guard(): what callers should use. */
   driver: GuardedDriver;
-  /** The driver exactly as manifest.create returned it. */
+  /**
+   * The lowest contract version the manifest accepts: the version the driver was built
+   * against, whose semantics table and capabilities it is held to (semanticsFor).
+   */
+  contractBaseline: string;
+  /** The driver exactly as manifest.create returned it: for test hooks, never for operations (call `driver`). */
   raw: ComputeDriver;
   /**
    * The package.json of the driver's package. For a module file outside any package, the
@@ -225,13 +230,16 @@ export async function loadDriver(packageNameOrPath: string, config: unknown, opt
   const raw = createDriver(named, manifest, parsedConfig);
   let driver: GuardedDriver;
   try {
-    driver = guard(raw, options.guard);
+    // The driver is held to the contract of the lowest version its range accepts (its baseline).
+    const baseline = semver.minVersion(manifest.contract)?.version ?? CONTRACT_VERSION;
+    driver = guard(raw, { contractBaseline: baseline, ...options.guard });
   } catch (error) {
     return fail('LOAD_FAILED', named, { reason: `guard() refused the driver: ${describeThrown(error)}`, cause: error });
   }
   return {
     manifest,
     driver,
+    contractBaseline: semver.minVersion(manifest.contract)?.version ?? CONTRACT_VERSION,
     raw,
     packageJson: ownPackage ?? { name: manifest.name, version: manifest.version },
   };

@@ -10,6 +10,7 @@ import { InstanceSpecSchema, RebootTypeSchema, RebuildSpecSchema, RescueSpecSche
 import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
 import { VifSchema } from '../schemas/network-info.js';
 import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
+import { RestorableStateSchema } from '../schemas/power-state.js';
 
 /** Errors any operation may raise, in addition to its own list. */
 export const COMMON_ERRORS: readonly ErrorCode[] = ['BACKEND_UNAVAILABLE', 'TIMEOUT', 'CANCELLED', 'CONFLICT', 'INTERNAL'];
@@ -54,9 +55,24 @@ export interface OperationDescriptor {
   readonly errors: readonly ErrorCode[];
   /** The columns of the semantics table the operation answers to (reboot: one per type). */
   readonly columns: readonly string[];
+  /**
+   * Capabilities a column needs besides the operation's own (since 1.1.0): restoring an
+   * instance to PAUSED needs pause, to SUSPENDED needs suspend. A call whose column needs a
+   * capability the driver declares missing raises UNSUPPORTED, like a call of a missing operation.
+   */
+  readonly columnCapabilities: Readonly<Record<string, CapabilityId>>;
   /** The contract version that introduced the operation. */
   readonly since: string;
+  /**
+   * Preemption on one instance (since 1.1.0): a call that `preempts` cancels a `preemptible`
+   * call running on the same instance instead of waiting behind it (a hard reboot or a destroy
+   * does not wait for a soft reboot that hangs).
+   */
+  readonly preemption: { readonly preemptible: (args: readonly unknown[]) => boolean; readonly preempts: (args: readonly unknown[]) => boolean } | null;
 }
+
+/** The columnCapabilities of every operation that has none (one object: a cheap test for the guard). */
+export const NO_COLUMN_CAPABILITIES: Readonly<Record<string, CapabilityId>> = Object.freeze({});
 
 const SHORT = 30_000;
 const LONG = 600_000;
@@ -79,7 +95,8 @@ const lowerSpecIds = (s: z.output<typeof InstanceSpecSchema>): void => {
 };
 
 const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
-const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).optional() });
+/** R-POWER-OFF-DEFAULT: without a graceful timeout, 60 s (Nova's shutdown_timeout) for every driver. */
+const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).default(60_000) });
 
 const DEFAULTS = {
   args: [],
@@ -89,7 +106,9 @@ const DEFAULTS = {
   idempotent: true,
   defaultTimeoutMs: SHORT,
   columns: [],
+  columnCapabilities: NO_COLUMN_CAPABILITIES,
   since: '1.0.0',
+  preemption: null,
 } as const;
 
 /** An entry: the fields given, the defaults for the rest. */
@@ -119,7 +138,15 @@ export const OPERATIONS = {
     args: [arg('spec', InstanceSpecSchema, 'instanceSpec', lowerSpecIds)],
     columns: ['spawn'],
   }),
-  destroy: op({ capability: 'operation.terminate', mandatory: true, defaultTimeoutMs: LONG, errors: ['INVALID_INPUT'], args: [uuidArg], columns: ['destroy'] }),
+  destroy: op({
+    capability: 'operation.terminate',
+    mandatory: true,
+    defaultTimeoutMs: LONG,
+    errors: ['INVALID_INPUT'],
+    args: [uuidArg],
+    columns: ['destroy'],
+    preemption: { preemptible: (_args: readonly unknown[]) => false, preempts: (_args: readonly unknown[]) => true },
+  }),
   getInfo: op({
     capability: 'operation.get-guest-info',
     mandatory: true,
@@ -144,6 +171,7 @@ export const OPERATIONS = {
     errors: INSTANCE_OP_ERRORS,
     args: [uuidArg, arg('type', RebootTypeSchema)],
     columns: ['rebootSoft', 'rebootHard'],
+    preemption: { preemptible: (args: readonly unknown[]) => args[1] === 'SOFT', preempts: (args: readonly unknown[]) => args[1] === 'HARD' },
   }),
   pause: op({ capability: 'operation.pause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['pause'] }),
   unpause: op({ capability: 'operation.unpause', errors: INSTANCE_OP_ERRORS, args: [uuidArg], columns: ['unpause'] }),
@@ -220,6 +248,21 @@ export const OPERATIONS = {
     result: ConsoleOutputSchema,
     columns: ['getConsoleOutput'],
   }),
+  restoreState: op({
+    capability: 'operation.restore-state',
+    defaultTimeoutMs: LONG,
+    errors: INSTANCE_OP_ERRORS,
+    args: [uuidArg, arg('desired', RestorableStateSchema)],
+    columns: ['restoreStateRunning', 'restoreStateShutdown', 'restoreStatePaused', 'restoreStateSuspended'],
+    columnCapabilities: { restoreStatePaused: 'operation.pause', restoreStateSuspended: 'operation.suspend' },
+    since: '1.1.0',
+  }),
+  listSnapshots: op({
+    capability: 'operation.list-snapshots',
+    errors: ['UNSUPPORTED'],
+    result: z.array(SnapshotResultSchema),
+    since: '1.1.0',
+  }),
 } as const satisfies Record<string, OperationDescriptor>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -293,6 +336,19 @@ export function columnOfCall(op: OperationName, args: readonly unknown[]): Table
   // reboot: the columns are named after the type argument (rebootSoft, rebootHard).
   const type = String(args[1]).toLowerCase();
   return columns.find((c) => c.toLowerCase().endsWith(type));
+}
+
+/**
+ * The capabilities a call needs: its operation's, and its column's when the column needs one
+ * more (restoreState to PAUSED or SUSPENDED). `args` are the call's arguments, parsed or not.
+ */
+export function capabilitiesOfCall(op: OperationName, args: readonly unknown[]): CapabilityId[] {
+  const descriptor: OperationDescriptor = OPERATIONS[op];
+  const needed: CapabilityId[] = descriptor.capability === null ? [] : [descriptor.capability];
+  const column = descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES ? undefined : columnOfCall(op, args);
+  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  if (extra !== undefined) needed.push(extra);
+  return needed;
 }
 
 /** The argument that names the instance a call is about, if the operation has one. */

@@ -36,7 +36,7 @@ describe('configuration and manifest', () => {
 
   it('the manifest creates a working driver from parsed config', async () => {
     expect(referenceManifest.name).toBe('@nova-common/core/testing');
-    expect(referenceManifest.contract).toBe('^1.0.0');
+    expect(referenceManifest.contract).toBe('^1.1.0');
     const driver = referenceManifest.create(referenceManifest.configSchema.parse({ nodes: 2 }));
     await driver.initHost();
     expect(await driver.listNodes()).toHaveLength(2);
@@ -88,6 +88,8 @@ describe('capabilities', () => {
       ['attachInterface', () => driver.attachInterface(s.uuid, vif())],
       ['detachInterface', () => driver.detachInterface(s.uuid, nic)],
       ['getConsoleOutput', () => driver.getConsoleOutput(s.uuid)],
+      ['restoreState', () => driver.restoreState(s.uuid, 'SHUTDOWN')],
+      ['listSnapshots', () => driver.listSnapshots()],
       ['subscribeEvents', () => driver.subscribeEvents(() => undefined)],
     ];
     for (const [name, call] of calls) {
@@ -102,7 +104,6 @@ describe('capabilities', () => {
       expect((caught as DriverError).capability, name).toBe(expected);
     }
     expect(await driver.getInfo(s.uuid)).toEqual(before);
-    expect(driver.listSnapshots()).toEqual([]);
   });
 
   it('UNSUPPORTED comes before INVALID_INPUT and before the state checks', async () => {
@@ -331,7 +332,7 @@ describe('rescue, rebuild, snapshot, console', () => {
     await driver.spawn(s);
     await driver.rebuild(s.uuid, { image: { ...IMAGE_2, properties: {} }, preserveEphemeral: false });
     let info = await driver.getInfo(s.uuid);
-    expect(info).toMatchObject({ uuid: s.uuid, powerState: 'RUNNING', metadata: { a: '1' } });
+    expect(info).toMatchObject({ uuid: s.uuid, powerState: 'SHUTDOWN', metadata: { a: '1' } });
     expect(info.volumes.map((x) => x.volumeId)).toEqual([v.volumeId]);
     expect(info.interfaces.map((x) => x.id)).toEqual([n.id]);
     await driver.rebuild(s.uuid, { image: { ...IMAGE_2, properties: {} }, metadata: { b: '2' }, preserveEphemeral: true });
@@ -349,12 +350,12 @@ describe('rescue, rebuild, snapshot, console', () => {
     expect(snap.name).toBe('nightly');
     const other = await driver.snapshot(s.uuid, { name: 'nightly' });
     expect(other.imageId).not.toBe(snap.imageId);
-    expect(driver.listSnapshots().map((x) => x.imageId)).toEqual([snap.imageId, other.imageId]);
+    expect((await driver.listSnapshots()).map((x) => x.imageId)).toEqual([snap.imageId, other.imageId]);
     await driver.destroy(s.uuid);
-    expect(driver.listSnapshots()).toHaveLength(2);
+    expect(await driver.listSnapshots()).toHaveLength(2);
     await driver.deleteSnapshot(snap.imageId);
     await driver.deleteSnapshot(snap.imageId);
-    expect(driver.listSnapshots().map((x) => x.imageId)).toEqual([other.imageId]);
+    expect((await driver.listSnapshots()).map((x) => x.imageId)).toEqual([other.imageId]);
   });
 
   it('console output has one line per transition and truncates to consoleLogLimit', async () => {

@@ -3,13 +3,14 @@ import { CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
 import { declareCapabilities, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
 import type { CallOptions, ComputeDriver, LifecycleListener, PowerOffOptions, Unsubscribe } from '../driver/compute-driver.js';
 import { DriverError, errors } from '../errors/driver-error.js';
-import { OPERATIONS, type OperationName } from '../operations/registry.js';
+import { OPERATIONS, capabilitiesOfCall, columnOfCall, type OperationName } from '../operations/registry.js';
+import type { RestorableState } from '../schemas/power-state.js';
 import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';
 import type { InstanceSpec, RebootType, RebuildSpec, RescueSpec, SnapshotSpec } from '../schemas/instance-spec.js';
 import type { HostInventory, NodeInfo } from '../schemas/inventory.js';
 import type { Vif } from '../schemas/network-info.js';
-import type { ConsoleOutput, LifecycleEventKind, SnapshotResult } from '../schemas/outputs.js';
+import type { ConsoleOutput, EventCause, LifecycleEventKind, SnapshotResult } from '../schemas/outputs.js';
 import { expectedUsage, type OutcomeContext } from '../semantics/oracle.js';
 import { powerStateOf, type TableOperation } from '../semantics/states.js';
 import { ReferenceDriverConfigSchema, type ReferenceDriverConfig, type ResolvedReferenceDriverConfig } from './config.js';
@@ -26,10 +27,10 @@ import { copyMetadata, invalidField } from './validate.js';
 export interface ReferenceDriver extends Required<ComputeDriver> {
   /** The guest crashed: the instance goes to CRASHED (leaving rescue) and a CRASHED event is emitted. */
   simulateCrash(uuid: string): void;
+  /** The guest shut itself down (out of band): a RUNNING or PAUSED instance goes to SHUTDOWN and a STOPPED event is emitted. */
+  simulateGuestShutdown(uuid: string): void;
   /** The backend lost track of the power state (Ironic's "None"): the instance goes to NOSTATE, no event. */
   simulateNoState(uuid: string): void;
-  /** Images produced by snapshot and not deleted, oldest first. */
-  listSnapshots(): SnapshotResult[];
 }
 
 const ALL_VOLUME_TRANSPORTS = ['file', 'block', 'iscsi', 'rbd'] as const;
@@ -42,6 +43,8 @@ const ACTION_WORDS: Partial<Record<string, string>> = {
   unrescue: 'UNRESCUED',
   simulateCrash: 'CRASHED',
   simulateNoState: 'NOSTATE',
+  simulateGuestShutdown: 'STOPPED',
+  restoreState: 'RESTORED',
 };
 
 interface StoredSnapshot {
@@ -260,6 +263,21 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     this.snapshots.delete(imageId);
   }
 
+  async listSnapshots(_options?: CallOptions): Promise<SnapshotResult[]> {
+    this.gate('listSnapshots');
+    return [...this.snapshots.values()].map((s) => ({ ...s.result }));
+  }
+
+  // ---- host restart -----------------------------------------------------------------
+
+  async restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
+    // Restoring PAUSED needs pause, SUSPENDED needs suspend: UNSUPPORTED when declared missing.
+    for (const capability of capabilitiesOfCall('restoreState', [uuid, desired])) {
+      if (this.disabled.has(capability)) throw errors.unsupported(capability, 'restoreState');
+    }
+    this.simple('restoreState', columnOfCall('restoreState', [uuid, desired])!, uuid, options);
+  }
+
   // ---- devices ----------------------------------------------------------------------
 
   async attachVolume(uuid: string, a: VolumeAttachment, _options?: CallOptions): Promise<void> {
@@ -315,16 +333,18 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   // ---- testing hooks ----------------------------------------------------------------
 
   simulateCrash(uuid: string): void {
-    this.moveTo(this.existing('simulateCrash', uuid), 'CRASHED', 'simulateCrash');
+    this.moveTo(this.existing('simulateCrash', uuid), 'CRASHED', 'simulateCrash', 'out-of-band');
+  }
+
+  simulateGuestShutdown(uuid: string): void {
+    const record = this.existing('simulateGuestShutdown', uuid);
+    if (record.state === 'RUNNING' || record.state === 'RESCUE') this.moveTo(record, 'SHUTDOWN', 'simulateGuestShutdown', 'out-of-band');
   }
 
   simulateNoState(uuid: string): void {
     this.moveTo(this.existing('simulateNoState', uuid), 'NOSTATE', 'simulateNoState');
   }
 
-  listSnapshots(): SnapshotResult[] {
-    return [...this.snapshots.values()].map((s) => ({ ...s.result }));
-  }
 
   // ---- internals --------------------------------------------------------------------
 
@@ -366,7 +386,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   }
 
   /** Apply a transition: state, console line, and an event when the power state changes. */
-  private moveTo(record: InstanceRecord, to: ExistingState, op: string): void {
+  private moveTo(record: InstanceRecord, to: ExistingState, op: string, cause: EventCause = 'requested'): void {
     const from = record.state;
     record.state = to;
     if (to !== 'RESCUE') record.rescueImage = undefined;
@@ -374,7 +394,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     const kind = powerChanged ? eventKind(from, to) : undefined;
     const word = kind ?? ACTION_WORDS[op] ?? op.toUpperCase();
     appendConsole(record, `[${record.uuid}] ${word} ${op}: ${from} -> ${to}`, this.config.consoleLogLimit);
-    if (kind !== undefined) this.events.emit(record.uuid, kind, powerStateOf(to), record.node.id);
+    if (kind !== undefined) this.events.emit(record.uuid, kind, powerStateOf(to), record.node.id, cause);
   }
 }
 

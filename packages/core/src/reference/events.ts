@@ -1,5 +1,5 @@
 import type { LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
-import type { LifecycleEvent, LifecycleEventKind } from '../schemas/outputs.js';
+import type { EventCause, LifecycleEvent, LifecycleEventKind } from '../schemas/outputs.js';
 import type { PowerState } from '../schemas/power-state.js';
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -26,9 +26,9 @@ export class EventHub {
     };
   }
 
-  emit(uuid: string, kind: LifecycleEventKind, powerState: PowerState, node: string): void {
+  emit(uuid: string, kind: LifecycleEventKind, powerState: PowerState, node: string, cause: EventCause = 'requested'): void {
     if (this.listeners.size === 0) return;
-    const event: LifecycleEvent = { uuid, kind, powerState, node, timestamp: new Date().toISOString() };
+    const event: LifecycleEvent = { uuid, kind, powerState, node, timestamp: new Date().toISOString(), cause };
     const listeners = [...this.listeners];
     if (this.delayMs === 0) {
       this.deliver(event, listeners);

@@ -25,7 +25,19 @@ export type SnapshotResult = z.infer<typeof SnapshotResultSchema>;
 export const LifecycleEventKindSchema = z.enum(['STARTED', 'STOPPED', 'PAUSED', 'RESUMED', 'SUSPENDED', 'CRASHED']);
 export type LifecycleEventKind = z.infer<typeof LifecycleEventKindSchema>;
 
-/** A power transition the driver observed, for an instance it manages. */
+/**
+ * Why a transition happened: a call of this driver asked for it (`requested`), or nothing did
+ * (`out-of-band`: the guest shut itself down or crashed, an operator acted on the backend).
+ */
+export const EventCauseSchema = z.enum(['requested', 'out-of-band']);
+export type EventCause = z.infer<typeof EventCauseSchema>;
+
+/**
+ * A power transition the driver observed, for an instance it manages. `cause` (since 1.1.0) is
+ * set by drivers that know it; `seq` (since 1.1.0) is set by the guard: per instance, 1, 2, 3...
+ * in delivery order, so a listener sees a gap and knows to resynchronise (listInstances, then
+ * getInfo of each).
+ */
 export const LifecycleEventSchema = z
   .object({
     uuid: UuidSchema,
@@ -33,6 +45,8 @@ export const LifecycleEventSchema = z
     powerState: PowerStateSchema,
     node: IdentifierSchema,
     timestamp: z.iso.datetime(),
+    cause: EventCauseSchema.optional(),
+    seq: z.number().int().min(1).optional(),
   })
   .strict();
 export type LifecycleEvent = z.infer<typeof LifecycleEventSchema>;

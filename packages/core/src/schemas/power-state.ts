@@ -19,3 +19,7 @@ export const PowerStateSchema = z
   .describe('Power state of an instance, as Nova defines it.');
 export type PowerState = z.infer<typeof PowerStateSchema>;
 export const POWER_STATES = PowerStateSchema.options;
+
+/** The states restoreState brings an instance back to: the ones a caller can ask for. */
+export const RestorableStateSchema = z.enum(['RUNNING', 'SHUTDOWN', 'PAUSED', 'SUSPENDED']);
+export type RestorableState = z.infer<typeof RestorableStateSchema>;

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/codes.js';
 import type { Flavor } from '../schemas/flavor.js';
-import { SEMANTICS } from './table.js';
+import type { SemanticsTable } from './table.js';
+import { tableInForce } from './table-in-force.js';
 import type { RuleId } from './rules.js';
 import type { SemanticState, TableOperation } from './states.js';
 
@@ -23,10 +24,12 @@ export type Outcome =
  * (INSTANCE_NOT_FOUND, INVALID_STATE, INSTANCE_EXISTS), then device preconditions
  * (VOLUME_ALREADY_ATTACHED, VOLUME_NOT_ATTACHED, INTERFACE_ALREADY_ATTACHED,
  * INTERFACE_NOT_ATTACHED). UNSUPPORTED and INVALID_INPUT come before any of these and are
- * decided by capabilities and schemas, not by the table.
+ * decided by capabilities and schemas, not by the table. `table` is the one the driver is held
+ * to (semanticsFor its baseline); by default the table in force: inside a guarded call of a
+ * driver built against an older contract, that contract's table, else the current one.
  */
-export function expectedOutcome(state: SemanticState, op: TableOperation, ctx: OutcomeContext = {}): Outcome {
-  const cell = SEMANTICS[state][op];
+export function expectedOutcome(state: SemanticState, op: TableOperation, ctx: OutcomeContext = {}, table: SemanticsTable = tableInForce()): Outcome {
+  const cell = table[state][op];
   if (cell.kind === 'error') return { ok: false, error: cell.error, rule: cell.rule };
   if (op === 'spawn' && ctx.powerOn === false) return { ok: true, to: 'SHUTDOWN', noop: false, rule: 'R-SPAWN-ABSENT' };
   switch (op) {

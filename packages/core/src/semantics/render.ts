@@ -2,7 +2,7 @@ import { ERROR_CODES, ERROR_CODE_LIST } from '../errors/codes.js';
 import { CAPABILITY_CATALOG, CAPABILITY_IDS } from '../capabilities/catalog.js';
 import { COMMON_ERRORS, OPERATIONS, OPERATION_NAMES, operationsOfCapability, type ArgumentDescriptor } from '../operations/registry.js';
 import { POWER_STATE_VALUES } from '../schemas/power-state.js';
-import { SEMANTICS } from './table.js';
+import { CELL_CHANGES, SEMANTICS } from './table.js';
 import { SEMANTIC_STATES, TABLE_OPERATIONS } from './states.js';
 import { RULES } from './rules.js';
 
@@ -63,6 +63,19 @@ export function renderContractTables(): string {
     `|---|${SEMANTIC_STATES.map(() => '---').join('|')}|`,
   );
   for (const op of TABLE_OPERATIONS) out.push(`| ${op} | ${SEMANTIC_STATES.map((s) => cellText(op, s)).join(' | ')} |`);
+  out.push(
+    '',
+    '### Cells changed since 1.0',
+    '',
+    'A driver whose baseline is older than a change is held to the cell as it was (R-BASELINE).',
+    '',
+    '| Cell | Was | Now | Since | Why |',
+    '|---|---|---|---|---|',
+  );
+  for (const c of CELL_CHANGES) {
+    const was = c.was === 'refused' ? 'INVALID_STATE' : c.was === 'same' ? 'ok' : `→ ${c.was}`;
+    out.push(`| ${c.column} in ${c.state} | ${was} | ${cellText(c.column, c.state)} | ${c.since} | ${c.reason} |`);
+  }
   out.push('', '### General rules', '');
   for (const [id, text] of Object.entries(RULES)) out.push(`- **${id}**: ${text}`);
   return out.join('\n') + '\n';

@@ -36,6 +36,20 @@ export const RULES = {
   'R-SNAPSHOT-DELETE': 'deleteSnapshot MUST remove the image and MUST succeed when it is already gone.',
   'R-REBUILD-KEEPS': 'rebuild MUST keep the instance\'s uuid, volumes and interfaces, and replace its metadata when new metadata is given.',
   'R-CONSOLE-TEXT': 'getConsoleOutput MUST return text, possibly empty, for every state where the table allows it.',
+  'R-BASELINE':
+    'A driver is held to the contract of the lowest version its manifest accepts (its baseline): that version\'s semantics table and capabilities. Capabilities added later MAY be absent from its declaration and read as missing.',
+  'R-POWER-OFF-PAUSED-FORCED':
+    'powerOff of a PAUSED instance MUST power it off without waiting for gracefulTimeoutMs: a paused guest cannot act on a graceful request.',
+  'R-POWER-OFF-DEFAULT': 'powerOff without gracefulTimeoutMs MUST wait up to 60 000 ms for the guest (Nova\'s shutdown_timeout) before forcing.',
+  'R-REBOOT-PREEMPT':
+    'A hard reboot or a destroy of an instance MUST NOT wait behind a soft reboot of it: the soft reboot is cancelled (its signal aborts) and a driver MUST let go of it promptly.',
+  'R-RESTORE-STATE':
+    'restoreState(uuid, desired) MUST leave the instance in `desired` (a no-op when it is there already) and MUST NOT discard a saved memory image or report one it does not have.',
+  'R-SNAPSHOT-LIST': 'listSnapshots MUST report every image snapshot made and deleteSnapshot has not removed, and nothing else.',
+  'R-EVENT-OUT-OF-BAND':
+    'When event.out-of-band is supported, a power transition no call asked for (guest shutdown, crash, an operator acting on the backend) MUST be followed within eventDeliveryMs by an event with cause `out-of-band` whose powerState getInfo then reports.',
+  'R-EVENT-SEQ':
+    'Events reach each subscription numbered per instance 1, 2, 3... in delivery order (the guard numbers them); a listener that sees a gap, or whose driver reconnected, resynchronises with listInstances and getInfo.',
 } as const;
 
 /** The id of a general rule. */

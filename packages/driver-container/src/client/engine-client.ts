@@ -85,6 +85,21 @@ export class EngineClient extends EngineHttp {
     });
   }
 
+  /** Send a signal to the container's init (a SIGKILL ends a paused container too). */
+  async killContainer(id: string, signalName: string, signal?: AbortSignal): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: signalName }, signal });
+  }
+
+  /** Wait until the container is not running (at once when it is not); returns its exit code. */
+  async waitNotRunning(id: string, signal?: AbortSignal): Promise<number> {
+    const r = await this.request<{ StatusCode: number }>('POST', `/containers/${encodeURIComponent(id)}/wait`, {
+      query: { condition: 'not-running' },
+      signal,
+      headersTimeoutMs: 0,
+    });
+    return r.body.StatusCode;
+  }
+
   async pauseContainer(id: string, signal?: AbortSignal): Promise<void> {
     await this.request('POST', `/containers/${encodeURIComponent(id)}/pause`, { signal });
   }

@@ -124,6 +124,8 @@ export interface ImageSummary {
   RepoTags: string[] | null;
   Labels: Record<string, string> | null;
   Size: number;
+  /** Seconds since the epoch. */
+  Created: number;
 }
 
 export interface EngineInfo {

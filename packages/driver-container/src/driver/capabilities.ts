@@ -10,19 +10,21 @@ export const CAPABILITY_NOTES = {
     "Hot-added through network connect on internal networks. Engines before API 1.44 (dockerd 20.10) assign the endpoint's MAC themselves: the VIF's address is recorded on the endpoint and reported, but the guest sees the engine's MAC.",
   attachInterfacePodman:
     "Hot-added through network connect on internal networks; podman assigns the endpoint's MAC itself (the VIF's address is recorded on the endpoint and reported). podman cannot change a paused container's networks: the driver unpauses it for the change and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
-  detachInterfacePodman:
-    "podman cannot change a paused container's networks: the driver unpauses it for the disconnect and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
+  restoreState:
+    'RUNNING, PAUSED and SHUTDOWN from every state a container can be in (containers come back stopped after an engine or host restart). SUSPENDED is UNSUPPORTED: a container has no saved memory image (operation.suspend is missing), so no instance is or can be made SUSPENDED.',
 } as const;
 
 /**
  * What the driver supports on the connected engine. suspend, resume, rescue and extend-volume
  * are missing everywhere (no checkpoint/restore on these engines' default builds; a
  * bind-mounted file shows a new size by itself), so the driver has no methods for them.
+ * Detaching from a paused instance is refused by the table since 1.1, so podman's detach needs
+ * no unpause any more; its attach still does.
  */
 export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): DriverCapabilities {
   const interfaces =
     engine === 'podman'
-      ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePodman, 'operation.detach-interface': CAPABILITY_NOTES.detachInterfacePodman }
+      ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePodman }
       : macHonoured
         ? {}
         : { 'operation.attach-interface': CAPABILITY_NOTES.attachInterface };
@@ -44,10 +46,14 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'operation.rebuild',
       'console.serial.log',
       'event.lifecycle',
+      'operation.restore-state',
+      'operation.list-snapshots',
+      'event.out-of-band',
     ],
     partial: {
       'operation.attach-volume': CAPABILITY_NOTES.attachVolume,
       'operation.detach-volume': CAPABILITY_NOTES.detachVolume,
+      'operation.restore-state': CAPABILITY_NOTES.restoreState,
       ...interfaces,
     },
     volumeTransports: ['file', 'block'],

@@ -20,6 +20,7 @@ export class PendingRemovals {
   /** Remove a container a failed operation made; when the engine is away, remember it and retry later. */
   async discard(containerId: string): Promise<void> {
     try {
+      this.ctx.activity.expectExit(containerId);
       await this.ctx.client.removeContainer(containerId);
     } catch (err) {
       if (isNotFound(err)) return;
@@ -102,8 +103,26 @@ export async function leftoversOf(ctx: EngineContext, uuid: string, signal?: Abo
 export async function removeOwnedContainer(ctx: EngineContext, c: ContainerInspect, signal?: AbortSignal): Promise<void> {
   if (!isOwned(ctx.naming, c.Config.Labels, 'instance')) return;
   try {
+    ctx.activity.expectExit(c.Id);
     await ctx.client.removeContainer(c.Id, signal);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
+  await ctx.stops.forget(c.Id);
+}
+
+/** Forget the stop records of containers that no longer exist (removed behind the driver's back). */
+export async function pruneStopRecords(ctx: EngineContext, signal?: AbortSignal): Promise<void> {
+  const owned = new Set((await ownedContainers(ctx, signal)).map((c) => c.Id));
+  await ctx.stops.prune(async (id) => {
+    if (owned.has(id)) return true;
+    // Not listed: gone, or made after the list was read (a spawn running beside initHost); the engine says which.
+    try {
+      await ctx.client.inspectContainer(id, signal);
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  });
 }

@@ -1,10 +1,12 @@
-import { KeyedQueue } from '@nova-common/core';
+import { KeyedQueue, ListenerSet, type LifecycleEvent, type LifecycleEventKind, type PowerState } from '@nova-common/core';
 import { EngineClient } from '../client/engine-client.js';
 import type { ContainerDriverConfig } from '../config.js';
 import { differencesOf, type EngineDifferences } from '../mapping/engine-kind.js';
 import { labelKeys, type LabelKeys, type Naming } from '../mapping/labels.js';
 import { baseNetworkName } from '../mapping/networks.js';
+import { RequestedActivity } from './activity.js';
 import { PendingRemovals } from './cleanup.js';
+import { StopRecords } from './stop-records.js';
 
 /** Hooks for fault tests: called between the steps of a spawn. Not part of the configuration. */
 export interface ContainerDriverHooks {
@@ -43,6 +45,12 @@ export class EngineContext {
   readonly networkQueue = new KeyedQueue();
   /** Containers a failed spawn or replacement still owes the engine's removal of. */
   readonly removals: PendingRemovals = new PendingRemovals(this);
+  /** The runs the driver asked to stop (how an ended run reads: SHUTDOWN or CRASHED). */
+  readonly stops: StopRecords;
+  /** When the driver acts on each instance (the cause of the engine's events). */
+  readonly activity = new RequestedActivity();
+  /** Transitions the driver makes without the engine seeing one (acknowledging a crash); the event stream relays them. */
+  readonly localEvents = new ListenerSet<LifecycleEvent>();
 
   constructor(
     readonly config: ContainerDriverConfig,
@@ -52,6 +60,12 @@ export class EngineContext {
     this.keys = labelKeys(this.naming);
     this.baseNetwork = baseNetworkName(this.naming);
     this.client = this.newClient();
+    this.stops = new StopRecords(config.stateDir, config.ownerId);
+  }
+
+  /** Report a transition the engine has no event for: a call of the driver made it (`requested`). */
+  announce(uuid: string, kind: LifecycleEventKind, powerState: PowerState, node: string): void {
+    this.localEvents.emit({ uuid, kind, powerState, node: node || this.host.node, timestamp: new Date().toISOString(), cause: 'requested' });
   }
 
   /** initHost after cleanupHost: connect again. */

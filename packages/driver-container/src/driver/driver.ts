@@ -13,6 +13,7 @@ import {
   type PowerOffOptions,
   type RebootType,
   type RebuildSpec,
+  type RestorableState,
   type SnapshotResult,
   type SnapshotSpec,
   type Unsubscribe,
@@ -30,7 +31,8 @@ import { getConsoleOutput, getInfo, listInstances } from './instances.js';
 import { getInventory } from './inventory.js';
 import { destroy, rebuild, spawn } from './lifecycle.js';
 import { pause, powerOff, powerOn, reboot, unpause } from './power.js';
-import { deleteSnapshot, snapshot } from './snapshots.js';
+import { restoreState } from './restore.js';
+import { deleteSnapshot, listSnapshots, snapshot } from './snapshots.js';
 
 /**
  * The container compute driver. An instance is one container named `<prefix>-<uuid>`,
@@ -42,7 +44,8 @@ import { deleteSnapshot, snapshot } from './snapshots.js';
  * Used behind core's guard, which parses every argument (uuids in lower case), serialises the
  * calls on one instance and carries each call's deadline in its signal. Each method here turns
  * the engine's answers into the contract's; suspend, resume, rescue and extend-volume are
- * declared missing and have no method.
+ * declared missing and have no method. Calls that act on an instance are recorded while they run
+ * (`acting`), so the engine's events of that instance read as `requested` (driver/activity.ts).
  */
 export class ContainerDriver implements ComputeDriver {
   private readonly ctx: EngineContext;
@@ -90,15 +93,15 @@ export class ContainerDriver implements ComputeDriver {
   }
 
   spawn(spec: InstanceSpec, options?: CallOptions): Promise<void> {
-    return mapped('spawn', spec.uuid, () => spawn(this.ctx, spec, options?.signal));
+    return this.acting('spawn', spec.uuid, () => spawn(this.ctx, spec, options?.signal));
   }
 
   destroy(uuid: string, options?: CallOptions): Promise<void> {
-    return mapped('destroy', uuid, () => destroy(this.ctx, uuid, options?.signal));
+    return this.acting('destroy', uuid, () => destroy(this.ctx, uuid, options?.signal));
   }
 
   rebuild(uuid: string, spec: RebuildSpec, options?: CallOptions): Promise<void> {
-    return mapped('rebuild', uuid, () => rebuild(this.ctx, uuid, spec, options?.signal));
+    return this.acting('rebuild', uuid, () => rebuild(this.ctx, uuid, spec, options?.signal));
   }
 
   getConsoleOutput(uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
@@ -108,51 +111,59 @@ export class ContainerDriver implements ComputeDriver {
   // ---- power ------------------------------------------------------------------------
 
   powerOff(uuid: string, options?: PowerOffOptions): Promise<void> {
-    return mapped('powerOff', uuid, () => powerOff(this.ctx, uuid, options?.gracefulTimeoutMs, options?.signal));
+    return this.acting('powerOff', uuid, () => powerOff(this.ctx, uuid, options?.gracefulTimeoutMs, options?.signal));
   }
 
   powerOn(uuid: string, options?: CallOptions): Promise<void> {
-    return mapped('powerOn', uuid, () => powerOn(this.ctx, uuid, options?.signal));
+    return this.acting('powerOn', uuid, () => powerOn(this.ctx, uuid, options?.signal));
   }
 
   reboot(uuid: string, type: RebootType, options?: CallOptions): Promise<void> {
-    return mapped('reboot', uuid, () => reboot(this.ctx, uuid, type, options?.signal));
+    return this.acting('reboot', uuid, () => reboot(this.ctx, uuid, type, options?.signal));
   }
 
   pause(uuid: string, options?: CallOptions): Promise<void> {
-    return mapped('pause', uuid, () => pause(this.ctx, uuid, options?.signal));
+    return this.acting('pause', uuid, () => pause(this.ctx, uuid, options?.signal));
   }
 
   unpause(uuid: string, options?: CallOptions): Promise<void> {
-    return mapped('unpause', uuid, () => unpause(this.ctx, uuid, options?.signal));
+    return this.acting('unpause', uuid, () => unpause(this.ctx, uuid, options?.signal));
+  }
+
+  restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
+    return this.acting('restoreState', uuid, () => restoreState(this.ctx, uuid, desired, options?.signal));
   }
 
   // ---- snapshots --------------------------------------------------------------------
 
   snapshot(uuid: string, spec: SnapshotSpec, options?: CallOptions): Promise<SnapshotResult> {
-    return mapped('snapshot', uuid, () => snapshot(this.ctx, uuid, spec, options?.signal));
+    return this.acting('snapshot', uuid, () => snapshot(this.ctx, uuid, spec, options?.signal));
   }
 
   deleteSnapshot(imageId: string, options?: CallOptions): Promise<void> {
     return mapped('deleteSnapshot', imageId, () => deleteSnapshot(this.ctx, imageId, options?.signal));
   }
 
+  listSnapshots(options?: CallOptions): Promise<SnapshotResult[]> {
+    return mapped('listSnapshots', undefined, () => listSnapshots(this.ctx, options?.signal));
+  }
+
   // ---- devices ----------------------------------------------------------------------
 
   attachVolume(uuid: string, attachment: VolumeAttachment, options?: CallOptions): Promise<void> {
-    return mapped('attachVolume', uuid, () => attachVolume(this.ctx, uuid, attachment, options?.signal));
+    return this.acting('attachVolume', uuid, () => attachVolume(this.ctx, uuid, attachment, options?.signal));
   }
 
   detachVolume(uuid: string, volumeId: string, options?: CallOptions): Promise<void> {
-    return mapped('detachVolume', uuid, () => detachVolume(this.ctx, uuid, volumeId, options?.signal));
+    return this.acting('detachVolume', uuid, () => detachVolume(this.ctx, uuid, volumeId, options?.signal));
   }
 
   attachInterface(uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
-    return mapped('attachInterface', uuid, () => attachInterface(this.ctx, uuid, vif, options?.signal));
+    return this.acting('attachInterface', uuid, () => attachInterface(this.ctx, uuid, vif, options?.signal));
   }
 
   detachInterface(uuid: string, vifId: string, options?: CallOptions): Promise<void> {
-    return mapped('detachInterface', uuid, () => detachInterface(this.ctx, uuid, vifId, options?.signal));
+    return this.acting('detachInterface', uuid, () => detachInterface(this.ctx, uuid, vifId, options?.signal));
   }
 
   // ---- events -----------------------------------------------------------------------
@@ -160,6 +171,16 @@ export class ContainerDriver implements ComputeDriver {
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     this.events ??= new EventStream(this.ctx);
     return this.events.subscribe(listener);
+  }
+
+  /** An operation that acts on instance `uuid`: mapped like any other, and recorded while it runs. */
+  private async acting<T>(op: string, uuid: string, work: () => Promise<T>): Promise<T> {
+    const end = this.ctx.activity.begin(uuid);
+    try {
+      return await mapped(op, uuid, work);
+    } finally {
+      end();
+    }
   }
 }
 

@@ -14,6 +14,11 @@ const SEEN_LIMIT = 10_000;
  * (owner and kind labels) and to the actions the engine kind names (mapping/events.ts maps them).
  * The stream is opened on the first subscription and reopened, from the last event's time, when
  * the engine drops it; events seen twice across a reopen are delivered once.
+ *
+ * Every event carries its cause: `requested` when it falls inside a call of this driver on that
+ * instance, `out-of-band` otherwise (driver/activity.ts says how that is decided and where it cannot
+ * be). Transitions the driver makes without an engine event (acknowledging a crash) come from the
+ * context's local events, `requested`.
  */
 export class EventStream {
   private readonly listeners = new ListenerSet<LifecycleEvent>();
@@ -26,7 +31,11 @@ export class EventStream {
   private readonly seen = new Set<string>();
   private readonly oom = new Set<string>();
 
-  constructor(private readonly ctx: EngineContext) {}
+  private readonly unrelay: () => void;
+
+  constructor(private readonly ctx: EngineContext) {
+    this.unrelay = ctx.localEvents.add((e) => this.listeners.emit(e));
+  }
 
   subscribe(listener: LifecycleListener): Unsubscribe {
     const unsubscribe = this.listeners.add(listener);
@@ -41,6 +50,7 @@ export class EventStream {
 
   close(): void {
     this.lifetime.abort();
+    this.unrelay();
     this.listeners.clear();
   }
 
@@ -72,17 +82,24 @@ export class EventStream {
       this.oom.add(e.Actor.ID);
       return;
     }
-    const mapped = mapEngineEvent(e, this.oom.has(e.Actor.ID));
-    if (e.Action === 'start') this.oom.delete(e.Actor.ID);
-    if (!mapped) return;
     const uuid = e.Actor.Attributes[this.ctx.keys.uuid];
     if (!uuid) return;
+    const timeMs = Math.floor(e.timeNano / 1e6);
+    const exit = e.Action === 'die' || e.Action === 'died';
+    const cause = exit ? this.ctx.activity.causeOfExit(uuid, e.Actor.ID, timeMs) : this.ctx.activity.causeAt(uuid, timeMs);
+    const mapped = mapEngineEvent(e, { oomSeen: this.oom.has(e.Actor.ID), requested: cause === 'requested' });
+    if (e.Action === 'start') {
+      this.oom.delete(e.Actor.ID);
+      this.ctx.activity.started(e.Actor.ID, timeMs);
+    }
+    if (!mapped) return;
     this.listeners.emit({
       uuid,
       kind: mapped.kind,
       powerState: mapped.power,
       node: e.Actor.Attributes[this.ctx.keys.node] || this.ctx.host.node,
-      timestamp: new Date(Math.floor(e.timeNano / 1e6)).toISOString(),
+      timestamp: new Date(timeMs).toISOString(),
+      cause,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
+import { errors } from '@nova-common/core';
 import { engineKindOf, differencesOf } from '../mapping/engine-kind.js';
-import { sweep } from './cleanup.js';
+import { pruneStopRecords, sweep } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { ensureNetwork } from './networks.js';
 
@@ -9,8 +10,9 @@ const GIB = 1024 * MIB;
 
 /**
  * Connect to the engine and prepare the host: negotiate the API version, learn which engine it
- * is and what the host has, make the base network every instance sits on, and sweep what a
- * spawn or replacement that died (with the engine or the driver) left behind.
+ * is and what the host has, open the record of the stops it asked for, make the base network every
+ * instance sits on, and sweep what a spawn or replacement that died (with the engine or the driver)
+ * left behind.
  */
 export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promise<void> {
   ctx.reconnect();
@@ -26,6 +28,12 @@ export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promis
     memoryMb: Math.max(1, Math.floor(info.MemTotal / MIB)),
     diskGb,
   };
+  try {
+    await ctx.stops.open(info.DockerRootDir);
+  } catch (err) {
+    throw errors.invalidInput([{ path: ['config', 'stateDir'], message: `cannot be written: ${(err as Error).message}` }], 'initHost');
+  }
   await ensureNetwork(ctx, ctx.baseNetwork, '__base__', signal);
   await sweep(ctx, ctx.config.spawnSweepAgeSeconds, signal);
+  await pruneStopRecords(ctx, signal);
 }

@@ -15,7 +15,7 @@ import { isNotFound } from '../mapping/errors.js';
 import { containerName, ownerFilter, phaseOfName, readInstanceLabels, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
 import { mountedTargets } from '../mapping/mounts.js';
 import { vifOfEndpoint } from '../mapping/networks.js';
-import { powerStateOf } from '../mapping/state.js';
+import { needsStopRecord, powerStateOf } from '../mapping/state.js';
 import type { EngineContext } from './context.js';
 
 /** An instance as the engine reports it: its container, its labels read back, its power state. */
@@ -50,7 +50,12 @@ export async function locate(ctx: EngineContext, uuid: string, signal?: AbortSig
   }
   const labels = readInstanceLabels(ctx.naming, inspect.Config.Labels);
   if (!labels || labels.uuid !== uuid) return undefined;
-  return { inspect, labels, power: powerStateOf(inspect.State) };
+  return { inspect, labels, power: await powerOf(ctx, inspect) };
+}
+
+/** The power state of a container: the engine's state, and for a run that ended badly whether the driver asked it to stop. */
+export async function powerOf(ctx: EngineContext, inspect: ContainerInspect): Promise<PowerState> {
+  return powerStateOf(inspect.State, needsStopRecord(inspect.State) && (await ctx.stops.asked(inspect)));
 }
 
 /**

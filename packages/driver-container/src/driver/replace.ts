@@ -8,7 +8,7 @@ import { vifOfEndpoint } from '../mapping/networks.js';
 import type { EngineContext } from './context.js';
 import type { Located } from './instances.js';
 import { reconnectEndpoint } from './networks.js';
-import { unpauseIfEngineNeeds } from './power.js';
+import { stopGracefully } from './power.js';
 
 /**
  * Recreating an instance's container (attach/detach volume, rebuild): engines cannot add or
@@ -77,10 +77,7 @@ export async function replace(
   try {
     let imageRef = how.imageRef ?? found.inspect.Config.Image;
     if (how.keepLayer) {
-      if (found.power === 'RUNNING' || found.power === 'PAUSED') {
-        await unpauseIfEngineNeeds(ctx, found, signal);
-        await ctx.client.stopContainer(found.inspect.Id, ctx.config.stopTimeoutSeconds, signal);
-      }
+      if (found.power === 'RUNNING' || found.power === 'PAUSED') await stopGracefully(ctx, found, ctx.config.stopTimeoutSeconds, signal);
       const repo = stateImageRepo(ctx, uuid);
       const stateLabels = { [ctx.keys.owner]: ctx.config.ownerId, [ctx.keys.kind]: 'state-image', [ctx.keys.uuid]: uuid };
       await commitWithLabels(ctx, found.inspect.Id, { repo, tag: 'latest', labels: stateLabels }, signal);
@@ -97,7 +94,9 @@ export async function replace(
       await ctx.removals.discard(newId);
       throw err;
     }
+    ctx.activity.expectExit(found.inspect.Id);
     await ctx.client.removeContainer(found.inspect.Id, signal);
+    await ctx.stops.forget(found.inspect.Id);
     await ctx.client.renameContainer(newId, containerName(ctx.naming, uuid), signal);
     if (how.target === 'RUNNING' || how.target === 'PAUSED') await ctx.client.startContainer(newId, signal);
     if (how.target === 'PAUSED') await ctx.client.pauseContainer(newId, signal);

@@ -8,7 +8,9 @@ import type { EngineVersion } from '../client/types.js';
  * with runc, cgroupfs, CNI:
  *
  *   - stop and restart of a paused container are refused (500 "container state improper");
- *     dockerd unfreezes first. On podman the driver unpauses, then stops / restarts.
+ *     dockerd unfreezes first. On podman the driver unpauses, then stops (a volume change recreating
+ *     a paused instance). Forced stops (power off of PAUSED, hard reboot) are a SIGKILL, which both
+ *     engines deliver to a paused container.
  *   - network connect or disconnect on a paused container is accepted but leaves the container
  *     unreadable: every inspect and list then fails with 500 "network inspection mismatch"
  *     until it is stopped. On podman the driver unpauses, changes the network, and pauses again.
@@ -17,6 +19,9 @@ import type { EngineVersion } from '../client/types.js';
  *   - removing a network still in use answers 500 "network is being used" (dockerd: 403/409).
  *   - commit ignores the `Labels` of the request body: the image gets the container's labels. The
  *     driver's labels go in as `changes` (LABEL instructions) there, which override them.
+ *   - listing images with two `label` filters answers no image at all (one works; container lists
+ *     take several). The driver filters images on its owner label only and checks the kind itself,
+ *     on both engines.
  *
  * Everything else the driver uses behaves alike (304 on start-on-running and stop-on-stopped,
  * force-remove of a paused container, commit, rename, label filters, 404s).
@@ -25,7 +30,7 @@ export type EngineKind = 'docker' | 'podman';
 
 export interface EngineDifferences {
   kind: EngineKind;
-  /** stop/restart refuse a paused container: unpause it first. */
+  /** stop/restart refuse a paused container: unpause it first (kill works on both). */
   unpauseBeforeStop: boolean;
   /** Network changes on a paused container break it: unpause around the change. */
   unpauseAroundNetworkChange: boolean;
@@ -77,4 +82,9 @@ export function labelChanges(labels: Record<string, string>): string[] {
 /** An engine's answer meaning "this network still has endpoints" (dockerd 403/409, podman 500). */
 export function isNetworkInUse(status: number, message: string): boolean {
   return status === 403 || status === 409 || (status === 500 && /network is being used|has associated containers/i.test(message));
+}
+
+/** An engine's answer to a kill meaning "the container is not running (any more)" (dockerd 409, podman 500 "state improper"). */
+export function isNotRunningAnswer(status: number, message: string): boolean {
+  return (status === 409 || status === 500) && /is not running|can only kill running containers|container state improper/i.test(message);
 }

@@ -1,5 +1,6 @@
 import { DriverError, isDriverError } from '@nova-common/core';
 import { EngineAbortedError, EngineHttpError, EngineUnavailableError } from '../client/errors.js';
+import { isNotRunningAnswer } from './engine-kind.js';
 
 /**
  * Engine errors -> contract errors, for the cases the driver has not handled itself.
@@ -48,4 +49,9 @@ export function isConflict(err: unknown): boolean {
 
 export function isUnavailable(err: unknown): boolean {
   return err instanceof EngineUnavailableError || (isDriverError(err) && err.code === 'BACKEND_UNAVAILABLE');
+}
+
+/** A kill that found the container stopped already (it ended between the driver's read and the kill). */
+export function isNotRunning(err: unknown): boolean {
+  return err instanceof EngineHttpError && isNotRunningAnswer(err.status, err.engineMessage);
 }

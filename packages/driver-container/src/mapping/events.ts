@@ -1,5 +1,6 @@
 import type { LifecycleEventKind, PowerState } from '@nova-common/core';
 import type { EngineEvent } from '../client/types.js';
+import { exitPower } from './state.js';
 
 /**
  * Engine container events -> lifecycle events:
@@ -7,11 +8,17 @@ import type { EngineEvent } from '../client/types.js';
  *   start    -> STARTED  RUNNING
  *   unpause  -> RESUMED  RUNNING
  *   pause    -> PAUSED   PAUSED
- *   die      -> STOPPED  SHUTDOWN, or CRASHED CRASHED after an oom event for that container
+ *   die      -> as getInfo reads the run that ended (mapping/state.ts exitPower): STOPPED SHUTDOWN when a
+ *               call of the driver stopped it (`requested`) or it exited cleanly (code 0 or 143), CRASHED
+ *               CRASHED after an oom event for that container or any other exit code (a SIGKILL nobody
+ *               asked for is 137). The exit code is the event's `exitCode` attribute (both engines set it).
  *
  * Anything else (oom itself included) maps to nothing.
  */
-export function mapEngineEvent(e: EngineEvent, oomSeen: boolean): { kind: LifecycleEventKind; power: PowerState } | undefined {
+export function mapEngineEvent(
+  e: EngineEvent,
+  reading: { oomSeen: boolean; requested: boolean },
+): { kind: LifecycleEventKind; power: PowerState } | undefined {
   switch (e.Action) {
     case 'start':
       return { kind: 'STARTED', power: 'RUNNING' };
@@ -20,11 +27,21 @@ export function mapEngineEvent(e: EngineEvent, oomSeen: boolean): { kind: Lifecy
     case 'pause':
       return { kind: 'PAUSED', power: 'PAUSED' };
     case 'die':
-    case 'died': // podman's own name, should its compat layer pass it through
-      return oomSeen ? { kind: 'CRASHED', power: 'CRASHED' } : { kind: 'STOPPED', power: 'SHUTDOWN' };
+    case 'died': {
+      // podman's own name, should its compat layer pass it through
+      const power = exitPower({ exitCode: exitCodeOf(e), oomKilled: reading.oomSeen, stopRequested: reading.requested });
+      return power === 'CRASHED' ? { kind: 'CRASHED', power } : { kind: 'STOPPED', power };
+    }
     default:
       return undefined;
   }
+}
+
+/** The exit code a die event carries (dockerd `exitCode`, podman both `exitCode` and `containerExitCode`); 0 when absent. */
+function exitCodeOf(e: EngineEvent): number {
+  const raw = e.Actor.Attributes['exitCode'] ?? e.Actor.Attributes['containerExitCode'];
+  const n = raw === undefined ? 0 : Number(raw);
+  return Number.isInteger(n) ? n : 0;
 }
 
 /** The `since` query value of an event stream: seconds.nanoseconds since the epoch. */

@@ -31,6 +31,8 @@ export interface LabelKeys {
   volumes: string;
   networkId: string;
   snapshotName: string;
+  /** When a snapshot was made (ISO 8601, milliseconds): listSnapshots' order. */
+  createdAt: string;
 }
 
 export function labelKeys(n: Naming): LabelKeys {
@@ -47,6 +49,7 @@ export function labelKeys(n: Naming): LabelKeys {
     volumes: `${p}.volumes`,
     networkId: `${p}.network-id`,
     snapshotName: `${p}.snapshot-name`,
+    createdAt: `${p}.created-at`,
   };
 }
 

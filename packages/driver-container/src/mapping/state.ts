@@ -2,34 +2,59 @@ import type { PowerState } from './contract-types.js';
 import type { ContainerState } from '../client/types.js';
 
 /**
+ * Exit codes that say a container's init ended because it was asked to: 0 (the guest halted by itself)
+ * and 128 + SIGTERM = 143 (the stop signal every stop sends first, from the driver, an operator's
+ * `docker stop` or the engine stopping its containers on shutdown). Any other end (killed by SIGKILL or
+ * another signal, an error exit code, an OOM kill) is a crash, unless the driver asked that run to stop.
+ */
+export const CLEAN_EXIT_CODES: ReadonlySet<number> = new Set([0, 143]);
+
+/**
+ * How a run of a container that ended reads: SHUTDOWN when the driver asked that run to stop (its own
+ * stop, forced or not, or its acknowledgement of a crash: see driver/stop-records.ts), else CRASHED for an
+ * OOM kill or an unclean exit code, else SHUTDOWN.
+ */
+export function exitPower(exit: { exitCode: number; oomKilled: boolean; stopRequested: boolean }): 'SHUTDOWN' | 'CRASHED' {
+  if (exit.stopRequested) return 'SHUTDOWN';
+  if (exit.oomKilled) return 'CRASHED';
+  return CLEAN_EXIT_CODES.has(exit.exitCode) ? 'SHUTDOWN' : 'CRASHED';
+}
+
+/** Whether the driver's record of the stops it asked for can change how this state reads (an ended run that would read CRASHED). */
+export function needsStopRecord(s: ContainerState): boolean {
+  return s.Status === 'dead' || (s.Status === 'exited' && exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested: false }) === 'CRASHED');
+}
+
+/**
  * Engine container state -> contract power state.
  *
  *   running, restarting      -> RUNNING
+ *   stopping (podman)        -> RUNNING: a stop in progress reads as the state the instance is still in
  *   paused                   -> PAUSED (cgroup freezer)
  *   created (never started)  -> SHUTDOWN
- *   exited                   -> SHUTDOWN, or CRASHED when the kernel OOM-killed it
- *   dead                     -> CRASHED (the engine failed to remove or stop it)
+ *   exited                   -> exitPower: SHUTDOWN after a clean exit (0, 143) or a stop the driver asked
+ *                               for; CRASHED after an OOM kill, a SIGKILL or an error exit nobody asked for
+ *   dead                     -> CRASHED (the engine failed to remove or stop it), SHUTDOWN when asked
  *   removing, anything else  -> NOSTATE
  *
- * An exit with a non-zero code is SHUTDOWN, not CRASHED: an image's init exiting is the
- * guest halting, and the engine cannot tell it from a stop (labels are immutable, so the
- * driver cannot record who stopped it). OOM kills and dead containers are what the engine
- * itself reports as failures.
+ * `stopRequested`: the driver asked this run (this StartedAt) of the container to stop. Labels cannot
+ * change on a container, so the driver keeps that record itself (driver/stop-records.ts).
  */
-export function powerStateOf(s: ContainerState): PowerState {
+export function powerStateOf(s: ContainerState, stopRequested = false): PowerState {
   switch (s.Status) {
     case 'running':
       return s.Paused ? 'PAUSED' : 'RUNNING';
     case 'restarting':
+    case 'stopping':
       return 'RUNNING';
     case 'paused':
       return 'PAUSED';
     case 'created':
       return 'SHUTDOWN';
     case 'exited':
-      return s.OOMKilled ? 'CRASHED' : 'SHUTDOWN';
+      return exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested });
     case 'dead':
-      return 'CRASHED';
+      return stopRequested ? 'SHUTDOWN' : 'CRASHED';
     default:
       return 'NOSTATE';
   }

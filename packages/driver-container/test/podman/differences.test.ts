@@ -32,14 +32,15 @@ async function eventFor(uuid: string, kind: string, from: number): Promise<Lifec
 }
 
 describe('podman: what the driver does differently for it', () => {
-  it('declares the capabilities of the connected engine: interface changes on podman are partial, with the reason', async () => {
+  it('declares the capabilities of the connected engine: attach-interface on podman is partial, with the reason', async () => {
     const caps = await driver.getCapabilities();
     expect(caps.capabilities['operation.attach-interface']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.attachInterfacePodman });
-    expect(caps.capabilities['operation.detach-interface']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.detachInterfacePodman });
+    // Detaching from a PAUSED instance is refused by the table since 1.1: podman's detach never needs the unpause.
+    expect(caps.capabilities['operation.detach-interface']).toEqual({ level: 'complete' });
     expect(caps.capabilities['operation.suspend']?.level).toBe('missing');
   });
 
-  it('attaches and detaches an interface of a PAUSED instance, which stays PAUSED and readable', async () => {
+  it('attaches an interface to a PAUSED instance, which stays PAUSED and readable; detaching from PAUSED is refused', async () => {
     const uuid = uuidv4();
     const vif = { id: uuidv4(), address: 'fa:16:3e:d1:ff:01', network: { id: `diff-${uuid}` } };
     await driver.spawn(spec(uuid));
@@ -49,15 +50,20 @@ describe('podman: what the driver does differently for it', () => {
     expect(info.powerState).toBe('PAUSED');
     expect(info.interfaces).toEqual([{ id: vif.id, address: vif.address }]);
     expect((await driver.listInstances()).map((i) => i.uuid)).toContain(uuid);
-    await driver.detachInterface(uuid, vif.id);
+    await expect(driver.detachInterface(uuid, vif.id)).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
     info = await driver.getInfo(uuid);
     expect(info.powerState).toBe('PAUSED');
+    expect(info.interfaces).toEqual([{ id: vif.id, address: vif.address }]);
+    await driver.unpause(uuid);
+    await driver.detachInterface(uuid, vif.id);
+    info = await driver.getInfo(uuid);
+    expect(info.powerState).toBe('RUNNING');
     expect(info.interfaces).toEqual([]);
     await driver.destroy(uuid);
     expect(await client.listNetworks({ label: [`io.nova-common.network-id=diff-${uuid}`] })).toEqual([]);
   });
 
-  it('powers off and reboots a PAUSED instance (podman refuses to stop or restart one), and reports the stop', async () => {
+  it('powers off (forced) and hard-reboots a PAUSED instance (podman refuses to stop or restart one), and reports the stop', async () => {
     const uuid = uuidv4();
     await driver.spawn(spec(uuid));
     await driver.pause(uuid);
@@ -70,8 +76,8 @@ describe('podman: what the driver does differently for it', () => {
     await driver.reboot(uuid, 'HARD');
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.pause(uuid);
-    await driver.reboot(uuid, 'SOFT');
-    expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
+    await expect(driver.reboot(uuid, 'SOFT')).rejects.toMatchObject({ code: 'INVALID_STATE', currentState: 'PAUSED' });
+    expect((await driver.getInfo(uuid)).powerState).toBe('PAUSED');
     await driver.destroy(uuid);
   });
 

@@ -10,6 +10,7 @@ import { BASE_IMAGE, NOTERM_IMAGE } from '../helpers.js';
 /** podman's Docker-compatible service, as scripts/backends/podman.sh starts it. */
 export const PODMAN_SOCKET = process.env['PODMAN_SOCKET'] ?? '/run/nova-common/podman.sock';
 export const PODMAN_VOLUME_ROOT = '/tmp/nova-common/podman/volumes';
+export const PODMAN_STATE_DIR = '/tmp/nova-common/podman/driver-state';
 export const PODMAN_SCRIPT = path.resolve(import.meta.dirname, '../../../../scripts/backends/podman.sh');
 
 /** Fails loudly when podman's service or the test images are missing, or another engine answers there. */
@@ -35,7 +36,7 @@ export async function requirePodman(): Promise<EngineClient> {
 
 /** The raw driver on podman, for the conformance suite (it puts the driver behind the guard itself). */
 export function rawPodmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}): ContainerDriver {
-  return createContainerDriver({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, ownerId, stopTimeoutSeconds: 2, ...extra });
+  return createContainerDriver({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, stateDir: PODMAN_STATE_DIR, ownerId, stopTimeoutSeconds: 2, ...extra });
 }
 
 /** The driver on podman behind the guard, as every consumer uses it. */

@@ -23,6 +23,7 @@ export class IronicClient {
     get: (ident: string, fields?: readonly string[], c?: Control) => nodes.getNode(this.http, ident, fields, c),
     patch: (ident: string, ops: Parameters<typeof nodes.patchNode>[2], c?: Control) => nodes.patchNode(this.http, ident, ops, c),
     validate: (ident: string, c?: Control) => nodes.validateNode(this.http, ident, c),
+    clearMaintenance: (ident: string, c?: Control) => nodes.clearMaintenance(this.http, ident, c),
   };
   readonly states = {
     provision: (ident: string, target: states.ProvisionTarget, extra?: Parameters<typeof states.setProvisionState>[3], c?: Control) =>

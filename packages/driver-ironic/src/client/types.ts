@@ -47,7 +47,7 @@ export interface ConsoleState {
 /** Fields the watcher and the state mapping need; cheap to list for 1,000 nodes. */
 export const STATE_FIELDS = [
   'uuid', 'name', 'provision_state', 'target_provision_state', 'power_state', 'target_power_state',
-  'maintenance', 'instance_uuid', 'reservation', 'last_error',
+  'maintenance', 'instance_uuid', 'reservation', 'last_error', 'fault',
 ] as const;
 
 /** Fields for inventory and listing: the state plus class, traits and our ownership record. */

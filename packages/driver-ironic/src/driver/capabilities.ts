@@ -1,28 +1,41 @@
-/** What the driver declares: bare-metal deploys, power, reboot, rebuild, interfaces; rescue, console and events partially. */
-import { declareCapabilities, type DriverCapabilities } from '@nova-common/core';
+/**
+ * What the driver declares: bare-metal deploys, power, reboot, rebuild, interfaces, restoring
+ * power after a restart; rescue, console and restoreState partially; events for its own calls
+ * and, through polling, for changes Ironic records that it did not make. Bare metal has no pause,
+ * suspend, volumes or snapshots (so nothing for listSnapshots to list either): missing.
+ */
+import { declareCapabilities, type CapabilityId, type DriverCapabilities } from '@nova-common/core';
 import type { IronicDriverConfig } from '../config.js';
 
 export function capabilitiesOf(config: IronicDriverConfig): DriverCapabilities {
+  const events = config.events;
+  const outOfBand = events && config.eventPollMs > 0;
+  const supported: CapabilityId[] = [
+    'operation.launch',
+    'operation.terminate',
+    'operation.get-guest-info',
+    'storage.image',
+    'operation.power-on-off',
+    'operation.reboot',
+    'operation.attach-interface',
+    'operation.detach-interface',
+    'operation.rebuild',
+  ];
+  if (events) supported.push('event.lifecycle');
+  if (outOfBand) supported.push('event.out-of-band');
   return declareCapabilities({
-    supported: [
-      'operation.launch',
-      'operation.terminate',
-      'operation.get-guest-info',
-      'storage.image',
-      'operation.power-on-off',
-      'operation.reboot',
-      'operation.attach-interface',
-      'operation.detach-interface',
-      'operation.rebuild',
-      ...(config.events ? (['event.lifecycle'] as const) : []),
-    ],
+    supported,
     partial: {
       'storage.image':
         'The image is passed to Ironic as instance_info.image_source (imageSourceTemplate); user data must be UTF-8 text (JSON config drive).',
       'operation.rescue': 'Ironic boots its configured rescue ramdisk: RescueSpec.image is not used; adminPassword becomes the rescue password.',
       'console.serial.log': 'Ironic exposes an interactive console, not a log: the output describes the node\'s console (enabled, type, URL).',
-      ...(config.events
-        ? { 'event.lifecycle': 'Events for power transitions made through this driver; Ironic pushes none, so changes made elsewhere are not reported.' }
+      'operation.restore-state':
+        'RUNNING and SHUTDOWN (a CRASHED node is recovered first); PAUSED and SUSPENDED do not exist on bare metal and are UNSUPPORTED.',
+      ...(outOfBand
+        ? {
+            'event.out-of-band': `Changes Ironic records (an operator's API call, a failed deploy, Ironic's power sync noticing a machine went off), seen by polling every ${config.eventPollMs} ms while anyone listens; a guest that shuts itself down is seen once Ironic's power sync has noticed it.`,
+          }
         : {}),
     },
     multiNode: true,
@@ -30,8 +43,8 @@ export function capabilitiesOf(config: IronicDriverConfig): DriverCapabilities {
     eventualConsistency: {
       // destroy returns once Ironic has torn the node down and cleared instance_uuid: usage is released at once.
       resourceReleaseMs: 0,
-      // events are emitted before the operation resolves.
-      eventDeliveryMs: 0,
+      // events of the driver's own calls come before the call resolves; out-of-band ones within a poll.
+      eventDeliveryMs: outOfBand ? config.eventDeliveryMs : 0,
       nodeAvailableMs: config.nodeAvailableMs,
     },
   });

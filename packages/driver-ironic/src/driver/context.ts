@@ -13,6 +13,7 @@ import { isOurs } from '../mapping/instance-info.js';
 import { semanticStateOf } from '../mapping/state.js';
 import { NodeWatcher, WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
 import { IronicEvents } from './events.js';
+import { OutOfBandPoller } from './out-of-band.js';
 
 /** An instance found, in a state whose table cell allows the operation. */
 export interface Entered {
@@ -26,6 +27,7 @@ export class IronicContext {
   readonly client: IronicClient;
   readonly watcher: NodeWatcher;
   readonly events: IronicEvents;
+  readonly outOfBand: OutOfBandPoller;
   /** Nodes a spawn of this process is reserving right now, so concurrent spawns pick different ones. */
   readonly claiming = new Set<string>();
   connected = false;
@@ -43,6 +45,8 @@ export class IronicContext {
     // listing the whole pool (1,000 nodes cost ~300 ms of Ironic's time, 200 deploying ones ~60).
     this.watcher = new NodeWatcher(this.client, config.poll, { ...this.filterQuery(), associated: true }, config.pageSize);
     this.events = new IronicEvents(config.events);
+    this.outOfBand = new OutOfBandPoller(this, config.events ? config.eventPollMs : 0);
+    this.events.onListeners = (count) => this.outOfBand.setWanted(count > 0);
   }
 
   requireConnected(): void {
@@ -74,7 +78,7 @@ export class IronicContext {
   async nodeOfInstance(uuid: string, signal?: AbortSignal): Promise<IronicNode | undefined> {
     this.requireConnected();
     const nodes = await this.client.nodes.list({
-      fields: [...INVENTORY_FIELDS, 'conductor_group', 'owner'],
+      fields: [...INVENTORY_FIELDS, 'conductor_group', 'owner', 'maintenance_reason'],
       query: { instance_uuid: uuid },
       limit: 2,
       signal,
@@ -87,7 +91,8 @@ export class IronicContext {
   /**
    * The common start of an instance operation: find the instance, then apply the semantics
    * table (core's enforceCell) to its state: INSTANCE_NOT_FOUND, INVALID_STATE, a device
-   * precondition from `device` (the node's view of it), a no-op, or go ahead.
+   * precondition from `device` (the node's view of it), a no-op, or go ahead. The node as found
+   * is also a look for out-of-band changes (events.observe).
    */
   async enter(op: string, column: TableOperation, uuid: string, signal?: AbortSignal, device?: (node: IronicNode) => OutcomeContext): Promise<Entered> {
     const node = await withContractErrors({ op, target: uuid }, () => this.nodeOfInstance(uuid, signal));
@@ -95,6 +100,7 @@ export class IronicContext {
       enforceCell('ABSENT', column, { op, uuid });
       throw errors.notFound(uuid, op); // no instance operation that calls enter goes ahead on ABSENT
     }
+    this.events.observe(uuid, node);
     const state = semanticStateOf(node);
     const { noop } = enforceCell(state, column, { op, uuid, ctx: device?.(node) });
     return { node, state, noop };

@@ -5,14 +5,15 @@
  */
 import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
 import type { IronicNode } from '../client/types.js';
-import { BinaryUserDataError, buildConfigDrive, type NetworkData } from '../mapping/configdrive.js';
+import { BinaryUserDataError, buildConfigDrive, configDriveOfRecord } from '../mapping/configdrive.js';
 import { toContractError } from '../mapping/errors.js';
-import { readOwnerRecord, rebuildPatch, type OwnerRecord } from '../mapping/instance-info.js';
-import { powerStateOfNode, semanticStateOf } from '../mapping/state.js';
+import { readOwnerRecord, rebuildPatch } from '../mapping/instance-info.js';
+import { semanticStateOf } from '../mapping/state.js';
 import { WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
 import { withContractErrors, type IronicContext } from './context.js';
 import { reserve } from './placement.js';
 import { ensurePower } from './power.js';
+import { recoverProvisioning, UNRESCUE_FROM } from './recovery.js';
 import { release, teardown } from './teardown.js';
 
 /** The verdict of a deploy or rebuild wait: `active` with nothing pending, or a failed state. */
@@ -59,7 +60,7 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
     const active = await ctx.waitFor(nodeUuid, 'deploy', ctx.config.deployTimeoutMs, signal, deployed('deploy', true));
     stage = 'powering';
     const final = await ensurePower(ctx, active, spec.powerOn ? 'power on' : 'power off', signal);
-    if (powerStateOfNode(final) === 'RUNNING') ctx.events.emit(spec.uuid, 'STARTED', final);
+    ctx.events.afterSpawn(spec.uuid, final);
   } catch (e) {
     // INSTANCE_EXISTS: the uuid belongs to an existing instance, which must stay as it is.
     if (e instanceof DriverError && e.code === 'INSTANCE_EXISTS') throw e;
@@ -80,34 +81,36 @@ export async function destroy(ctx: IronicContext, uuid: string, signal?: AbortSi
   const before = node ? semanticStateOf(node) : 'ABSENT';
   const { noop } = enforceCell(before, 'destroy', { op, uuid });
   if (noop || !node) return;
+  ctx.events.observe(uuid, node);
   const rec = readOwnerRecord(node);
   await withContractErrors({ op, target: uuid }, () => teardown(ctx, node.uuid, uuid, rec?.vifs ?? [], signal, node));
   ctx.events.afterDestroy(uuid, before, node);
 }
 
+/**
+ * Rebuild: the new image (and metadata) patched into instance_info, Ironic's `rebuild` with a new
+ * config drive, then the power the instance had: since 1.1 a rebuild from SHUTDOWN ends SHUTDOWN
+ * (a real deploy boots the machine, so it is powered off again), from RUNNING and CRASHED RUNNING.
+ * Ironic rebuilds from `deploy failed` and `error` directly; a node whose rescue or unrescue failed
+ * is unrescued first. In maintenance Ironic refuses to provision: CONFLICT, nothing changed.
+ */
 export async function rebuild(ctx: IronicContext, uuid: string, spec: RebuildSpec, signal?: AbortSignal): Promise<void> {
   const op = 'rebuild';
   const { node, state } = await ctx.enter(op, 'rebuild', uuid, signal);
   const rec = readOwnerRecord(node)!;
+  if (node.maintenance) {
+    // Ironic refuses to rebuild a node in maintenance: refused before the image is patched in.
+    throw new DriverError('CONFLICT', { op, target: uuid, detail: `node ${node.uuid} is in maintenance (${node.maintenance_reason ?? 'no reason given'})` });
+  }
   await withContractErrors({ op, target: uuid, currentState: state }, async () => {
-    const patched = await ctx.client.nodes.patch(node.uuid, rebuildPatch(rec, spec.image, spec.metadata, spec.preserveEphemeral, ctx.config), { signal });
-    const next = readOwnerRecord(patched) ?? rec;
-    const configdrive = buildConfigDrive({ uuid, name: next.name, metadata: next.metadata, networkInfo: [] });
-    configdrive.network_data = networkDataFromRecord(next);
-    await ctx.client.states.provision(node.uuid, 'rebuild', { configdrive }, { signal });
-    const rebuilt = await ctx.waitFor(node.uuid, 'deploy', ctx.config.deployTimeoutMs, signal, deployed('rebuild'));
-    const done = await ensurePower(ctx, rebuilt, 'power on', signal);
+    const ready = UNRESCUE_FROM.has(node.provision_state ?? '') ? await recoverProvisioning(ctx, op, uuid, node, signal) : node;
+    const patched = await ctx.client.nodes.patch(ready.uuid, rebuildPatch(rec, spec.image, spec.metadata, spec.preserveEphemeral, ctx.config), { signal });
+    const configdrive = configDriveOfRecord(uuid, readOwnerRecord(patched) ?? rec);
+    await ctx.client.states.provision(ready.uuid, 'rebuild', { configdrive }, { signal });
+    const rebuilt = await ctx.waitFor(ready.uuid, 'deploy', ctx.config.deployTimeoutMs, signal, deployed('rebuild'));
+    const done = await ensurePower(ctx, rebuilt, state === 'SHUTDOWN' ? 'power off' : 'power on', signal);
     ctx.events.afterTransition(uuid, state, done);
   });
-}
-
-/** network_data for a rebuild: links for the interfaces the instance has now (addresses only). */
-function networkDataFromRecord(rec: OwnerRecord): NetworkData {
-  return {
-    links: rec.vifs.map((v) => ({ id: `tap${v.id.slice(0, 11)}`, type: 'phy' as const, ethernet_mac_address: v.address, mtu: null, vif_id: v.id })),
-    networks: rec.vifs.map((v, i) => ({ id: `network${i}`, type: 'ipv4_dhcp', link: `tap${v.id.slice(0, 11)}` })),
-    services: [],
-  };
 }
 
 /** The contract's error for a spawn that failed at `stage` (the node has been released, or `releaseError` says why not). */

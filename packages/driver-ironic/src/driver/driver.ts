@@ -6,7 +6,9 @@
  * arguments, serialised calls per instance and put the call's deadline into its signal.
  */
 import {
+  isDriverError,
   parseOrInvalid,
+  type ErrorCode,
   type CallOptions,
   type ComputeDriver,
   type ConsoleOutput,
@@ -21,6 +23,7 @@ import {
   type RebootType,
   type RebuildSpec,
   type RescueSpec,
+  type RestorableState,
   type Unsubscribe,
   type Vif,
 } from '@nova-common/core';
@@ -34,6 +37,18 @@ import { attachInterface, detachInterface } from './interfaces.js';
 import { getConsoleOutput, getInfo, getInventory, listInstances, listNodes } from './nodes.js';
 import { powerOff, powerOn, reboot } from './power.js';
 import { rescue, unrescue } from './rescue.js';
+import { restoreState } from './restore.js';
+
+/** Errors a call raises before it changes anything on the backend. */
+const REFUSED_BEFORE_ACTING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INSTANCE_NOT_FOUND',
+  'INVALID_STATE',
+  'UNSUPPORTED',
+  'INVALID_INPUT',
+  'INSTANCE_EXISTS',
+  'INTERFACE_ALREADY_ATTACHED',
+  'INTERFACE_NOT_ATTACHED',
+]);
 
 /** Counters for the benchmark and diagnostics (not part of the contract). */
 export interface IronicDriverStats {
@@ -73,7 +88,7 @@ export class IronicDriver implements ComputeDriver {
 
   async cleanupHost(): Promise<void> {
     this.ctx.watcher.close();
-    this.ctx.events.clear();
+    this.ctx.events.clear(); // also stops the out-of-band poller
     await this.ctx.client.close();
     this.ctx.connected = false;
   }
@@ -101,47 +116,52 @@ export class IronicDriver implements ComputeDriver {
   // ---- deploy -------------------------------------------------------------------------
 
   spawn(spec: InstanceSpec, options?: CallOptions): Promise<void> {
-    return spawn(this.ctx, spec, options?.signal);
+    return this.acting(spec.uuid, () => spawn(this.ctx, spec, options?.signal));
   }
 
   destroy(uuid: string, options?: CallOptions): Promise<void> {
-    return destroy(this.ctx, uuid, options?.signal);
+    return this.acting(uuid, () => destroy(this.ctx, uuid, options?.signal));
   }
 
   rebuild(uuid: string, spec: RebuildSpec, options?: CallOptions): Promise<void> {
-    return rebuild(this.ctx, uuid, spec, options?.signal);
+    return this.acting(uuid, () => rebuild(this.ctx, uuid, spec, options?.signal));
   }
 
-  // ---- power and rescue ---------------------------------------------------------------
+  // ---- power, rescue, restore ---------------------------------------------------------
 
+  /** The guard always passes gracefulTimeoutMs (60 s unless the caller says otherwise). */
   powerOff(uuid: string, options?: PowerOffOptions): Promise<void> {
-    return powerOff(this.ctx, uuid, options?.gracefulTimeoutMs ?? 0, options?.signal);
+    return this.acting(uuid, () => powerOff(this.ctx, uuid, options?.gracefulTimeoutMs ?? 0, options?.signal));
   }
 
   powerOn(uuid: string, options?: CallOptions): Promise<void> {
-    return powerOn(this.ctx, uuid, options?.signal);
+    return this.acting(uuid, () => powerOn(this.ctx, uuid, options?.signal));
   }
 
   reboot(uuid: string, type: RebootType, options?: CallOptions): Promise<void> {
-    return reboot(this.ctx, uuid, type, options?.signal);
+    return this.acting(uuid, () => reboot(this.ctx, uuid, type, options?.signal));
   }
 
   rescue(uuid: string, spec: RescueSpec, options?: CallOptions): Promise<void> {
-    return rescue(this.ctx, uuid, spec, options?.signal);
+    return this.acting(uuid, () => rescue(this.ctx, uuid, spec, options?.signal));
   }
 
   unrescue(uuid: string, options?: CallOptions): Promise<void> {
-    return unrescue(this.ctx, uuid, options?.signal);
+    return this.acting(uuid, () => unrescue(this.ctx, uuid, options?.signal));
+  }
+
+  restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
+    return this.acting(uuid, () => restoreState(this.ctx, uuid, desired, options?.signal));
   }
 
   // ---- interfaces, console, events ----------------------------------------------------
 
   attachInterface(uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
-    return attachInterface(this.ctx, uuid, vif, options?.signal);
+    return this.acting(uuid, () => attachInterface(this.ctx, uuid, vif, options?.signal));
   }
 
   detachInterface(uuid: string, vifId: string, options?: CallOptions): Promise<void> {
-    return detachInterface(this.ctx, uuid, vifId, options?.signal);
+    return this.acting(uuid, () => detachInterface(this.ctx, uuid, vifId, options?.signal));
   }
 
   getConsoleOutput(uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
@@ -150,6 +170,23 @@ export class IronicDriver implements ComputeDriver {
 
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     return this.ctx.events.subscribe(listener);
+  }
+
+  /**
+   * Run a call that acts on instance `uuid`: while it runs, changes on the instance are its own
+   * (`requested`), never out-of-band (events.ts).
+   */
+  private async acting<T>(uuid: string, call: () => Promise<T>): Promise<T> {
+    this.ctx.events.begin(uuid);
+    try {
+      const result = await call();
+      this.ctx.events.end(uuid, true);
+      return result;
+    } catch (e) {
+      // Refused before acting: nothing changed. Otherwise what the call left is unknown.
+      this.ctx.events.end(uuid, isDriverError(e) && REFUSED_BEFORE_ACTING.has(e.code));
+      throw e;
+    }
   }
 }
 

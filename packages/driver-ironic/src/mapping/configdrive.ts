@@ -10,6 +10,7 @@
  * dict carries it as a JSON string.
  */
 import type { InstanceSpec, Vif } from '@nova-common/core';
+import type { OwnerRecord } from './instance-info.js';
 
 export interface ConfigDrive {
   meta_data: Record<string, unknown>;
@@ -121,5 +122,20 @@ function metaDataOf(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'key
 export function buildConfigDrive(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData' | 'userData' | 'networkInfo'>): ConfigDrive {
   const drive: ConfigDrive = { meta_data: metaDataOf(spec), network_data: networkDataOf(spec.networkInfo) };
   if (spec.userData !== undefined) drive.user_data = userDataText(spec.userData);
+  return drive;
+}
+
+/**
+ * The config drive of a redeploy (rebuild, or recovering a node whose deploy failed), made from
+ * the ownership record: the instance's identity and metadata, and links for the interfaces it has
+ * now (their addresses only: the record keeps no subnets).
+ */
+export function configDriveOfRecord(uuid: string, rec: OwnerRecord): ConfigDrive {
+  const drive = buildConfigDrive({ uuid, name: rec.name, metadata: rec.metadata, networkInfo: [] });
+  drive.network_data = {
+    links: rec.vifs.map((v) => ({ id: `tap${v.id.slice(0, 11)}`, type: 'phy' as const, ethernet_mac_address: v.address, mtu: null, vif_id: v.id })),
+    networks: rec.vifs.map((v, i) => ({ id: `network${i}`, type: 'ipv4_dhcp', link: `tap${v.id.slice(0, 11)}` })),
+    services: [],
+  };
   return drive;
 }

@@ -6,14 +6,29 @@ import type { InstanceMode, NodeInfo, NodeUnavailableReason, PowerState, Semanti
 import type { IronicNode } from '../client/types.js';
 
 /** Provision states in which the instance is broken beyond a power action. */
-const FAILED = new Set(['deploy failed', 'error', 'rescue failed', 'unrescue failed']);
+export const FAILED_PROVISION_STATES: ReadonlySet<string> = new Set(['deploy failed', 'error', 'rescue failed', 'unrescue failed']);
+const FAILED = FAILED_PROVISION_STATES;
+/** Ironic's `fault` when its power sync could no longer read the node's power (it then sets maintenance itself). */
+export const POWER_FAILURE_FAULT = 'power failure';
 /** Provision states of a node booted into its rescue ramdisk. */
 const RESCUE = new Set(['rescue', 'rescuing', 'rescue wait', 'rescue failed', 'unrescuing', 'unrescue failed']);
 const CLEANING = new Set(['cleaning', 'clean wait', 'deleting', 'deleted']);
 
-/** Ironic power_state -> contract power state (null: fake hardware before its first power action). */
+/**
+ * Whether the instance on this node is CRASHED in the contract's sense: its deploy (or rebuild,
+ * rescue, unrescue) failed, or Ironic lost the power of the deployed node (its power sync failed:
+ * `fault: power failure`, which Ironic records together with maintenance).
+ */
+export function isCrashed(node: IronicNode): boolean {
+  return FAILED.has(node.provision_state ?? '') || node.fault === POWER_FAILURE_FAULT;
+}
+
+/**
+ * Ironic power_state -> contract power state. Null (or `error` without a power failure) is NOSTATE:
+ * Ironic does not know the power (fake hardware before its first power action, an adopted node).
+ */
 export function powerStateOfNode(node: IronicNode): PowerState {
-  if (FAILED.has(node.provision_state ?? '')) return 'CRASHED';
+  if (isCrashed(node)) return 'CRASHED';
   switch (node.power_state) {
     case 'power on':
       return 'RUNNING';

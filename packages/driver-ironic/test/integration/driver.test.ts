@@ -141,13 +141,14 @@ describe('lifecycle through Ironic', () => {
     expect(await state()).toBe('RUNNING');
     expect(await code(driver.unrescue(s.uuid))).toBe('OK'); // no-op on RUNNING
     await driver.powerOff(s.uuid);
-    await driver.rebuild(s.uuid, { image: IMAGES[1] as never, metadata: { rebuilt: 'yes' }, preserveEphemeral: false }); // SHUTDOWN -> RUNNING
+    await driver.rebuild(s.uuid, { image: IMAGES[1] as never, metadata: { rebuilt: 'yes' }, preserveEphemeral: false }); // SHUTDOWN stays SHUTDOWN (1.1)
     const info = await driver.getInfo(s.uuid);
-    expect(info).toMatchObject({ powerState: 'RUNNING', mode: 'normal', metadata: { rebuilt: 'yes' } });
+    expect(info).toMatchObject({ powerState: 'SHUTDOWN', mode: 'normal', metadata: { rebuilt: 'yes' } });
     const node = await raw.client.nodes.get(info.node, ['instance_info']);
     expect(node.instance_info?.image_source).toContain('nc-image-2');
-    const kinds = events.filter((e) => e.uuid === s.uuid).map((e) => e.kind);
-    expect(kinds).toEqual(['STARTED', 'STOPPED', 'STARTED', 'STOPPED', 'STARTED']);
+    const mine = events.filter((e) => e.uuid === s.uuid);
+    expect(mine.map((e) => e.kind)).toEqual(['STARTED', 'STOPPED', 'STARTED', 'STOPPED']);
+    expect(mine.every((e) => e.cause === 'requested')).toBe(true);
     expect((await driver.getConsoleOutput(s.uuid)).output).toContain(info.node);
   });
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InstanceSpecSchema } from '@nova-common/core';
 import { reservePatch, rebuildPatch, ownerRecordOf } from '../../src/mapping/instance-info.js';
-import { buildConfigDrive } from '../../src/mapping/configdrive.js';
+import { buildConfigDrive, configDriveOfRecord } from '../../src/mapping/configdrive.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const spec = InstanceSpecSchema.parse(JSON.parse(readFileSync(fixture('spawn-full.spec.json'), 'utf8')));
@@ -28,6 +28,10 @@ describe('goldens', () => {
 
   it('config drive (JSON form): meta_data, user_data, network_data', () => {
     golden('spawn-full.configdrive.expected.json', buildConfigDrive(spec));
+  });
+
+  it('config drive of a redeploy (rebuild, recovering a failed deploy): identity, metadata and links from the record', () => {
+    golden('spawn-full.redeploy-configdrive.expected.json', configDriveOfRecord(spec.uuid, ownerRecordOf(spec, 'host-a')));
   });
 
   it('rebuild PATCH: new image and metadata, record kept', () => {

@@ -28,6 +28,10 @@ describe('instance state from Ironic', () => {
     [{ provision_state: 'rescue', power_state: 'power off' }, 'SHUTDOWN', 'SHUTDOWN', 'rescue'],
     [{ provision_state: 'deploy failed', power_state: 'power off' }, 'CRASHED', 'CRASHED', 'normal'],
     [{ provision_state: 'error', power_state: 'power on' }, 'CRASHED', 'CRASHED', 'normal'],
+    [{ provision_state: 'rescue failed', power_state: 'power on' }, 'CRASHED', 'CRASHED', 'rescue'],
+    [{ provision_state: 'active', power_state: null, maintenance: true, fault: 'power failure' }, 'CRASHED', 'CRASHED', 'normal'],
+    [{ provision_state: 'active', power_state: 'power on', maintenance: true, fault: null }, 'RUNNING', 'RUNNING', 'normal'],
+    [{ provision_state: 'active', power_state: 'power on', maintenance: true, fault: 'clean failure' }, 'RUNNING', 'RUNNING', 'normal'],
   ] as const)('%o -> power %s, semantic %s, mode %s', (over, power, semantic, mode) => {
     const n = node(over);
     expect(powerStateOfNode(n)).toBe(power);

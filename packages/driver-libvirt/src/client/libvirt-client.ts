@@ -7,11 +7,14 @@ import {
   Flags,
   readDomain,
   readNodeInfo,
+  readSnapshot,
   uuidToBytes,
   writeDomain,
+  writeSnapshot,
   type DomainRef,
   type LifecycleMessage,
   type NodeInfoRet,
+  type SnapshotRef,
 } from './protocol/remote-types.js';
 
 const EVENT_ID_LIFECYCLE = 0;
@@ -211,19 +214,22 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     return new XdrDecoder(await this.call(Proc.DOMAIN_GET_METADATA, e, o)).string();
   }
 
-  async snapshotCreateXml(dom: DomainRef, xml: string, flags = 0, o?: CallOptions): Promise<{ name: string; dom: DomainRef }> {
-    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_CREATE_XML, domArgs(dom).string(xml).uint(flags), o));
-    return { name: dec.string(), dom: readDomain(dec) };
+  /** Wake a guest that put itself to sleep (PMSUSPENDED); libvirt returns before the guest runs. */
+  async pmWakeup(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_PM_WAKEUP, domArgs(dom).uint(0), o);
   }
 
-  async snapshotLookupByName(dom: DomainRef, name: string, o?: CallOptions): Promise<{ name: string; dom: DomainRef }> {
-    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, domArgs(dom).string(name).uint(0), o));
-    return { name: dec.string(), dom: readDomain(dec) };
+  async snapshotCreateXml(dom: DomainRef, xml: string, flags = 0, o?: CallOptions): Promise<SnapshotRef> {
+    return readSnapshot(new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_CREATE_XML, domArgs(dom).string(xml).uint(flags), o)));
   }
 
-  async snapshotDelete(snap: { name: string; dom: DomainRef }, flags = 0, o?: CallOptions): Promise<void> {
-    const e = enc().string(snap.name);
-    writeDomain(e, snap.dom);
+  async snapshotLookupByName(dom: DomainRef, name: string, o?: CallOptions): Promise<SnapshotRef> {
+    return readSnapshot(new XdrDecoder(await this.call(Proc.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, domArgs(dom).string(name).uint(0), o)));
+  }
+
+  async snapshotDelete(snap: SnapshotRef, flags = 0, o?: CallOptions): Promise<void> {
+    const e = enc();
+    writeSnapshot(e, snap);
     await this.call(Proc.DOMAIN_SNAPSHOT_DELETE, e.uint(flags), o);
   }
 

@@ -15,11 +15,18 @@ const EVERYWHERE: CapabilityId[] = [
   'operation.rebuild',
   'operation.rescue',
   'operation.snapshot',
+  'operation.restore-state',
   'event.lifecycle',
+  'event.out-of-band',
 ];
 
-/** Device hot-plug and the console log need a hypervisor: libvirt's test driver has neither. */
+/**
+ * Device hot-plug and the console log need a hypervisor: libvirt's test driver has neither.
+ * Its snapshots are metadata of their instance's domain and go with it: they cannot be listed
+ * once the instance is gone (R-SNAPSHOT-LIST), so listSnapshots needs image files too.
+ */
 const HYPERVISOR_ONLY: CapabilityId[] = [
+  'operation.list-snapshots',
   'operation.attach-volume',
   'operation.detach-volume',
   'operation.attach-interface',
@@ -27,15 +34,18 @@ const HYPERVISOR_ONLY: CapabilityId[] = [
   'console.serial.log',
 ];
 
+/** What libvirt's test driver does differently (it runs no guest and keeps its state in libvirtd's memory). */
+const TEST_DRIVER_CAVEATS: Partial<Record<CapabilityId, string>> = {
+  'operation.snapshot': "On libvirt's test driver a snapshot is libvirt snapshot metadata of the domain; it goes away with the instance.",
+  'operation.restore-state':
+    "libvirt's test driver keeps no state across a restart of libvirtd (its domains live in the daemon's memory while a connection is open), so there is nothing to restore after one; restoreState follows the table from every state it can reach (RUNNING, PAUSED, SHUTDOWN, SUSPENDED).",
+};
+
 /** What this driver does on the connected backend (QEMU/KVM, or libvirt's test driver). */
 export function capabilities(ctx: DriverContext): DriverCapabilities {
-  const partial: Partial<Record<CapabilityId, string>> = {};
-  if (!ctx.hasFiles) {
-    partial['operation.snapshot'] = "On libvirt's test driver a snapshot is libvirt snapshot metadata of the domain; it goes away with the instance.";
-  }
   return declareCapabilities({
     supported: ctx.hasFiles ? [...EVERYWHERE, ...HYPERVISOR_ONLY] : EVERYWHERE,
-    partial,
+    partial: ctx.hasFiles ? {} : TEST_DRIVER_CAVEATS,
     multiNode: false,
     // Volumes given at spawn go into the domain XML on every backend; hot-plug needs a hypervisor.
     volumeTransports: ['file', 'block'],

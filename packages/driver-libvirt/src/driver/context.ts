@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { ListenerSet, type LifecycleEvent } from '@nova-common/core';
+import { ListenerSet, type LifecycleEvent, type PowerState } from '@nova-common/core';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { bytesToUuid, type DomainRef } from '../client/protocol/remote-types.js';
 import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.js';
 import { isInstanceDomainName, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
 import * as files from '../host-files.js';
 import { OwnedIndex, type Usage } from './owned-index.js';
+import { RequestedTransitions } from './requested.js';
 
 /** Hooks for fault-injection tests; not part of the configuration. */
 export interface LibvirtDriverHooks {
@@ -25,8 +26,8 @@ export interface NodeFacts {
 
 /**
  * What every operation module shares: the configuration, the protocol client, and this
- * driver session's bookkeeping (spawns in flight and what they reserve, the owned tally
- * placement sums). An instance's state is never kept here: every operation reads it from
+ * driver session's bookkeeping (spawns and transitions in flight, what spawns reserve, the
+ * owned tally placement sums). An instance's state is never kept here: every operation reads it from
  * libvirtd.
  */
 export class DriverContext {
@@ -41,6 +42,14 @@ export class DriverContext {
   readonly reservations = new Map<string, Usage>();
   /** Which domains are this driver's and what they use: placement's tally, and event filtering. */
   readonly owned = new OwnedIndex();
+  /**
+   * Once events are asked for: the power state last announced for each instance (by an event,
+   * or first read by an operation). After a reconnect, what changed meanwhile is announced
+   * (recoverMissedEvents).
+   */
+  readonly announced = new Map<string, PowerState>();
+  /** This driver's own transitions in flight per instance: what labels an event `requested` or `out-of-band`. */
+  readonly requested = new RequestedTransitions();
   nodeName = '';
   /** Node facts, read at initHost and by every getInventory; spawn's placement uses them. */
   node: NodeFacts | undefined;

@@ -15,6 +15,7 @@ import {
   type RebootType,
   type RebuildSpec,
   type RescueSpec,
+  type RestorableState,
   type SnapshotResult,
   type SnapshotSpec,
   type Unsubscribe,
@@ -28,13 +29,14 @@ import { toContractError } from '../mapping/errors.js';
 import { capabilities } from './capabilities.js';
 import { DriverContext, type LibvirtDriverHooks } from './context.js';
 import * as devices from './devices.js';
-import { onLifecycle } from './events.js';
+import { onLifecycle, recoverMissedEvents } from './events.js';
 import * as instances from './instances.js';
 import * as inventory from './inventory.js';
 import * as lifecycle from './lifecycle.js';
 import * as power from './power.js';
 import { ensureReady } from './readiness.js';
 import * as rescue from './rescue.js';
+import * as restore from './restore.js';
 import * as snapshots from './snapshots.js';
 
 /**
@@ -42,8 +44,9 @@ import * as snapshots from './snapshots.js';
  * lower-case uuids, a deadline-carrying signal) and only speak to libvirtd: each instance
  * operation reads the domain (state and live XML), lets core's semantics table decide, and
  * acts through the remote protocol. The work lives in one module per concern:
- * lifecycle (spawn, destroy, rebuild), power, rescue, snapshots, devices, instances (reading
- * them), inventory and placement, events, readiness (connect and sweep).
+ * lifecycle (spawn, destroy, rebuild), power and the transitions it is made of, restore
+ * (after a restart), rescue, snapshots, devices, instances (reading them), inventory and
+ * placement, events (and which of them were requested), readiness (connect and sweep).
  */
 export class LibvirtDriver implements ComputeDriver {
   readonly config: LibvirtDriverConfig;
@@ -56,9 +59,11 @@ export class LibvirtDriver implements ComputeDriver {
     ctx.client.on('lifecycle', (m) => onLifecycle(ctx, m));
     ctx.client.on('open', ({ reconnect }) => {
       if (!reconnect) return;
-      // Events may have been missed while disconnected: what the index knew is re-read.
+      // Events may have been missed while disconnected: what the index knew is re-read, and
+      // listeners hear what changed meanwhile.
       ctx.owned.clear();
       ctx.resyncNeeded = true;
+      if (ctx.client.wantsLifecycle) recoverMissedEvents(ctx).catch(() => undefined);
     });
   }
 
@@ -160,6 +165,11 @@ export class LibvirtDriver implements ComputeDriver {
     return power.resume(this.ctx, uuid, options);
   }
 
+  /** Bring the instance to the state its caller asked for, after libvirtd or the host restarted. */
+  restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
+    return restore.restoreState(this.ctx, uuid, desired, options);
+  }
+
   // ---- rescue and snapshots ----------------------------------------------------------
 
   rescue(uuid: string, spec: RescueSpec, options?: CallOptions): Promise<void> {
@@ -176,6 +186,10 @@ export class LibvirtDriver implements ComputeDriver {
 
   deleteSnapshot(imageId: string, options?: CallOptions): Promise<void> {
     return snapshots.deleteSnapshot(this.ctx, imageId, options);
+  }
+
+  listSnapshots(options?: CallOptions): Promise<SnapshotResult[]> {
+    return snapshots.listSnapshots(this.ctx, options);
   }
 
   // ---- devices and console (QEMU/KVM; UNSUPPORTED on the test driver) ----------------
@@ -203,9 +217,10 @@ export class LibvirtDriver implements ComputeDriver {
   // ---- events ------------------------------------------------------------------------
 
   /**
-   * Listen to lifecycle events. The first listener asks libvirtd for events; operations
-   * called after this wait until the registration is done (ensureReady), so none of their
-   * events is missed.
+   * Listen to lifecycle events, with their cause: `requested` for this driver's own calls,
+   * `out-of-band` for the rest (see RequestedTransitions). The first listener asks libvirtd for
+   * events; operations called after this wait until the registration is done (ensureReady), so
+   * none of their events is missed.
    */
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     const unsubscribe = this.ctx.listeners.add(listener);

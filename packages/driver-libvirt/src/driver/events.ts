@@ -1,6 +1,8 @@
-import type { LifecycleEvent } from '@nova-common/core';
-import { DomainEvent, type DomainRef, type LifecycleMessage } from '../client/protocol/remote-types.js';
+import type { LifecycleEvent, LifecycleEventKind, PowerState } from '@nova-common/core';
+import { DomainEvent, DomainState, VirErr, type DomainRef, type LifecycleMessage } from '../client/protocol/remote-types.js';
+import { isLibvirtCode } from '../mapping/errors.js';
 import { mapLifecycleEvent } from '../mapping/events.js';
+import { powerStateOf } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { readRecord } from './records.js';
 
@@ -17,18 +19,78 @@ async function isOurs(ctx: DriverContext, dom: DomainRef, uuid: string): Promise
  * A lifecycle message from libvirtd (every domain's): the contract's event when it maps to
  * one and the domain is this driver's. Handled one after another, so events keep their
  * order even when ownership has to be read first. An UNDEFINED message also tells the owned
- * index that the definition is gone.
+ * index that the definition is gone. The cause is decided when the message arrives: whether
+ * one of this driver's calls on the instance was running then and could cause it
+ * (RequestedTransitions); everything else (the guest, a crash, an operator) is out-of-band.
+ * The state each event announces is remembered (ctx.announced) for recoverMissedEvents.
  */
 export function onLifecycle(ctx: DriverContext, m: LifecycleMessage): void {
   const uuid = ctx.instanceUuidOf(m.dom);
   if (uuid === undefined) return;
-  if (m.event === DomainEvent.UNDEFINED) ctx.owned.forget(uuid);
+  if (m.event === DomainEvent.UNDEFINED) {
+    ctx.owned.forget(uuid);
+    ctx.eventChain = ctx.eventChain.then(() => void ctx.announced.delete(uuid));
+  }
   const mapped = mapLifecycleEvent(m.event, m.detail);
-  if (!mapped || ctx.listeners.size === 0) return;
+  if (!mapped) return;
   const timestamp = new Date().toISOString();
+  const cause = ctx.requested.causeOf(uuid, mapped.kind);
   ctx.eventChain = ctx.eventChain.then(async () => {
     if (!(await isOurs(ctx, m.dom, uuid))) return;
-    const event: LifecycleEvent = { uuid, kind: mapped.kind, powerState: mapped.powerState, node: ctx.nodeName, timestamp };
-    ctx.listeners.emit(event);
+    ctx.announced.set(uuid, mapped.powerState);
+    if (ctx.listeners.size === 0) return;
+    ctx.listeners.emit({ uuid, kind: mapped.kind, powerState: mapped.powerState, node: ctx.nodeName, timestamp, cause });
   });
+}
+
+/** The event kind that announces arrival in a power state (NOSTATE has none). */
+function kindOf(state: PowerState): LifecycleEventKind | undefined {
+  switch (state) {
+    case 'RUNNING':
+      return 'STARTED';
+    case 'PAUSED':
+      return 'PAUSED';
+    case 'SHUTDOWN':
+      return 'STOPPED';
+    case 'SUSPENDED':
+      return 'SUSPENDED';
+    case 'CRASHED':
+      return 'CRASHED';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * After a reconnect: the transitions that happened while this driver could not hear libvirtd
+ * (libvirtd restarted; the host restarted and its guests are gone) sent no event this driver
+ * saw. Once the event callback is registered again, each instance whose state was announced
+ * before is read, and one whose state differs gets an out-of-band event for its state now.
+ * A transition that happens while this runs may then be announced twice (events are at least
+ * once).
+ */
+export async function recoverMissedEvents(ctx: DriverContext): Promise<void> {
+  if (ctx.announced.size === 0) return;
+  await ctx.client.connect(); // the callback first: what changes after a read below arrives as an event
+  await Promise.all(
+    [...ctx.announced].map(async ([uuid, before]) => {
+      const ref = ctx.ref(uuid);
+      let now: PowerState;
+      try {
+        const st = await ctx.client.getState(ref);
+        now = powerStateOf(st.state, st.state === DomainState.SHUTOFF && (await ctx.client.hasManagedSaveImage(ref)), st.reason);
+      } catch (err) {
+        if (isLibvirtCode(err, VirErr.NO_DOMAIN)) ctx.announced.delete(uuid);
+        return;
+      }
+      const kind = kindOf(now);
+      if (now === before || kind === undefined) return;
+      const timestamp = new Date().toISOString();
+      ctx.eventChain = ctx.eventChain.then(() => {
+        if (ctx.announced.get(uuid) !== before) return; // a live event announced it meanwhile
+        ctx.announced.set(uuid, now);
+        ctx.listeners.emit({ uuid, kind, powerState: now, node: ctx.nodeName, timestamp, cause: 'out-of-band' });
+      });
+    }),
+  );
 }

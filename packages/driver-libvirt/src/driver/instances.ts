@@ -1,5 +1,6 @@
 import {
   enforceCell,
+  type CellDecision,
   type CallOptions,
   type InstanceInfo,
   type InstanceSummary,
@@ -11,6 +12,7 @@ import {
 import { DomainState, Flags, VirErr, type DomainRef } from '../client/protocol/remote-types.js';
 import { isLibvirtCode, toContractError } from '../mapping/errors.js';
 import type { InstanceRecord } from '../mapping/instance-record.js';
+import { arrivalKinds, requestedKinds } from '../mapping/requested-events.js';
 import { powerStateOf, semanticStateOf } from '../mapping/state.js';
 import { parseDomainXml, type ParsedDomain } from '../mapping/xml-read.js';
 import type { DriverContext } from './context.js';
@@ -56,6 +58,9 @@ export async function load(ctx: DriverContext, uuid: string, signal?: AbortSigna
   if (!found) return undefined;
   const { domain, record } = found;
   const managedSave = st.state === DomainState.SHUTOFF ? await ctx.client.hasManagedSaveImage(ref, o) : false;
+  const power = powerStateOf(st.state, managedSave, st.reason);
+  // The first state read of an instance is what a later reconnect compares with (events keep it current).
+  if (ctx.client.wantsLifecycle && !ctx.announced.has(uuid)) ctx.announced.set(uuid, power);
   return {
     ref,
     state: st.state,
@@ -63,7 +68,7 @@ export async function load(ctx: DriverContext, uuid: string, signal?: AbortSigna
     managedSave,
     domain,
     record,
-    semantic: semanticStateOf(powerStateOf(st.state, managedSave), record.mode),
+    semantic: semanticStateOf(power, record.mode),
   };
 }
 
@@ -97,9 +102,10 @@ function owned(ctx: DriverContext, uuid: string, ref: DomainRef, domain: ParsedD
 
 /**
  * The shape of every instance operation: connect, read the instance, let core's semantics
- * table decide (enforceCell throws the table's error: INSTANCE_NOT_FOUND, INVALID_STATE, a
+ * table decide (the action gets the cell: where the operation leads) (enforceCell throws the table's error: INSTANCE_NOT_FOUND, INVALID_STATE, a
  * device precondition), then act unless the cell is a no-op. Resolves to what `action`
- * returns, or undefined for a no-op.
+ * returns, or undefined for a no-op. While the action runs, the events it can cause count as
+ * requested (RequestedTransitions).
  */
 export async function withInstance<T>(
   ctx: DriverContext,
@@ -107,7 +113,7 @@ export async function withInstance<T>(
   column: TableOperation,
   uuid: string,
   options: CallOptions | undefined,
-  action: (l: Loaded) => Promise<T>,
+  action: (l: Loaded, cell: CellDecision) => Promise<T>,
   deviceContext?: (l: Loaded) => OutcomeContext,
 ): Promise<T | undefined> {
   await ensureReady(ctx, op);
@@ -118,11 +124,15 @@ export async function withInstance<T>(
     throw toContractError(err, op, uuid);
   }
   const ctxOfCell = loaded && deviceContext ? deviceContext(loaded) : undefined;
-  const { noop } = enforceCell(loaded ? loaded.semantic : 'ABSENT', column, { op, uuid, ...(ctxOfCell ? { ctx: ctxOfCell } : {}) });
-  if (noop || !loaded) return undefined;
+  const cell = enforceCell(loaded ? loaded.semantic : 'ABSENT', column, { op, uuid, ...(ctxOfCell ? { ctx: ctxOfCell } : {}) });
+  if (cell.noop || !loaded) return undefined;
+  const end = ctx.requested.begin(uuid, requestedKinds(column, loaded.semantic));
   try {
-    return await action(loaded);
+    const result = await action(loaded, cell);
+    end(arrivalKinds(cell.to));
+    return result;
   } catch (err) {
+    end();
     throw toContractError(err, op, uuid);
   }
 }
@@ -147,7 +157,7 @@ export function info(ctx: DriverContext, l: Loaded): InstanceInfo {
   return {
     uuid: r.uuid,
     name: r.name,
-    powerState: powerStateOf(l.state, l.managedSave),
+    powerState: powerStateOf(l.state, l.managedSave, l.reason),
     mode: l.semantic === 'RESCUE' ? 'rescue' : 'normal',
     node: ctx.nodeName,
     metadata: { ...r.metadata },

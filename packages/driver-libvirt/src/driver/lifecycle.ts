@@ -5,6 +5,7 @@ import { VirErr } from '../client/protocol/remote-types.js';
 import { BUS_PREFIX, buildDomainXml, consoleLogPath, instanceDomainName, localDiskPath, nextTarget, rootDiskPath, type DomainEnvironment } from '../mapping/domain-xml.js';
 import { isLibvirtCode, toContractError } from '../mapping/errors.js';
 import { isActive } from '../mapping/state.js';
+import { arrivalKinds, requestedKinds } from '../mapping/requested-events.js';
 import type { ImageRecord, InstanceRecord, VolumeRecord } from '../mapping/instance-record.js';
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
@@ -169,9 +170,10 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   if (s.node !== undefined && s.node !== ctx.nodeName) throw new DriverError('NODE_NOT_FOUND', { op, target: s.node });
   const record = recordFromSpec(ctx, s);
   ctx.inFlight.add(uuid);
+  const end = ctx.requested.begin(uuid, requestedKinds('spawn', 'ABSENT'));
+  let succeeded = false;
   try {
     await place(ctx, uuid, s.flavor, options?.signal);
-    let succeeded = false;
     try {
       await create(ctx, record, s.powerOn, options?.signal);
       succeeded = true;
@@ -182,6 +184,7 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
     throw toContractError(err, op, uuid);
   } finally {
     ctx.inFlight.delete(uuid);
+    end(succeeded ? arrivalKinds(s.powerOn ? 'RUNNING' : 'SHUTDOWN') : []);
   }
 }
 
@@ -213,16 +216,27 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
       enforceCell('ABSENT', op, { op, uuid });
       return;
     }
-    await removeDomain(ctx, found.ref, uuid, found.domain.active);
+    const end = ctx.requested.begin(uuid, requestedKinds(op, found.domain.active ? 'RUNNING' : 'SHUTDOWN'));
+    await removeDomain(ctx, found.ref, uuid, found.domain.active).then(
+      () => end(arrivalKinds('ABSENT')),
+      (err: unknown) => {
+        end();
+        throw err;
+      },
+    );
   } catch (err) {
     throw toContractError(err, op, uuid);
   }
 }
 
-/** Rebuild: stop, new root disk from the new image (and fresh local disks unless preserved), redefine, start. */
+/**
+ * Rebuild: stop, new root disk from the new image (and fresh local disks unless preserved),
+ * redefine, and start again unless its user left it stopped (SHUTDOWN stays SHUTDOWN; a
+ * running or crashed instance ends RUNNING).
+ */
 export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, options?: CallOptions): Promise<void> {
   await requireImage(ctx, s.image.id, 'rebuild', ['spec', 'image', 'id']);
-  await withInstance(ctx, 'rebuild', 'rebuild', uuid, options, async (l) => {
+  await withInstance(ctx, 'rebuild', 'rebuild', uuid, options, async (l, { to }) => {
     const r = l.record;
     const env = ctx.env(uuid, l.domain.name);
     await hardStop(ctx, l.ref);
@@ -233,6 +247,6 @@ export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, 
       if (!s.preserveEphemeral) await makeLocalDisks(r, env);
     }
     await ctx.client.defineXml(buildDomainXml(r, env));
-    await ctx.client.create(l.ref, 0, options?.signal ? { signal: options.signal } : undefined);
+    if (to === 'RUNNING') await ctx.client.create(l.ref, 0, options?.signal ? { signal: options.signal } : undefined);
   });
 }

@@ -1,98 +1,71 @@
-import { abortableSleep, type CallOptions, type PowerOffOptions, type RebootType } from '@nova-common/core';
-import { LibvirtError } from '../client/errors.js';
-import { DomainState, VirErr, type DomainRef } from '../client/protocol/remote-types.js';
-import { isLibvirtCode } from '../mapping/errors.js';
-import { isActive } from '../mapping/state.js';
+import type { CallOptions, PowerOffOptions, RebootType } from '@nova-common/core';
+import { DomainState } from '../client/protocol/remote-types.js';
+import { isActive, isRunning } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { withInstance } from './instances.js';
 import { hardStop } from './teardown.js';
+import { acpiShutdown, callOptions, saveTimeout, shutOff, startDomain, wake } from './transitions.js';
 
-const POLL_MS = 100;
-/** Suspend and resume write or read the guest's whole memory: they get a longer call timeout. */
-const SAVE_TIMEOUT_MS = 300_000;
-
-function signalOf(options: CallOptions | undefined): { signal: AbortSignal } | undefined {
-  return options?.signal ? { signal: options.signal } : undefined;
-}
-
-/** Running in the guest's sense: ACPI can reach it. */
-function isRunning(state: number): boolean {
-  return state === DomainState.RUNNING || state === DomainState.BLOCKED;
-}
-
-/** ACPI shutdown, then wait until the domain is off; false when the guest did not power off in time. */
-async function acpiShutdown(ctx: DriverContext, ref: DomainRef, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean> {
-  const o = signal ? { signal } : undefined;
-  try {
-    await ctx.client.shutdown(ref, 0, o);
-  } catch (err) {
-    if (err instanceof LibvirtError && !isLibvirtCode(err, VirErr.NO_DOMAIN)) return false;
-    throw err;
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const st = await ctx.client.getState(ref, o);
-    if (!isActive(st.state)) return true;
-    if (Date.now() >= deadline) return false;
-    await abortableSleep(POLL_MS, signal);
-  }
-}
-
-/** Power off: ACPI first (gracefulTimeoutMs, else the configured wait), forced when the guest does not comply. */
+/**
+ * Power off: ACPI first for a running guest, forced after gracefulTimeoutMs (the guard always
+ * passes it; the configured wait stands in only for a caller without the guard). A paused
+ * guest cannot act on ACPI: it is forced at once, whatever gracefulTimeoutMs says. A crashed
+ * domain is acknowledged so it reads SHUTDOWN (see acknowledgeCrash).
+ */
 export async function powerOff(ctx: DriverContext, uuid: string, options?: PowerOffOptions): Promise<void> {
   const graceful = options?.gracefulTimeoutMs ?? ctx.config.acpiShutdownTimeoutMs;
-  await withInstance(ctx, 'powerOff', 'powerOff', uuid, options, async (l) => {
-    if (isRunning(l.state) || l.state === DomainState.SHUTDOWN) {
-      if (graceful > 0 && (await acpiShutdown(ctx, l.ref, graceful, options?.signal))) return;
-    }
-    await hardStop(ctx, l.ref);
-  });
+  await withInstance(ctx, 'powerOff', 'powerOff', uuid, options, (l) => shutOff(ctx, l, graceful, options?.signal));
 }
 
-/** Power on: start the defined domain (leftover CRASHED/NOSTATE domains are stopped first). */
+/** Power on: start the defined domain (an active crashed or NOSTATE domain is stopped first). */
 export async function powerOn(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
   await withInstance(ctx, 'powerOn', 'powerOn', uuid, options, async (l) => {
     if (isActive(l.state)) await hardStop(ctx, l.ref);
-    await ctx.client.create(l.ref, 0, signalOf(options));
+    await startDomain(ctx, l, false, callOptions(options?.signal));
   });
 }
 
 /**
  * Reboot. Soft, as Nova does it: ACPI shutdown, wait, start again; a guest that does not shut
- * down in time (or a paused or stopped one) gets the hard path. Hard: stop, drop a managed
- * save image (it would be restored instead of a fresh boot), start.
+ * down in time gets the hard path, and a stopped or crashed one just boots (the table refuses
+ * a soft reboot of a paused or suspended guest). The wait ends at once when the call's signal
+ * aborts: a hard reboot or a destroy of the instance cancels a soft reboot that hangs.
+ * Hard: stop, drop a managed save image (explicitly: the caller asked for a fresh boot), start.
  */
 export async function reboot(ctx: DriverContext, uuid: string, type: RebootType, options?: CallOptions): Promise<void> {
   await withInstance(ctx, 'reboot', type === 'SOFT' ? 'rebootSoft' : 'rebootHard', uuid, options, async (l) => {
+    const o = callOptions(options?.signal);
     const timeout = ctx.config.softRebootTimeoutMs;
     if (type === 'SOFT' && isRunning(l.state) && timeout > 0 && (await acpiShutdown(ctx, l.ref, timeout, options?.signal))) {
-      await ctx.client.create(l.ref, 0, signalOf(options));
+      await ctx.client.create(l.ref, 0, o);
       return;
     }
     await hardStop(ctx, l.ref);
     if (l.managedSave) await ctx.client.managedSaveRemove(l.ref);
-    await ctx.client.create(l.ref, 0, signalOf(options));
+    await ctx.client.create(l.ref, 0, o);
   });
 }
 
 export async function pause(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
-  await withInstance(ctx, 'pause', 'pause', uuid, options, (l) => ctx.client.suspend(l.ref, signalOf(options)));
+  await withInstance(ctx, 'pause', 'pause', uuid, options, (l) => ctx.client.suspend(l.ref, callOptions(options?.signal)));
 }
 
 export async function unpause(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
-  await withInstance(ctx, 'unpause', 'unpause', uuid, options, (l) => ctx.client.resume(l.ref, signalOf(options)));
+  await withInstance(ctx, 'unpause', 'unpause', uuid, options, (l) => ctx.client.resume(l.ref, callOptions(options?.signal)));
 }
 
 /** Suspend: libvirt's managed save (the guest's memory goes to disk, the domain stops). */
 export async function suspend(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
-  const timeoutMs = Math.max(ctx.config.callTimeoutMs, SAVE_TIMEOUT_MS);
-  await withInstance(ctx, 'suspend', 'suspend', uuid, options, (l) => ctx.client.managedSave(l.ref, 0, { ...signalOf(options), timeoutMs }));
+  await withInstance(ctx, 'suspend', 'suspend', uuid, options, (l) => ctx.client.managedSave(l.ref, 0, callOptions(options?.signal, saveTimeout(ctx))));
 }
 
-/** Resume: start the defined domain, which restores its managed save image (a fresh create would lose it). */
+/**
+ * Resume: start the defined domain, which restores its managed save image (a fresh create
+ * would lose it); a guest that put itself to sleep (PMSUSPENDED) is woken instead.
+ */
 export async function resume(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
-  const timeoutMs = Math.max(ctx.config.callTimeoutMs, SAVE_TIMEOUT_MS);
   await withInstance(ctx, 'resume', 'resume', uuid, options, async (l) => {
-    await ctx.client.create(l.ref, 0, { ...signalOf(options), timeoutMs });
+    if (l.state === DomainState.PMSUSPENDED) return wake(ctx, l.ref, options?.signal);
+    return startDomain(ctx, l, false, callOptions(options?.signal, saveTimeout(ctx)));
   });
 }

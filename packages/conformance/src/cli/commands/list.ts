@@ -9,6 +9,7 @@ import {
   type DriverCapabilities,
   type ProfileId,
 } from '@nova-common/core';
+import { baselineOf } from '../../config.js';
 import { printable } from '../../report/terminal.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_PASS, type CliIo } from '../io.js';
@@ -59,7 +60,7 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
   out.push(...operationLines(caps, profiles));
 
   // The engine's own plan, so `list` says exactly what `run` would do.
-  const plan = planProperties(caps, { profiles: profiles ?? 'all', only });
+  const plan = planProperties(caps, { profiles: profiles ?? 'all', only, contractBaseline: baselineOf(m.contract) });
   const willRun = plan.filter((p) => p.skip === undefined);
   const skipped = plan.filter((p) => p.skip !== undefined);
   const idWidth = Math.max(...plan.map((p) => p.def.id.length));

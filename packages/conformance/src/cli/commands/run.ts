@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { ComputeDriver } from '@nova-common/core';
+import type { BackendHooks, ComputeDriver } from '@nova-common/core';
 import { checkLabel, resolveOptions, type RunOptions, type SimulationHooks } from '../../config.js';
 import type { DifferentialResult, RunResult } from '../../result.js';
 import { printable, toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
@@ -81,7 +81,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   const fixtures = await source.fixtures();
-  const { factory, simulate } = factoryOf(source);
+  const { factory, simulate } = factoryOf(source, fixtures.backend);
   const identity = {
     name: source.manifest.name,
     version: source.manifest.version,
@@ -91,6 +91,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     ...(args.label === undefined ? {} : { label: stringOption(args.label) }),
   };
   const fixtureOptions = {
+    contract: fixtures.contract ?? source.manifest.contract,
     ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
     ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
     ...(fixtures.images ? { images: fixtures.images } : {}),
@@ -124,7 +125,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         ...fixtureOptions,
         seed: result.seed,
         runId: `${result.runId}-d`,
-        drivers: Object.fromEntries(all.map((s, i) => [names[i]!, s === source ? factory : factoryOf(s).factory])),
+        drivers: Object.fromEntries(all.map((s, i) => [names[i]!, s === source ? factory : factoryOf(s, undefined).factory])),
       });
     }
     const written = await writeReports(result, files, { differential });
@@ -158,10 +159,11 @@ interface SimulatingDriver extends ComputeDriver {
 }
 
 /**
- * The factory the engine calls for each fresh driver, and the crash / lost-state hooks when
- * the driver offers them (the reference driver does): they act on the raw driver last made.
+ * The factory the engine calls for each fresh driver, and the crash / lost-state hooks: the
+ * backend hooks the driver's conformance fixtures offer (contract 1.1), else the reference
+ * driver's own simulate methods, acting on the raw driver last made.
  */
-function factoryOf(source: DriverSource): { factory: () => ComputeDriver; simulate: SimulationHooks } {
+function factoryOf(source: DriverSource, backend: BackendHooks | undefined): { factory: () => ComputeDriver; simulate: SimulationHooks } {
   let current: SimulatingDriver | undefined;
   const factory = (): ComputeDriver => {
     current = source.createRaw() as SimulatingDriver;
@@ -171,6 +173,13 @@ function factoryOf(source: DriverSource): { factory: () => ComputeDriver; simula
     const s = d as SimulatingDriver;
     return typeof s.simulateCrash === 'function' ? s : current;
   };
+  if (backend?.crash !== undefined || backend?.loseState !== undefined) {
+    const simulate: SimulationHooks = {
+      ...(backend.crash ? { crash: (_d: ComputeDriver, uuid: string) => backend.crash!(uuid) } : {}),
+      ...(backend.loseState ? { noState: (_d: ComputeDriver, uuid: string) => backend.loseState!(uuid) } : {}),
+    };
+    return { factory, simulate };
+  }
   const probe = source.manifest.name === '@nova-common/core/testing';
   const simulate: SimulationHooks = probe
     ? {

@@ -45,6 +45,11 @@ export async function validateNode(http: IronicHttp, ident: string, c: Control =
   return res.body;
 }
 
+/** DELETE /v1/nodes/{ident}/maintenance: out of maintenance (Ironic clears the reason and the fault too). */
+export async function clearMaintenance(http: IronicHttp, ident: string, c: Control = {}): Promise<void> {
+  await http.request({ method: 'DELETE', path: `/v1/nodes/${enc(ident)}/maintenance`, ...c });
+}
+
 function withUuid(fields: readonly string[]): string[] {
   return fields.includes('uuid') ? [...fields] : ['uuid', ...fields];
 }

@@ -11,7 +11,7 @@ export async function setProvisionState(
   http: IronicHttp,
   ident: string,
   target: ProvisionTarget,
-  extra: { configdrive?: unknown; rescue_password?: string } = {},
+  extra: { configdrive?: unknown; rescue_password?: string; deploy_steps?: unknown[] } = {},
   c: Control = {},
 ): Promise<void> {
   await http.request({ method: 'PUT', path: `/v1/nodes/${enc(ident)}/states/provision`, body: { target, ...extra }, ...c });

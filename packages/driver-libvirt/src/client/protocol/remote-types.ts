@@ -97,6 +97,21 @@ export function readNodeInfo(dec: XdrDecoder): NodeInfoRet {
   };
 }
 
+/** remote_nonnull_domain_snapshot: a snapshot handle, its name and its domain. */
+export interface SnapshotRef {
+  name: string;
+  dom: DomainRef;
+}
+
+export function writeSnapshot(enc: XdrEncoder, snap: SnapshotRef): void {
+  enc.string(snap.name);
+  writeDomain(enc, snap.dom);
+}
+
+export function readSnapshot(dec: XdrDecoder): SnapshotRef {
+  return { name: dec.string(), dom: readDomain(dec) };
+}
+
 export function readLifecycleMessage(dec: XdrDecoder): LifecycleMessage {
   const callbackId = dec.int();
   const dom = readDomain(dec);
@@ -128,6 +143,13 @@ export const DomainEvent = {
   CRASHED: 8,
 } as const;
 
+/**
+ * virDomainShutoffReason: why a shut-off domain is off. A QEMU process that died without being
+ * asked (killed, or failing) leaves CRASHED (or FAILED); libvirt keeps the reason until the
+ * domain starts again or the daemon restarts (inactive domains load with UNKNOWN).
+ */
+export const ShutoffReason = { UNKNOWN: 0, SHUTDOWN: 1, DESTROYED: 2, CRASHED: 3, MIGRATED: 4, SAVED: 5, FAILED: 6, FROM_SNAPSHOT: 7, DAEMON: 8 } as const;
+
 /** virDomainEventStoppedDetailType: the detail of a STOPPED event. */
 export const StoppedDetail = { SHUTDOWN: 0, DESTROYED: 1, CRASHED: 2, MIGRATED: 3, SAVED: 4, FAILED: 5, FROM_SNAPSHOT: 6 } as const;
 
@@ -142,6 +164,10 @@ export const Flags = {
   METADATA_ELEMENT: 2,
   LIST_DOMAINS_PERSISTENT: 4,
   LIST_DOMAINS_TRANSIENT: 8,
+  /** virDomainCreateFlags: start with vCPUs paused (also restores a managed save image paused). */
+  START_PAUSED: 1,
+  /** virDomainSaveRestoreFlags: the image resumes running when restored, whatever the domain was. */
+  SAVE_RUNNING: 2,
 } as const;
 
 /** virErrorNumber values the mapping distinguishes (include/libvirt/virterror.h). */

@@ -8,7 +8,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ContainerFormat, DiskFormat } from "./image_pb.js";
 import { file_nova_common_compute_v1_image } from "./image_pb.js";
-import type { LifecycleEventKind, PowerState } from "./states_pb.js";
+import type { EventCause, LifecycleEventKind, PowerState } from "./states_pb.js";
 import { file_nova_common_compute_v1_states } from "./states_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nova_common/compute/v1/outputs.proto.
  */
 export const file_nova_common_compute_v1_outputs: GenFile = /*@__PURE__*/
-  fileDesc("CiRub3ZhX2NvbW1vbi9jb21wdXRlL3YxL291dHB1dHMucHJvdG8SFm5vdmFfY29tbW9uLmNvbXB1dGUudjEiMgoNQ29uc29sZU91dHB1dBIOCgZvdXRwdXQYASABKAkSEQoJdHJ1bmNhdGVkGAIgASgIItQBCg5TbmFwc2hvdFJlc3VsdBIQCghpbWFnZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEjcKC2Rpc2tfZm9ybWF0GAMgASgOMiIubm92YV9jb21tb24uY29tcHV0ZS52MS5EaXNrRm9ybWF0EkEKEGNvbnRhaW5lcl9mb3JtYXQYBCABKA4yJy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkNvbnRhaW5lckZvcm1hdBIXCgpzaXplX2J5dGVzGAUgASgESACIAQFCDQoLX3NpemVfYnl0ZXMizgEKDkxpZmVjeWNsZUV2ZW50EgwKBHV1aWQYASABKAkSOAoEa2luZBgCIAEoDjIqLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuTGlmZWN5Y2xlRXZlbnRLaW5kEjcKC3Bvd2VyX3N0YXRlGAMgASgOMiIubm92YV9jb21tb24uY29tcHV0ZS52MS5Qb3dlclN0YXRlEgwKBG5vZGUYBCABKAkSLQoJdGltZXN0YW1wGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp, file_nova_common_compute_v1_image, file_nova_common_compute_v1_states]);
+  fileDesc("CiRub3ZhX2NvbW1vbi9jb21wdXRlL3YxL291dHB1dHMucHJvdG8SFm5vdmFfY29tbW9uLmNvbXB1dGUudjEiMgoNQ29uc29sZU91dHB1dBIOCgZvdXRwdXQYASABKAkSEQoJdHJ1bmNhdGVkGAIgASgIItQBCg5TbmFwc2hvdFJlc3VsdBIQCghpbWFnZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEjcKC2Rpc2tfZm9ybWF0GAMgASgOMiIubm92YV9jb21tb24uY29tcHV0ZS52MS5EaXNrRm9ybWF0EkEKEGNvbnRhaW5lcl9mb3JtYXQYBCABKA4yJy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkNvbnRhaW5lckZvcm1hdBIXCgpzaXplX2J5dGVzGAUgASgESACIAQFCDQoLX3NpemVfYnl0ZXMijgIKDkxpZmVjeWNsZUV2ZW50EgwKBHV1aWQYASABKAkSOAoEa2luZBgCIAEoDjIqLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuTGlmZWN5Y2xlRXZlbnRLaW5kEjcKC3Bvd2VyX3N0YXRlGAMgASgOMiIubm92YV9jb21tb24uY29tcHV0ZS52MS5Qb3dlclN0YXRlEgwKBG5vZGUYBCABKAkSLQoJdGltZXN0YW1wGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCgVjYXVzZRgGIAEoDjIiLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuRXZlbnRDYXVzZRILCgNzZXEYByABKARiBnByb3RvMw", [file_google_protobuf_timestamp, file_nova_common_compute_v1_image, file_nova_common_compute_v1_states]);
 
 /**
  * The tail of an instance's console log.
@@ -111,6 +111,25 @@ export type LifecycleEvent = Message<"nova_common.compute.v1.LifecycleEvent"> & 
    * @generated from field: google.protobuf.Timestamp timestamp = 5;
    */
   timestamp?: Timestamp | undefined;
+
+  /**
+   * Whether a call asked for the transition or nothing did; UNSPECIFIED when the driver does
+   * not say. Since 1.1.0.
+   *
+   * @generated from field: nova_common.compute.v1.EventCause cause = 6;
+   */
+  cause: EventCause;
+
+  /**
+   * The event's number among this instance's events since the server started (the agent's
+   * guard numbers them): 1, 2, 3... in delivery order, so a watcher that sees a gap between
+   * two events of one instance knows to resynchronise (ListInstances, then GetInfo of each).
+   * A watcher that starts or resumes mid-stream sees the numbers where they are. 0: not
+   * numbered (a server built against 1.0). Since 1.1.0.
+   *
+   * @generated from field: uint64 seq = 7;
+   */
+  seq: bigint;
 };
 
 /**

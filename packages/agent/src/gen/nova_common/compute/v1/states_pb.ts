@@ -9,7 +9,7 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
  * Describes the file nova_common/compute/v1/states.proto.
  */
 export const file_nova_common_compute_v1_states: GenFile = /*@__PURE__*/
-  fileDesc("CiNub3ZhX2NvbW1vbi9jb21wdXRlL3YxL3N0YXRlcy5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSrBAQoKUG93ZXJTdGF0ZRIbChdQT1dFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1BPV0VSX1NUQVRFX1JVTk5JTkcQARIWChJQT1dFUl9TVEFURV9QQVVTRUQQAxIYChRQT1dFUl9TVEFURV9TSFVURE9XThAEEhcKE1BPV0VSX1NUQVRFX0NSQVNIRUQQBhIZChVQT1dFUl9TVEFURV9TVVNQRU5ERUQQBxIXChNQT1dFUl9TVEFURV9OT1NUQVRFEAgq9AEKDUluc3RhbmNlU3RhdGUSHgoaSU5TVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZJTlNUQU5DRV9TVEFURV9SVU5OSU5HEAESGQoVSU5TVEFOQ0VfU1RBVEVfUEFVU0VEEAMSGwoXSU5TVEFOQ0VfU1RBVEVfU0hVVERPV04QBBIaChZJTlNUQU5DRV9TVEFURV9DUkFTSEVEEAYSHAoYSU5TVEFOQ0VfU1RBVEVfU1VTUEVOREVEEAcSGgoWSU5TVEFOQ0VfU1RBVEVfTk9TVEFURRAIEhkKFUlOU1RBTkNFX1NUQVRFX1JFU0NVRRAJKmEKDEluc3RhbmNlTW9kZRIdChlJTlNUQU5DRV9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUSU5TVEFOQ0VfTU9ERV9OT1JNQUwQARIYChRJTlNUQU5DRV9NT0RFX1JFU0NVRRACKocCChJMaWZlY3ljbGVFdmVudEtpbmQSJAogTElGRUNZQ0xFX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxMSUZFQ1lDTEVfRVZFTlRfS0lORF9TVEFSVEVEEAESIAocTElGRUNZQ0xFX0VWRU5UX0tJTkRfU1RPUFBFRBACEh8KG0xJRkVDWUNMRV9FVkVOVF9LSU5EX1BBVVNFRBADEiAKHExJRkVDWUNMRV9FVkVOVF9LSU5EX1JFU1VNRUQQBBIiCh5MSUZFQ1lDTEVfRVZFTlRfS0lORF9TVVNQRU5ERUQQBRIgChxMSUZFQ1lDTEVfRVZFTlRfS0lORF9DUkFTSEVEEAZiBnByb3RvMw");
+  fileDesc("CiNub3ZhX2NvbW1vbi9jb21wdXRlL3YxL3N0YXRlcy5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSrBAQoKUG93ZXJTdGF0ZRIbChdQT1dFUl9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1BPV0VSX1NUQVRFX1JVTk5JTkcQARIWChJQT1dFUl9TVEFURV9QQVVTRUQQAxIYChRQT1dFUl9TVEFURV9TSFVURE9XThAEEhcKE1BPV0VSX1NUQVRFX0NSQVNIRUQQBhIZChVQT1dFUl9TVEFURV9TVVNQRU5ERUQQBxIXChNQT1dFUl9TVEFURV9OT1NUQVRFEAgq9AEKDUluc3RhbmNlU3RhdGUSHgoaSU5TVEFOQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZJTlNUQU5DRV9TVEFURV9SVU5OSU5HEAESGQoVSU5TVEFOQ0VfU1RBVEVfUEFVU0VEEAMSGwoXSU5TVEFOQ0VfU1RBVEVfU0hVVERPV04QBBIaChZJTlNUQU5DRV9TVEFURV9DUkFTSEVEEAYSHAoYSU5TVEFOQ0VfU1RBVEVfU1VTUEVOREVEEAcSGgoWSU5TVEFOQ0VfU1RBVEVfTk9TVEFURRAIEhkKFUlOU1RBTkNFX1NUQVRFX1JFU0NVRRAJKq0BCg9SZXN0b3JhYmxlU3RhdGUSIAocUkVTVE9SQUJMRV9TVEFURV9VTlNQRUNJRklFRBAAEhwKGFJFU1RPUkFCTEVfU1RBVEVfUlVOTklORxABEhsKF1JFU1RPUkFCTEVfU1RBVEVfUEFVU0VEEAMSHQoZUkVTVE9SQUJMRV9TVEFURV9TSFVURE9XThAEEh4KGlJFU1RPUkFCTEVfU1RBVEVfU1VTUEVOREVEEAcqYQoMSW5zdGFuY2VNb2RlEh0KGUlOU1RBTkNFX01PREVfVU5TUEVDSUZJRUQQABIYChRJTlNUQU5DRV9NT0RFX05PUk1BTBABEhgKFElOU1RBTkNFX01PREVfUkVTQ1VFEAIqhwIKEkxpZmVjeWNsZUV2ZW50S2luZBIkCiBMSUZFQ1lDTEVfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEiAKHExJRkVDWUNMRV9FVkVOVF9LSU5EX1NUQVJURUQQARIgChxMSUZFQ1lDTEVfRVZFTlRfS0lORF9TVE9QUEVEEAISHwobTElGRUNZQ0xFX0VWRU5UX0tJTkRfUEFVU0VEEAMSIAocTElGRUNZQ0xFX0VWRU5UX0tJTkRfUkVTVU1FRBAEEiIKHkxJRkVDWUNMRV9FVkVOVF9LSU5EX1NVU1BFTkRFRBAFEiAKHExJRkVDWUNMRV9FVkVOVF9LSU5EX0NSQVNIRUQQBiphCgpFdmVudENhdXNlEhsKF0VWRU5UX0NBVVNFX1VOU1BFQ0lGSUVEEAASGQoVRVZFTlRfQ0FVU0VfUkVRVUVTVEVEEAESGwoXRVZFTlRfQ0FVU0VfT1VUX09GX0JBTkQQAmIGcHJvdG8z");
 
 /**
  * Power state of an instance. The numbers are Nova's (nova/compute/power_state.py) except
@@ -115,6 +115,45 @@ export const InstanceStateSchema: GenEnum<InstanceState> = /*@__PURE__*/
   enumDesc(file_nova_common_compute_v1_states, 1);
 
 /**
+ * The states RestoreState brings an instance back to: the ones a caller can ask for. Same
+ * numbers as PowerState. Since 1.1.0.
+ *
+ * @generated from enum nova_common.compute.v1.RestorableState
+ */
+export enum RestorableState {
+  /**
+   * @generated from enum value: RESTORABLE_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RESTORABLE_STATE_RUNNING = 1;
+   */
+  RUNNING = 1,
+
+  /**
+   * @generated from enum value: RESTORABLE_STATE_PAUSED = 3;
+   */
+  PAUSED = 3,
+
+  /**
+   * @generated from enum value: RESTORABLE_STATE_SHUTDOWN = 4;
+   */
+  SHUTDOWN = 4,
+
+  /**
+   * @generated from enum value: RESTORABLE_STATE_SUSPENDED = 7;
+   */
+  SUSPENDED = 7,
+}
+
+/**
+ * Describes the enum nova_common.compute.v1.RestorableState.
+ */
+export const RestorableStateSchema: GenEnum<RestorableState> = /*@__PURE__*/
+  enumDesc(file_nova_common_compute_v1_states, 2);
+
+/**
  * `normal`, or `rescue` while booted from a rescue image.
  *
  * @generated from enum nova_common.compute.v1.InstanceMode
@@ -140,7 +179,7 @@ export enum InstanceMode {
  * Describes the enum nova_common.compute.v1.InstanceMode.
  */
 export const InstanceModeSchema: GenEnum<InstanceMode> = /*@__PURE__*/
-  enumDesc(file_nova_common_compute_v1_states, 2);
+  enumDesc(file_nova_common_compute_v1_states, 3);
 
 /**
  * Lifecycle event kinds, as Nova names them (nova/virt/event.py).
@@ -188,5 +227,40 @@ export enum LifecycleEventKind {
  * Describes the enum nova_common.compute.v1.LifecycleEventKind.
  */
 export const LifecycleEventKindSchema: GenEnum<LifecycleEventKind> = /*@__PURE__*/
-  enumDesc(file_nova_common_compute_v1_states, 3);
+  enumDesc(file_nova_common_compute_v1_states, 4);
+
+/**
+ * Why a lifecycle event happened. Since 1.1.0.
+ *
+ * @generated from enum nova_common.compute.v1.EventCause
+ */
+export enum EventCause {
+  /**
+   * Not said: the driver does not know (drivers built against 1.0 never say).
+   *
+   * @generated from enum value: EVENT_CAUSE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A call of this driver asked for the transition.
+   *
+   * @generated from enum value: EVENT_CAUSE_REQUESTED = 1;
+   */
+  REQUESTED = 1,
+
+  /**
+   * Nothing asked for it: the guest shut itself down or crashed, an operator acted on the
+   * backend (capability event.out-of-band).
+   *
+   * @generated from enum value: EVENT_CAUSE_OUT_OF_BAND = 2;
+   */
+  OUT_OF_BAND = 2,
+}
+
+/**
+ * Describes the enum nova_common.compute.v1.EventCause.
+ */
+export const EventCauseSchema: GenEnum<EventCause> = /*@__PURE__*/
+  enumDesc(file_nova_common_compute_v1_states, 5);
 
