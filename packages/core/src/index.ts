@@ -38,6 +38,7 @@ export {
   type EventualConsistency,
   type DriverCapabilities,
 } from './capabilities/driver-capabilities.js';
+export { checkCapabilities } from './capabilities/check-capabilities.js';
 
 // Operations and the driver interface
 export {

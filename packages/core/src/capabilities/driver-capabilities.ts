@@ -70,12 +70,18 @@ const DriverCapabilitiesObject = z
     // capability its own baseline knows (capabilitiesKnownAt).
     for (const id of capabilitiesKnownAt('1.0.0')) {
       if (!(id in caps.capabilities)) {
-        ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `capability ${id} must be declared` });
+        ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: 'must be declared (complete, partial or missing): contract 1.0.0 has it' });
       }
     }
+    // The core profile is mandatory: a driver that cannot launch, terminate, report or boot
+    // from an image is no driver of this contract, so declaring one of these missing is invalid.
     for (const id of MANDATORY_CAPABILITIES) {
       if (caps.capabilities[id]?.level === 'missing') {
-        ctx.addIssue({ code: 'custom', path: ['capabilities', id], message: `mandatory capability ${id} cannot be missing` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['capabilities', id],
+          message: `cannot be missing: ${id} is in the core profile, which every driver supports (declare it complete, or partial with notes)`,
+        });
       }
     }
   });
@@ -101,8 +107,12 @@ export function supportedProfiles(caps: DriverCapabilities): ProfileId[] {
 }
 
 /**
- * Helper for drivers: build a full declaration from the ids supported; everything else is
- * declared missing. `partial` maps ids to their caveat.
+ * Helper for drivers: build a full declaration. An id in `partial` is declared partial with
+ * that caveat; otherwise an id in `supported` is complete. The core profile
+ * (MANDATORY_CAPABILITIES) is mandatory, so its ids are declared complete whether or not
+ * `supported` lists them (partial when `partial` names them): there is no declaring them
+ * missing, and a hand-made declaration that does is invalid (the guard rejects it, see
+ * checkCapabilities). Every other id not in `supported` or `partial` is declared missing.
  */
 export function declareCapabilities(options: {
   supported: CapabilityId[];

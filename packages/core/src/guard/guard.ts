@@ -1,6 +1,7 @@
 import type { CallOptions, ComputeDriver, LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import { supports, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
-import { CAPABILITY_IDS, capabilitiesKnownAt, compareVersions, type CapabilityId } from '../capabilities/catalog.js';
+import { checkCapabilities } from '../capabilities/check-capabilities.js';
+import { compareVersions, type CapabilityId } from '../capabilities/catalog.js';
 import { SEMANTICS, semanticsFor, type SemanticsTable } from '../semantics/table.js';
 import { runUnderTable } from '../semantics/table-in-force.js';
 import { CONTRACT_VERSION } from '../version.js';
@@ -150,7 +151,7 @@ class Guard implements CallHost {
     const op = call.op as OperationName;
     // Capabilities are validated always, whatever the output validation: the gate depends on them.
     if (op === 'getCapabilities') {
-      this.capabilities = this.completeCapabilities(this.checked(op, undefined, value) as DriverCapabilities);
+      this.capabilities = this.completeCapabilities(value);
       return this.capabilities;
     }
     if (OPERATIONS[op].result === null || !this.shouldValidate(op)) return value;
@@ -175,23 +176,16 @@ class Guard implements CallHost {
   }
 
   /**
-   * Every capability the driver's baseline knows must be declared; later ones it does not
-   * declare are filled in as missing, so consumers always see the whole catalogue.
+   * The declaration checked against the driver's baseline (checkCapabilities): an invalid one
+   * is a contract violation naming each offending field; capabilities added after the
+   * baseline that it leaves out are filled in as missing, so consumers see the whole catalogue.
    */
-  private completeCapabilities(caps: DriverCapabilities): DriverCapabilities {
-    const known = new Set(capabilitiesKnownAt(this.baseline));
-    const absent = known.size === 0 ? [] : [...known].filter((id) => !(id in caps.capabilities));
-    if (absent.length > 0) {
-      throw this.violation(
-        new DriverError('INTERNAL', {
-          op: 'getCapabilities',
-          detail: `contract violation: capabilities ${absent.join(', ')} of contract ${this.baseline} are not declared`,
-        }),
-      );
+  private completeCapabilities(value: unknown): DriverCapabilities {
+    try {
+      return checkCapabilities(value, this.baseline);
+    } catch (error) {
+      throw this.violation(error as DriverError);
     }
-    const capabilities = { ...caps.capabilities };
-    for (const id of CAPABILITY_IDS) capabilities[id] ??= { level: 'missing' };
-    return { ...caps, capabilities };
   }
 
   private shouldValidate(op: OperationName): boolean {

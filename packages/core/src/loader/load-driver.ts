@@ -9,6 +9,7 @@ import { guard } from '../guard/guard.js';
 import type { GuardOptions } from '../guard/options.js';
 import type { GuardedDriver } from '../guard/guarded-driver.js';
 import { DriverLoadError, type DriverLoadErrorCode, type DriverLoadErrorDetails } from './driver-load-error.js';
+import { importByUrl } from './import-module.js';
 import { ManifestShapeSchema, type SafeParseAnswer } from './manifest-shape.js';
 import { PackageJsonFailure, ResolveFailure, resolveDriver, type PackageJson, type ResolvedDriver } from './resolve-driver.js';
 
@@ -115,7 +116,7 @@ function checkPackageField(ctx: Context, pkg: PackageJson | undefined): { contra
 
 async function importModule(ctx: Context, entryPath: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(pathToFileURL(entryPath).href)) as Record<string, unknown>;
+    return await importByUrl(pathToFileURL(entryPath).href);
   } catch (error) {
     return fail('LOAD_FAILED', ctx, { reason: `importing ${entryPath} threw ${describeThrown(error)}`, cause: error });
   }
