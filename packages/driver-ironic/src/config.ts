@@ -67,6 +67,20 @@ export const IronicDriverConfigSchema = z
       .max(3_600_000)
       .default(300_000)
       .describe('Give up waiting for a power action, a teardown, rescue or unrescue after this long.'),
+    outageBudgetMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('A wait for Ironic (deploy, power action, teardown, ...) gives up with BACKEND_UNAVAILABLE (retryable) once no look at the node has been answered for this long, instead of waiting out deployTimeoutMs / actionTimeoutMs while Ironic is down; keep it below the calls\' deadlines.'),
+    nodeRecoveryAttempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(3)
+      .describe('How many times this process brings one free node back from a failure state (clean failed after a teardown, a failed deploy without an instance) before leaving it to the operator (reported unavailable, reason error); 0: never.'),
     softTimeoutS: z.number().int().min(1).max(3600).default(60).describe('Seconds Ironic may spend on a soft power off or soft reboot before the driver falls back to a hard one.'),
     retry: RetryPolicyConfig({ attempts: 10, baseDelayMs: 100, maxDelayMs: 3000 }).describe(
       'Retries of transient answers (409 NodeLocked, 503, a refused connection; any failed connection for reads) by the HTTP client, the only layer that retries; the waits end with the call\'s deadline.',

@@ -13,6 +13,7 @@ import { isOurs } from '../mapping/instance-info.js';
 import { semanticStateOf } from '../mapping/state.js';
 import { NodeWatcher, WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
 import { IronicEvents } from './events.js';
+import { NodeRecoveryState } from './node-recovery.js';
 import { OutOfBandPoller } from './out-of-band.js';
 
 /** An instance found, in a state whose table cell allows the operation. */
@@ -30,6 +31,14 @@ export class IronicContext {
   readonly outOfBand: OutOfBandPoller;
   /** Nodes a spawn of this process is reserving right now, so concurrent spawns pick different ones. */
   readonly claiming = new Set<string>();
+  /** Free nodes this process brings back from failure states (node-recovery.ts). */
+  readonly nodeRecovery = new NodeRecoveryState();
+  /**
+   * Instances whose spawn failed while Ironic could not be reached to undo it, with their VIFs:
+   * a retried spawn of the same uuid releases the node first, so it converges instead of finding
+   * its own half-made instance (INSTANCE_EXISTS).
+   */
+  readonly unreleased = new Map<string, readonly { id: string }[]>();
   connected = false;
 
   constructor(readonly config: IronicDriverConfig) {
@@ -43,7 +52,7 @@ export class IronicContext {
     // The watcher's list call covers only nodes with an instance: every node a wait is about has
     // one (a deploy, a power action, a teardown until it completes), and it is far cheaper than
     // listing the whole pool (1,000 nodes cost ~300 ms of Ironic's time, 200 deploying ones ~60).
-    this.watcher = new NodeWatcher(this.client, config.poll, { ...this.filterQuery(), associated: true }, config.pageSize);
+    this.watcher = new NodeWatcher(this.client, config.poll, { ...this.filterQuery(), associated: true }, config.pageSize, config.outageBudgetMs);
     this.events = new IronicEvents(config.events);
     this.outOfBand = new OutOfBandPoller(this, config.events ? config.eventPollMs : 0);
     this.events.onListeners = (count) => this.outOfBand.setWanted(count > 0);

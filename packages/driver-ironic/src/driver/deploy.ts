@@ -7,6 +7,7 @@ import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec }
 import type { IronicNode } from '../client/types.js';
 import { BinaryUserDataError, buildConfigDrive, configDriveOfRecord } from '../mapping/configdrive.js';
 import { toContractError } from '../mapping/errors.js';
+import { checkImageId } from '../mapping/ids.js';
 import { readOwnerRecord, rebuildPatch } from '../mapping/instance-info.js';
 import { semanticStateOf } from '../mapping/state.js';
 import { WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
@@ -32,12 +33,19 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
   if (spec.blockDeviceInfo.volumes.length > 0) {
     throw errors.invalidInput([{ path: ['blockDeviceInfo', 'volumes'], message: 'this driver attaches no volumes (no volume transport)' }], op);
   }
+  checkImageId(spec.image.id, op, ['spec', 'image', 'id']);
   let configdrive: ReturnType<typeof buildConfigDrive>;
   try {
     configdrive = buildConfigDrive(spec);
   } catch (e) {
     if (e instanceof BinaryUserDataError) throw errors.invalidInput([{ path: ['userData'], message: e.message }], op);
     throw toContractError(e, { op });
+  }
+  // A spawn of this uuid failed earlier while Ironic could not be reached to undo it: undo it now.
+  const leftover = ctx.unreleased.get(spec.uuid);
+  if (leftover !== undefined) {
+    await withContractErrors({ op, target: spec.uuid }, () => release(ctx, spec.uuid, leftover));
+    ctx.unreleased.delete(spec.uuid);
   }
   // No look-up first: Ironic keeps instance_uuid unique, so the reservation itself answers
   // 409 "already associated" for an existing instance (INSTANCE_EXISTS), one request fewer.
@@ -70,6 +78,8 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
       () => undefined,
       (err: unknown) => err,
     );
+    // Not undone (Ironic unreachable): a retried spawn of this uuid undoes it first.
+    if (released !== undefined) ctx.unreleased.set(spec.uuid, spec.networkInfo.map((v) => ({ id: v.id })));
     throw spawnError(e, stage, node?.uuid ?? spec.node ?? '', spec.uuid, released);
   }
 }
@@ -80,6 +90,7 @@ export async function destroy(ctx: IronicContext, uuid: string, signal?: AbortSi
   // Absent is a no-op; and a node with someone else's instance is never touched.
   const before = node ? semanticStateOf(node) : 'ABSENT';
   const { noop } = enforceCell(before, 'destroy', { op, uuid });
+  ctx.unreleased.delete(uuid);
   if (noop || !node) return;
   ctx.events.observe(uuid, node);
   const rec = readOwnerRecord(node);
@@ -96,6 +107,7 @@ export async function destroy(ctx: IronicContext, uuid: string, signal?: AbortSi
  */
 export async function rebuild(ctx: IronicContext, uuid: string, spec: RebuildSpec, signal?: AbortSignal): Promise<void> {
   const op = 'rebuild';
+  checkImageId(spec.image.id, op, ['spec', 'image', 'id']);
   const { node, state } = await ctx.enter(op, 'rebuild', uuid, signal);
   const rec = readOwnerRecord(node)!;
   if (node.maintenance) {

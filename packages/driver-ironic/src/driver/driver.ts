@@ -34,6 +34,7 @@ import { capabilitiesOf } from './capabilities.js';
 import { IronicContext } from './context.js';
 import { destroy, rebuild, spawn } from './deploy.js';
 import { attachInterface, detachInterface } from './interfaces.js';
+import { recoverManagedNodes } from './node-recovery.js';
 import { getConsoleOutput, getInfo, getInventory, listInstances, listNodes } from './nodes.js';
 import { powerOff, powerOn, reboot } from './power.js';
 import { rescue, unrescue } from './rescue.js';
@@ -84,6 +85,9 @@ export class IronicDriver implements ComputeDriver {
     } catch (e) {
       throw toContractError(e, { op: 'initHost' });
     }
+    // Free nodes Ironic left failed (a destroy cut short while cleaning, ...) back to the pool;
+    // best effort: what cannot be recovered now is reported unavailable, and spawn looks again.
+    await recoverManagedNodes(this.ctx, options?.signal);
   }
 
   async cleanupHost(): Promise<void> {

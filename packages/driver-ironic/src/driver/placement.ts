@@ -9,10 +9,12 @@ import { DriverError, assertFits, expectedUsage, fitsNode, type InstanceSpec, ty
 import { IronicApiError } from '../client/client.js';
 import { STATE_FIELDS, type IronicNode } from '../client/types.js';
 import { toContractError } from '../mapping/errors.js';
+import { checkNodeIdent } from '../mapping/ids.js';
 import { releasePatch, requiredTraits, reservePatch } from '../mapping/instance-info.js';
 import { nodeInventoryOf } from '../mapping/inventory.js';
 import { nodeAvailability } from '../mapping/state.js';
 import { withContractErrors, type IronicContext } from './context.js';
+import { recoverFreeNodes, recoveryPlan } from './node-recovery.js';
 
 const op = 'spawn';
 const CANDIDATE_FIELDS = [...STATE_FIELDS, 'resource_class', 'traits', 'conductor_group', 'owner'];
@@ -87,11 +89,16 @@ async function reserveNode(ctx: IronicContext, spec: InstanceSpec, signal?: Abor
   throw new DriverError('INSUFFICIENT_RESOURCES', { op, target: spec.uuid, detail: 'no available node matches the flavor' });
 }
 
-/** Nodes that could take the instance: the requested one, or every fitting available one in random order. */
+/**
+ * Nodes that could take the instance: the requested one, or every fitting available one in random
+ * order. The same list call (every free node, not only the available ones) shows the nodes Ironic
+ * left failed, whose recovery starts first (node-recovery.ts; they become available after cleaning).
+ */
 async function findCandidates(ctx: IronicContext, spec: InstanceSpec, signal?: AbortSignal): Promise<IronicNode[]> {
   const demand = demandOf(spec);
   if (spec.node !== undefined) return [await requestedNode(ctx, spec.node, demand, signal)];
-  const nodes = await ctx.managedNodes(CANDIDATE_FIELDS, signal, { provision_state: 'available', associated: false, maintenance: false });
+  const nodes = await ctx.managedNodes(CANDIDATE_FIELDS, signal, { associated: false, maintenance: false });
+  await recoverFreeNodes(ctx, nodes, signal);
   const free = nodes.filter((n) => {
     if (!nodeAvailability(n, false).available) return false;
     const inv = nodeInventoryOf(n, false);
@@ -106,16 +113,12 @@ async function findCandidates(ctx: IronicContext, spec: InstanceSpec, signal?: A
 
 /** The node the spec names (uuid or name): NODE_NOT_FOUND, NODE_UNAVAILABLE or INSUFFICIENT_RESOURCES unless it can take the instance. */
 async function requestedNode(ctx: IronicContext, ident: string, demand: Demand, signal?: AbortSignal): Promise<IronicNode> {
-  let node: IronicNode;
-  try {
-    node = await ctx.client.nodes.get(ident, CANDIDATE_FIELDS, { signal });
-  } catch (e) {
-    if (e instanceof IronicApiError && (e.kind === 'not-found' || e.kind === 'bad-request')) {
-      throw new DriverError('NODE_NOT_FOUND', { op, target: ident, cause: e });
-    }
-    throw e;
-  }
+  checkNodeIdent(ident, op, ['spec', 'node']);
+  let node = await getRequested(ctx, ident, signal);
   if (!ctx.matchesFilter(node)) throw new DriverError('NODE_NOT_FOUND', { op, target: ident, detail: 'not managed by this host' });
+  if (recoveryPlan(node, ctx.nodeRecovery.parked) && (await recoverFreeNodes(ctx, [node], signal)).length > 0) {
+    node = await getRequested(ctx, node.uuid, signal); // recovering: cleaning (unavailable) until Ironic is done
+  }
   const availability = nodeAvailability(node, false);
   if (!availability.available) throw new DriverError('NODE_UNAVAILABLE', { op, target: ident, detail: availability.reason });
   const inv = nodeInventoryOf(node, false);
@@ -124,4 +127,15 @@ async function requestedNode(ctx: IronicContext, ident: string, demand: Demand, 
   const missing = missingTraits(inv, demand);
   if (missing.length > 0) throw new DriverError('INSUFFICIENT_RESOURCES', { op, target: ident, detail: `the node lacks the required traits ${missing.join(', ')}` });
   return node;
+}
+
+async function getRequested(ctx: IronicContext, ident: string, signal?: AbortSignal): Promise<IronicNode> {
+  try {
+    return await ctx.client.nodes.get(ident, CANDIDATE_FIELDS, { signal });
+  } catch (e) {
+    if (e instanceof IronicApiError && (e.kind === 'not-found' || e.kind === 'bad-request')) {
+      throw new DriverError('NODE_NOT_FOUND', { op, target: ident, detail: `node: ${e.detail}`, cause: e });
+    }
+    throw e;
+  }
 }

@@ -13,7 +13,11 @@
  * cost a few list calls per second instead of one GET per node per tick.
  *
  * The looks are sent without the client's retries: a look that fails is simply repeated on the
- * wait's own schedule, so the wait's path has one retry layer (this schedule), not two.
+ * wait's own schedule, so the wait's path has one retry layer (this schedule), not two. Failed
+ * looks are not silent, though: once no look at a wait's node has been answered for the outage
+ * budget (Ironic stopped, unreachable, answering 5xx), the wait rejects with BACKEND_UNAVAILABLE
+ * (retryable) instead of looking on until its own deadline; one answered look starts the budget
+ * again. So a wait ends within outageBudgetMs (+ one look) of the start of an outage.
  */
 import type { IronicClient } from '../client/client.js';
 import type { Query } from '../client/http.js';
@@ -69,6 +73,10 @@ interface Waiter {
   base: number;
   last: string | undefined;
   lastNode: IronicNode | undefined;
+  /** When the first of the failed looks since the last answered one started (undefined: none failed). */
+  outageSince: number | undefined;
+  /** Why the last look failed. */
+  outageDetail: string;
   resolve: (node: IronicNode) => void;
   reject: (error: Error) => void;
   cleanup: () => void;
@@ -77,6 +85,14 @@ interface Waiter {
 /** A wait cut short by cleanupHost. */
 function closedError(): DriverError {
   return new DriverError('CANCELLED', { detail: 'the driver was shut down (cleanupHost) while waiting for Ironic' });
+}
+
+/** A wait given up because Ironic has not answered a look at its node for the outage budget. */
+function outageError(w: Waiter, now: number): DriverError {
+  return new DriverError('BACKEND_UNAVAILABLE', {
+    target: w.uuid,
+    detail: `Ironic has not answered for ${Math.round(now - (w.outageSince ?? now))} ms while waiting for the ${w.kind} of node ${w.uuid}: ${w.outageDetail}`,
+  });
 }
 
 function fingerprint(n: IronicNode): string {
@@ -100,6 +116,8 @@ export class NodeWatcher {
     /** Filters of the nodes this host manages (the list call's query). */
     private readonly listQuery: Query,
     private readonly pageSize: number,
+    /** A wait whose looks have all failed for this long rejects with BACKEND_UNAVAILABLE. */
+    private readonly outageBudgetMs = Infinity,
   ) {}
 
   /** Learnt typical duration of a kind of transition, in ms (undefined until one completed). */
@@ -128,6 +146,8 @@ export class NodeWatcher {
         base,
         last: undefined,
         lastNode: undefined,
+        outageSince: undefined,
+        outageDetail: '',
         resolve,
         reject,
         cleanup: () => o.signal?.removeEventListener('abort', onAbort),
@@ -154,7 +174,7 @@ export class NodeWatcher {
   private schedule(): void {
     if (this.closed || this.polling) return;
     let next = Infinity;
-    for (const w of this.waiters) next = Math.min(next, w.dueAt, w.deadline);
+    for (const w of this.waiters) next = Math.min(next, w.dueAt, w.deadline, this.outageEnd(w));
     if (next === Infinity) return;
     if (this.timer && next >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
@@ -172,10 +192,12 @@ export class NodeWatcher {
     try {
       const now = performance.now();
       for (const w of [...this.waiters]) {
-        if (now >= w.deadline) {
-          this.finish(w, () =>
-            w.reject(new WaitTimeoutError(`node ${w.uuid}: ${w.kind} not finished after ${Math.round(now - w.startedAt)} ms`, w.lastNode)),
-          );
+        if (now >= this.outageEnd(w)) {
+          this.finish(w, () => w.reject(outageError(w, now)));
+        } else if (now >= w.deadline) {
+          // Ironic not answering at the deadline is an outage, not a slow transition.
+          const error = w.outageSince !== undefined ? outageError(w, now) : new WaitTimeoutError(`node ${w.uuid}: ${w.kind} not finished after ${Math.round(now - w.startedAt)} ms`, w.lastNode);
+          this.finish(w, () => w.reject(error));
         }
       }
       const due = [...this.waiters].filter((w) => w.dueAt <= now + 1);
@@ -191,11 +213,12 @@ export class NodeWatcher {
 
   private async lookByList(due: Waiter[]): Promise<void> {
     let nodes: IronicNode[];
+    const started = performance.now();
     try {
       this.stats.lists++;
       nodes = await this.client.nodes.list({ fields: STATE_FIELDS, query: this.listQuery, limit: this.pageSize, retry: false });
-    } catch {
-      this.retryLater(due);
+    } catch (e) {
+      this.unanswered(due, started, e);
       return;
     }
     this.knownNodes = nodes.length;
@@ -209,6 +232,7 @@ export class NodeWatcher {
 
   private async lookOne(uuid: string): Promise<void> {
     let node: IronicNode;
+    const started = performance.now();
     try {
       this.stats.gets++;
       node = await this.client.nodes.get(uuid, STATE_FIELDS, { retry: false });
@@ -217,7 +241,7 @@ export class NodeWatcher {
         for (const w of [...this.waiters]) if (w.uuid === uuid) this.finish(w, () => w.reject(e as Error));
         return;
       }
-      this.retryLater([...this.waiters].filter((w) => w.uuid === uuid));
+      this.unanswered([...this.waiters].filter((w) => w.uuid === uuid), started, e);
       return;
     }
     for (const w of [...this.waiters]) if (w.uuid === uuid) this.judge(w, node);
@@ -226,6 +250,26 @@ export class NodeWatcher {
   /** Not in the list (outside the filters): look at it alone next time. */
   private judgeMissing(w: Waiter): void {
     void this.lookOne(w.uuid).finally(() => this.schedule());
+  }
+
+  /** When the outage budget of `w` runs out (Infinity while its looks are answered). */
+  private outageEnd(w: Waiter): number {
+    return w.outageSince === undefined ? Infinity : w.outageSince + this.outageBudgetMs;
+  }
+
+  /** A look started at `started` got no answer: count the outage, give up once over the budget, else look again later. */
+  private unanswered(ws: Waiter[], started: number, error: unknown): void {
+    const now = performance.now();
+    const detail = error instanceof Error ? error.message : String(error);
+    const again: Waiter[] = [];
+    for (const w of ws) {
+      if (!this.waiters.has(w)) continue;
+      w.outageSince ??= started;
+      w.outageDetail = detail;
+      if (now >= this.outageEnd(w)) this.finish(w, () => w.reject(outageError(w, now)));
+      else again.push(w);
+    }
+    this.retryLater(again);
   }
 
   private retryLater(ws: Waiter[]): void {
@@ -239,6 +283,7 @@ export class NodeWatcher {
   private judge(w: Waiter, node: IronicNode): void {
     if (!this.waiters.has(w)) return;
     w.lastNode = node;
+    w.outageSince = undefined;
     let verdict: Verdict;
     try {
       verdict = w.check(node);

@@ -3,7 +3,7 @@ import type { ConsoleState } from '../types.js';
 
 const enc = encodeURIComponent;
 
-export type ProvisionTarget = 'active' | 'deleted' | 'rebuild' | 'rescue' | 'unrescue';
+export type ProvisionTarget = 'active' | 'deleted' | 'rebuild' | 'rescue' | 'unrescue' | 'manage' | 'provide';
 export type PowerTarget = 'power on' | 'power off' | 'rebooting' | 'soft rebooting' | 'soft power off';
 
 /** PUT /v1/nodes/{ident}/states/provision (202: the conductor works asynchronously). */
