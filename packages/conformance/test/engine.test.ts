@@ -19,7 +19,6 @@ import {
   RUN_ID_KEY,
 } from '../src/index.js';
 import { mutant as pauseMutant } from './mutants/pause-does-not-pause.js';
-import { mutant as listMutant } from './mutants/list-missing-shutdown.js';
 
 const UUID = '6f1c2b9e-3d4a-4b5c-8d6e-7f8091a2b3c4';
 const spec = (uuid = UUID, runId = 'nc-test') => ({
@@ -178,23 +177,65 @@ describe('counterexamples: replay files and programs', () => {
     expect(onReference.steps.length).toBe(doc.calls.length);
   });
 
-  it('prints a runnable TypeScript program that reproduces the failure', async () => {
-    const r = await runConformance({
-      driver: listMutant.create,
-      seed: 8,
-      only: ['P-LIST-OWNED'],
-      module: './mutant-manifest.ts',
-    });
-    const cx = r.properties.find((x) => x.id === 'P-LIST-OWNED')!.counterexample!;
-    expect(cx.program).toContain("import { manifest } from \"./mutant-manifest.ts\";");
-    const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.tmp-'));
+  // The program must fail (exit non-zero, an assertion) while the bug is there and pass on
+  // the reference driver with the same steps, leaving nothing behind on either.
+  it.each([
+    { mutant: 'list-missing-shutdown', property: 'P-LIST-OWNED', seed: 8 },
+    { mutant: 'event-never-emitted', property: 'P-EVENTS', seed: 3 },
+    { mutant: 'inventory-not-released', property: 'P-INVENTORY', seed: 3 },
+    { mutant: 'rebuild-drops-interfaces', property: 'P-MODEL-SEQUENCES', seed: 3 },
+    { mutant: 'extend-volume-ignores-size', property: 'P-MODEL-SEQUENCES', seed: 3 },
+  ] as const)('prints a runnable TypeScript program that fails on $mutant ($property) and passes on the reference', async ({ mutant, property, seed }) => {
+    const { mutant: m } = (await import(`./mutants/${mutant}.ts`)) as { mutant: { create: () => ComputeDriver } };
+    const r = await runConformance({ driver: m.create, seed, only: [property], module: './driver-manifest.ts' });
+    const p = r.properties.find((x) => x.id === property)!;
+    expect(p.status, `${mutant} on seed ${seed}`).toBe('failed');
+    const cx = p.counterexample!;
+    expect(cx.program).toContain('import { manifest } from "./driver-manifest.ts";');
+    expect(cx.program).toContain('} finally {');
+
+    const onMutant = runProgram(cx.program, `import { mutant } from '../mutants/${mutant}.ts';\nexport const manifest = { create: () => mutant.create(), configSchema: { parse: (c: unknown) => c } };\n`);
+    expect(onMutant.status, onMutant.stdout).not.toBe(0);
+    expect(onMutant.stderr).toMatch(/AssertionError|ERR_ASSERTION/);
+    expect(onMutant.left, 'the program destroys what it spawned').toEqual([]);
+
+    const onReference = runProgram(cx.program, `import { createReferenceDriver } from '@nova-common/core/testing';\nexport const manifest = { create: () => createReferenceDriver(), configSchema: { parse: (c: unknown) => c } };\n`);
+    expect(onReference.status, onReference.stderr).toBe(0);
+    expect(onReference.left).toEqual([]);
+  }, 90_000);
+});
+
+/**
+ * Run a counterexample program beside a `driver-manifest.ts` with the given source. The
+ * manifest's driver is wrapped so that, after the program's own cleanup, the instances still
+ * listed are printed as the last stdout line (\`left: [...]\`).
+ */
+function runProgram(program: string, manifestSource: string): { status: number | null; stdout: string; stderr: string; left: string[] } {
+  const dir = mkdtempSync(join(fileURLToPath(new URL('.', import.meta.url)), '.tmp-'));
+  try {
+    writeFileSync(join(dir, 'driver-under.ts'), manifestSource);
     writeFileSync(
-      join(dir, 'mutant-manifest.ts'),
-      `import { mutant } from '../mutants/list-missing-shutdown.ts';\nexport const manifest = { create: () => mutant.create(), configSchema: { parse: (c: unknown) => c } };\n`,
+      join(dir, 'driver-manifest.ts'),
+      [
+        `import { manifest as inner } from './driver-under.ts';`,
+        `export const manifest = {`,
+        `  configSchema: inner.configSchema,`,
+        `  create(config: unknown) {`,
+        `    const raw = inner.create(config as never) as Record<string, unknown> & { listInstances(): Promise<{ uuid: string }[]> };`,
+        `    const cleanupHost = raw.cleanupHost as () => Promise<void>;`,
+        `    // After the program disconnects: what is still there.`,
+        `    raw.cleanupHost = async () => {`,
+        `      const left = (await raw.listInstances()).map((s) => s.uuid);`,
+        `      await cleanupHost.call(raw);`,
+        `      process.on('exit', () => console.log('left: ' + JSON.stringify(left)));`,
+        `    };`,
+        `    return raw;`,
+        `  },`,
+        `};`,
+        ``,
+      ].join('\n'),
     );
-    // The program asserts every step's outcome; for this bug the steps pass and the final
-    // observation shows the missing instance, so run it and compare what it prints.
-    writeFileSync(join(dir, 'counterexample.ts'), cx.program);
+    writeFileSync(join(dir, 'counterexample.ts'), program);
     const pkg = fileURLToPath(new URL('..', import.meta.url));
     const run = spawnSync(process.execPath, ['--import', 'tsx/esm', join(dir, 'counterexample.ts')], {
       cwd: pkg,
@@ -202,13 +243,12 @@ describe('counterexamples: replay files and programs', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
+    const m = /^left: (.*)$/m.exec(run.stdout);
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr, left: m ? (JSON.parse(m[1]!) as string[]) : ['<cleanupHost never ran>'] };
+  } finally {
     rmSync(dir, { recursive: true, force: true });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain('instances:');
-    const shutdown = cx.steps.some((s) => s.op === 'powerOff' || (s.op === 'spawn' && (s.args[0] as { powerOn?: boolean }).powerOn === false));
-    expect(shutdown).toBe(true);
-  }, 90_000);
-});
+  }
+}
 
 describe('runDifferential()', () => {
   it('finds no divergence between two reference drivers', async () => {

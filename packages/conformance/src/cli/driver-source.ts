@@ -9,6 +9,8 @@ import {
   type InputIssue,
 } from '@nova-common/core';
 import { referenceManifest } from '@nova-common/core/testing';
+import { fileURLToPath } from 'node:url';
+import { driverEntryFile } from './driver-entry.js';
 import { UsageError } from './io.js';
 
 /** `--driver reference` means the in-memory reference driver shipped in @nova-common/core/testing. */
@@ -24,8 +26,10 @@ export interface DriverSource {
   rawConfig: unknown;
   /** The configuration after the driver's configSchema (defaults applied). */
   config: unknown;
-  /** How a replay program imports the driver: a package name or an absolute path. */
+  /** How a replay program imports the driver: a package name or the absolute path of its entry file. */
   module: string;
+  /** The absolute path of the `--config` file, when there was one (replay and sweep commands repeat it). */
+  configFile: string | undefined;
   /** A new, unconnected raw driver (the suite connects it and wraps it in the guard). */
   createRaw(): ComputeDriver;
   /** The fixtures the driver's manifest provides for conformance runs, if any. */
@@ -53,7 +57,7 @@ export async function readConfigFile(command: string, path: string | undefined, 
  * Load the driver: `reference`, a package name (resolved from the working directory) or a
  * path. Failures are DriverLoadErrors (the CLI prints their message and exits 2).
  */
-export async function loadDriverSource(specifier: string, rawConfig: unknown, cwd: string): Promise<DriverSource> {
+export async function loadDriverSource(specifier: string, rawConfig: unknown, cwd: string, configFile?: string): Promise<DriverSource> {
   if (specifier === REFERENCE_ALIAS || specifier === REFERENCE_MODULE) {
     const manifest = referenceManifest as unknown as DriverManifest;
     const parsed = manifest.configSchema.safeParse(rawConfig);
@@ -67,13 +71,13 @@ export async function loadDriverSource(specifier: string, rawConfig: unknown, cw
         ),
       });
     }
-    return source(specifier, manifest, rawConfig, parsed.data, REFERENCE_MODULE, undefined);
+    return source(specifier, manifest, rawConfig, parsed.data, REFERENCE_MODULE, undefined, configFile);
   }
   const loaded = await loadDriver(specifier, rawConfig, { resolveFrom: cwd });
   const isPath = isAbsolute(specifier) || specifier.startsWith('.') || specifier.startsWith('file:');
-  const module = isPath ? resolve(cwd, specifier) : specifier;
+  const module = isPath ? driverEntryFile(resolve(cwd, specifier.startsWith('file:') ? fileURLToPath(specifier) : specifier)) : specifier;
   const config = await loaded.manifest.configSchema.parseAsync(rawConfig);
-  return source(specifier, loaded.manifest, rawConfig, config, module, loaded.raw);
+  return source(specifier, loaded.manifest, rawConfig, config, module, loaded.raw, configFile);
 }
 
 function source(
@@ -83,6 +87,7 @@ function source(
   config: unknown,
   module: string,
   firstRaw: ComputeDriver | undefined,
+  configFile: string | undefined,
 ): DriverSource {
   let spare = firstRaw;
   return {
@@ -91,6 +96,7 @@ function source(
     rawConfig,
     config,
     module,
+    configFile,
     createRaw() {
       // loadDriver already created one (to check it); hand that out first.
       if (spare !== undefined) {

@@ -22,10 +22,12 @@ export function processIo(): CliIo {
   };
 }
 
-/** Exit codes: 0 everything passed, 1 a property failed (or the driver broke), 2 usage or configuration error. */
+/** Exit codes: 0 everything passed, 1 a property failed (or the driver broke), 2 usage or configuration error, 130 interrupted. */
 export const EXIT_PASS = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
+/** The run was interrupted (SIGINT): 128 + 2, as a shell reports a command Ctrl-C ended. */
+export const EXIT_INTERRUPTED = 130;
 
 /** A usage or configuration error: printed with the command's usage line, exit code 2. */
 export class UsageError extends Error {

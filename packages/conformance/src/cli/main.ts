@@ -7,9 +7,9 @@ import { matrixCommand } from './commands/matrix.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
 import { COMMANDS, HELP, MAIN_HELP, type CommandName } from './help.js';
-import { EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError, processIo, type CliIo } from './io.js';
+import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_USAGE, UsageError, processIo, type CliIo } from './io.js';
 
-export { EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError, type CliIo } from './io.js';
+export { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_USAGE, UsageError, type CliIo } from './io.js';
 
 const handlers: Record<CommandName, (argv: string[], io: CliIo) => Promise<number>> = {
   run: runCommand,
@@ -87,6 +87,9 @@ function invokedDirectly(): boolean {
 if (invokedDirectly()) {
   main(process.argv.slice(2)).then(
     (code) => {
+      // An interrupted run may leave calls hanging at its gate (and the engine's keep-alive):
+      // its cleanup is done, so end the process instead of waiting for them.
+      if (code === EXIT_INTERRUPTED) process.exit(code);
       process.exitCode = code;
     },
     (error: unknown) => {

@@ -1,3 +1,4 @@
+import { driverArgs, shellCommand } from './shell.js';
 import type { Counterexample, DifferentialResult, PropertyResult, RunResult } from '../result.js';
 import { escapeXmlAttr as attr, escapeXmlText as text } from './escape.js';
 
@@ -63,8 +64,12 @@ function testcase(result: RunResult, p: PropertyResult): string {
   return `${head}>\n      <failure message="${attr(message)}" type="${attr(type)}">${text(failureBody(p, cx, result.driver.name))}</failure>\n    </testcase>`;
 }
 
-/** The failure body: everything needed to reproduce, then the program to paste into a test. */
-export function failureBody(p: PropertyResult, cx: Counterexample | undefined, driverSpecifier = '<driver>'): string {
+/**
+ * The failure body: everything needed to reproduce, then the program to paste into a test.
+ * `driver` is the driver's specifier, or the whole `--driver … [--config …]` argument list
+ * the run was given (see driverArgs), for the replay command line.
+ */
+export function failureBody(p: PropertyResult, cx: Counterexample | undefined, driver: string | readonly string[] = '<driver>'): string {
   if (cx === undefined) return `${p.id} failed without a counterexample.\n`;
   const lines = [
     `${p.id} failed${cx.rule === undefined ? '' : ` (rule ${cx.rule})`}: ${cx.message}`,
@@ -73,7 +78,8 @@ export function failureBody(p: PropertyResult, cx: Counterexample | undefined, d
   ];
   if (cx.replayFile !== undefined) {
     lines.push(`replay file: ${cx.replayFile}`);
-    lines.push(`replay with: nova-conformance run --driver ${driverSpecifier} --replay ${cx.replayFile}`);
+    const named = typeof driver === 'string' ? driverArgs(driver) : driver;
+    lines.push(`replay with: ${shellCommand(['nova-conformance', 'run', ...named, '--replay', cx.replayFile])}`);
   }
   lines.push('', `shrunk steps (${cx.steps.length}):`);
   cx.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${formatStep(s)}`));

@@ -10,8 +10,13 @@ export interface TerminalOptions {
   matrix?: boolean;
   /** A differential run made together with this one. */
   differential?: DifferentialResult;
-  /** How to name the driver in the replay command line printed on failure. */
+  /** How to name the driver in the replay command line printed on failure (default: the driver's name). */
   driverSpecifier?: string;
+  /**
+   * The driver arguments of the replay command line, when the run was given more than a
+   * specifier (`['--driver', './drv', '--config', '/abs/c.json']`); wins over driverSpecifier.
+   */
+  driverArgs?: readonly string[];
 }
 
 /**
@@ -53,7 +58,7 @@ export function toTerminalSummary(result: RunResult, options: TerminalOptions = 
   const failed = result.properties.filter((p) => p.status === 'failed');
   for (const p of failed) {
     out.push('', paint(color, '1;31', printable(`FAILED ${p.id}: ${p.title}`)));
-    out.push(...indent(printable(failureBody(p, p.counterexample, options.driverSpecifier ?? result.driver.name)).trimEnd()));
+    out.push(...indent(printable(failureBody(p, p.counterexample, options.driverArgs ?? options.driverSpecifier ?? result.driver.name)).trimEnd()));
   }
 
   const d = options.differential;

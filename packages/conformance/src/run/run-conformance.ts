@@ -23,6 +23,9 @@ import { renderProgram } from '../replay/program.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
 import { allowedCapabilities, commandScope } from './scope.js';
 import { Session, errorCode, errorMessage, keepAlive } from './session.js';
+import { computeMatrix, exerciseOf } from './matrix-status.js';
+
+export { computeMatrix } from './matrix-status.js';
 
 /** The capability an operation needs (the mandatory ones always have one). */
 const capabilityOf = (op: OperationName): CapabilityId => OPERATIONS[op].capability!;
@@ -98,28 +101,18 @@ function fixedCounterexample(outcome: FixedOutcome, options: ResolvedOptions, id
 }
 
 /**
- * The support matrix from evidence: declared-missing capabilities are `missing` when their
- * UNSUPPORTED property passed; declared ones are `complete` when every property exercising
- * them passed (and they were exercised), `partial` when declared partial or one failed;
- * everything else is `unknown`.
+ * The matrix of a finished run: a capability is exercised when every one of its operations
+ * was called (by the sequences, the table walk or a fixed property), whatever judged the calls.
  */
-export function computeMatrix(caps: DriverCapabilities, properties: PropertyResult[], failedCaps: Map<CapabilityId, string[]>, exercised: Set<CapabilityId>): CapabilityResult[] {
-  return CAPABILITY_IDS.map((id): CapabilityResult => {
-    const declared = caps.capabilities[id]?.level ?? 'missing';
-    const evidence = properties.filter((p) => p.status !== 'skipped' && p.capabilities.includes(id)).map((p) => p.id);
-    const base = { id, declared, evidence };
-    if (declared === 'missing') {
-      const p = properties.find((x) => x.id === unsupportedPropertyId(id));
-      if (p?.status === 'passed') return { ...base, status: 'missing' };
-      if (p?.status === 'failed') return { ...base, status: 'unknown', notes: `declared missing, but ${p.counterexample?.message ?? 'UNSUPPORTED was not raised'}` };
-      return { ...base, status: 'unknown', notes: p?.reason ?? 'not run' };
-    }
-    const failures = failedCaps.get(id);
-    if (failures && failures.length > 0) return { ...base, status: 'partial', notes: `failed: ${failures.join(', ')}` };
-    if (!exercised.has(id) || evidence.length === 0) return { ...base, status: 'unknown', notes: 'declared, but not exercised by this run' };
-    if (declared === 'partial') return { ...base, status: 'partial', notes: caps.capabilities[id]?.notes ?? 'declared partial' };
-    return { ...base, status: 'complete' };
-  });
+function matrixOf(
+  caps: DriverCapabilities,
+  results: PropertyResult[],
+  failedCaps: Map<CapabilityId, string[]>,
+  calls: ReadonlyMap<string, number>,
+  observed: ReadonlySet<CapabilityId>,
+): ReturnType<typeof computeMatrix> {
+  const e = exerciseOf(calls, observed);
+  return computeMatrix(caps, results, failedCaps, e.exercised, e.touched, e.notCalled);
 }
 
 /** Run every applicable property against one driver and compute the support matrix. */
@@ -139,8 +132,9 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   }
   const results: PropertyResult[] = [];
   const failedCaps = new Map<CapabilityId, string[]>();
-  const exercised = new Set<CapabilityId>();
-  const noteFailure = (cap: CapabilityId | undefined, property: PropertyId): void => {
+  // Capabilities without operations of their own whose evidence the run saw.
+  const observed = new Set<CapabilityId>();
+  const noteFailure = (cap: CapabilityId | undefined, property: string): void => {
     if (!cap) return;
     const list = failedCaps.get(cap) ?? [];
     if (!list.includes(property)) list.push(property);
@@ -166,19 +160,13 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       const fresh = typeof factory === 'function' ? () => Session.open(factory, resolved, undefined, undefined, session.stats) : undefined;
       const first = modelActive[0]!.def.id;
       seq = await runSequences({ main: session, fresh }, resolved, scope, (runs) => progress(first, 'started', runs));
-      for (const [op, n] of seq.opCounts) {
-        if (n > 0 && op in OPERATIONS) {
-          const cap = OPERATIONS[op as OperationName].capability;
-          if (cap) exercised.add(cap);
-        }
-      }
-      // Images are exercised by every spawn (and rebuild/rescue); events by every judged transition.
-      if ((seq.opCounts.get('spawn') ?? 0) > 0) exercised.add('storage.image');
-      if (session.events && seq.steps > 0 && modelActive.some((p) => p.def.id === 'P-EVENTS')) exercised.add('event.lifecycle');
-      // Observations that exercise a capability: the snapshot list after every snapshot and
-      // deleteSnapshot, the cause of events that follow a simulated crash or lost state.
-      if ((session.stats.opCounts.get('listSnapshots') ?? 0) > 0) exercised.add('operation.list-snapshots');
-      if ((session.stats.opCounts.get('outOfBandEvent') ?? 0) > 0) exercised.add('event.out-of-band');
+      // Images are exercised by every spawn (and rebuild/rescue); events by every judged transition;
+      // out-of-band causes by the events that follow a simulated crash or lost state.
+      if ((seq.opCounts.get('spawn') ?? 0) > 0) observed.add('storage.image');
+      if (session.events && seq.steps > 0 && modelActive.some((p) => p.def.id === 'P-EVENTS')) observed.add('event.lifecycle');
+      if ((session.stats.opCounts.get('outOfBandEvent') ?? 0) > 0) observed.add('event.out-of-band');
+      // Commands left out after they failed: their capability failed, whichever property saw it.
+      for (const key of seq.excluded) noteFailure(capabilityOfKey(key), `left out after ${key} failed`);
     }
     const seqMs = performance.now() - seqStart;
     for (const p of modelPlan) {
@@ -243,7 +231,6 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         progress(p.def.id, 'failed', 1);
       } else {
         results.push({ ...base, status: 'passed', runs: 1, steps, durationMs });
-        for (const c of p.capabilities) if (supports(caps, c)) exercised.add(c);
         progress(p.def.id, 'passed', 1);
       }
     }
@@ -271,7 +258,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       runId: resolved.runId,
       options: { runs: resolved.runs, steps: resolved.steps, profiles: resolved.profiles, maxInstances: resolved.maxInstances },
       profiles: PROFILE_IDS.map((id) => ({ id, supported: supported.has(id) })),
-      capabilities: computeMatrix(caps, results, failedCaps, exercised),
+      capabilities: matrixOf(caps, results, failedCaps, session.stats.opCounts, observed),
       properties: results,
       summary,
       stats: { steps: session.commands, calls: session.calls, modelMs: seqMs },

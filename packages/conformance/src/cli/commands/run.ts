@@ -8,11 +8,28 @@ import { writeReports, type ReportFiles } from '../../report/write.js';
 import { runConformance, runDifferential, runReplay } from '../engine.js';
 import { intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
 import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
-import { EXIT_FAIL, EXIT_PASS, UsageError, type CliIo } from '../io.js';
+import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, UsageError, type CliIo } from '../io.js';
+import { InterruptGate, onInterrupt, processInterrupts, type InterruptSource } from '../interrupt.js';
+import { interruptedResult, recordFinished, sweepInterrupted, type Finished } from '../interrupted.js';
+import { driverArgs, shellCommand } from '../../report/shell.js';
 import { progressReporter } from '../progress.js';
 import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
 
-export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+const INTERRUPTED = Symbol('interrupted');
+/** How long an interrupted run waits for the driver calls in flight before sweeping. */
+const DRAIN_MS = 30_000;
+
+/** Exit at once (a second Ctrl-C); in-process callers that pass their own interrupts never get here. */
+function exitNow(code: number): never {
+  process.exit(code);
+}
+
+/** Every raw driver the factory makes goes through the gate. */
+function gateFactory(gate: InterruptGate, factory: () => ComputeDriver): () => ComputeDriver {
+  return () => gate.wrap(factory());
+}
+
+export async function runCommand(argv: string[], io: CliIo, interrupts: InterruptSource = processInterrupts): Promise<number> {
   const args = parseCommandArgs('run', argv, {
     ...DRIVER_OPTIONS,
     profile: { type: 'string', list: true },
@@ -82,6 +99,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
 
   const fixtures = await source.fixtures();
   const { factory, simulate } = factoryOf(source, fixtures.backend);
+  const gate = new InterruptGate();
+  const gated = { factory: gateFactory(gate, factory) };
   const identity = {
     name: source.manifest.name,
     version: source.manifest.version,
@@ -103,36 +122,88 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       return outcome.ok ? EXIT_PASS : EXIT_FAIL;
     }
     const progress = progressReporter(io);
-    const runOptions: RunOptions = { ...defined, ...identity, ...fixtureOptions, driver: factory, simulate, replayDir, onProgress: progress.onProgress };
-    const sweepHint = `nova-conformance sweep --driver ${source.specifier}${args.config === undefined ? '' : ` --config ${String(args.config)}`} --run-id ${defined.runId}`;
+    const finished: Finished = new Map();
+    const record = recordFinished(finished);
+    const runOptions: RunOptions = {
+      ...defined,
+      ...identity,
+      ...fixtureOptions,
+      driver: gated.factory,
+      simulate,
+      replayDir,
+      onProgress: (event) => {
+        record(event);
+        progress.onProgress(event);
+      },
+    };
+    const sweepArgs = ['nova-conformance', 'sweep', ...driverArgs(source.specifier, source.configFile), '--run-id'];
+    const sweepHint = (runId: string): string => shellCommand([...sweepArgs, runId]);
     io.stderr.write(printable(`run ${defined.runId}, seed ${defined.seed}: ${source.manifest.name} ${source.manifest.version}\n`));
-    let result: RunResult;
+    const startedAt = new Date();
+    const t0 = performance.now();
+    // Ctrl-C: stop the run at the driver, sweep what it made, report what finished, exit 130.
+    const runIds = [defined.runId!];
+    const interrupt = onInterrupt(interrupts, (count) => {
+      gate.close();
+      if (count === 1) {
+        progress.stop();
+        io.stderr.write('\ninterrupted: stopping the run and removing what it made (Ctrl-C again to leave it as it is)\n');
+      } else {
+        io.stderr.write(printable(`interrupted again; to remove what the run left: ${runIds.map(sweepHint).join('; ')}\n`));
+        exitNow(EXIT_INTERRUPTED);
+      }
+    });
+    const whenInterrupted = interrupt.first.then((): typeof INTERRUPTED => INTERRUPTED);
+    /** After an interruption: sweep, then report what finished (the whole run when only the differential was cut short). */
+    const cleanUp = async (complete: RunResult | undefined): Promise<number> => {
+      if (!(await gate.drained(DRAIN_MS))) io.stderr.write(`calls still in flight after ${DRAIN_MS / 1000}s; sweeping anyway\n`);
+      const swept = await sweepInterrupted(io, source, runIds);
+      if (swept.left) io.stderr.write(printable(`something may be left; to remove it: ${runIds.map(sweepHint).join('; ')}\n`));
+      const report = complete ?? interruptedResult({ options: runOptions, identity, startedAt, durationMs: performance.now() - t0, finished, caps: swept.caps });
+      const written = await writeReports(report, files);
+      const s = report.summary;
+      io.stdout.write(`interrupted${complete === undefined ? '' : ' during the differential'}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped or unfinished\n`);
+      for (const [kind, path] of Object.entries(written)) io.stdout.write(`${kind} report: ${path}\n`);
+      return EXIT_INTERRUPTED;
+    };
     try {
-      result = await runConformance(runOptions);
-    } catch (error) {
+      let result: RunResult;
+      try {
+        const outcome = await Promise.race([runConformance(runOptions), whenInterrupted]);
+        if (outcome === INTERRUPTED) return await cleanUp(undefined);
+        result = outcome;
+      } catch (error) {
+        progress.stop();
+        if (gate.interrupted) return await cleanUp(undefined);
+        io.stderr.write(printable(`the run broke; to remove what it left: ${sweepHint(defined.runId!)}\n`));
+        throw error;
+      }
       progress.stop();
-      io.stderr.write(printable(`the run broke; to remove what it left: ${sweepHint}\n`));
-      throw error;
+      let differential: DifferentialResult | undefined;
+      if (otherSources.length > 0) {
+        const all = [source, ...otherSources];
+        const names = labels(all);
+        io.stderr.write(`differential: ${names.join(' vs ')}\n`);
+        runIds.push(`${result.runId}-d`);
+        const compared = runDifferential({
+          ...defined,
+          ...fixtureOptions,
+          seed: result.seed,
+          runId: `${result.runId}-d`,
+          drivers: Object.fromEntries(all.map((s, i) => [names[i]!, s === source ? gated.factory : gateFactory(gate, factoryOf(s, undefined).factory)])),
+        });
+        const outcome = await Promise.race([compared, whenInterrupted]);
+        if (outcome === INTERRUPTED) return await cleanUp(result);
+        differential = outcome;
+      }
+      const written = await writeReports(result, files, { differential });
+      io.stdout.write(toTerminalSummary(result, { color: io.color, differential, driverArgs: driverArgs(source.specifier, source.configFile) }));
+      for (const [kind, path] of Object.entries(written)) io.stdout.write(`${kind} report: ${path}\n`);
+      const failed = result.summary.failed > 0 || differential?.divergence !== undefined;
+      return failed ? EXIT_FAIL : EXIT_PASS;
+    } finally {
+      interrupt.stop();
     }
-    progress.stop();
-    let differential: DifferentialResult | undefined;
-    if (otherSources.length > 0) {
-      const all = [source, ...otherSources];
-      const names = labels(all);
-      io.stderr.write(`differential: ${names.join(' vs ')}\n`);
-      differential = await runDifferential({
-        ...defined,
-        ...fixtureOptions,
-        seed: result.seed,
-        runId: `${result.runId}-d`,
-        drivers: Object.fromEntries(all.map((s, i) => [names[i]!, s === source ? factory : factoryOf(s, undefined).factory])),
-      });
-    }
-    const written = await writeReports(result, files, { differential });
-    io.stdout.write(toTerminalSummary(result, { color: io.color, differential, driverSpecifier: source.specifier }));
-    for (const [kind, path] of Object.entries(written)) io.stdout.write(`${kind} report: ${path}\n`);
-    const failed = result.summary.failed > 0 || differential?.divergence !== undefined;
-    return failed ? EXIT_FAIL : EXIT_PASS;
   } finally {
     await fixtures.cleanup?.();
   }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { PROFILE_IDS, type ProfileId } from '@nova-common/core';
 import { listOption, requireOption, stringOption, type OptionSpec, type Parsed } from '../args.js';
 import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
@@ -29,6 +30,7 @@ export function onlyOption(value: unknown): string[] | undefined {
 /** --driver and --config of a command, loaded. */
 export async function driverFromArgs(command: string, args: Parsed, io: CliIo): Promise<DriverSource> {
   const specifier = requireOption(command, 'driver', args.driver);
-  const config = await readConfigFile(command, stringOption(args.config), io.cwd);
-  return loadDriverSource(specifier, config, io.cwd);
+  const file = stringOption(args.config);
+  const config = await readConfigFile(command, file, io.cwd);
+  return loadDriverSource(specifier, config, io.cwd, file === undefined ? undefined : resolve(io.cwd, file));
 }
