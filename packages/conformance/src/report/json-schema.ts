@@ -14,8 +14,12 @@ import { z } from 'zod';
 /** Bumped on a breaking change to the report's shape; additions bump the minor. */
 export const REPORT_SCHEMA_VERSION = '1.1.0';
 
-/** Where the published schema lives; reports carry it as `$schema`. */
-export const REPORT_SCHEMA_ID = 'https://unpkg.com/@nova-common/conformance/schemas/report.schema.json';
+/**
+ * Where the report's schema is, as reports carry it in `$schema`: the file this package ships
+ * (package.json `files` and `exports`), named by its package path, which `require.resolve` /
+ * `import.meta.resolve` turn into the installed file. No URL: nothing is published at one.
+ */
+export const REPORT_SCHEMA_ID = '@nova-common/conformance/schemas/report.schema.json';
 
 const capabilityId = z
   .string()
@@ -27,8 +31,9 @@ const supportLevel = z.enum(['complete', 'partial', 'missing']).describe('What t
 const MatrixStatusSchema = z
   .enum(['complete', 'partial', 'missing', 'unknown'])
   .describe(
-    'complete: declared supported and every property exercising it passed. partial: declared partial, or some property failed. ' +
-      'missing: declared missing and verified UNSUPPORTED. unknown: not run.',
+    'complete: declared supported, every one of its operations called, and every property exercising it passed. ' +
+      'partial: declared partial, or a property that exercised it failed. missing: declared missing and verified UNSUPPORTED. ' +
+      'unknown: not judged (not run, filtered out, not every operation called, or not verified).',
   );
 
 const CapabilityResultSchema = z
@@ -141,7 +146,12 @@ const DifferentialResultSchema = z
 
 export const JsonReportSchema = z
   .object({
-    $schema: z.string().describe('The URL of this JSON Schema.'),
+    $schema: z
+      .string()
+      .describe(
+        'Where this report\'s JSON Schema is: the package path @nova-common/conformance/schemas/report.schema.json (the file ships in the package; ' +
+          'resolve it with require.resolve or import.meta.resolve). Reports of earlier suites may carry a URL here.',
+      ),
     schemaVersion: z
       .string()
       .regex(/^1\.\d+\.\d+$/)
@@ -203,8 +213,11 @@ export const JsonReportSchema = z
 
 export type JsonReport = z.infer<typeof JsonReportSchema>;
 
-/** The JSON Schema (draft 2020-12) of the report, as published in schemas/report.schema.json. */
+/**
+ * The JSON Schema (draft 2020-12) of the report, as shipped in schemas/report.schema.json. It
+ * has no `$id`: an `$id` is a URI, and the schema is not published at one.
+ */
 export function reportJsonSchema(): Record<string, unknown> {
   const { $schema, ...rest } = z.toJSONSchema(JsonReportSchema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' });
-  return { $schema, $id: REPORT_SCHEMA_ID, title: 'nova-conformance report', ...rest };
+  return { $schema, title: 'nova-conformance report', ...rest };
 }

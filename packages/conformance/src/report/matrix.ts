@@ -87,10 +87,10 @@ export interface MatrixOptions {
 }
 
 export const STATUS_DESCRIPTIONS: Record<MatrixStatus, string> = {
-  complete: 'declared supported, and every property exercising it passed',
-  partial: 'declared partial (see the note), or declared supported but a property exercising it failed',
+  complete: 'declared supported, every one of its operations was called, and every property exercising it passed',
+  partial: 'declared partial (see the note), or declared supported but a property exercising it failed (the note says which failed on its own operations and which failed elsewhere)',
   missing: 'declared missing, and verified: the operation raised UNSUPPORTED and changed nothing',
-  unknown: 'not run (profile filtered out, or not verified)',
+  unknown: 'not judged: not run, profile filtered out, not every one of its operations called, or not verified',
 };
 
 const catalog: Record<string, { title: string; profile: string; nova: boolean }> = CAPABILITY_CATALOG;

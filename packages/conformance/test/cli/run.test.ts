@@ -115,6 +115,40 @@ describe('run against a driver that breaks the contract', () => {
     expect(fixed.code).toBe(0);
   });
 
+  it('the printed replay command repeats --config, and runs as printed', async () => {
+    const configured = fileURLToPath(new URL('./fixtures/configured-driver.ts', import.meta.url));
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'my config.json'), JSON.stringify({ host: '127.0.0.1' }));
+    const r = await runCli(['run', '--driver', configured, '--config', 'my config.json', '--runs', '2', '--seed', '7', '--run-id', 'nc-cfg', '--json', 'r.json'], { cwd });
+    expect(r.code).toBe(1);
+    const cx = parseJsonReport(readFileSync(join(cwd, 'r.json'), 'utf8')).properties.find((p) => p.counterexample?.replayFile !== undefined)!.counterexample!;
+    const config = join(cwd, 'my config.json');
+    expect(r.stdout).toContain(`replay with: nova-conformance run --driver ${configured} --config '${config}' --replay ${cx.replayFile}`);
+    // As printed (from anywhere: the paths are absolute) it re-runs the failure...
+    const again = await runCli(['run', '--driver', configured, '--config', config, '--replay', cx.replayFile!], { cwd: tempDir() });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/^FAIL P-[A-Z-]+ \(rule R-PAUSE-PAUSED\)/m);
+    // ...where leaving the configuration out is a configuration error.
+    const bare = await runCli(['run', '--driver', configured, '--replay', cx.replayFile!], { cwd });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('INVALID_CONFIG');
+  });
+
+  it('--driver . (a package directory): the program imports the package entry file, not the directory', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'dir-driver', version: '0.0.1', type: 'module', exports: { '.': { types: './entry.d.ts', import: './entry.ts' } } }));
+    writeFileSync(join(dir, 'entry.ts'), `export { manifest } from ${JSON.stringify(lying)};\n`);
+    const r = await runCli(['run', '--driver', '.', '--runs', '2', '--seed', '7', '--json', 'r.json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    const programs = parseJsonReport(readFileSync(join(dir, 'r.json'), 'utf8')).properties.flatMap((p) => (p.counterexample ? [p.counterexample.program] : []));
+    expect(programs.length).toBeGreaterThan(0);
+    for (const program of programs) {
+      expect(program).toContain(`import { manifest } from ${JSON.stringify(join(dir, 'entry.ts'))};`);
+      expect(program).not.toContain(`from ${JSON.stringify(dir)};`);
+    }
+  });
+
   it('--differential reports the first divergence and exits 1', async () => {
     const cwd = tempDir();
     const r = await runCli(['run', '--driver', 'reference', '--differential', lying, '--runs', '40', '--seed', '7', '--json', 'r.json'], { cwd });

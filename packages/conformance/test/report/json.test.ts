@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -40,9 +41,18 @@ describe('the published JSON Schema', () => {
     expect(readFileSync(schemaPath, 'utf8')).toBe(expectedSchemaText);
   });
 
-  it('carries its id and draft', () => {
-    expect(committedSchema.$id).toBe(REPORT_SCHEMA_ID);
+  it('carries its draft, and no URL of its own (nothing is published at one)', () => {
     expect(committedSchema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(committedSchema).not.toHaveProperty('$id');
+  });
+
+  it("a report's $schema is the package path of the schema file the package ships", () => {
+    expect(REPORT_SCHEMA_ID).not.toMatch(/^[a-z]+:/i);
+    // The path resolves through the package's own exports to the committed file...
+    expect(realpathSync(createRequire(import.meta.url).resolve(REPORT_SCHEMA_ID))).toBe(realpathSync(schemaPath));
+    // ...and the file goes into the packed tarball.
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('schemas');
   });
 
   const ajv = new Ajv2020({ strict: false, allErrors: true });
