@@ -22,7 +22,8 @@ Options:
   --help, -h      Show help (also after a command: nova-conformance run --help)
   --version, -v   Show the suite and contract versions
 
-Exit codes: 0 passed, 1 a property failed or the driver broke, 2 usage or configuration error.
+Exit codes: 0 passed, 1 a property failed or the driver broke, 2 usage or configuration error,
+130 run interrupted (Ctrl-C).
 `;
 
 export const HELP: Record<CommandName, string> = {
@@ -53,14 +54,19 @@ ${DRIVER_LINES}
   --differential-config <file.json...>
                          Configurations of the --differential drivers, in the same order
                          (a driver without one gets {})
-  --json <file>          Write the JSON report (schema: schemas/report.schema.json)
+  --json <file>          Write the JSON report (its schema ships in this package:
+                         @nova-common/conformance/schemas/report.schema.json)
   --junit <file>         Write a JUnit XML report
   --matrix <file.md>     Write the support matrix as Markdown
   --html <file.html>     Write the support matrix as a self-contained HTML page
   --help, -h             Show this help
 
+Ctrl-C stops the run, removes what it made (its run id, as \`sweep\` does), writes the
+reports of what finished and exits 130.
+
 Exit codes: 0 every property passed, 1 a property failed (or a divergence, or the driver
-broke), 2 usage or configuration error (unknown flag, driver not loadable, invalid config).
+broke), 2 usage or configuration error (unknown flag, driver not loadable, invalid config),
+130 interrupted.
 `,
   list: `Usage: nova-conformance list --driver <driver> [options]
 

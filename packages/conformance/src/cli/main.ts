@@ -22,7 +22,8 @@ const isHelp = (a: string): boolean => a === '--help' || a === '-h';
 
 /**
  * The CLI, callable in-process: returns the exit code instead of exiting, writes only to
- * `io`. 0 passed, 1 failures (or the driver broke), 2 usage or configuration error.
+ * `io`. 0 passed, 1 failures (or the driver broke), 2 usage or configuration error, 130
+ * interrupted (`run` on SIGINT).
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
