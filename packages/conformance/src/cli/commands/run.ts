@@ -132,6 +132,8 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
       simulate,
       replayDir,
       onProgress: (event) => {
+        // After Ctrl-C the engine only sees calls that never return: nothing it says counts.
+        if (gate.interrupted) return;
         record(event);
         progress.onProgress(event);
       },
