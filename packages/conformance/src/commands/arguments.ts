@@ -131,10 +131,22 @@ const GENERATORS: Generators = {
   },
   extendVolume: {
     devices: true,
+    weight: 2,
     make: (src) => {
+      const c = src.choose(3);
+      // The wrong variant: a volume not attached (VOLUME_NOT_ATTACHED), or an attached one asked
+      // to shrink by one GiB (volumes only grow: INVALID_INPUT naming newSizeGb).
+      if (!src.right && c > 0) {
+        const attached = src.volume('attached');
+        const size = attached === undefined ? undefined : src.volumeSize(attached);
+        if (attached !== undefined && size !== undefined && size > 1) return { volumeId: attached, newSizeGb: size - 1 };
+      }
       const volumeId = device(src, 'volume', false);
-      // Volumes only grow: one to three GiB beyond the size the model knows.
-      return volumeId === undefined ? undefined : { volumeId, newSizeGb: (src.volumeSize(volumeId) ?? 1) + 1 + src.choose(3) };
+      if (volumeId === undefined) return undefined;
+      // One or two GiB beyond the size the model knows, or the same size (accepted, a no-op).
+      const size = src.volumeSize(volumeId);
+      if (src.right && size !== undefined && c === 2) return { volumeId, newSizeGb: size };
+      return { volumeId, newSizeGb: (size ?? 1) + (c === 1 ? 2 : 1) };
     },
   },
   // An interface of the pool, on the suite's network.

@@ -203,7 +203,8 @@ export function invoke(driver: GuardedDriver, call: Call, args: readonly unknown
   if (isSimulation(call)) {
     const hook = call.op === 'simulateCrash' ? simulate.crash : simulate.noState;
     try {
-      return Promise.resolve(hook?.(driver.raw as ComputeDriver, call.uuid));
+      // The raw driver, behind no guard: hand it the uuid as the guard would (lower case).
+      return Promise.resolve(hook?.(driver.raw as ComputeDriver, call.uuid.toLowerCase()));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -6,6 +6,7 @@ import { usageOf, type Model } from '../model/model.js';
 import { generatorOf, makeCall, NETWORK } from './arguments.js';
 import { SEQUENCE_OPS, shapeOf, type Call, type ContractCall, type SequenceOp, type SequencedCall, type SpawnVariant } from './call.js';
 import { SequenceSource } from './sources.js';
+import { caseOf, LETTER_CASES, NAMINGS, spawnName } from './variety.js';
 
 /**
  * What a generated command means, before it meets the model: instances, volumes and
@@ -25,6 +26,12 @@ export type Intent =
       volumes: number[];
       vifs: number[];
       variant: SpawnVariant;
+      /** When the slot's instance is live: spawn in a free slot instead (else INSTANCE_EXISTS). */
+      fresh: boolean;
+      /** The letter case the uuid is written in (see caseOf). */
+      letters: number;
+      /** The name: its own, or one sharing a live instance's name or its prefix (see spawnName). */
+      naming: number;
     }
   | {
       /** Any other operation: its arguments come from its generator (arguments.ts) and `pick`. */
@@ -33,6 +40,8 @@ export type Intent =
       slot: number;
       pick: number;
       twice: boolean;
+      /** The letter case the target's uuid is written in (see caseOf). */
+      letters?: number;
       text?: string;
       metadata?: Record<string, string> | undefined;
       /** The table column the call must answer to (explore). */
@@ -40,7 +49,7 @@ export type Intent =
     }
   | { kind: 'simulate'; which: 'crash' | 'noState'; slot: number }
   /** An operation chosen when it runs: one not yet called in this sequence in the target's current state. */
-  | { kind: 'explore'; slot: number; pick: number };
+  | { kind: 'explore'; slot: number; pick: number; letters?: number };
 
 /** Operations a `call` intent makes: all but those creating an instance (the spawn intent). */
 const CALL_OPS: readonly SequenceOp[] = SEQUENCE_OPS.filter((op) => shapeOf(op).spec < 0);
@@ -99,11 +108,12 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   };
   const SLOTS = 10 * k;
   const PICKS = 1024;
-  const packed = fc.nat({ max: SLOTS * PICKS * 2 - 1 });
-  const unpack = (n: number): { slot: number; pick: number; twice: boolean } => ({
+  const packed = fc.nat({ max: SLOTS * PICKS * 2 * LETTER_CASES - 1 });
+  const unpack = (n: number): { slot: number; pick: number; twice: boolean; letters: number } => ({
     slot: slotOf(n % SLOTS),
     pick: Math.floor(n / SLOTS) % PICKS,
-    twice: Math.floor(n / (SLOTS * PICKS)) === 1,
+    twice: Math.floor(n / (SLOTS * PICKS)) % 2 === 1,
+    letters: Math.floor(n / (SLOTS * PICKS * 2)),
   });
   const out: fc.Arbitrary<Intent>[] = [];
   const add = (op: OperationName, arb: fc.Arbitrary<Intent>, weight = 1): void => {
@@ -122,9 +132,12 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   const span = (r: readonly [number, number]): number => r[1] - r[0] + 1;
   const { vcpus: cpuRange, memoryMb: memRange, rootGb: rootRange } = FLAVOR_RANGE;
   const choices = [span(cpuRange), span(memRange), span(rootRange), scope.images, 5, 1 << POOL_VOLUMES, 1 << POOL_VIFS, 8 + variants.length];
+  // Beyond those, in a second integer: a free slot when the drawn one is live (3 in 4), the
+  // uuid's letter case, the name's sharing with a live instance.
+  const more = fc.nat({ max: 4 * LETTER_CASES * NAMINGS - 1 });
   const spawn = fc
-    .record({ slot, name: nameArb, metadata: metadataArb, n: fc.nat({ max: choices.reduce((a, b) => a * b) - 1 }) })
-    .map(({ slot: target, name, metadata, n }): Intent => {
+    .record({ slot, name: nameArb, metadata: metadataArb, n: fc.nat({ max: choices.reduce((a, b) => a * b) - 1 }), m: more })
+    .map(({ slot: target, name, metadata, n, m }): Intent => {
       const [cpus, mem, root, image, power, volumes, vifs, variant] = choices.map((c) => {
         const v = n % c;
         n = Math.floor(n / c);
@@ -142,9 +155,14 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
         volumes: withVolumes ? upToTwo(volumes) : [],
         vifs: upToTwo(vifs),
         variant: variant < 8 ? 'normal' : variants[variant - 8]!,
+        fresh: m % 4 !== 3,
+        letters: Math.floor(m / 4) % LETTER_CASES,
+        naming: Math.floor(m / (4 * LETTER_CASES)),
       };
     });
-  add('spawn', spawn, 4);
+  // Spawn often enough that sequences hold two or three live instances (every step checks the
+  // ones it was not about).
+  add('spawn', spawn, 10);
   for (const op of CALL_OPS) {
     const generator = generatorOf(op);
     // Text and metadata are drawn only for the generators that use them (they cost the most to draw).
@@ -160,8 +178,8 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   // not called in that state yet (so every cell of the table is reached in short sequences).
   if (exploreColumns(scope).length > 0) {
     const explore = packed.map((n): Intent => {
-      const { slot: target, pick } = unpack(n);
-      return { kind: 'explore', slot: target, pick };
+      const { slot: target, pick, letters } = unpack(n);
+      return { kind: 'explore', slot: target, pick, letters };
     });
     for (let i = 0; i < 12; i++) out.push(explore);
   }
@@ -195,6 +213,22 @@ function slotUuid(s: SequenceModel, slot: number, k: number): string {
   return pools.uuids[slot]!;
 }
 
+/**
+ * The pool slot a spawn uses: the one drawn, or, when its instance is live, there is room and
+ * the intent asks for a fresh one, the first free slot (so sequences grow to several live
+ * instances rather than meeting INSTANCE_EXISTS again and again).
+ */
+function spawnSlot(s: SequenceModel, intent: Extract<Intent, { kind: 'spawn' }>, k: number): number {
+  const { model, pools } = s;
+  if (!intent.fresh || model.get(pools.uuids[intent.slot]!) === undefined || !hasRoom(model, k)) return intent.slot;
+  for (let i = 0; i < k; i++) if (model.get(pools.uuids[i]!) === undefined) return i;
+  return intent.slot;
+}
+
+function hasRoom(model: Model, k: number): boolean {
+  return model.instances.size < k && (!model.multiNode || model.instances.size < model.baselineAvailableNodes);
+}
+
 /** Whether the intent can run in this model state (fast-check's command precondition). */
 export function canRun(s: SequenceModel, intent: Intent, maxInstances: number): boolean {
   const { model, pools } = s;
@@ -202,7 +236,7 @@ export function canRun(s: SequenceModel, intent: Intent, maxInstances: number): 
     case 'spawn': {
       if (intent.slot >= maxInstances) return false;
       if (model.get(pools.uuids[intent.slot]!)) return true;
-      return model.instances.size < maxInstances && (!model.multiNode || model.instances.size < model.baselineAvailableNodes);
+      return hasRoom(model, maxInstances);
     }
     case 'simulate':
       return model.get(slotUuid(s, intent.slot, maxInstances)) !== undefined;
@@ -220,10 +254,10 @@ function explore(s: SequenceModel, intent: Extract<Intent, { kind: 'explore' }>,
   const list = fresh.length > 0 ? fresh : allowed;
   const column = list[intent.pick % list.length]!;
   // Name the instance by its pool slot, so the concrete intent targets the same uuid.
-  const index = s.pools.uuids.indexOf(uuid);
+  const index = s.pools.uuids.indexOf(uuid.toLowerCase());
   const slot = index >= 0 ? k + index : intent.slot;
   const p = intent.pick;
-  return { kind: 'call', op: operationOfColumn(column) as SequenceOp, slot, pick: p, twice: (p & 2) !== 0, text: 'explore', column };
+  return { kind: 'call', op: operationOfColumn(column) as SequenceOp, slot, pick: p, twice: (p & 2) !== 0, text: 'explore', column, letters: intent.letters ?? 0 };
 }
 
 const defaultScope = new WeakMap<Model, Pick<CommandScope, 'caps' | 'allowed' | 'excluded'>>();
@@ -244,13 +278,15 @@ export function resolveIntent(
     if (sc === undefined) defaultScope.set(model, (sc = { caps: model.caps, allowed: undefined, excluded: new Set() }));
     return resolveIntent(s, explore(s, intent, sc, options.maxInstances), options, sc);
   }
-  const uuid = intent.kind === 'spawn' ? pools.uuids[intent.slot]! : slotUuid(s, intent.slot, options.maxInstances);
+  const k = options.maxInstances;
+  const uuid = intent.kind === 'spawn' ? caseOf(pools.uuids[spawnSlot(s, intent, k)]!, intent.letters) : slotUuid(s, intent.slot, k);
   switch (intent.kind) {
     case 'spawn':
       return spawnCall(s, intent, uuid, options).then((call) => [call]);
     case 'call': {
-      const source = new SequenceSource(model, pools, uuid, intent.pick, options, intent.text ?? 'x', intent.metadata);
-      const call = makeCall(intent.op, uuid, source, intent.column);
+      const target = caseOf(uuid, intent.letters ?? 0);
+      const source = new SequenceSource(model, pools, target, intent.pick, options, intent.text ?? 'x', intent.metadata);
+      const call = makeCall(intent.op, target, source, intent.column);
       return call instanceof Promise ? call.then((c) => repeated(c, intent.twice)) : repeated(call, intent.twice);
     }
     case 'simulate':
@@ -272,7 +308,7 @@ async function spawnCall(s: SequenceModel, intent: Extract<Intent, { kind: 'spaw
   for (const v of intent.volumes) {
     const volumeId = pools.volumes[v]!;
     if (model.volumeOwner(volumeId) !== undefined) continue;
-    volumes.push({ volumeId, sizeGb: 1, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volumeId) });
+    volumes.push({ volumeId, sizeGb: 2, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volumeId) });
   }
   const networkInfo = intent.vifs
     .map((i) => pools.vifs[i]!)
@@ -287,7 +323,7 @@ async function spawnCall(s: SequenceModel, intent: Extract<Intent, { kind: 'spaw
   if (variant === 'unknownNode' && (!model.multiNode || model.get(uuid) !== undefined)) variant = 'normal';
   const spec = {
     uuid,
-    name: `${runId}-${intent.name}`,
+    name: spawnName(model, `${runId}-${intent.name}`, uuid, intent.naming),
     flavor,
     image: options.images[intent.image % options.images.length]!,
     metadata: { ...intent.metadata, [RUN_ID_KEY]: runId },

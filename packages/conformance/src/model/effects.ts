@@ -18,13 +18,28 @@ interface DeviceRule<K extends SequenceOp> {
   id(call: CallOf<K>): string;
   /** What the call does to the instance's devices once it succeeded. */
   apply(inst: ModelInstance, call: CallOf<K>): void;
+  /**
+   * The argument field the call is refused for (INVALID_INPUT) once the table and the device
+   * precondition allow it, given what the model knows of the device; undefined when accepted.
+   */
+  refuse?(inst: ModelInstance, call: CallOf<K>): string | undefined;
 }
 
 const DEVICE_RULES: { [K in SequenceOp]?: DeviceRule<K> } = {
   attachVolume: { kind: 'volume', id: (c) => c.attachment.volumeId, apply: (inst, c) => void inst.volumes.set(key(c.attachment.volumeId), c.attachment.sizeGb) },
   detachVolume: { kind: 'volume', id: (c) => c.volumeId, apply: (inst, c) => void inst.volumes.delete(key(c.volumeId)) },
-  // R-INFO-FRESH: getInfo reports the new size.
-  extendVolume: { kind: 'volume', id: (c) => c.volumeId, apply: (inst, c) => void inst.volumes.set(key(c.volumeId), c.newSizeGb) },
+  // R-INFO-FRESH: getInfo reports the new size. Volumes only grow: a size below the one the
+  // model knows is INVALID_INPUT naming newSizeGb (checked after the state and the device,
+  // since it depends on the attached volume); the same size is accepted and changes nothing.
+  extendVolume: {
+    kind: 'volume',
+    id: (c) => c.volumeId,
+    apply: (inst, c) => void inst.volumes.set(key(c.volumeId), c.newSizeGb),
+    refuse: (inst, c) => {
+      const size = inst.volumes.get(key(c.volumeId));
+      return size !== undefined && c.newSizeGb < size ? 'newSizeGb' : undefined;
+    },
+  },
   attachInterface: { kind: 'interface', id: (c) => c.vif.id, apply: (inst, c) => void inst.interfaces.set(key(c.vif.id), c.vif.address.toLowerCase()) },
   detachInterface: { kind: 'interface', id: (c) => c.vifId, apply: (inst, c) => void inst.interfaces.delete(key(c.vifId)) },
 };
@@ -40,6 +55,12 @@ export function deviceContext(inst: ModelInstance | undefined, call: Call): Outc
   if (rule === undefined) return NO_DEVICE;
   const id = key(rule.id(call as CallOf<SequenceOp>));
   return rule.kind === 'volume' ? { volumeAttached: inst?.volumes.has(id) ?? false } : { interfaceAttached: inst?.interfaces.has(id) ?? false };
+}
+
+/** The argument field an existing instance's device refuses the call for (see DeviceRule.refuse). */
+export function refusedField(inst: ModelInstance, call: Call): string | undefined {
+  if (isSimulation(call)) return undefined;
+  return deviceRuleOf(call.op)?.refuse?.(inst, call as CallOf<SequenceOp>);
 }
 
 /** A successful call's own change to an existing instance. */

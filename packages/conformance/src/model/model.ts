@@ -22,7 +22,7 @@ import {
   type TableOperation,
 } from '@nova-common/core';
 import { columnOf, contractOp, targetOf, type Call, type SimulationCall } from '../commands/call.js';
-import { applyEffect, applyImages, deviceContext, outsideTable, specOf } from './effects.js';
+import { applyEffect, applyImages, deviceContext, outsideTable, refusedField, specOf } from './effects.js';
 
 export type ExistingState = Exclude<SemanticState, 'ABSENT'>;
 
@@ -53,9 +53,18 @@ export interface PendingRelease {
 /** What the model expects of a call. `event`: a lifecycle event that must follow (when events are declared). */
 export type Expectation =
   | { ok: true; to: SemanticState | undefined; noop: boolean; rule: RuleId; event?: ExpectedEvent }
-  | { ok: false; error: ErrorCode; rule: RuleId };
+  | {
+      ok: false;
+      error: ErrorCode;
+      rule: RuleId;
+      /** UNSUPPORTED: the capability the error must name. */
+      capability?: CapabilityId;
+      /** INVALID_INPUT: the argument field the error's issues must name. */
+      field?: string;
+    };
 
-const UNSUPPORTED: Expectation = { ok: false, error: 'UNSUPPORTED', rule: 'R-GEN-UNSUPPORTED' };
+/** UNSUPPORTED naming the capability that is declared missing. */
+const unsupported = (capability: CapabilityId): Expectation => ({ ok: false, error: 'UNSUPPORTED', rule: 'R-GEN-UNSUPPORTED', capability });
 
 interface ExpectedEvent {
   uuid: string;
@@ -251,13 +260,13 @@ export class Model {
       const capability = OPERATIONS[op].capability;
       this.declared.set(op, (declared = capability === null || supports(this.caps, capability)));
     }
-    if (!declared) return UNSUPPORTED;
+    if (!declared) return unsupported(OPERATIONS[op].capability!);
     // A column that needs one more capability (restoreState to PAUSED or SUSPENDED).
     const columnCapabilities: Readonly<Record<string, CapabilityId>> = OPERATIONS[op].columnCapabilities;
     if (columnCapabilities !== NO_COLUMN_CAPABILITIES) {
       const column = columnOf(call);
       const extra = column === undefined ? undefined : columnCapabilities[column];
-      if (extra !== undefined && !supports(this.caps, extra)) return UNSUPPORTED;
+      if (extra !== undefined && !supports(this.caps, extra)) return unsupported(extra);
     }
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).
     if (call.op === 'spawn') {
@@ -277,6 +286,8 @@ export class Model {
     const o = expectedOutcome(state, column, deviceContext(inst, call), this.table);
     if (!o.ok) return o;
     if (state === 'ABSENT') return { ok: true, to: o.to, noop: o.noop, rule: o.rule };
+    const field = refusedField(inst!, call);
+    if (field !== undefined) return { ok: false, error: 'INVALID_INPUT', rule: o.rule, field };
     return this.withEvent(uuid, state, { ok: true, to: o.to, noop: o.noop, rule: o.rule });
   }
 

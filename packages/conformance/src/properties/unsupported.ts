@@ -3,7 +3,7 @@ import type { ResolvedOptions } from '../config.js';
 import { makeCall } from '../commands/arguments.js';
 import { SEQUENCE_OPS, callArgs, invoke, shapeOf, type Call, type SequenceOp } from '../commands/call.js';
 import { FixedSource } from '../commands/sources.js';
-import { usedOf } from '../run/compare.js';
+import { errorFieldsProblem, usedOf } from '../run/compare.js';
 import type { Session } from '../run/session.js';
 import { errorCode } from '../run/session.js';
 import { Violation } from '../run/violation.js';
@@ -52,6 +52,9 @@ export async function checkUnsupported(session: Session, options: ResolvedOption
         violation = fail('R-GEN-UNSUPPORTED', 'subscribeEvents succeeded although event.lifecycle is declared missing', 'subscribeEvents');
       } else if (r.code !== 'UNSUPPORTED') {
         violation = fail('R-GEN-UNSUPPORTED', `subscribeEvents raised ${r.code}, expected UNSUPPORTED`, 'subscribeEvents');
+      } else {
+        const p = errorFieldsProblem(r.error, { capability });
+        if (p) violation = new Violation(id, p.rule, `subscribeEvents: ${p.message}`, 'subscribeEvents', p.expected, p.actual);
       }
       return { trace: log.trace, violation };
     }
@@ -65,6 +68,11 @@ export async function checkUnsupported(session: Session, options: ResolvedOption
         session.count(op);
         if (r.ok || r.code !== 'UNSUPPORTED') {
           violation = fail('R-GEN-UNSUPPORTED', `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}) ${r.ok ? 'succeeded' : `raised ${r.code}`} although ${capability} is declared missing; expected UNSUPPORTED`, op);
+          return { trace: log.trace, violation };
+        }
+        const p = errorFieldsProblem(r.error, { capability });
+        if (p) {
+          violation = new Violation(id, p.rule, `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}): ${p.message}`, op, p.expected, p.actual);
           return { trace: log.trace, violation };
         }
         const after = await state();

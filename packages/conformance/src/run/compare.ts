@@ -1,4 +1,4 @@
-import { powerStateOf, type HostInventory, type InstanceInfo, type InstanceSummary, type RuleId } from '@nova-common/core';
+import { ERROR_CODES, isErrorCode, powerStateOf, type HostInventory, type InstanceInfo, type InstanceSummary, type RuleId } from '@nova-common/core';
 import type { SequencedCall } from '../commands/call.js';
 import type { Model, ModelInstance } from '../model/model.js';
 import { show } from './violation.js';
@@ -113,6 +113,41 @@ export function compareInfo(inst: ModelInstance, info: InstanceInfo, stateRule: 
     });
   }
   return problems;
+}
+
+/** What the suite expects of an error's fields beyond its code. */
+export interface ErrorFields {
+  /** For UNSUPPORTED: the capability it must name (the operation's, or its column's). */
+  capability?: string | undefined;
+  /** For INVALID_INPUT: a field its `issues` must name (the last element of a path). */
+  field?: string | undefined;
+  /** The rule cited when `field` is not named. */
+  rule?: RuleId;
+}
+
+/**
+ * The fields of an error a caller acts on, as the caller gets it (after the guard): `retryable`
+ * as the error catalogue gives it for the code (R-GEN-ERRORS: a caller retrying an INVALID_STATE
+ * loops, one not retrying a CONFLICT gives up), the capability an UNSUPPORTED names
+ * (R-GEN-UNSUPPORTED: the caller learns what is missing), the field an INVALID_INPUT names.
+ */
+export function errorFieldsProblem(error: unknown, want: ErrorFields): InfoProblem | undefined {
+  const e = error as { code?: unknown; retryable?: unknown; capability?: unknown; issues?: { path?: unknown }[] };
+  if (typeof e !== 'object' || e === null || !isErrorCode(e.code)) return undefined;
+  const retryable = ERROR_CODES[e.code].retryable;
+  if (e.retryable !== retryable) {
+    return { rule: 'R-GEN-ERRORS', message: `${e.code} is raised with retryable ${show(e.retryable)}; the error catalogue says ${retryable}`, expected: retryable, actual: e.retryable };
+  }
+  if (e.code === 'UNSUPPORTED' && want.capability !== undefined && e.capability !== want.capability) {
+    return { rule: 'R-GEN-UNSUPPORTED', message: `UNSUPPORTED names capability ${show(e.capability)}, not ${want.capability}`, expected: want.capability, actual: e.capability };
+  }
+  if (e.code === 'INVALID_INPUT' && want.field !== undefined) {
+    const paths = Array.isArray(e.issues) ? e.issues.map((i) => (Array.isArray(i?.path) ? (i.path as unknown[]) : [])) : [];
+    if (!paths.some((path) => path.at(-1) === want.field)) {
+      return { rule: want.rule ?? 'R-GEN-ORDER', message: `INVALID_INPUT does not name the field ${want.field} in its issues (got ${show(paths)})`, expected: want.field, actual: paths };
+    }
+  }
+  return undefined;
 }
 
 /** Sum `used` per resource class over every node. */

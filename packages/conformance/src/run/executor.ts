@@ -4,7 +4,7 @@ import { callArgs, columnOf, describeCall, invoke, producesImage, targetOf, unpr
 import { usageOf, type Expectation, type Model } from '../model/model.js';
 import type { PropertyId } from '../properties/catalog.js';
 import { commandKey, type ExecContext } from './context.js';
-import { compareInfo } from './compare.js';
+import { compareInfo, errorFieldsProblem } from './compare.js';
 import { observe } from './observe.js';
 import { errorCode, errorMessage, sleep } from './session.js';
 import { Violation } from './violation.js';
@@ -146,6 +146,14 @@ export async function execute(ctx: ExecContext, call: SequencedCall): Promise<vo
     }
     if (failed && !isDriverError(error)) {
       throw new Violation('P-MODEL-SEQUENCES', 'R-GEN-ERRORS', `${describeCall(call)}: rejected with a non-DriverError: ${errorMessage(error)}`, key, undefined, undefined, true);
+    }
+    // The right code: then the fields a caller acts on (retryable, the capability, the field).
+    const p = failed && code === expectation.error ? errorFieldsProblem(error, expectation) : undefined;
+    if (p) {
+      const property = outcomeProperty(call, model);
+      if (!(property === 'P-INFO-UNKNOWN' && ctx.disabled.has(property))) {
+        throw new Violation(property, p.rule, `${describeCall(call)}: ${p.message}`, key, p.expected, p.actual);
+      }
     }
   }
   session.commands++;

@@ -1,9 +1,10 @@
-import { supports, type HostInventory, type InstanceInfo, type InstanceSummary, type LifecycleEvent } from '@nova-common/core';
+import { supports, type HostInventory, type InstanceInfo, type InstanceSummary, type LifecycleEvent, type RuleId } from '@nova-common/core';
 import { describeCall, isSimulation, type SequencedCall } from '../commands/call.js';
-import type { Expectation } from '../model/model.js';
+import type { Expectation, ModelInstance } from '../model/model.js';
+import type { PropertyId } from '../properties/catalog.js';
 import { compareInfo, compareInventory, compareList } from './compare.js';
 import type { ExecContext } from './context.js';
-import { errorCode, errorMessage } from './session.js';
+import { errorCode, errorMessage, type Session } from './session.js';
 import { Violation, show } from './violation.js';
 
 const lower = (s: string): string => s.toLowerCase();
@@ -22,10 +23,61 @@ export interface Step {
   failed: boolean;
 }
 
-/** A getInfo's outcome, either way. */
+/** A read's outcome, either way. */
 type InfoOutcome = { v: InstanceInfo } | { err: unknown };
+type Failed = { err: unknown };
 const asValue = (v: InstanceInfo): InfoOutcome => ({ v });
-const asError = (err: unknown): InfoOutcome => ({ err });
+const asError = (err: unknown): Failed => ({ err });
+const asList = (list: InstanceSummary[]): { list: InstanceSummary[] } => ({ list });
+const asInventory = (inventory: HostInventory): { inventory: HostInventory } => ({ inventory });
+const NONE: readonly ModelInstance[] = [];
+
+/**
+ * A read that failed: a violation of the property the read serves, naming what the driver
+ * answered (for an output the guard refused as invalid, the fields at fault).
+ */
+function readFailure(property: PropertyId, rule: RuleId, what: string, error: unknown, key: string | undefined): Violation {
+  return new Violation(property, rule, `${what} failed with ${errorCode(error)}: ${errorMessage(error)}`, key, undefined, errorCode(error));
+}
+
+/**
+ * An event the guard refused (invalid output) never reaches the log: it is reported as such,
+ * rather than as a missing event.
+ */
+function refusedEvent(session: Session, after: string, key: string): void {
+  for (; session.violationCursor < session.violations.length; session.violationCursor++) {
+    const refused = session.violations[session.violationCursor]!;
+    if (refused.op !== 'subscribeEvents') continue;
+    session.violationCursor++;
+    throw new Violation('P-EVENTS', 'R-EVENT-TRANSITION', `${after}: the driver emitted an invalid event: ${refused.message}`, key);
+  }
+}
+
+/** The live instances other than `target`, in the model's order. */
+function siblingsOf(ctx: ExecContext, target: string | undefined): readonly ModelInstance[] {
+  const instances = ctx.model.instances;
+  const t = target === undefined ? undefined : lower(target);
+  if (instances.size === 0 || (instances.size === 1 && t !== undefined && instances.has(t))) return NONE;
+  const out: ModelInstance[] = [];
+  for (const [id, inst] of instances) if (id !== t) out.push(inst);
+  return out;
+}
+
+/**
+ * Each instance the call was not about must be exactly as the model has it: power state, mode,
+ * name, metadata, devices. A difference is the call's fault, cited with the call's rule (the
+ * cell says what the call changes, and it changes its own instance only).
+ */
+function checkSiblings(siblings: readonly ModelInstance[], infos: readonly InfoOutcome[], after: string, rule: RuleId, key: string): void {
+  for (let i = 0; i < siblings.length; i++) {
+    const inst = siblings[i]!;
+    const got = infos[i]!;
+    if ('err' in got) throw readFailure('P-MODEL-SEQUENCES', 'R-INFO-FRESH', `${after}: getInfo(${inst.uuid}), another instance,`, got.err, key);
+    if (inst.node === undefined) inst.node = got.v.node;
+    const p = compareInfo(inst, got.v, rule, rule, rule)[0];
+    if (p) throw new Violation('P-MODEL-SEQUENCES', p.rule, `${after}: instance ${inst.uuid}, which the call was not about, changed: ${p.message}`, key, p.expected, p.actual, true);
+  }
+}
 
 /** After a call: getInfo of the instance it touched, the instance list, inventory and lifecycle events. */
 export async function observe(ctx: ExecContext, step: Step): Promise<void> {
@@ -49,23 +101,30 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
   const checkList = every && !disabled.has(listProperty);
   const checkInv = every && !disabled.has(invProperty);
 
+  // The instances the call was not about: each must be as the model has it (a call changes its
+  // own instance only). Read in `every-step` mode after every call but a getInfo.
+  const siblings = ctx.options.observe === 'every-step' && call.op !== 'getInfo' && !disabled.has('P-MODEL-SEQUENCES') ? siblingsOf(ctx, target) : NONE;
+
   const askedAt = performance.now();
-  // The three reads run at once; each is awaited only when it was made.
+  // The reads run at once; each is awaited only when it was made, and a rejection is an outcome
+  // (an invalid output the guard refused is a failed property, not a broken run).
   const infoRead = checkInfo ? driver.getInfo(target!).then(asValue, asError) : undefined;
-  const listRead = checkList ? driver.listInstances() : undefined;
-  const invRead = checkInv ? driver.getInventory() : undefined;
+  const siblingReads = siblings.length === 0 ? undefined : siblings.map((inst) => driver.getInfo(inst.uuid).then(asValue, asError));
+  const listRead = checkList ? driver.listInstances().then(asList, asError) : undefined;
+  const invRead = checkInv ? driver.getInventory().then(asInventory, asError) : undefined;
   const info = infoRead && (await infoRead);
-  let list: InstanceSummary[] | undefined;
-  let inventory: HostInventory | undefined;
-  try {
-    list = listRead && (await listRead);
-  } finally {
-    // Never leave a read unawaited (its rejection would be unhandled).
-    inventory = invRead && (await invRead);
-  }
+  const siblingInfos = siblingReads && (await Promise.all(siblingReads));
+  const listed = listRead && (await listRead);
+  const inventoried = invRead && (await invRead);
   if (checkInfo) session.count('getInfo');
+  for (let i = 0; i < siblings.length; i++) session.count('getInfo');
   if (checkList) session.count('listInstances');
   if (checkInv) session.count('getInventory');
+  const after = `after ${describeCall(call)}`;
+  if (listed && 'err' in listed) throw readFailure(listProperty, 'R-LIST-OWNED', `${after}: listInstances`, listed.err, key);
+  if (inventoried && 'err' in inventoried) throw readFailure(invProperty, 'R-INV-USED', `${after}: getInventory`, inventoried.err, key);
+  const list = listed?.list;
+  const inventory = inventoried?.inventory;
 
   if (info) {
     const inst = model.get(target!);
@@ -100,6 +159,7 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
       }
     }
   }
+  if (siblingInfos) checkSiblings(siblings, siblingInfos, after, e.rule, key);
   if (list) {
     const p = compareList(model, list);
     if (p) throw new Violation(listProperty, atomic ? 'R-SPAWN-ATOMIC' : p.rule, `after ${describeCall(call)}: ${p.message}`, key);
@@ -111,6 +171,7 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
   if ((call.op === 'snapshot' || call.op === 'deleteSnapshot') && !disabled.has('P-MODEL-SEQUENCES')) await observeSnapshots(ctx, `after ${describeCall(call)}`, key);
   const events = session.events;
   if (events && !disabled.has('P-EVENTS')) {
+    refusedEvent(session, after, key);
     if (e.ok && e.event && !failed) {
       const want = e.event;
       const uuid = lower(want.uuid);
@@ -134,6 +195,7 @@ export async function observe(ctx: ExecContext, step: Step): Promise<void> {
       }
       if (found && outOfBand) session.count('outOfBandEvent');
       if (!found) {
+        refusedEvent(session, after, key);
         const got = events.events.slice(mark).filter((ev) => lower(ev.uuid) === uuid);
         throw new Violation(
           'P-EVENTS',

@@ -93,6 +93,8 @@ export class Session {
   subscribeError: unknown;
   /** Index of the first event not yet checked for an unknown uuid. */
   strayCursor = 0;
+  /** Index of the first guard-reported violation not yet looked at by the event checks. */
+  violationCursor = 0;
   private unsubscribe: Unsubscribe | undefined;
 
   private constructor(
