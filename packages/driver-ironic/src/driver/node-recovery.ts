@@ -12,6 +12,9 @@
  *   deploy failed, error, rescue failed,  `deleted`: undeploy, cleaning, available
  *   unrescue failed (no instance)
  *
+ * A node this driver moved to manageable whose `provide` Ironic refused (it is retired, say) gets
+ * `provide` again on a later pass, within the same attempts.
+ *
  * Not recovered, and reported unavailable (listNodes reason `error` or `maintenance`, inventory
  * reserved): a node in maintenance (the operator's lock; Ironic also sets it when a clean step
  * fails, fault `clean failure`: hardware to look at), `clean failed` of a manual cleaning (target
@@ -64,7 +67,7 @@ export async function recoverFreeNodes(ctx: IronicContext, nodes: readonly Ironi
   const todo = nodes.filter((n) => {
     if (state.busy.has(n.uuid)) return false;
     const plan = recoveryPlan(n, state.parked);
-    return plan !== undefined && (plan[0] === 'provide' || (state.attempts.get(n.uuid) ?? 0) < max);
+    return plan !== undefined && (state.attempts.get(n.uuid) ?? 0) < max;
   });
   const moved = await Promise.all(todo.map((n) => recoverNode(ctx, n, signal)));
   return todo.filter((_, i) => moved[i]).map((n) => n.uuid);
@@ -76,7 +79,7 @@ async function recoverNode(ctx: IronicContext, node: IronicNode, signal?: AbortS
   const plan = recoveryPlan(node, state.parked);
   if (!plan) return false;
   state.busy.add(node.uuid);
-  if (plan[0] !== 'provide') state.attempts.set(node.uuid, (state.attempts.get(node.uuid) ?? 0) + 1);
+  state.attempts.set(node.uuid, (state.attempts.get(node.uuid) ?? 0) + 1);
   try {
     for (const target of plan) {
       await ctx.client.states.provision(node.uuid, target, {}, { signal });
@@ -95,7 +98,7 @@ async function recoverNode(ctx: IronicContext, node: IronicNode, signal?: AbortS
 
 /** A pass over every free node this host manages (initHost): one list call, then the recoveries. */
 export async function recoverManagedNodes(ctx: IronicContext, signal?: AbortSignal): Promise<string[]> {
-  if (ctx.config.nodeRecoveryAttempts === 0 && ctx.nodeRecovery.parked.size === 0) return [];
+  if (ctx.config.nodeRecoveryAttempts === 0) return [];
   let nodes: IronicNode[];
   try {
     nodes = await ctx.managedNodes(STATE_FIELDS, signal, { associated: false, maintenance: false });

@@ -26,6 +26,8 @@ let driver: GuardedDriver;
 let nodes: IronicNode[];
 /** How Ironic's cleaning after provide or deleted ends: at once, failed, or still running. */
 let cleaning: 'done' | 'fails' | 'running' = 'done';
+/** Ironic refuses `provide` (a retired node, say). */
+let provideRefused = false;
 
 const failed = (uuid: string, provision_state: string, target: string | null, over: Partial<IronicNode> = {}): IronicNode => ({
   ...freeNode(uuid, 'baremetal'),
@@ -50,7 +52,7 @@ function provision(node: IronicNode, target: string): number {
     return 202;
   }
   if (target === 'provide' && ps === 'manageable') {
-    if (node.maintenance) return 400;
+    if (node.maintenance || provideRefused) return 400;
     cleaned();
     return 202;
   }
@@ -86,6 +88,7 @@ const actions = () =>
 beforeEach(async () => {
   mock = await startMockIronic();
   cleaning = 'done';
+  provideRefused = false;
   nodes = [
     failed(AUTO_CLEAN_FAILED, 'clean failed', 'available'),
     failed(DEPLOY_FAILED, 'deploy failed', 'active'),
@@ -141,6 +144,19 @@ describe('recovering free nodes from failure states', () => {
     await expect(driver.spawn(spec)).rejects.toMatchObject({ code: 'NODE_UNAVAILABLE' });
     expect(actions()).toEqual(['01 manage', '01 provide']);
     expect(await driver.listNodes()).toEqual([{ id: AUTO_CLEAN_FAILED, available: false, unavailableReason: 'cleaning' }]);
+  });
+
+  it('a node left manageable by a refused provide gets provide again on the next pass, within the attempts', async () => {
+    nodes = [failed(AUTO_CLEAN_FAILED, 'clean failed', 'available')];
+    provideRefused = true;
+    await start({ nodeRecoveryAttempts: 2 });
+    expect(actions()).toEqual(['01 manage', '01 provide']);
+    expect(nodes[0]!.provision_state).toBe('manageable');
+    const spec = { uuid: randomUUID(), name: 'bm', flavor: BAREMETAL_FLAVOR, image: IMAGES[0]! };
+    provideRefused = false;
+    await expect(driver.spawn(spec)).rejects.toMatchObject({ code: 'INSUFFICIENT_RESOURCES' }); // every reservation is refused here
+    expect(actions()).toEqual(['01 manage', '01 provide', '01 provide']);
+    expect(nodes[0]!.provision_state).toBe('available');
   });
 
   it('nodeRecoveryAttempts 0 recovers nothing', async () => {
