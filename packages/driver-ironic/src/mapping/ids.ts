@@ -7,7 +7,7 @@
  *                          (letters, digits, `-` `.` `_` `~`), at most 255, as Ironic's
  *                          is_valid_logical_name says (a canonical uuid is one too). Anything else
  *                          names no node Ironic can hold: NODE_NOT_FOUND, without asking Ironic
- *                          (a `%2F` in the path made it answer 500). `.` and `..` are path segments,
+ *                          (a `/`, sent as `%2F`, made it answer 500). `.` and `..` are path segments,
  *                          not names, and are refused the same way.
  *   image id               what becomes `{id}` of imageSourceTemplate: the same characters (a Glance
  *                          uuid, a name like `nc-image-1`), not made of dots only, so an id never

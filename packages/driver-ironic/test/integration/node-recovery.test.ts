@@ -134,9 +134,12 @@ describe('recovering a node Ironic left `clean failed`', () => {
 });
 
 describe('ids at the border, on the real Ironic', () => {
-  it('a node id with `%2F` is NODE_NOT_FOUND (Ironic itself answers 500 to it); an image id `../../etc/passwd` is INVALID_INPUT and reserves nothing', async () => {
-    expect(await ironicApi(raw, 'GET', '/v1/nodes/a%2Fb')).toBe(500);
-    await expect(driver.spawn(spec({ uuid: randomUUID(), node: 'a%2Fb' }))).rejects.toMatchObject({ code: 'NODE_NOT_FOUND', target: 'a%2Fb' });
+  it('a node id with a `/` (`%2F` in the path) is NODE_NOT_FOUND, where Ironic answers 500; an image id `../../etc/passwd` is INVALID_INPUT and reserves nothing', async () => {
+    // What the driver's look-up of node `a/b` sends, and Ironic's answer to it.
+    expect(await ironicApi(raw, 'GET', `/v1/nodes/${encodeURIComponent('a/b')}?fields=uuid`)).toBe(500);
+    for (const node of ['a/b', 'a%2Fb', '..']) {
+      await expect(driver.spawn(spec({ uuid: randomUUID(), node }))).rejects.toMatchObject({ code: 'NODE_NOT_FOUND', target: node });
+    }
 
     const before = (await driver.listNodes()).filter((n) => n.available).length;
     const s = spec({ uuid: randomUUID(), image: { ...IMAGES[0]!, id: '../../etc/passwd' } });
