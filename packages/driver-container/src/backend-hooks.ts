@@ -34,7 +34,8 @@ export function containerBackendHooks(config: ContainerDriverConfig): { hooks: B
   let client: EngineClient | undefined;
   let kind: EngineKind | undefined;
   const engine = async (): Promise<{ client: EngineClient; kind: EngineKind }> => {
-    client ??= new EngineClient({ socketPath: config.socketPath, apiVersion: config.apiVersion });
+    const { socketPath, apiVersion, connectTimeoutMs, requestTimeoutMs, longRequestTimeoutMs } = config;
+    client ??= new EngineClient({ socketPath, apiVersion, connectTimeoutMs, requestTimeoutMs, longRequestTimeoutMs });
     kind ??= engineKindOf(await client.negotiate());
     return { client, kind };
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsafeDeviceEntryReason, unsafeVolumeRootReason } from './mapping/host-paths.js';
 
 const NamePart = z
   .string()
@@ -8,6 +9,15 @@ const AbsolutePath = z
   .string()
   .regex(/^\//, 'must be an absolute path')
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain .. segments' });
+
+/** A path that passes `rule` (a reason when it does not), as one zod issue on the field. */
+const SafePath = (rule: (p: string) => string | undefined) =>
+  AbsolutePath.superRefine((p, ctx) => {
+    const reason = p.startsWith('/') ? rule(p) : undefined;
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+  });
+
+const Milliseconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
 /** The configuration of the container driver. Every field has a default. */
 export const ContainerDriverConfigSchema = z
@@ -20,14 +30,25 @@ export const ContainerDriverConfigSchema = z
       .regex(/^1\.\d{2}$/, 'must be an API version like 1.41')
       .optional()
       .describe('Engine API version to speak; negotiated with the engine (capped at 1.45) when absent.'),
-    volumeRoot: AbsolutePath.default('/var/lib/nova-common/volumes').describe(
-      'The allowlisted host root for volumes: a file volume (and a block volume not in deviceAllowlist) must resolve, after symlinks, inside it; anything else is refused with INVALID_INPUT.',
-    ),
+    volumeRoot: SafePath((p) => unsafeVolumeRootReason(p))
+      .default('/var/lib/nova-common/volumes')
+      .describe(
+        'The allowlisted host root for volumes: a file volume (and a block volume not in deviceAllowlist) must resolve, after symlinks, inside it; anything else is refused with INVALID_INPUT. A directory of its own: never /, a system directory (/etc, /usr, /dev, /proc, /sys, /boot, /root, /run, ...), the engines\' storage, inside one of them, nor a directory holding one of them or a shared tree (/home, /tmp, /var/lib, ...).',
+      ),
     deviceAllowlist: z
-      .array(AbsolutePath)
+      .array(SafePath(unsafeDeviceEntryReason))
       .max(256)
       .default([])
-      .describe('Host block devices (exact paths, or prefixes ending in *, e.g. /dev/loop*) that block volumes may name besides volumeRoot.'),
+      .describe(
+        'Host block devices (exact paths, or prefixes ending in *, e.g. /dev/loop*) that block volumes may name besides volumeRoot. Under /dev/ only; never a whole disk (/dev/sda, /dev/nvme0n1, ...) nor a wildcard over a disk family or a directory (/dev/*, /dev/sd*, /dev/dm-*).',
+      ),
+    connectTimeoutMs: Milliseconds(100, 120_000).default(10_000).describe("Deadline for connecting to the engine's socket."),
+    requestTimeoutMs: Milliseconds(100, 600_000)
+      .default(10_000)
+      .describe("Deadline for the engine's answer to a call; stops also get their grace period on top. A hung engine yields BACKEND_UNAVAILABLE."),
+    longRequestTimeoutMs: Milliseconds(1_000, 3_600_000)
+      .default(300_000)
+      .describe("Deadline for the engine's answer to the calls that wait on the disk or on a guest's end: remove, commit, wait."),
     stateDir: AbsolutePath.default('/var/lib/nova-common/driver-container').describe(
       'Where the driver records the container runs it asked to stop (the engine cannot: labels are immutable), so a forced stop of its own never reads as a crash, also after a restart.',
     ),

@@ -98,7 +98,7 @@ describe('container config mapping', () => {
       expect.unreachable();
     } catch (e) {
       expect((e as DriverError).code).toBe('INVALID_INPUT');
-      expect((e as DriverError).issues?.[0]?.path).toEqual(['flavor', 'extraSpecs', 'container:pids_limit']);
+      expect((e as DriverError).issues?.[0]?.path).toEqual(['spec', 'flavor', 'extraSpecs', 'container:pids_limit']);
     }
   });
 });

@@ -23,7 +23,7 @@ afterEach(async () => {
 async function connect(kind: 'docker' | 'podman'): Promise<{ engine: FakeEngine; driver: GuardedDriver }> {
   engine = await fakeEngine(kind, uuid);
   const stateDir = mkdtempSync(path.join(tmpdir(), 'nova-unit-state-'));
-  driver = guard(createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp', stateDir }));
+  driver = guard(createContainerDriver({ socketPath: engine.socketPath, ownerId: 'unit', stopTimeoutSeconds: 3, volumeRoot: '/tmp/nova-unit-volumes', stateDir }));
   await driver.initHost();
   engine.calls.length = 0;
   return { engine, driver };

@@ -17,6 +17,10 @@ export interface FakeEngine {
   /** The instance container: its status, the exit code of its last run, and that run's start time. */
   state: { status: 'running' | 'paused' | 'exited'; exitCode: number; startedAt: string; networks: Record<string, { Aliases: string[] }> };
   eventQueries: URLSearchParams[];
+  /** Networks that exist now. */
+  networks: Set<string>;
+  /** When set, every network connect fails with this 500 answer (after the network was made). */
+  failConnect: { message: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,12 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     if (net) {
       const name = decodeURIComponent(net[1]!);
       if (!networks.has(name)) return json(res, 404, { message: 'network not found' });
+      if (net[3] === 'connect' && fake.failConnect) return json(res, 500, fake.failConnect);
+      if (!net[3] && method === 'DELETE') {
+        networks.delete(name);
+        res.writeHead(204);
+        return res.end();
+      }
       if (net[3] === 'connect') state.networks[name] = { Aliases: (JSON.parse(body).EndpointConfig?.Aliases as string[]) ?? [] };
       if (net[3] === 'disconnect') delete state.networks[name];
       if (net[3]) return json(res, 200, {});
@@ -117,6 +127,16 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     }
     return json(res, 404, { message: `fake engine: no route ${method} ${p}` });
   };
+  const fake: FakeEngine = {
+    socketPath,
+    calls,
+    urls,
+    state,
+    eventQueries,
+    networks,
+    failConnect: undefined,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
@@ -124,12 +144,5 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     req.on('end', () => handle(req, res, body));
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return {
-    socketPath,
-    calls,
-    urls,
-    state,
-    eventQueries,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return fake;
 }

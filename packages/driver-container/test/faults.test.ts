@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineClient } from '../src/client/engine-client.js';
+import { networkName } from '../src/mapping/networks.js';
 import { BASE_IMAGE, NOTERM_IMAGE, dockerScript, requireEngine, spec, testDriver, uuidv4 } from './helpers.js';
 
 let client: EngineClient;
@@ -99,6 +100,37 @@ describe('the engine dies mid-spawn', () => {
     await driver.spawn(spec(uuid));
     expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
     await driver.destroy(uuid);
+    await driver.cleanupHost();
+  });
+
+  it('the engine dying after the spawn made its network: once it is back, the container and the network go too', async () => {
+    const uuid = uuidv4();
+    const networkId = `midspawn-${uuid.slice(0, 8)}`;
+    const owner = 'faults-midspawn-net';
+    let createdId: string | undefined;
+    const driver = testDriver(owner, {}, {
+      beforeStart: async (id) => {
+        if (createdId !== undefined) return;
+        createdId = id;
+        await dockerScript('stop');
+      },
+    });
+    await driver.initHost();
+    const network = networkName({ namePrefix: 'nova', labelPrefix: 'io.nova-common', ownerId: owner }, networkId);
+    try {
+      const err = await driver.spawn(spec(uuid, { networkInfo: [{ id: uuidv4(), address: 'fa:16:3e:00:03:01', network: { id: networkId } }] })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string }).code).toBe('BACKEND_UNAVAILABLE');
+    } finally {
+      await dockerScript('start');
+    }
+    expect(createdId).toBeDefined();
+    // The driver's next call removes what it still owes: the container, then the network nothing uses.
+    expect(await driver.listInstances()).toEqual([]);
+    await expect(client.inspectContainer(createdId!)).rejects.toMatchObject({ status: 404 });
+    await expect(client.inspectNetwork(network)).rejects.toMatchObject({ status: 404 });
     await driver.cleanupHost();
   });
 

@@ -96,3 +96,45 @@ describe('volume path allowlist', () => {
     expect(isStrictlyInside('/srv/vols', '/srv/vols/..a')).toBe(true);
   });
 });
+
+describe('refusals that say why', () => {
+  it('a volume path of / is refused as the host root directory, for file and block volumes', async () => {
+    for (const conn of [
+      { driverVolumeType: 'file' as const, path: '/' },
+      { driverVolumeType: 'block' as const, devicePath: '//' },
+    ]) {
+      const err = await resolveVolume(policy(), conn, ['spec', 'blockDeviceInfo', 'volumes', 0, 'connectionInfo'], 'spawn').then(
+        () => undefined,
+        (e: unknown) => e as DriverError,
+      );
+      const field = conn.driverVolumeType === 'file' ? 'path' : 'devicePath';
+      const what = conn.driverVolumeType === 'file' ? 'file' : 'block device';
+      expect(err?.code).toBe('INVALID_INPUT');
+      expect(err?.issues).toEqual([
+        { path: ['spec', 'blockDeviceInfo', 'volumes', 0, 'connectionInfo', field], message: `is the host's root directory, not a ${what} inside the volume root` },
+      ]);
+    }
+  });
+
+  it('a volume root that a symlink leads to a system directory is refused naming config.volumeRoot', async () => {
+    const sneaky = path.join(sandbox, 'sneaky-root');
+    symlinkSync('/etc', sneaky);
+    const err = await resolveVolume({ volumeRoot: sneaky, deviceAllowlist: [] }, { driverVolumeType: 'file', path: '/etc/hostname' }, ['attachment', 'connectionInfo'], 'attachVolume').then(
+      () => undefined,
+      (e: unknown) => e as DriverError,
+    );
+    expect(err?.code).toBe('INVALID_INPUT');
+    expect(err?.issues).toEqual([
+      { path: ['config', 'volumeRoot'], message: 'resolves to /etc, which contains the host system directory /etc (its files would be mountable volumes)' },
+    ]);
+  });
+
+  it("a volume root over the engine's own root dir is refused", async () => {
+    const err = await resolveVolume({ volumeRoot: root, deviceAllowlist: [], protectedDirs: [path.join(root, 'sub')] }, { driverVolumeType: 'file', path: path.join(root, 'a.img') }, ['attachment', 'connectionInfo'], 'attachVolume').then(
+      () => undefined,
+      (e: unknown) => e as DriverError,
+    );
+    expect(err?.issues?.[0]?.path).toEqual(['config', 'volumeRoot']);
+    expect(err?.issues?.[0]?.message).toContain(`contains the host system directory ${path.join(root, 'sub')}`);
+  });
+});

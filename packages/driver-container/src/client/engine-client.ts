@@ -72,7 +72,7 @@ export class EngineClient extends EngineHttp {
       query: { t: timeoutSeconds },
       signal,
       accept: [304],
-      headersTimeoutMs: 0,
+      extraMs: timeoutSeconds * 1000,
     });
     return r.status !== 304;
   }
@@ -81,7 +81,7 @@ export class EngineClient extends EngineHttp {
     await this.request('POST', `/containers/${encodeURIComponent(id)}/restart`, {
       query: { t: timeoutSeconds },
       signal,
-      headersTimeoutMs: 0,
+      extraMs: timeoutSeconds * 1000,
     });
   }
 
@@ -95,7 +95,7 @@ export class EngineClient extends EngineHttp {
     const r = await this.request<{ StatusCode: number }>('POST', `/containers/${encodeURIComponent(id)}/wait`, {
       query: { condition: 'not-running' },
       signal,
-      headersTimeoutMs: 0,
+      slow: true,
     });
     return r.body.StatusCode;
   }
@@ -117,7 +117,7 @@ export class EngineClient extends EngineHttp {
     await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, {
       query: { force: 'true', v: 'true' },
       signal,
-      headersTimeoutMs: 0,
+      slow: true,
     });
   }
 
@@ -139,7 +139,7 @@ export class EngineClient extends EngineHttp {
       repeated: { key: 'changes', values: image.changes },
       body: { Labels: image.labels },
       signal,
-      headersTimeoutMs: 0,
+      slow: true,
     });
     return r.body.Id;
   }

@@ -64,3 +64,11 @@ export function isConnectionError(err: unknown): boolean {
   }
   return false;
 }
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Whether a thrown network error is a deadline of the transport passing (the engine silent). */
+export function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && TIMEOUT_CODES.has(code);
+}

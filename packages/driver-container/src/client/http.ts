@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { Readable } from 'node:stream';
-import { EngineAbortedError, EngineHttpError, EngineUnavailableError, isConnectionError } from './errors.js';
+import { EngineAbortedError, EngineHttpError, EngineUnavailableError, isConnectionError, isTimeout } from './errors.js';
 import type { Filters } from './types.js';
 
 /**
@@ -9,6 +9,11 @@ import type { Filters } from './types.js';
  * of answer the driver reads (JSON, a stream, raw bytes). Error statuses become
  * EngineHttpError, a missing engine EngineUnavailableError, the caller's abort
  * EngineAbortedError; nothing here knows about the contract.
+ *
+ * Every call has a deadline besides the caller's signal: connecting gets `connectTimeoutMs`, the
+ * answer `requestTimeoutMs` (the calls that wait on the disk or a guest's end `longRequestTimeoutMs`,
+ * a stop its grace period on top). An engine that accepts and never answers is then an
+ * EngineUnavailableError within that deadline, not a call pending for minutes.
  */
 export interface EngineClientOptions {
   socketPath: string;
@@ -16,7 +21,17 @@ export interface EngineClientOptions {
   apiVersion?: string | undefined;
   /** Most parallel connections to the engine. */
   connections?: number;
+  /** Deadline for connecting to the socket (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Deadline for the engine's answer to a call (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Deadline for the answer to a call marked `slow` (default 300 s). */
+  longRequestTimeoutMs?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_LONG_REQUEST_TIMEOUT_MS = 300_000;
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -28,8 +43,10 @@ export interface RequestOptions {
   signal?: AbortSignal | undefined;
   /** Statuses that are answers rather than errors (e.g. 304). */
   accept?: number[];
-  /** Milliseconds to wait for the response headers; 0 disables (long calls such as stop). */
-  headersTimeoutMs?: number;
+  /** The call waits on the disk or on a guest's end (remove, commit, wait): `longRequestTimeoutMs` instead of `requestTimeoutMs`. */
+  slow?: boolean;
+  /** Milliseconds the call may take on top of its deadline (a stop's grace period). */
+  extraMs?: number;
 }
 
 export interface Response<T> {
@@ -74,14 +91,19 @@ function engineMessage(text: string): string {
 export class EngineHttp {
   private readonly pool: Pool;
   private prefix: string;
+  private readonly requestTimeoutMs: number;
+  private readonly longRequestTimeoutMs: number;
   apiVersion: string | undefined;
 
   constructor(private readonly options: EngineClientOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.longRequestTimeoutMs = options.longRequestTimeoutMs ?? DEFAULT_LONG_REQUEST_TIMEOUT_MS;
     this.pool = new Pool('http://localhost', {
       socketPath: options.socketPath,
       connections: options.connections ?? 16,
       keepAliveTimeout: 10_000,
       pipelining: 1,
+      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
     });
     this.apiVersion = options.apiVersion;
     this.prefix = options.apiVersion ? `/v${options.apiVersion}` : '';
@@ -116,15 +138,16 @@ export class EngineHttp {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const res = await this.send(method, path, opts.signal, () =>
+    const timeout = (opts.slow ? this.longRequestTimeoutMs : this.requestTimeoutMs) + Math.max(0, opts.extraMs ?? 0);
+    const res = await this.send(method, path, opts.signal, timeout, () =>
       this.pool.request({
         method: method as 'GET',
         path: fullPath,
         headers,
         body,
         signal: opts.signal,
-        headersTimeout: opts.headersTimeoutMs ?? 300_000,
-        bodyTimeout: 0,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
       }),
     );
     let text: string;
@@ -147,8 +170,8 @@ export class EngineHttp {
   /** A streaming GET (events): returns the body stream; the caller consumes it. */
   async stream(path: string, query: RequestOptions['query'], signal?: AbortSignal): Promise<Readable> {
     const fullPath = this.prefix + path + encodeQuery(query);
-    const res = await this.send('GET', path, signal, () =>
-      this.pool.request({ method: 'GET', path: fullPath, signal, headersTimeout: 30_000, bodyTimeout: 0 }),
+    const res = await this.send('GET', path, signal, this.requestTimeoutMs, () =>
+      this.pool.request({ method: 'GET', path: fullPath, signal, headersTimeout: this.requestTimeoutMs, bodyTimeout: 0 }),
     );
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
@@ -160,8 +183,8 @@ export class EngineHttp {
   /** A GET returning raw bytes (multiplexed logs). */
   async bytes(path: string, query: RequestOptions['query'], signal?: AbortSignal): Promise<Buffer> {
     const fullPath = this.prefix + path + encodeQuery(query);
-    const res = await this.send('GET', path, signal, () =>
-      this.pool.request({ method: 'GET', path: fullPath, signal, headersTimeout: 60_000, bodyTimeout: 60_000 }),
+    const res = await this.send('GET', path, signal, this.requestTimeoutMs, () =>
+      this.pool.request({ method: 'GET', path: fullPath, signal, headersTimeout: this.requestTimeoutMs, bodyTimeout: this.requestTimeoutMs }),
     );
     let buf: Buffer;
     try {
@@ -173,12 +196,13 @@ export class EngineHttp {
     return buf;
   }
 
-  /** Send a request; a failure before the answer is the caller's abort or the engine being away. */
-  private async send<R>(method: string, path: string, signal: AbortSignal | undefined, request: () => Promise<R>): Promise<R> {
+  /** Send a request; a failure before the answer is the caller's abort or the engine being away (or silent past `timeoutMs`). */
+  private async send<R>(method: string, path: string, signal: AbortSignal | undefined, timeoutMs: number, request: () => Promise<R>): Promise<R> {
     try {
       return await request();
     } catch (err) {
       if (signal?.aborted) throw new EngineAbortedError(method, path, signal.reason);
+      if (isTimeout(err)) throw new EngineUnavailableError(method, path, new Error(`no answer within ${timeoutMs} ms`, { cause: err }));
       if (isConnectionError(err)) throw new EngineUnavailableError(method, path, err);
       throw err;
     }

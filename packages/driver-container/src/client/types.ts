@@ -101,6 +101,8 @@ export interface ContainerSummary {
   Created: number;
   State: string;
   Labels: Record<string, string> | null;
+  /** The networks the container has an endpoint on, by name (both engines list them; a never-started container's may lack NetworkID). */
+  NetworkSettings?: { Networks?: Record<string, EndpointSettings> | null } | null;
 }
 
 export interface NetworkInspect {

@@ -3,35 +3,43 @@ import { isNotFound, isUnavailable } from '../mapping/errors.js';
 import { containerName, isOwned, phaseOfName } from '../mapping/labels.js';
 import type { EngineContext } from './context.js';
 import { ownedContainers } from './instances.js';
+import { collectNetworks } from './networks.js';
 
 const RETRY_EVERY_MS = 1000;
 
 /**
- * Containers a failed spawn or replacement made and could not remove (the engine was away):
- * remembered, and removed again before the driver's next call and every second until the
- * engine is back.
+ * What a failed spawn or replacement made and could not remove (the engine was away): its container,
+ * then the networks it made or joined, removed when no container uses them any more. Remembered, and
+ * removed again before the driver's next call and every second until the engine is back.
  */
 export class PendingRemovals {
   private readonly ids = new Set<string>();
+  private readonly networks = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
 
-  /** Remove a container a failed operation made; when the engine is away, remember it and retry later. */
-  async discard(containerId: string): Promise<void> {
-    try {
-      this.ctx.activity.expectExit(containerId);
-      await this.ctx.client.removeContainer(containerId);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      this.ids.add(containerId);
-      this.schedule();
+  /**
+   * Remove a container a failed operation made, then collect `networks` (those the operation made or joined);
+   * what the engine is away for is remembered and retried later.
+   */
+  async discard(containerId: string | undefined, networks: readonly string[] = []): Promise<void> {
+    for (const n of networks) this.networks.add(n);
+    if (containerId !== undefined) {
+      try {
+        this.ctx.activity.expectExit(containerId);
+        await this.ctx.client.removeContainer(containerId);
+      } catch (err) {
+        if (!isNotFound(err)) this.ids.add(containerId);
+      }
     }
+    await this.flush().catch(() => undefined);
+    if (!this.idle) this.schedule();
   }
 
-  /** Retry the removals still owed. Cheap when there are none. */
+  /** Retry the removals still owed: containers first, then the networks they held. Cheap when there are none. */
   async flush(signal?: AbortSignal): Promise<void> {
-    if (this.ids.size === 0) return;
+    if (this.idle) return;
     for (const id of [...this.ids]) {
       try {
         await this.ctx.client.removeContainer(id, signal);
@@ -41,7 +49,19 @@ export class PendingRemovals {
       }
       this.ids.delete(id);
     }
-    if (this.ids.size === 0) this.stop();
+    for (const name of [...this.networks]) {
+      try {
+        await collectNetworks(this.ctx, [name], signal);
+      } catch (err) {
+        if (isUnavailable(err)) return;
+      }
+      this.networks.delete(name);
+    }
+    if (this.idle) this.stop();
+  }
+
+  private get idle(): boolean {
+    return this.ids.size === 0 && this.networks.size === 0;
   }
 
   stop(): void {
@@ -61,13 +81,14 @@ export class PendingRemovals {
 /**
  * Startup sweep: owned containers under a temporary name (a spawn or a replacement that the engine or the
  * driver died in), older than `minAgeSeconds` and not in flight here. A replacement whose instance is gone
- * is the instance now: it gets the real name; every other leftover is removed.
+ * is the instance now: it gets the real name; every other leftover is removed, with the networks only it used.
  */
 export async function sweep(ctx: EngineContext, minAgeSeconds: number, signal?: AbortSignal): Promise<void> {
   const now = Date.now() / 1000;
   const all = await ownedContainers(ctx, signal);
   const phases = all.map((c) => ({ c, p: phaseOfName(ctx.naming, c.Names[0] ?? '') }));
   const finals = new Set(phases.filter(({ p }) => p?.phase === 'instance').map(({ p }) => p!.uuid));
+  const leftNetworks = new Set<string>();
   for (const { c, p } of phases) {
     if (!p || p.phase === 'instance') continue;
     if (ctx.inFlight.has(p.uuid) || now - c.Created < minAgeSeconds) continue;
@@ -81,7 +102,10 @@ export async function sweep(ctx: EngineContext, minAgeSeconds: number, signal?: 
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    for (const n of Object.keys(c.NetworkSettings?.Networks ?? {})) leftNetworks.add(n);
   }
+  // The networks those spawns made or joined go too, when nothing else uses them.
+  await collectNetworks(ctx, [...leftNetworks], signal);
 }
 
 /** Owned containers a spawn or replacement of `uuid` left under a temporary name (none while one is in flight). */

@@ -12,6 +12,8 @@ import { StopRecords } from './stop-records.js';
 export interface ContainerDriverHooks {
   /** After the container is created, before its networks are connected and it is started. */
   afterCreate?: (containerId: string, uuid: string) => Promise<void> | void;
+  /** After its networks are connected, before it is started and renamed. */
+  beforeStart?: (containerId: string, uuid: string) => Promise<void> | void;
 }
 
 /** What initHost learned about the engine's host. */
@@ -22,6 +24,8 @@ export interface HostFacts {
   memoryMb: number;
   /** Size of the filesystem holding the engine's root dir (0 when it cannot be read). */
   diskGb: number;
+  /** The engine's root dir (its images and containers): no volume root may touch it. Empty before initHost. */
+  engineRootDir: string;
 }
 
 /**
@@ -37,7 +41,7 @@ export class EngineContext {
   readonly baseNetwork: string;
   client: EngineClient;
   private clientClosed = false;
-  host: HostFacts = { node: 'localhost', cpus: 1, memoryMb: 1, diskGb: 0 };
+  host: HostFacts = { node: 'localhost', cpus: 1, memoryMb: 1, diskGb: 0, engineRootDir: '' };
   /** What the connected engine does differently (dockerd until initHost learns otherwise). */
   differences: EngineDifferences = differencesOf('docker');
   /** Uuids with a spawn or a replacement in flight here: the startup sweep and destroy leave their temporary containers alone. */
@@ -86,6 +90,7 @@ export class EngineContext {
   }
 
   private newClient(): EngineClient {
-    return new EngineClient({ socketPath: this.config.socketPath, apiVersion: this.config.apiVersion });
+    const { socketPath, apiVersion, connectTimeoutMs, requestTimeoutMs, longRequestTimeoutMs } = this.config;
+    return new EngineClient({ socketPath, apiVersion, connectTimeoutMs, requestTimeoutMs, longRequestTimeoutMs });
   }
 }

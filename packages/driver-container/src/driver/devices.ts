@@ -20,7 +20,11 @@ import { replace } from './replace.js';
  */
 export async function storedVolume(ctx: EngineContext, v: VolumeAttachment, field: (string | number)[], op: string): Promise<StoredVolume> {
   const resolved = await resolveVolume(
-    { volumeRoot: ctx.config.volumeRoot, deviceAllowlist: ctx.config.deviceAllowlist },
+    {
+      volumeRoot: ctx.config.volumeRoot,
+      deviceAllowlist: ctx.config.deviceAllowlist,
+      protectedDirs: ctx.host.engineRootDir ? [ctx.host.engineRootDir] : [],
+    },
     v.connectionInfo,
     field,
     op,
@@ -56,7 +60,14 @@ export async function attachInterface(ctx: EngineContext, uuid: string, vif: Vif
   const { found } = await instanceFor(ctx, { op: 'attachInterface', column: 'attachInterface', uuid }, signal, (f) => ({
     interfaceAttached: interfacesOf(ctx, f.inspect).some((i) => sameId(i.id, vif.id)),
   }));
-  await aroundNetworkChange(ctx, found, signal, () => connectVif(ctx, found.inspect, vif, signal));
+  const touched: string[] = [];
+  try {
+    await aroundNetworkChange(ctx, found, signal, () => connectVif(ctx, found.inspect, vif, signal, touched));
+  } catch (err) {
+    // A network made for this VIF goes again when nothing uses it.
+    await ctx.removals.discard(undefined, touched);
+    throw err;
+  }
 }
 
 export async function detachInterface(ctx: EngineContext, uuid: string, vifId: string, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { errors } from '@nova-common/core';
 import { engineKindOf, differencesOf } from '../mapping/engine-kind.js';
+import { unsafeVolumeRootReason } from '../mapping/host-paths.js';
 import { pruneStopRecords, sweep } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { ensureNetwork } from './networks.js';
@@ -27,7 +28,12 @@ export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promis
     cpus: Math.max(1, info.NCPU),
     memoryMb: Math.max(1, Math.floor(info.MemTotal / MIB)),
     diskGb,
+    engineRootDir: info.DockerRootDir,
   };
+  const unsafeRoot = info.DockerRootDir ? unsafeVolumeRootReason(ctx.config.volumeRoot, [info.DockerRootDir]) : undefined;
+  if (unsafeRoot !== undefined) {
+    throw errors.invalidInput([{ path: ['config', 'volumeRoot'], message: `${unsafeRoot} (the engine's root dir)` }], 'initHost');
+  }
   try {
     await ctx.stops.open(info.DockerRootDir);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec, type Vif } from '@nova-common/core';
 import type { ContainerInspect } from '../client/types.js';
-import { pidsLimitOf } from '../mapping/container-config.js';
+import { assertHonouredExtraSpecs, pidsLimitOf } from '../mapping/extra-specs.js';
 import { isConflict, isNotFound } from '../mapping/errors.js';
 import { imageAllowed, imageReferenceFor, isValidImageReference } from '../mapping/images.js';
 import { containerName, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
@@ -31,7 +31,7 @@ async function resolveImage(ctx: EngineContext, id: string, field: (string | num
 }
 
 /**
- * Create an instance: every check first (the table, the node, the image, the pids limit, placement, the
+ * Create an instance: every check first (the table, the node, the flavor's extra specs, the image, placement, the
  * volumes), then the container under a temporary name, wired and started, renamed to the real name as the
  * last step: until then it is no instance (not listed, not found), and whatever fails removes it.
  */
@@ -40,8 +40,9 @@ export async function spawn(ctx: EngineContext, spec: InstanceSpec, signal?: Abo
   const existing = await locate(ctx, spec.uuid, signal);
   enforceCell(existing?.power ?? 'ABSENT', 'spawn', { op: 'spawn', uuid: spec.uuid, ctx: { powerOn: spec.powerOn } });
   if (spec.node !== undefined && spec.node !== ctx.host.node) throw new DriverError('NODE_NOT_FOUND', { op: 'spawn', target: spec.node });
-  const imageRef = await resolveImage(ctx, spec.image.id, ['spec', 'image', 'id'], 'spawn', signal);
+  assertHonouredExtraSpecs(spec.flavor, 'spawn');
   const pidsLimit = pidsLimitOf(spec.flavor, ctx.config.pidsLimit);
+  const imageRef = await resolveImage(ctx, spec.image.id, ['spec', 'image', 'id'], 'spawn', signal);
   await assertSpawnFits(ctx, spec.flavor, signal);
   const volumes: StoredVolume[] = [];
   for (const [i, v] of spec.blockDeviceInfo.volumes.entries()) {
@@ -78,15 +79,15 @@ async function createInstance(
     await ctx.hooks.afterCreate?.(containerId, uuid);
     const wired: Pick<ContainerInspect, 'Id' | 'NetworkSettings'> = { Id: containerId, NetworkSettings: { Networks: {} } };
     for (const vif of how.vifs) {
-      const net = await connectVif(ctx, wired, vif, signal);
-      touchedNetworks.push(net);
+      const net = await connectVif(ctx, wired, vif, signal, touchedNetworks);
       wired.NetworkSettings.Networks![net] = {};
     }
+    await ctx.hooks.beforeStart?.(containerId, uuid);
     if (how.powerOn) await ctx.client.startContainer(containerId, signal);
     await ctx.client.renameContainer(containerId, containerName(ctx.naming, uuid), signal);
   } catch (err) {
-    if (containerId !== undefined) await ctx.removals.discard(containerId);
-    await collectNetworks(ctx, touchedNetworks).catch(() => undefined);
+    // What this spawn made goes: its container, and the networks it made or joined that nothing else uses.
+    await ctx.removals.discard(containerId, touchedNetworks);
     if (isConflict(err) && containerId === undefined) throw errors.exists(uuid, 'spawn');
     throw err;
   }

@@ -1,18 +1,20 @@
 import { DriverError, type Vif } from '@nova-common/core';
 import { EngineHttpError } from '../client/errors.js';
-import type { ContainerInspect, EndpointSettings } from '../client/types.js';
+import type { ContainerInspect, EndpointSettings, NetworkInspect } from '../client/types.js';
 import { isNetworkInUse } from '../mapping/engine-kind.js';
 import { isNotFound } from '../mapping/errors.js';
 import { isOwned, networkLabels } from '../mapping/labels.js';
 import { endpointFor, networkName, vifOfEndpoint } from '../mapping/networks.js';
 import type { EngineContext } from './context.js';
-import type { Located } from './instances.js';
+import { ownedContainers, type Located } from './instances.js';
 
 /**
  * Engine networks: one internal bridge network per contract network id, shared by every
  * instance with a VIF on it. Creating, connecting to, disconnecting from and removing one
  * network never overlap (ctx.networkQueue, keyed by the network's name), so a network is never
- * removed between another instance's check that it exists and its connect.
+ * removed between another instance's check that it exists and its connect. A network is removed
+ * only when no container of the driver (an instance, or a spawn's or replacement's temporary one,
+ * running or not) and no container of anyone else has an endpoint on it.
  */
 
 /** Make sure an owned internal network exists under `name`. */
@@ -34,17 +36,22 @@ export async function ensureNetwork(ctx: EngineContext, name: string, networkId:
   }
 }
 
-/** Connect a VIF: its network (created on demand), an endpoint carrying its id and MAC. Returns the network name. */
+/**
+ * Connect a VIF: its network (created on demand), an endpoint carrying its id and MAC. Returns the network name.
+ * The name goes into `touched` before the network is made, so a caller whose connect failed can collect it.
+ */
 export async function connectVif(
   ctx: EngineContext,
   container: Pick<ContainerInspect, 'Id' | 'NetworkSettings'>,
   vif: Vif,
   signal?: AbortSignal,
+  touched?: string[],
 ): Promise<string> {
   const attached = new Set(Object.keys(container.NetworkSettings.Networks ?? {}));
   let name = networkName(ctx.naming, vif.network.id);
   // Engines allow one endpoint per network and container: a second VIF on the same network gets its own.
   if (attached.has(name)) name = networkName(ctx.naming, vif.network.id, vif.id.slice(0, 8).toLowerCase());
+  touched?.push(name);
   await ctx.networkQueue.run(name, async () => {
     await ensureNetwork(ctx, name, vif.network.id, signal);
     await ctx.client.connectNetwork(name, container.Id, endpointFor(ctx.naming, vif, ctx.macHonoured), signal);
@@ -72,10 +79,7 @@ export async function collectNetworks(ctx: EngineContext, names: readonly string
       try {
         const n = await ctx.client.inspectNetwork(name, signal);
         if (!isOwned(ctx.naming, n.Labels, 'network')) return;
-        // The network's own view lists running containers only; a stopped container still
-        // holds an endpoint on it and would fail to start without it.
-        if (Object.keys(n.Containers ?? {}).length > 0) return;
-        if ((await ctx.client.listContainers({ network: [n.Id] }, signal)).length > 0) return;
+        if (await networkInUse(ctx, n, signal)) return;
         await ctx.client.removeNetwork(n.Id, signal);
       } catch (err) {
         if (isNotFound(err) || (err instanceof EngineHttpError && isNetworkInUse(err.status, err.engineMessage))) return;
@@ -83,6 +87,33 @@ export async function collectNetworks(ctx: EngineContext, names: readonly string
       }
     });
   }
+}
+
+/**
+ * Whether any container has an endpoint on network `n`. The network's own view lists running containers
+ * only, and the engine's `network` filter misses a container connected while it was never started
+ * (dockerd records that endpoint under the network's name with no NetworkID until the first start); a
+ * stopped or never-started container still holds the endpoint and would fail to start without the
+ * network. So the driver's own containers are read one by one (by name and by id), and the filter,
+ * by id and by name, covers everyone else's.
+ */
+async function networkInUse(ctx: EngineContext, n: NetworkInspect, signal?: AbortSignal): Promise<boolean> {
+  if (Object.keys(n.Containers ?? {}).length > 0) return true;
+  const onIt = (networks: Record<string, EndpointSettings> | null | undefined): boolean =>
+    Object.entries(networks ?? {}).some(([name, ep]) => name === n.Name || ep?.NetworkID === n.Id);
+  for (const c of await ownedContainers(ctx, signal)) {
+    let networks = c.NetworkSettings?.Networks;
+    if (networks === undefined) {
+      try {
+        networks = (await ctx.client.inspectContainer(c.Id, signal)).NetworkSettings.Networks;
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        throw err;
+      }
+    }
+    if (onIt(networks)) return true;
+  }
+  return (await ctx.client.listContainers({ network: [n.Id, n.Name] }, signal)).length > 0;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { DriverError } from '@nova-common/core';
 import type { ContainerCreateBody } from '../client/types.js';
-import type { Flavor } from './contract-types.js';
 import { instanceLabels, type InstanceLabels, type Naming } from './labels.js';
 import { mountsOf } from './mounts.js';
+
+export { pidsLimitOf } from './extra-specs.js';
 
 const MIB = 1024 * 1024;
 /** Engines refuse memory limits under 6 MiB. */
@@ -20,20 +21,6 @@ export interface ContainerConfigInput {
   pidsLimit: number;
   init: boolean;
   stopTimeoutSeconds: number;
-}
-
-/** The pids limit of a flavor: extra spec `container:pids_limit`, else the configured default. */
-export function pidsLimitOf(flavor: Flavor, fallback: number): number {
-  const raw = flavor.extraSpecs['container:pids_limit'];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 16 || n > 4_194_304) {
-    throw new DriverError('INVALID_INPUT', {
-      op: 'spawn',
-      issues: [{ path: ['flavor', 'extraSpecs', 'container:pids_limit'], message: 'must be an integer between 16 and 4194304' }],
-    });
-  }
-  return n;
 }
 
 /**

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DriverError, type InputIssue } from '@nova-common/core';
 import type { ConnectionInfo } from './contract-types.js';
 import type { DeviceMapping, MountSpec } from '../client/types.js';
+import { unsafeVolumeRootReason } from './host-paths.js';
 import type { StoredVolume } from './labels.js';
 
 /**
@@ -16,6 +17,8 @@ import type { StoredVolume } from './labels.js';
 export interface VolumePolicy {
   volumeRoot: string;
   deviceAllowlist: readonly string[];
+  /** More directories of this host no volume root may touch (the engine's root dir). */
+  protectedDirs?: readonly string[];
 }
 
 /** Whether `candidate` (an absolute, resolved path) lies strictly inside `root` (also resolved). */
@@ -58,12 +61,18 @@ export async function resolveVolume(
   if (!path.isAbsolute(given) || given.split('/').includes('..') || given.includes('\0')) {
     throw refuse(field, 'must be an absolute path without .. segments', op);
   }
+  if (path.posix.normalize(given) === '/') {
+    throw refuse(field, `is the host's root directory, not a ${conn.driverVolumeType === 'file' ? 'file' : 'block device'} inside the volume root`, op);
+  }
   let root: string;
   try {
     root = await realpath(policy.volumeRoot);
   } catch {
     throw refuse(field, `the volume root ${policy.volumeRoot} does not exist on this host`, op);
   }
+  // The configuration was checked as written; a symlink on the way could still lead the root elsewhere.
+  const unsafe = unsafeVolumeRootReason(root, policy.protectedDirs);
+  if (unsafe !== undefined) throw refuse(['config', 'volumeRoot'], `resolves to ${root}, which ${unsafe}`, op);
   let resolved: string;
   try {
     resolved = await realpath(given);

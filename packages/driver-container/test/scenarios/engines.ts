@@ -1,5 +1,6 @@
 import type { BackendHooks, GuardedDriver, LifecycleEvent } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
+import type { ContainerDriverHooks } from '../../src/driver/context.js';
 import { ContainerDriverConfigSchema, type ContainerDriverConfigInput } from '../../src/config.js';
 import { containerConformanceFixtures } from '../../src/conformance-fixtures.js';
 import { SOCKET, STATE_DIR, VOLUME_ROOT, makeVolumeFile, requireEngine, testDriver } from '../helpers.js';
@@ -10,8 +11,8 @@ export interface TestEngine {
   readonly name: 'dockerd' | 'podman';
   /** A client on the engine; fails with the command to start it when it is not up. */
   require(): Promise<EngineClient>;
-  /** The driver behind the guard, with the test settings (stop grace 2 s). */
-  driver(ownerId: string, extra?: ContainerDriverConfigInput): GuardedDriver;
+  /** The driver behind the guard, with the test settings (stop grace 2 s) and fault hooks when given. */
+  driver(ownerId: string, extra?: ContainerDriverConfigInput, hooks?: ContainerDriverHooks): GuardedDriver;
   /** The driver's own backend hooks (src/backend-hooks.ts) for the same configuration, and how to close them. */
   hooks(ownerId: string): { backend: BackendHooks; close(): Promise<void> };
   /** A small file under the allowlisted volume root. */
@@ -28,7 +29,7 @@ function hooksFor(config: ContainerDriverConfigInput): { backend: BackendHooks; 
 export const DOCKERD: TestEngine = {
   name: 'dockerd',
   require: requireEngine,
-  driver: (ownerId, extra = {}) => testDriver(ownerId, extra),
+  driver: (ownerId, extra = {}, hooks = {}) => testDriver(ownerId, extra, hooks),
   hooks: (ownerId) => hooksFor({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, stateDir: STATE_DIR, ownerId, stopTimeoutSeconds: 2 }),
   volumeFile: makeVolumeFile,
   stateDir: STATE_DIR,
@@ -37,7 +38,7 @@ export const DOCKERD: TestEngine = {
 export const PODMAN: TestEngine = {
   name: 'podman',
   require: requirePodman,
-  driver: (ownerId, extra = {}) => podmanDriver(ownerId, extra),
+  driver: (ownerId, extra = {}, hooks = {}) => podmanDriver(ownerId, extra, hooks),
   hooks: (ownerId) => hooksFor({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, stateDir: PODMAN_STATE_DIR, ownerId, stopTimeoutSeconds: 2 }),
   volumeFile: makePodmanVolumeFile,
   stateDir: PODMAN_STATE_DIR,
