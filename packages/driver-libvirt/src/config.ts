@@ -1,5 +1,19 @@
 import { z } from 'zod';
 import { HostPathSchema } from '@nova-common/core';
+import { deviceEntryProblem, normalise, ownDirectoryProblem, volumeRootProblem } from './volumes/rules.js';
+
+const DEFAULT_VOLUME_ROOT = '/var/lib/libvirt/images/nova-common/volumes';
+
+/** A volume root: a host path that exposes no host system directory. */
+const VolumeRootSchema = HostPathSchema.transform(normalise).superRefine((root, ctx) => {
+  const problem = volumeRootProblem(root);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const DeviceEntrySchema = HostPathSchema.superRefine((entry, ctx) => {
+  const problem = deviceEntryProblem(entry);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** The driver's configuration. Every field is described; defaults suit a local libvirtd. */
 export const LibvirtDriverConfigSchema = z
@@ -24,6 +38,21 @@ export const LibvirtDriverConfigSchema = z
     instancesDir: HostPathSchema.default('/var/lib/libvirt/images/nova-common/instances').describe(
       'Directory under which each instance gets <uuid>/ with its disks and console log.',
     ),
+    volumeRoots: z
+      .array(VolumeRootSchema)
+      .min(1)
+      .max(64)
+      .default([DEFAULT_VOLUME_ROOT])
+      .describe(
+        'The allowlisted host directories of file volumes: a volume of transport file (at spawn or attachVolume) must resolve, after .. and symlinks, strictly inside one of them, else INVALID_INPUT naming its path field. A root may not be, contain or (for /etc, /usr, /boot, /dev, /proc, /sys, /root, /bin, /sbin, /lib*) lie inside a host system directory, nor overlap instancesDir or contain imageDir.',
+      ),
+    deviceAllowlist: z
+      .array(DeviceEntrySchema)
+      .max(256)
+      .default([])
+      .describe(
+        'Host block devices a volume of transport block may name besides devices inside volumeRoots: exact paths under /dev/, or prefixes ending in * (e.g. /dev/loop*); matched against the resolved device path. Empty: no host block device outside volumeRoots.',
+      ),
     kernel: HostPathSchema.optional().describe('Kernel for direct-boot guests (QEMU/KVM only); when absent guests boot from their root disk.'),
     initrd: HostPathSchema.optional().describe('Initramfs for direct-boot guests.'),
     kernelArgs: z
@@ -90,7 +119,13 @@ export const LibvirtDriverConfigSchema = z
       .default(600_000)
       .describe('The startup sweep removes half-spawned domains of other driver sessions once they are this old.'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    config.volumeRoots.forEach((root, i) => {
+      const problem = ownDirectoryProblem(root, config);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['volumeRoots', i], message: problem });
+    });
+  });
 
 export type LibvirtDriverConfig = z.output<typeof LibvirtDriverConfigSchema>;
 export type LibvirtDriverConfigInput = z.input<typeof LibvirtDriverConfigSchema>;

@@ -9,7 +9,7 @@ import { parseDomainXml, type ParsedDomain } from '../mapping/xml-read.js';
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { withInstance, type Loaded } from './instances.js';
-import { isSupportedTransport } from './lifecycle.js';
+import { checkVolumePath } from '../volumes/paths.js';
 
 const CONSOLE_TAIL_BYTES = 64 * 1024;
 const DETACH_WAIT_MS = 30_000;
@@ -76,10 +76,16 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
   const op = 'attachVolume';
   requireHypervisor(ctx, op, 'operation.attach-volume');
   const ci = a.connectionInfo;
-  if (!isSupportedTransport(ci.driverVolumeType)) {
+  if (ci.driverVolumeType !== 'file' && ci.driverVolumeType !== 'block') {
     throw errors.invalidInput([{ path: ['attachment', 'connectionInfo', 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` }], op);
   }
-  const path = ci.driverVolumeType === 'block' ? ci.devicePath : ci.driverVolumeType === 'file' ? ci.path : '';
+  // The path resolved against the allowlisted roots; the domain is given the resolved path.
+  const checked =
+    ci.driverVolumeType === 'file'
+      ? await checkVolumePath(ctx.config, 'file', ci.path, ['attachment', 'connectionInfo', 'path'])
+      : await checkVolumePath(ctx.config, 'block', ci.devicePath, ['attachment', 'connectionInfo', 'devicePath']);
+  if (!checked.ok) throw errors.invalidInput([checked.issue], op);
+  const path = checked.path;
   // A volume id inside an attachment reaches the driver as written: one letter case here.
   const volumeId = a.volumeId.toLowerCase();
   await withInstance(

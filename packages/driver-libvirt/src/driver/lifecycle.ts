@@ -8,6 +8,7 @@ import { isActive } from '../mapping/state.js';
 import { arrivalKinds, requestedKinds } from '../mapping/requested-events.js';
 import type { ImageRecord, InstanceRecord, VolumeRecord } from '../mapping/instance-record.js';
 import * as files from '../host-files.js';
+import { checkVolumePath } from '../volumes/paths.js';
 import type { DriverContext } from './context.js';
 import { identify, withInstance } from './instances.js';
 import { place, settlePlacement } from './placement.js';
@@ -38,26 +39,32 @@ export async function requireImage(ctx: DriverContext, id: string, op: string, p
   if (message !== undefined) throw errors.invalidInput([{ path, message }], op);
 }
 
-/** Volume transports this driver puts into domain XML. */
-export function isSupportedTransport(type: string): type is 'file' | 'block' {
-  return type === 'file' || type === 'block';
-}
-
-/** What the contract's schemas allow but this backend cannot do, refused before any libvirt call. */
-async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<void> {
+/**
+ * What the contract's schemas allow but this backend cannot do, refused before any libvirt call:
+ * transports other than file and block, and volume paths outside the allowlisted roots (see
+ * ../volumes/paths.ts). Returns the volumes' resolved host paths, in order.
+ */
+async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<string[]> {
   const issues: InputIssue[] = [];
-  s.blockDeviceInfo.volumes.forEach((v, i) => {
-    const type = v.connectionInfo.driverVolumeType;
-    if (!isSupportedTransport(type)) {
-      issues.push({ path: ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo', 'driverVolumeType'], message: `transport ${type} is not supported by this driver` });
+  const paths: string[] = [];
+  for (const [i, v] of s.blockDeviceInfo.volumes.entries()) {
+    const ci = v.connectionInfo;
+    const field = ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'];
+    if (ci.driverVolumeType !== 'file' && ci.driverVolumeType !== 'block') {
+      issues.push({ path: [...field, 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` });
+      continue;
     }
-  });
+    const checked = ci.driverVolumeType === 'file' ? await checkVolumePath(ctx.config, 'file', ci.path, [...field, 'path']) : await checkVolumePath(ctx.config, 'block', ci.devicePath, [...field, 'devicePath']);
+    if (checked.ok) paths.push(checked.path);
+    else issues.push(checked.issue);
+  }
   if (issues.length > 0) throw errors.invalidInput(issues, 'spawn');
   await requireImage(ctx, s.image.id, 'spawn', ['spec', 'image', 'id']);
+  return paths;
 }
 
 /** The record a spawn writes into the domain's metadata: the device plan the XML is generated from. */
-function recordFromSpec(ctx: DriverContext, s: InstanceSpec): InstanceRecord {
+function recordFromSpec(ctx: DriverContext, s: InstanceSpec, volumePaths: readonly string[]): InstanceRecord {
   const image = imageRecord(s.image);
   const used = new Set<string>([`${BUS_PREFIX[image.diskBus] ?? 'vd'}a`]);
   const take = (bus: string): string => {
@@ -70,16 +77,16 @@ function recordFromSpec(ctx: DriverContext, s: InstanceSpec): InstanceRecord {
     return { kind: 'ephemeral', target: take(bus), bus, sizeMb: e.sizeGb * 1024 };
   });
   if (s.blockDeviceInfo.swap) localDisks.push({ kind: 'swap', target: take(image.diskBus), bus: image.diskBus, sizeMb: s.blockDeviceInfo.swap.sizeMb });
-  const volumes: VolumeRecord[] = s.blockDeviceInfo.volumes.map((v) => {
+  const volumes: VolumeRecord[] = s.blockDeviceInfo.volumes.map((v, i) => {
     const bus = v.diskBus ?? image.diskBus;
-    const ci = v.connectionInfo;
     return {
       // Volume and VIF ids inside a spec reach the driver as written: one letter case here.
       id: v.volumeId.toLowerCase(),
       target: take(bus),
       bus,
-      source: ci.driverVolumeType === 'block' ? 'block' : 'file',
-      path: ci.driverVolumeType === 'block' ? ci.devicePath : ci.driverVolumeType === 'file' ? ci.path : '',
+      source: v.connectionInfo.driverVolumeType === 'block' ? 'block' : 'file',
+      // The resolved path (checked against the volume roots), never the caller's string.
+      path: volumePaths[i]!,
       ...(v.sizeGb !== undefined ? { sizeGb: v.sizeGb } : {}),
       ...(v.deviceName !== undefined ? { deviceName: v.deviceName } : {}),
       deleteOnTermination: v.deleteOnTermination,
@@ -165,10 +172,10 @@ async function create(ctx: DriverContext, record: InstanceRecord, powerOn: boole
 export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallOptions): Promise<void> {
   const op = 'spawn';
   const uuid = s.uuid;
-  await refuseUnsupportedInput(ctx, s);
+  const volumePaths = await refuseUnsupportedInput(ctx, s);
   await ensureReady(ctx, op);
   if (s.node !== undefined && s.node !== ctx.nodeName) throw new DriverError('NODE_NOT_FOUND', { op, target: s.node });
-  const record = recordFromSpec(ctx, s);
+  const record = recordFromSpec(ctx, s, volumePaths);
   ctx.inFlight.add(uuid);
   const end = ctx.requested.begin(uuid, requestedKinds('spawn', 'ABSENT'));
   let succeeded = false;
