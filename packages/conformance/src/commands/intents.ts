@@ -162,7 +162,7 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
     });
   // Spawn often enough that sequences hold two or three live instances (every step checks the
   // ones it was not about).
-  add('spawn', spawn, 10);
+  add('spawn', spawn, 6);
   for (const op of CALL_OPS) {
     const generator = generatorOf(op);
     // Text and metadata are drawn only for the generators that use them (they cost the most to draw).
