@@ -21,6 +21,7 @@ export async function restoreState(ctx: EngineContext, uuid: string, desired: Re
     throw new DriverError('UNSUPPORTED', {
       op: 'restoreState',
       target: uuid,
+      capability: 'operation.suspend',
       detail: 'containers have no saved memory image (operation.suspend is missing): no instance is or can be made SUSPENDED',
     });
   }

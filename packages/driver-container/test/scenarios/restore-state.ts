@@ -71,11 +71,11 @@ export function describeRestoreState(engine: TestEngine): void {
         const uuid = await instanceIn(driver, hooks.backend, from);
         created.push(uuid);
         const before = await client.inspectContainer(`nova-${uuid}`);
-        await expect(driver.restoreState(uuid, 'SUSPENDED'), from).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        await expect(driver.restoreState(uuid, 'SUSPENDED'), from).rejects.toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.suspend' });
         expect((await driver.getInfo(uuid)).powerState).toBe(from);
         expect((await client.inspectContainer(`nova-${uuid}`)).State.StartedAt).toBe(before.State.StartedAt);
       }
-      await expect(driver.restoreState(uuidv4(), 'SUSPENDED')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+      await expect(driver.restoreState(uuidv4(), 'SUSPENDED')).rejects.toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.suspend' });
       const caps = await driver.getCapabilities();
       expect(caps.capabilities['operation.restore-state'].level).toBe('partial');
       expect(caps.capabilities['operation.restore-state'].notes).toMatch(/SUSPENDED is UNSUPPORTED/);
@@ -167,7 +167,7 @@ export function describeRestoreAfterRestart(engine: TestEngine): void {
         }
         expect((await driver.listInstances()).map((s) => s.uuid).sort()).toEqual([...uuids].sort());
         expect(await driver.listSnapshots()).toEqual([snap]);
-        await expect(driver.restoreState(uuids[0]!, 'SUSPENDED')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        await expect(driver.restoreState(uuids[0]!, 'SUSPENDED')).rejects.toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.suspend' });
 
         const mark = log.mark();
         for (const [i, [, , after, desired]] of plan.entries()) await expectRestored(driver, client, uuids[i]!, after, desired);
