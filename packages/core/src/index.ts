@@ -49,6 +49,7 @@ export {
   operationOfColumn,
   columnOfCall,
   capabilitiesOfCall,
+  capabilityOfColumn,
   NO_COLUMN_CAPABILITIES,
   instanceArgIndex,
   operationsOfCapability,

@@ -9,6 +9,7 @@ import {
   FlavorSchema,
   OPERATIONS,
   NO_COLUMN_CAPABILITIES,
+  capabilityOfColumn,
   type CapabilityId,
   type DriverCapabilities,
   type ErrorCode,
@@ -262,10 +263,8 @@ export class Model {
     }
     if (!declared) return unsupported(OPERATIONS[op].capability!);
     // A column that needs one more capability (restoreState to PAUSED or SUSPENDED).
-    const columnCapabilities: Readonly<Record<string, CapabilityId>> = OPERATIONS[op].columnCapabilities;
-    if (columnCapabilities !== NO_COLUMN_CAPABILITIES) {
-      const column = columnOf(call);
-      const extra = column === undefined ? undefined : columnCapabilities[column];
+    if (OPERATIONS[op].columnCapabilities !== NO_COLUMN_CAPABILITIES) {
+      const extra = capabilityOfColumn(op, columnOf(call));
       if (extra !== undefined && !supports(this.caps, extra)) return unsupported(extra);
     }
     // spawn: the table's cell, then Placement (a model rule of its own: where the instance fits).

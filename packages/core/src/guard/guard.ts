@@ -6,7 +6,7 @@ import { SEMANTICS, semanticsFor, type SemanticsTable } from '../semantics/table
 import { runUnderTable } from '../semantics/table-in-force.js';
 import { CONTRACT_VERSION } from '../version.js';
 import { DriverError, toDriverError } from '../errors/driver-error.js';
-import { NO_COLUMN_CAPABILITIES, OPERATIONS, OPERATION_NAMES, columnOfCall, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
+import { NO_COLUMN_CAPABILITIES, OPERATIONS, OPERATION_NAMES, capabilityOfColumn, columnOfCall, isAllowedError, type OperationDescriptor, type OperationName, type OptionsOf, type ResultOf } from '../operations/registry.js';
 import { LifecycleEventSchema } from '../schemas/outputs.js';
 import { abortableSleep } from '../toolkit/sleep.js';
 import { backoffDelay } from '../toolkit/retry.js';
@@ -255,8 +255,7 @@ function missingCapability(caps: DriverCapabilities, op: OperationName, args: re
   const descriptor: OperationDescriptor = OPERATIONS[op];
   if (descriptor.capability !== null && !supports(caps, descriptor.capability)) return descriptor.capability;
   if (descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES) return undefined;
-  const column = columnOfCall(op, args);
-  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  const extra = capabilityOfColumn(op, columnOfCall(op, args));
   return extra !== undefined && !supports(caps, extra) ? extra : undefined;
 }
 

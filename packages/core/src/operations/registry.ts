@@ -345,10 +345,15 @@ export function columnOfCall(op: OperationName, args: readonly unknown[]): Table
 export function capabilitiesOfCall(op: OperationName, args: readonly unknown[]): CapabilityId[] {
   const descriptor: OperationDescriptor = OPERATIONS[op];
   const needed: CapabilityId[] = descriptor.capability === null ? [] : [descriptor.capability];
-  const column = descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES ? undefined : columnOfCall(op, args);
-  const extra = column === undefined ? undefined : descriptor.columnCapabilities[column];
+  const extra = capabilityOfColumn(op, columnOfCall(op, args));
   if (extra !== undefined) needed.push(extra);
   return needed;
+}
+
+/** The capability a table column needs besides its operation's (restoreState to PAUSED or SUSPENDED), if any. */
+export function capabilityOfColumn(op: OperationName, column: string | undefined): CapabilityId | undefined {
+  const needs: Readonly<Record<string, CapabilityId>> = OPERATIONS[op].columnCapabilities;
+  return needs === NO_COLUMN_CAPABILITIES || column === undefined ? undefined : needs[column];
 }
 
 /** The argument that names the instance a call is about, if the operation has one. */

@@ -345,7 +345,6 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     this.moveTo(this.existing('simulateNoState', uuid), 'NOSTATE', 'simulateNoState');
   }
 
-
   // ---- internals --------------------------------------------------------------------
 
   /** UNSUPPORTED when the operation's capability is declared missing: checked before anything else. */
