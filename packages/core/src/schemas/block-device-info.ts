@@ -7,12 +7,12 @@ export const DeviceNameSchema = z
   .string()
   .regex(/^(\/dev\/)?[a-z]{2,4}[a-z0-9]{0,4}$/, 'must be a device name like vdb or /dev/sdc');
 
-/** An absolute host path without `..` segments or control characters. */
+/** An absolute host path, not the root directory, without `..` segments or control characters. */
 export const HostPathSchema = z
   .string()
-  .min(2)
   .max(4096)
   .regex(/^\//, 'must be an absolute path')
+  .regex(/[^/]/, 'must name a file or device, not the root directory')
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain .. segments' })
   .refine((p) => !/[\u0000-\u001f\u007f]/.test(p), { message: 'must not contain control characters' });
 
