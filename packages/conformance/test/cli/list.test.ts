@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CAPABILITY_IDS, MANDATORY_CAPABILITIES, OPERATIONS, OPERATION_NAMES } from '@nova-common/core';
 import { allProperties } from '../../src/properties/catalog.js';
@@ -24,7 +25,17 @@ async function listWith(config: unknown, extra: string[] = []) {
   return runCli(['list', '--driver', 'reference', '--config', 'config.json', ...extra], { cwd });
 }
 
+const coreMissing = fileURLToPath(new URL('./fixtures/core-missing-driver.ts', import.meta.url));
+
 describe('list', () => {
+  it('an invalid capability declaration is refused as run refuses it, naming the field, exit 1', async () => {
+    const r = await runCli(['list', '--driver', coreMissing]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/core-missing-driver 0\.0\.1: its capability declaration is invalid/);
+    expect(r.stderr).toMatch(/^  capabilities\.storage\.image: /m);
+    expect(r.stdout).toBe('');
+  });
+
   it('the reference driver with everything enabled: all UNSUPPORTED properties skipped, the rest run', async () => {
     const r = await runCli(['list', '--driver', 'reference']);
     expect(r.code).toBe(0);

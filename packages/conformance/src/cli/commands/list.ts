@@ -4,7 +4,9 @@ import {
   OPERATIONS,
   OPERATION_NAMES,
   PROFILE_IDS,
+  DriverError,
   capabilitiesOfProfile,
+  checkCapabilities,
   supportedProfiles,
   type DriverCapabilities,
   type ProfileId,
@@ -12,7 +14,7 @@ import {
 import { baselineOf } from '../../config.js';
 import { printable } from '../../report/terminal.js';
 import { parseCommandArgs } from '../args.js';
-import { EXIT_PASS, type CliIo } from '../io.js';
+import { EXIT_FAIL, EXIT_PASS, type CliIo } from '../io.js';
 import { planProperties } from '../engine.js';
 import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
 
@@ -30,16 +32,27 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
   const only = onlyOption(args.only);
   const source = await driverFromArgs('list', args, io);
   const driver = source.createRaw();
-  let caps: DriverCapabilities;
+  const m = source.manifest;
+  let declared: unknown;
   await driver.initHost();
   try {
-    caps = await driver.getCapabilities();
+    declared = await driver.getCapabilities();
   } finally {
     await driver.cleanupHost();
   }
+  // Judge the raw declaration the way the guard does in `run`, so `list` never accepts what `run` refuses.
+  let caps: DriverCapabilities;
+  try {
+    caps = checkCapabilities(declared, baselineOf(m.contract));
+  } catch (e) {
+    if (!(e instanceof DriverError)) throw e;
+    const lines = [`driver ${m.name} ${m.version}: its capability declaration is invalid (the guard refuses it):`];
+    for (const issue of e.issues ?? []) lines.push(`  ${issue.path.join('.')}: ${issue.message}`);
+    io.stderr.write(`${lines.map(printable).join('\n')}\n`);
+    return EXIT_FAIL;
+  }
 
   const out: string[] = [];
-  const m = source.manifest;
   out.push(printable(`driver ${m.name} ${m.version} (contract ${m.contract})`));
   if (m.description !== '') out.push(printable(`  ${m.description}`));
   out.push('', 'capabilities declared:');
