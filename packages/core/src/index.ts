@@ -69,6 +69,8 @@ export {
   type PackageDriverField,
   type ConformanceFixtures,
   type BackendHooks,
+  type BackendWitness,
+  type WitnessMachine,
 } from './driver/manifest.js';
 
 // Semantics

@@ -28,6 +28,34 @@ export interface ConformanceFixtures {
    * holds that driver to its own baseline (R-BASELINE).
    */
   contract?: string;
+  /**
+   * An independent look at the backend (since 1.1): what exists there for this configuration,
+   * read with a client of its own, never through the driver. The suite compares it with what the
+   * driver reports after each sequence and after its teardown, to find leaks (on the backend,
+   * not reported: a destroy that forgot to kill) and ghosts (reported, not on the backend)
+   * (R-BACKEND-LEAK, R-BACKEND-GHOST).
+   */
+  witness?: BackendWitness;
+}
+
+/** A machine the backend holds for a driver, as its witness sees it (since 1.1). */
+export interface WitnessMachine {
+  /** The uuid of the instance the machine is (any letter case). */
+  uuid: string;
+  /** Whether the machine is powered on (a QEMU process, a running container, a node powered on), when the backend says. */
+  running?: boolean;
+}
+
+/**
+ * What a driver's fixtures offer the suite to see its backend without the driver (since 1.1):
+ * a second connection of the backend's own client, filtered by the driver's ownership mark (name
+ * prefix, label, instance_uuid). Read-only: it never changes the backend.
+ */
+export interface BackendWitness {
+  /** Every machine the backend holds for this configuration, whatever the driver reports. */
+  listMachines(): Promise<WitnessMachine[]>;
+  /** Release the witness's own connection (after the run). */
+  close?(): Promise<void>;
 }
 
 /** Hooks a driver's fixtures offer to act on its backend behind the driver's back (since 1.1). */

@@ -7,4 +7,5 @@ export {
   type ResolvedReferenceDriverConfig,
 } from './config.js';
 export { createReferenceDriver, ReferenceComputeDriver, type ReferenceDriver } from './driver.js';
+export { createReferenceBackend, type ReferenceBackend } from './backend.js';
 export { referenceManifest, referenceManifest as manifest } from './manifest.js';

@@ -50,6 +50,11 @@ export const RULES = {
     'When event.out-of-band is supported, a power transition no call asked for (guest shutdown, crash, an operator acting on the backend) MUST be followed within eventDeliveryMs by an event with cause `out-of-band` whose powerState getInfo then reports.',
   'R-EVENT-SEQ':
     'Events reach each subscription numbered per instance 1, 2, 3... in delivery order (the guard numbers them); a listener that sees a gap, or whose driver reconnected, resynchronises with listInstances and getInfo.',
+  'R-RESTART-SAME':
+    'A new driver object made with the same configuration, after the previous one ran cleanupHost, MUST report the same instances (listInstances) in the same states (getInfo), and destroy them: state lives on the backend, not in a driver object.',
+  'R-BACKEND-LEAK':
+    'Nothing of an instance the driver does not report MAY remain on the backend: a machine there carries an instance listInstances reports, or one whose destroy returned less than the declared release bounds ago.',
+  'R-BACKEND-GHOST': 'Every instance listInstances reports MUST exist on the backend.',
 } as const;
 
 /** The id of a general rule. */
