@@ -30,11 +30,15 @@ type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
 const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
 type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
 
+/** Properties of concurrent calls (src/properties/concurrency.ts). */
+export const CONCURRENCY_PROPERTY_IDS = ['P-CONCURRENT-INSTANCES', 'P-CONCURRENT-CALLS'] as const;
+type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
+
 /** The property checking that a capability declared missing raises UNSUPPORTED and changes nothing. */
 type UnsupportedPropertyId = `P-UNSUPPORTED-${CapabilityId}`;
 
 /** The id of every property the suite has. */
-export type PropertyId = ModelPropertyId | FaultPropertyId | UnsupportedPropertyId;
+export type PropertyId = ModelPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
 
 /** Every cell of the semantics table: the rules a generated sequence checks call by call. */
 const CELL_RULES: CellRuleId[] = TABLE_OPERATIONS.flatMap((column) => SEMANTIC_STATES.map((state) => cellRuleId(column, state)));
@@ -113,6 +117,25 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   },
 };
 
+const concurrency: Record<ConcurrencyPropertyId, PropertyDefinition> = {
+  'P-CONCURRENT-INSTANCES': {
+    id: 'P-CONCURRENT-INSTANCES',
+    title: 'Concurrent calls on different instances are independent',
+    since: '1.0.0',
+    rules: [...CELL_RULES, 'R-INFO-FRESH', 'R-LIST-OWNED', 'R-INV-USED', 'R-SPAWN-PLACEMENT'],
+    description:
+      'Two or three instances are acted on at the same time (one lane of one or two calls per instance, the lanes submitted together): the same operation on each, a destroy and a spawn beside a hard reboot, and a few cases drawn from the seed. Each call\'s outcome (success or its exact error code) and what getInfo, listInstances and the inventory report afterwards must be those of some order of the calls run one at a time through the model, so each instance ends where its own calls lead it.',
+  },
+  'P-CONCURRENT-CALLS': {
+    id: 'P-CONCURRENT-CALLS',
+    title: 'Concurrent calls on one instance are linearizable',
+    since: '1.0.0',
+    rules: [...CELL_RULES, 'R-DEV-VOLUME-ATTACHED', 'R-DEV-VOLUME-NOT-ATTACHED', 'R-INFO-FRESH', 'R-LIST-OWNED', 'R-INV-USED', 'R-DESTROY-IDEMPOTENT'],
+    description:
+      'Two or three calls on one instance are submitted together: two spawns of one uuid (one succeeds, the other gets INSTANCE_EXISTS; never two instances), destroy racing spawn of one uuid, detach racing attach of one volume, and a few cases drawn from the seed. The outcomes and the state left must be those of some order of the calls run one at a time through the model (every order is enumerated).',
+  },
+};
+
 export function unsupportedPropertyId(capability: CapabilityId): UnsupportedPropertyId {
   return `P-UNSUPPORTED-${capability}`;
 }
@@ -131,11 +154,12 @@ function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
 /** Every property the suite can run, in report order. */
 export function allProperties(): PropertyDefinition[] {
   const optional = (Object.keys(CAPABILITY_CATALOG) as CapabilityId[]).filter((id) => !MANDATORY_CAPABILITIES.includes(id));
-  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...optional.map(unsupportedProperty)];
+  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
 }
 
 export function propertyDefinition(id: string): PropertyDefinition | undefined {
   if (Object.prototype.hasOwnProperty.call(fixed, id)) return fixed[id as ModelPropertyId];
+  if (Object.prototype.hasOwnProperty.call(concurrency, id)) return concurrency[id as ConcurrencyPropertyId];
   const m = /^P-UNSUPPORTED-(.+)$/.exec(id);
   if (m && m[1]! in CAPABILITY_CATALOG) return unsupportedProperty(m[1] as CapabilityId);
   return undefined;

@@ -15,9 +15,10 @@ import {
 import { checkLabel, resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
 import type { CapabilityResult, Counterexample, PropertyResult, RunResult } from '../result.js';
 import { SUITE_VERSION } from '../version.js';
-import { allProperties, MODEL_PROPERTY_IDS, unsupportedPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { allProperties, CONCURRENCY_PROPERTY_IDS, MODEL_PROPERTY_IDS, unsupportedPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
 import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
 import { checkErrorsSurface, checkSpawnAtomicFault, faultPair } from '../properties/faults.js';
+import { checkConcurrency, concurrencyCapabilities } from '../properties/concurrency.js';
 import { counterexampleOf, type Identity } from '../replay/replay.js';
 import { renderProgram } from '../replay/program.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
@@ -76,6 +77,8 @@ export function planProperties(
       capabilities = [capabilityOf('spawn'), capabilityOf('destroy')];
     } else if (def.id === 'P-SPAWN-ATOMIC' || def.id === 'P-SPAWN-ATOMIC-FAULT') {
       capabilities = [capabilityOf('spawn')];
+    } else if ((CONCURRENCY_PROPERTY_IDS as readonly PropertyId[]).includes(def.id)) {
+      capabilities = concurrencyCapabilities(caps, options);
     } else if (def.id === 'P-ERRORS-SURFACE') {
       const [op, inverse] = faultPair(caps, allowed);
       capabilities = [...new Set([op, ...(inverse === undefined ? [] : [inverse])].map(capabilityOf))];
@@ -219,6 +222,15 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       progress(p.def.id, 'started');
       const start = performance.now();
       const callsBefore = session.calls;
+      if ((CONCURRENCY_PROPERTY_IDS as readonly PropertyId[]).includes(p.def.id)) {
+        // Concurrent calls: lanes side by side, judged against every order of their calls.
+        const c = await checkConcurrency(session, resolved, p.def.id === 'P-CONCURRENT-CALLS' ? 'calls' : 'instances', salt, identity);
+        const stats = { runs: c.runs, steps: session.calls - callsBefore, durationMs: performance.now() - start };
+        results.push(c.counterexample ? { ...base, status: 'failed', ...stats, counterexample: c.counterexample } : { ...base, status: 'passed', ...stats });
+        if (c.violation) noteFailure(capabilityOfKey(c.violation.commandKey), p.def.id);
+        progress(p.def.id, c.counterexample ? 'failed' : 'passed', c.runs);
+        continue;
+      }
       let outcome: FixedOutcome;
       if (p.def.id === 'P-SPAWN-ATOMIC-FAULT') outcome = await checkSpawnAtomicFault(session, resolved, salt);
       else if (p.def.id === 'P-ERRORS-SURFACE') outcome = await checkErrorsSurface(session, resolved, salt);
