@@ -24,6 +24,7 @@ pnpm typecheck
 backends_do install
 log "installing what the agent's tests need (openssl, Python gRPC, protoc)"
 bash scripts/lib/agent-prereqs.sh
+bash scripts/lib/site-prereqs.sh
 trap backends_stop_all EXIT
 backends_do start
 

@@ -1,6 +1,6 @@
 /** Help texts, one per command; `nova-conformance <command> --help` prints them on stdout. */
 
-export const COMMANDS = ['run', 'list', 'sweep', 'matrix'] as const;
+export const COMMANDS = ['run', 'list', 'sweep', 'matrix', 'site'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 const DRIVER_LINES = `  --driver <driver>      The driver: a package name (resolved from the working directory),
@@ -17,6 +17,7 @@ Commands:
   list     Show which properties would run for a driver, and which would be skipped and why
   sweep    Remove what an interrupted run left on a backend (by run id)
   matrix   Combine JSON reports into one support matrix (Markdown, HTML)
+  site     Build a static results site from many JSON reports (matrix, history, failures)
 
 Options:
   --help, -h      Show help (also after a command: nova-conformance run --help)
@@ -104,5 +105,23 @@ as a plain table on stdout.
   --help, -h             Show this help
 
 Exit codes: 0 written, 2 usage error (no report given, a file that is not a report).
+`,
+  site: `Usage: nova-conformance site --out <dir> [--title <text>] <report.json | dir>...
+
+Builds a static site (plain HTML, no script, no external resource) from JSON reports written
+by \`run --json\`: an index with the support matrix (one row per driver and backend, its
+latest run; one column per capability), a page per driver with its runs over time, and a
+page per run where every failure shows its rule, shrunk steps, replay command and replay file.
+A directory stands for every *.json file under it (replay files are skipped).
+
+  --out <dir>            Where to write the site (created when missing)
+  --title <text>         The site's title (default "Conformance results")
+  --help, -h             Show this help
+
+A file that is not a valid report is named on stderr with each offending field, and the site
+is still written from the other reports.
+
+Exit codes: 0 written, 1 written but some files were not valid reports (left out),
+2 usage error (no --out, no input, an input that cannot be read, no valid report at all).
 `,
 };

@@ -5,6 +5,7 @@ import { SUITE_VERSION } from '../version.js';
 import { listCommand } from './commands/list.js';
 import { matrixCommand } from './commands/matrix.js';
 import { runCommand } from './commands/run.js';
+import { siteCommand } from './commands/site.js';
 import { sweepCommand } from './commands/sweep.js';
 import { COMMANDS, HELP, MAIN_HELP, type CommandName } from './help.js';
 import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, EXIT_USAGE, UsageError, processIo, type CliIo } from './io.js';
@@ -16,6 +17,7 @@ const handlers: Record<CommandName, (argv: string[], io: CliIo) => Promise<numbe
   list: listCommand,
   sweep: sweepCommand,
   matrix: matrixCommand,
+  site: siteCommand,
 };
 
 const isHelp = (a: string): boolean => a === '--help' || a === '-h';
