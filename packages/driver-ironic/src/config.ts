@@ -13,6 +13,37 @@ const RetryPolicyConfig = (d: { attempts: number; baseDelayMs: number; maxDelayM
     .strict()
     .default(d);
 
+const Reference = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[^\u0000-\u001f\u007f\s]+$/, 'must be a URL or a Glance image uuid, without spaces or control characters');
+
+/** What Ironic needs about one image that the contract's ImageMeta does not carry (mapping/image-source.ts). */
+export const ImageEntrySchema = z
+  .object({
+    checksum: Reference.optional().describe('instance_info.image_checksum: a hex digest (MD5, SHA-256, SHA-512) or the URL of a checksum file.'),
+    osHashAlgo: z.enum(['md5', 'sha1', 'sha256', 'sha512']).optional().describe('instance_info.image_os_hash_algo (with osHashValue; preferred over checksum).'),
+    osHashValue: z.string().regex(/^[0-9a-fA-F]{32,128}$/, 'must be a hex digest').optional().describe('instance_info.image_os_hash_value.'),
+    imageType: z.enum(['whole-disk', 'partition']).optional().describe('instance_info.image_type; default: partition for disk format ami, else whole-disk.'),
+    kernel: Reference.optional().describe('instance_info.kernel of a partition image (URL or Glance uuid).'),
+    ramdisk: Reference.optional().describe('instance_info.ramdisk of a partition image (URL or Glance uuid).'),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if ((e.osHashAlgo === undefined) !== (e.osHashValue === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [e.osHashAlgo === undefined ? 'osHashAlgo' : 'osHashValue'], message: 'osHashAlgo and osHashValue go together' });
+    }
+    const lengths: Record<string, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+    if (e.osHashAlgo && e.osHashValue && e.osHashValue.length !== lengths[e.osHashAlgo]) {
+      ctx.addIssue({ code: 'custom', path: ['osHashValue'], message: `a ${e.osHashAlgo} digest has ${lengths[e.osHashAlgo]} hex digits` });
+    }
+    if (e.imageType === 'partition') {
+      for (const f of ['kernel', 'ramdisk'] as const) if (!e[f]) ctx.addIssue({ code: 'custom', path: [f], message: `a partition image needs a ${f}` });
+    }
+  });
+export type ImageEntry = z.infer<typeof ImageEntrySchema>;
+
 /** The driver's configuration; every field has a default and a description. */
 export const IronicDriverConfigSchema = z
   .object({
@@ -49,6 +80,24 @@ export const IronicDriverConfigSchema = z
       .refine((t) => t.includes('{id}'), { message: 'must contain {id}' })
       .default('{id}')
       .describe('instance_info.image_source for an image: {id} is replaced by the URL-encoded image id. The default passes the id as a Glance image uuid, as Nova does; e.g. file:///var/lib/ironic/images/{id}.img for file images.'),
+    images: z
+      .record(z.string().min(1).max(255), ImageEntrySchema)
+      .default({})
+      .describe('Per image id: the checksum, image type and kernel/ramdisk Ironic needs for file:// and http(s):// sources (a Glance source needs none: Ironic asks Glance). A file:// image without a checksum here gets one computed (SHA-256 of the file).'),
+    configDrive: z
+      .object({
+        availabilityZone: z.string().min(1).max(255).default('nova').describe('meta_data.availability_zone (Nova\'s default_availability_zone).'),
+        projectId: z.string().max(255).optional().describe('meta_data.project_id; default: hostId (the contract has no projects).'),
+        dhcpDomain: z
+          .string()
+          .max(253)
+          .regex(/^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)?$/, 'must be a domain name or empty')
+          .default('novalocal')
+          .describe('Appended to meta_data.hostname as Nova\'s [api] dhcp_domain (default novalocal); empty: the bare host name.'),
+      })
+      .strict()
+      .default({ availabilityZone: 'nova', dhcpDomain: 'novalocal' })
+      .describe('Fields of the config drive\'s meta_data the contract does not carry.'),
     connections: z.number().int().min(1).max(1024).default(16).describe('Connections to Ironic at most (the pool bound); more requests queue.'),
     keepAliveTimeoutMs: z
       .number()

@@ -8,7 +8,9 @@ import { IronicClient } from '../client/client.js';
 import type { Query } from '../client/http.js';
 import { INVENTORY_FIELDS, type IronicNode } from '../client/types.js';
 import type { IronicDriverConfig } from '../config.js';
+import type { ConfigDriveOptions } from '../mapping/configdrive.js';
 import { toContractError, type ErrorContext } from '../mapping/errors.js';
+import { cachedSha256, type FileDigest } from '../mapping/image-source.js';
 import { isOurs } from '../mapping/instance-info.js';
 import { semanticStateOf } from '../mapping/state.js';
 import { NodeWatcher, WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
@@ -39,6 +41,10 @@ export class IronicContext {
    * its own half-made instance (INSTANCE_EXISTS).
    */
   readonly unreleased = new Map<string, readonly { id: string }[]>();
+  /** Teardowns whose node gets the operator's instance_info back once Ironic has cleaned it (teardown.ts), by node uuid. */
+  readonly restoring = new Map<string, Promise<void>>();
+  /** SHA-256 of file:// images, cached by path, size and modification time. */
+  readonly digest: FileDigest = cachedSha256();
   connected = false;
 
   constructor(readonly config: IronicDriverConfig) {
@@ -56,6 +62,12 @@ export class IronicContext {
     this.events = new IronicEvents(config.events);
     this.outOfBand = new OutOfBandPoller(this, config.events ? config.eventPollMs : 0);
     this.events.onListeners = (count) => this.outOfBand.setWanted(count > 0);
+  }
+
+  /** What the config drive's meta_data takes from the configuration. */
+  configDriveOptions(): ConfigDriveOptions {
+    const c = this.config.configDrive;
+    return { availabilityZone: c.availabilityZone, projectId: c.projectId ?? this.config.hostId, dhcpDomain: c.dhcpDomain };
   }
 
   requireConnected(): void {

@@ -3,11 +3,12 @@
  * instance_info, validate, VIFs, deploy with a config drive, wait for `active`, power as asked),
  * and a spawn that fails anywhere leaves nothing behind.
  */
-import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
+import { DriverError, enforceCell, errors, type ImageMeta, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
 import type { IronicNode } from '../client/types.js';
 import { BinaryUserDataError, buildConfigDrive, configDriveOfRecord } from '../mapping/configdrive.js';
 import { toContractError } from '../mapping/errors.js';
 import { checkImageId } from '../mapping/ids.js';
+import { ImageInputError, imageDetails, type ImageDetails } from '../mapping/image-source.js';
 import { readOwnerRecord, rebuildPatch } from '../mapping/instance-info.js';
 import { semanticStateOf } from '../mapping/state.js';
 import { WaitFailedError, WaitTimeoutError, type Verdict } from '../wait/node-watcher.js';
@@ -36,11 +37,12 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
   checkImageId(spec.image.id, op, ['spec', 'image', 'id']);
   let configdrive: ReturnType<typeof buildConfigDrive>;
   try {
-    configdrive = buildConfigDrive(spec);
+    configdrive = buildConfigDrive(spec, ctx.configDriveOptions());
   } catch (e) {
     if (e instanceof BinaryUserDataError) throw errors.invalidInput([{ path: ['userData'], message: e.message }], op);
     throw toContractError(e, { op });
   }
+  const details = await detailsOf(ctx, spec.image, op);
   // A spawn of this uuid failed earlier while Ironic could not be reached to undo it: undo it now.
   const leftover = ctx.unreleased.get(spec.uuid);
   if (leftover !== undefined) {
@@ -52,7 +54,7 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
   let node: IronicNode | undefined;
   let stage = 'reserving';
   try {
-    node = await reserve(ctx, spec, signal);
+    node = await reserve(ctx, spec, details, signal);
     const nodeUuid = node.uuid;
     stage = 'validating';
     const verdict = await ctx.client.nodes.validate(nodeUuid, { signal });
@@ -108,6 +110,7 @@ export async function destroy(ctx: IronicContext, uuid: string, signal?: AbortSi
 export async function rebuild(ctx: IronicContext, uuid: string, spec: RebuildSpec, signal?: AbortSignal): Promise<void> {
   const op = 'rebuild';
   checkImageId(spec.image.id, op, ['spec', 'image', 'id']);
+  const details = await detailsOf(ctx, spec.image, op);
   const { node, state } = await ctx.enter(op, 'rebuild', uuid, signal);
   const rec = readOwnerRecord(node)!;
   if (node.maintenance) {
@@ -116,13 +119,23 @@ export async function rebuild(ctx: IronicContext, uuid: string, spec: RebuildSpe
   }
   await withContractErrors({ op, target: uuid, currentState: state }, async () => {
     const ready = UNRESCUE_FROM.has(node.provision_state ?? '') ? await recoverProvisioning(ctx, op, uuid, node, signal) : node;
-    const patched = await ctx.client.nodes.patch(ready.uuid, rebuildPatch(rec, spec.image, spec.metadata, spec.preserveEphemeral, ctx.config), { signal });
-    const configdrive = configDriveOfRecord(uuid, readOwnerRecord(patched) ?? rec);
+    const patched = await ctx.client.nodes.patch(ready.uuid, rebuildPatch(rec, spec.image, spec.metadata, spec.preserveEphemeral, ctx.config, details, ready.instance_info ? ready : node), { signal });
+    const configdrive = configDriveOfRecord(uuid, readOwnerRecord(patched) ?? rec, ctx.configDriveOptions());
     await ctx.client.states.provision(ready.uuid, 'rebuild', { configdrive }, { signal });
     const rebuilt = await ctx.waitFor(ready.uuid, 'deploy', ctx.config.deployTimeoutMs, signal, deployed('rebuild'));
     const done = await ensurePower(ctx, rebuilt, state === 'SHUTDOWN' ? 'power off' : 'power on', signal);
     ctx.events.afterTransition(uuid, state, done);
   });
+}
+
+/** The image details Ironic needs (image-source.ts); INVALID_INPUT naming the missing field. */
+async function detailsOf(ctx: IronicContext, image: ImageMeta, op: string): Promise<ImageDetails> {
+  try {
+    return await imageDetails(image, ctx.config, ctx.digest);
+  } catch (e) {
+    if (e instanceof ImageInputError) throw errors.invalidInput([e.issue], op);
+    throw toContractError(e, { op });
+  }
 }
 
 /** The contract's error for a spawn that failed at `stage` (the node has been released, or `releaseError` says why not). */

@@ -10,6 +10,7 @@ import { IronicApiError } from '../client/client.js';
 import { STATE_FIELDS, type IronicNode } from '../client/types.js';
 import { toContractError } from '../mapping/errors.js';
 import { checkNodeIdent } from '../mapping/ids.js';
+import type { ImageDetails } from '../mapping/image-source.js';
 import { releasePatch, requiredTraits, reservePatch } from '../mapping/instance-info.js';
 import { nodeInventoryOf } from '../mapping/inventory.js';
 import { nodeAvailability } from '../mapping/state.js';
@@ -17,7 +18,8 @@ import { withContractErrors, type IronicContext } from './context.js';
 import { recoverFreeNodes, recoveryPlan } from './node-recovery.js';
 
 const op = 'spawn';
-const CANDIDATE_FIELDS = [...STATE_FIELDS, 'resource_class', 'traits', 'conductor_group', 'owner'];
+// instance_info: an operator's keys on a free node, kept by the reservation and recorded.
+const CANDIDATE_FIELDS = [...STATE_FIELDS, 'resource_class', 'traits', 'conductor_group', 'owner', 'instance_info'];
 
 /** What a spawn asks of a node: its Placement usage and its required traits. */
 interface Demand {
@@ -38,9 +40,9 @@ const missingTraits = (inv: NodeInventory, d: Demand) => d.traits.filter((t) => 
  * existing instance (INSTANCE_EXISTS comes before node errors). The check costs a request on
  * the failure path only: on success Ironic's unique instance_uuid already answered it.
  */
-export async function reserve(ctx: IronicContext, spec: InstanceSpec, signal?: AbortSignal): Promise<IronicNode> {
+export async function reserve(ctx: IronicContext, spec: InstanceSpec, details: ImageDetails, signal?: AbortSignal): Promise<IronicNode> {
   try {
-    return await reserveNode(ctx, spec, signal);
+    return await reserveNode(ctx, spec, details, signal);
   } catch (e) {
     if (e instanceof DriverError && ['NODE_NOT_FOUND', 'NODE_UNAVAILABLE', 'INSUFFICIENT_RESOURCES'].includes(e.code)) {
       const taken = await ctx.client.nodes
@@ -57,17 +59,20 @@ export async function reserve(ctx: IronicContext, spec: InstanceSpec, signal?: A
  * means another host took it: the next candidate is tried (a different node, not a repeat of
  * the request; the client already retried a 409 NodeLocked).
  */
-async function reserveNode(ctx: IronicContext, spec: InstanceSpec, signal?: AbortSignal): Promise<IronicNode> {
-  const patch = reservePatch(spec, ctx.config);
+async function reserveNode(ctx: IronicContext, spec: InstanceSpec, details: ImageDetails, signal?: AbortSignal): Promise<IronicNode> {
   const candidates = await withContractErrors({ op, target: spec.uuid }, () => findCandidates(ctx, spec, signal));
   for (const candidate of candidates) {
     if (ctx.claiming.has(candidate.uuid)) continue;
     ctx.claiming.add(candidate.uuid);
     try {
-      const node = await ctx.client.nodes.patch(candidate.uuid, patch, { signal });
+      // A teardown of this process is still writing the operator's keys back on it: let it finish
+      // and read them, so that the record keeps them.
+      const restoring = ctx.restoring.get(candidate.uuid);
+      const before = restoring ? await restoring.then(() => ctx.client.nodes.get(candidate.uuid, ['instance_info'], { signal })) : candidate;
+      const node = await ctx.client.nodes.patch(candidate.uuid, reservePatch(spec, ctx.config, details, before), { signal });
       if (node.provision_state !== 'available' || node.maintenance || node.target_provision_state) {
         // It changed between the listing and the reservation: give it back.
-        await ctx.client.nodes.patch(node.uuid, releasePatch()).catch(() => undefined);
+        await ctx.client.nodes.patch(node.uuid, releasePatch(node)).catch(() => undefined);
         if (spec.node !== undefined) throw new DriverError('NODE_UNAVAILABLE', { op, target: spec.node, detail: `node is ${node.provision_state}` });
         continue;
       }

@@ -50,7 +50,7 @@ export async function recoverProvisioning(ctx: IronicContext, op: string, uuid: 
   try {
     if (redeploy) {
       const rec = readOwnerRecord(node);
-      const configdrive = rec ? configDriveOfRecord(uuid, rec) : undefined;
+      const configdrive = rec ? configDriveOfRecord(uuid, rec, ctx.configDriveOptions()) : undefined;
       await ctx.client.states.provision(node.uuid, 'rebuild', configdrive ? { configdrive } : {}, { signal });
     } else {
       await ctx.client.states.provision(node.uuid, 'unrescue', {}, { signal });

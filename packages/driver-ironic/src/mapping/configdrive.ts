@@ -9,6 +9,7 @@
  * shell command or an image builder). The cost: user data must be UTF-8 text, because the
  * dict carries it as a JSON string.
  */
+import { randomBytes } from 'node:crypto';
 import type { InstanceSpec, Vif } from '@nova-common/core';
 import type { OwnerRecord } from './instance-info.js';
 
@@ -28,15 +29,37 @@ export class BinaryUserDataError extends Error {
   override readonly name = 'BinaryUserDataError';
 }
 
-/** RFC 952/1123 host name from a display name, as Nova derives it. */
+/** What meta_data carries that the instance spec does not (config.configDrive), and the random source. */
+export interface ConfigDriveOptions {
+  availabilityZone: string;
+  projectId: string;
+  /** Nova's [api] dhcp_domain: appended to the host name; empty: none. */
+  dhcpDomain: string;
+  /** Source of meta_data.random_seed (512 bytes, as Nova); tests pass a fixed one. */
+  random?: (size: number) => Buffer;
+}
+
+/**
+ * The instance's host name from its display name exactly as Nova derives it
+ * (nova/utils.py sanitize_hostname, nova/compute/api.py): characters outside U+0000-U+00FF
+ * dropped, cut to 63 characters, space `_` `.` turned into `-`, everything but letters, digits
+ * (Unicode ones: Latin-1 letters such as é, ß, ñ stay), `_`, `.` and `-` dropped, lower-cased,
+ * `.` and `-` trimmed from both ends; empty: `Server-<uuid>`. Like Nova's, the result can hold
+ * non-ASCII letters, which DNS does not take: guests use it as given (cloud-init sets it).
+ */
 export function hostnameOf(name: string, uuid: string): string {
-  const h = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/g, '');
-  return h.length > 0 ? h : `server-${uuid}`;
+  let h = [...name].filter((c) => c.codePointAt(0)! <= 0xff).join('');
+  h = h.slice(0, 63);
+  h = h.replace(/[ _.]/g, '-');
+  h = h.replace(/[^\p{L}\p{N}_.-]+/gu, '');
+  h = h.toLowerCase();
+  h = h.replace(/^[.-]+|[.-]+$/g, '');
+  return h.length > 0 ? h : `Server-${uuid}`;
+}
+
+/** meta_data.hostname: the host name, with Nova's dhcp_domain when one is set. */
+function fqdnOf(hostname: string, domain: string): string {
+  return domain ? `${hostname}.${domain}` : hostname;
 }
 
 /** Base64 user data -> text; binary data cannot travel in the JSON form. */
@@ -103,24 +126,30 @@ function networkDataOf(vifs: readonly Vif[]): NetworkData {
   return { links, networks, services: [...dns].map((address) => ({ type: 'dns' as const, address })) };
 }
 
-/** meta_data.json: identity, host name, metadata and the public key. Deterministic (no random seed). */
-function metaDataOf(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData'>): Record<string, unknown> {
-  const meta: Record<string, unknown> = {
-    uuid: spec.uuid,
-    name: spec.name,
-    hostname: hostnameOf(spec.name, spec.uuid),
-    launch_index: 0,
-    meta: { ...spec.metadata },
-  };
+/**
+ * meta_data.json as Nova's metadata service writes it (nova/api/metadata/base.py
+ * _metadata_as_json): identity, metadata, the public key, host name, name, launch index,
+ * availability zone, a fresh 512-byte random seed and the project. Not carried: `files`
+ * (no injected files in the contract), `devices` (device tags), `dedicated_cpus` (no CPU pinning
+ * on bare metal), `network_config` (legacy injection).
+ */
+function metaDataOf(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData'>, o: ConfigDriveOptions): Record<string, unknown> {
+  const meta: Record<string, unknown> = { uuid: spec.uuid, meta: { ...spec.metadata } };
   if (spec.keyData) {
     meta.public_keys = { default: spec.keyData };
     meta.keys = [{ name: 'default', type: 'ssh', data: spec.keyData }];
   }
+  meta.hostname = fqdnOf(hostnameOf(spec.name, spec.uuid), o.dhcpDomain);
+  meta.name = spec.name;
+  meta.launch_index = 0;
+  meta.availability_zone = o.availabilityZone;
+  meta.random_seed = (o.random ?? randomBytes)(512).toString('base64');
+  meta.project_id = o.projectId;
   return meta;
 }
 
-export function buildConfigDrive(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData' | 'userData' | 'networkInfo'>): ConfigDrive {
-  const drive: ConfigDrive = { meta_data: metaDataOf(spec), network_data: networkDataOf(spec.networkInfo) };
+export function buildConfigDrive(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'metadata' | 'keyData' | 'userData' | 'networkInfo'>, o: ConfigDriveOptions): ConfigDrive {
+  const drive: ConfigDrive = { meta_data: metaDataOf(spec, o), network_data: networkDataOf(spec.networkInfo) };
   if (spec.userData !== undefined) drive.user_data = userDataText(spec.userData);
   return drive;
 }
@@ -130,8 +159,8 @@ export function buildConfigDrive(spec: Pick<InstanceSpec, 'uuid' | 'name' | 'met
  * the ownership record: the instance's identity and metadata, and links for the interfaces it has
  * now (their addresses only: the record keeps no subnets).
  */
-export function configDriveOfRecord(uuid: string, rec: OwnerRecord): ConfigDrive {
-  const drive = buildConfigDrive({ uuid, name: rec.name, metadata: rec.metadata, networkInfo: [] });
+export function configDriveOfRecord(uuid: string, rec: OwnerRecord, o: ConfigDriveOptions): ConfigDrive {
+  const drive = buildConfigDrive({ uuid, name: rec.name, metadata: rec.metadata, networkInfo: [] }, o);
   drive.network_data = {
     links: rec.vifs.map((v) => ({ id: `tap${v.id.slice(0, 11)}`, type: 'phy' as const, ethernet_mac_address: v.address, mtu: null, vif_id: v.id })),
     networks: rec.vifs.map((v, i) => ({ id: `network${i}`, type: 'ipv4_dhcp', link: `tap${v.id.slice(0, 11)}` })),

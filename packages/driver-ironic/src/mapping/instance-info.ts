@@ -1,14 +1,32 @@
 /**
  * What the driver writes on a node: Nova's instance_info fields (image, sizes, display name,
- * capabilities, traits) plus this driver's ownership record under instance_info.nova_common.
- * Ironic clears instance_info and instance_uuid itself when it tears the node down, so the
- * record cannot outlive the instance.
+ * capabilities, traits), the image details Ironic needs for non-Glance sources (image-source.ts),
+ * plus this driver's ownership record under instance_info.nova_common.
+ *
+ * Only those keys are the driver's: every PATCH adds, replaces or removes them one by one
+ * (`/instance_info/<key>`), as Nova's patcher does, never the whole instance_info, so keys an
+ * operator set on the node stay. Their values before the reservation are kept in the record
+ * (`operatorInfo`): releasing a node that was never deployed puts back the values of keys the
+ * driver had overwritten, and after a teardown (Ironic clears all of instance_info itself) the
+ * driver writes them back once the node is free again (teardown.ts).
  */
 import { z } from 'zod';
 import type { AttachedInterface, Flavor, ImageMeta, InstanceSpec } from '@nova-common/core';
 import type { IronicNode, JsonPatchOp } from '../client/types.js';
+import { IMAGE_DETAIL_KEYS, imageSource, type ImageDetails } from './image-source.js';
+
+export { imageSource } from './image-source.js';
 
 const OWNER_KEY = 'nova_common';
+
+/** Nova's instance_info fields the driver writes (nova/virt/ironic/patcher.py). */
+const NOVA_KEYS = ['image_source', 'image_disk_format', 'root_gb', 'swap_mb', 'ephemeral_gb', 'display_name', 'vcpus', 'memory_mb', 'local_gb', 'ephemeral_format', 'capabilities', 'traits', 'preserve_ephemeral'] as const;
+
+/** Every instance_info key this driver owns; nothing else in instance_info is ever changed. */
+export const DRIVER_KEYS: readonly string[] = [...NOVA_KEYS, ...IMAGE_DETAIL_KEYS, OWNER_KEY];
+
+/** How Ironic shows a value it hides (passwords, the config drive): it cannot be written back. */
+const MASKED = '******';
 
 const OwnerRecordSchema = z.object({
   owner: z.string(),
@@ -17,17 +35,14 @@ const OwnerRecordSchema = z.object({
   flavorId: z.string(),
   imageId: z.string(),
   vifs: z.array(z.object({ id: z.string(), address: z.string() })),
+  /** The node's instance_info entries before the reservation (an operator's), put back on release. */
+  operatorInfo: z.record(z.string(), z.unknown()).default({}),
 });
 export type OwnerRecord = z.infer<typeof OwnerRecordSchema>;
 
 export interface InstanceInfoOptions {
   hostId: string;
   imageSourceTemplate: string;
-}
-
-/** The image's source for Ironic: the template with `{id}` replaced by the URL-encoded id. */
-export function imageSource(template: string, imageId: string): string {
-  return template.split('{id}').join(encodeURIComponent(imageId));
 }
 
 /** Required traits of a flavor: extra specs `trait:<TRAIT>=required` (Nova's convention). */
@@ -45,7 +60,14 @@ function capabilities(flavor: Flavor): Record<string, string> {
   return caps;
 }
 
-export function ownerRecordOf(spec: InstanceSpec, hostId: string): OwnerRecord {
+/** The node's instance_info entries that can be written back (Ironic's masked values cannot). */
+export function operatorInfoOf(node: Pick<IronicNode, 'instance_info'> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node?.instance_info ?? {})) if (k !== OWNER_KEY && v !== MASKED) out[k] = v;
+  return out;
+}
+
+export function ownerRecordOf(spec: InstanceSpec, hostId: string, operatorInfo: Record<string, unknown> = {}): OwnerRecord {
   return {
     owner: hostId,
     name: spec.name,
@@ -53,18 +75,19 @@ export function ownerRecordOf(spec: InstanceSpec, hostId: string): OwnerRecord {
     flavorId: spec.flavor.id,
     imageId: spec.image.id,
     vifs: spec.networkInfo.map((v) => ({ id: v.id, address: v.address.toLowerCase() })).sort(byId),
+    operatorInfo,
   };
 }
 
-function imageFields(image: ImageMeta, o: InstanceInfoOptions): Record<string, string> {
-  return { image_source: imageSource(o.imageSourceTemplate, image.id), image_disk_format: image.diskFormat };
+function imageFields(image: ImageMeta, o: InstanceInfoOptions, details: ImageDetails): Record<string, string> {
+  return { image_source: imageSource(o.imageSourceTemplate, image.id), image_disk_format: image.diskFormat, ...details };
 }
 
-/** instance_info for a new instance, Nova's fields (values as strings, like Nova's patcher) plus the record. */
-function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions): Record<string, unknown> {
+/** The driver's instance_info entries for a new instance: Nova's fields (values as strings, like Nova's patcher), image details, the record. */
+function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions, details: ImageDetails, operatorInfo: Record<string, unknown>): Record<string, unknown> {
   const f = spec.flavor;
   const info: Record<string, unknown> = {
-    ...imageFields(spec.image, o),
+    ...imageFields(spec.image, o, details),
     root_gb: String(f.rootGb),
     swap_mb: String(f.swapMb),
     ephemeral_gb: String(f.ephemeralGb),
@@ -79,36 +102,78 @@ function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions): Record<s
   if (Object.keys(caps).length > 0) info.capabilities = JSON.stringify(caps);
   const traits = requiredTraits(f);
   if (traits.length > 0) info.traits = traits;
-  info[OWNER_KEY] = ownerRecordOf(spec, o.hostId);
+  info[OWNER_KEY] = ownerRecordOf(spec, o.hostId, operatorInfo);
   return info;
 }
 
-/** One PATCH that reserves the node for the instance and writes its instance_info (atomic on Ironic's side). */
-export function reservePatch(spec: InstanceSpec, o: InstanceInfoOptions): JsonPatchOp[] {
-  return [
-    { op: 'add', path: '/instance_uuid', value: spec.uuid },
-    { op: 'add', path: '/instance_info', value: buildInstanceInfo(spec, o) },
-  ];
+/** JSON pointer of an instance_info key (RFC 6901 escaping of `~` and `/`). */
+export function infoPath(key: string): string {
+  return `/instance_info/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
-/** The PATCH that undoes a reservation on a node that was never deployed. */
-export function releasePatch(): JsonPatchOp[] {
-  return [
-    { op: 'remove', path: '/instance_uuid' },
-    { op: 'remove', path: '/instance_info' },
-  ];
+/**
+ * One PATCH that reserves `node` for the instance and adds the driver's instance_info keys, one
+ * operation per key (atomic on Ironic's side); the node's other keys stay as they are, and their
+ * values (and those of keys the driver overwrites) go into the record.
+ */
+export function reservePatch(spec: InstanceSpec, o: InstanceInfoOptions, details: ImageDetails, node?: Pick<IronicNode, 'instance_info'>): JsonPatchOp[] {
+  const info = buildInstanceInfo(spec, o, details, operatorInfoOf(node));
+  return [{ op: 'add', path: '/instance_uuid', value: spec.uuid }, ...Object.entries(info).map(([k, value]): JsonPatchOp => ({ op: 'add', path: infoPath(k), value }))];
 }
 
-/** The PATCH before a rebuild: the new image and, when given, the new metadata. */
-export function rebuildPatch(record: OwnerRecord, image: ImageMeta, metadata: Record<string, string> | undefined, preserveEphemeral: boolean, o: InstanceInfoOptions): JsonPatchOp[] {
+/**
+ * The PATCH that undoes a reservation on a node that was never deployed: instance_uuid and the
+ * driver's keys the node has now removed, the operator's earlier values of keys the driver had
+ * overwritten put back; every other key stays.
+ */
+export function releasePatch(node: Pick<IronicNode, 'instance_info'>): JsonPatchOp[] {
+  const now = node.instance_info ?? {};
+  const before = readOwnerRecord(node as IronicNode)?.operatorInfo ?? {};
+  const ops: JsonPatchOp[] = [{ op: 'remove', path: '/instance_uuid' }];
+  for (const key of DRIVER_KEYS) {
+    if (key in before) ops.push({ op: 'add', path: infoPath(key), value: before[key] });
+    else if (key in now) ops.push({ op: 'remove', path: infoPath(key) });
+  }
+  return ops;
+}
+
+/**
+ * The PATCH that writes an operator's instance_info entries back after Ironic cleared
+ * instance_info at teardown: only the keys the node does not have now (a new reservation's keys
+ * are never overwritten).
+ */
+export function restorePatch(operatorInfo: Record<string, unknown>, node: Pick<IronicNode, 'instance_info'>): JsonPatchOp[] {
+  const now = node.instance_info ?? {};
+  return Object.entries(operatorInfo)
+    .filter(([k]) => !(k in now))
+    .map(([k, value]): JsonPatchOp => ({ op: 'add', path: infoPath(k), value }));
+}
+
+/**
+ * The PATCH before a rebuild: the new image (its details replace the old image's, and details
+ * the new one has not are removed) and, when given, the new metadata.
+ */
+export function rebuildPatch(
+  record: OwnerRecord,
+  image: ImageMeta,
+  metadata: Record<string, string> | undefined,
+  preserveEphemeral: boolean,
+  o: InstanceInfoOptions,
+  details: ImageDetails = {},
+  node?: Pick<IronicNode, 'instance_info'>,
+): JsonPatchOp[] {
   const next: OwnerRecord = { ...record, imageId: image.id, metadata: metadata ? { ...metadata } : record.metadata };
-  const img = imageFields(image, o);
-  return [
-    { op: 'add', path: '/instance_info/image_source', value: img.image_source },
-    { op: 'add', path: '/instance_info/image_disk_format', value: img.image_disk_format },
-    { op: 'add', path: '/instance_info/preserve_ephemeral', value: preserveEphemeral },
-    { op: 'add', path: `/instance_info/${OWNER_KEY}`, value: next },
-  ];
+  const img = imageFields(image, o, details);
+  const now = node?.instance_info ?? {};
+  const ops: JsonPatchOp[] = Object.entries(img).map(([k, value]): JsonPatchOp => ({ op: 'add', path: infoPath(k), value }));
+  for (const key of IMAGE_DETAIL_KEYS) {
+    if (key in img || !(key in now)) continue;
+    if (key in record.operatorInfo) ops.push({ op: 'add', path: infoPath(key), value: record.operatorInfo[key] });
+    else ops.push({ op: 'remove', path: infoPath(key) });
+  }
+  ops.push({ op: 'add', path: infoPath('preserve_ephemeral'), value: preserveEphemeral });
+  ops.push({ op: 'add', path: infoPath(OWNER_KEY), value: next });
+  return ops;
 }
 
 /**

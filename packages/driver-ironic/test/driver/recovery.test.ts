@@ -87,7 +87,7 @@ describe('a node whose deploy failed', () => {
     await start({ provision_state: 'deploy failed', target_provision_state: 'active', power_state: 'power off' });
     await driver.powerOn(instance);
     const [provision, power] = sent();
-    expect(provision).toMatch(/^PUT \/states\/provision \{"target":"rebuild","configdrive":\{"meta_data":\{"uuid":"[^"]+","name":"vm"/);
+    expect(provision).toMatch(/^PUT \/states\/provision \{"target":"rebuild","configdrive":\{"meta_data":\{"uuid":"[^"]+","meta":\{[^}]*\},"hostname":"vm\.novalocal","name":"vm"/);
     expect(power).toBe('PUT /states/power {"target":"power on"}');
     expect((await driver.getInfo(instance)).powerState).toBe('RUNNING');
   });

@@ -81,8 +81,8 @@ describe('config drive details', () => {
     expect(userDataText(Buffer.from('héllo').toString('base64'))).toBe('héllo');
   });
 
-  it('derives a host name and falls back to the (guard-normalised, lower-case) uuid', () => {
+  it('derives a host name as Nova does and falls back to Server-<uuid> (the guard-normalised, lower-case uuid)', () => {
     expect(hostnameOf('  Web_Server 01 ', 'u')).toBe('web-server-01');
-    expect(hostnameOf('%%%', '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b')).toBe('server-6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b');
+    expect(hostnameOf('%%%', '6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b')).toBe('Server-6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b');
   });
 });
