@@ -14,6 +14,7 @@ import { mutant as inventoryMutant } from '../test/mutants/inventory-not-release
 import { mutant as eventMutant } from '../test/mutants/event-never-emitted.js';
 import { mutant as listMutant } from '../test/mutants/list-missing-shutdown.js';
 import { profileShares, type Category } from './profile.js';
+import { coverageBench } from './coverage.js';
 
 /** Model steps per second the default run (every-step observations) should reach on the reference driver. */
 const GOAL = 20_000;
@@ -120,3 +121,6 @@ for (const m of [rebootMutant, inventoryMutant, eventMutant, listMutant]) {
     );
   }
 }
+
+console.log('');
+await coverageBench();

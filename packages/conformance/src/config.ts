@@ -8,6 +8,7 @@ import type {
   ProfileId,
 } from '@nova-common/core';
 import type { PropertyId } from './properties/catalog.js';
+import { checkBudget, type Budget } from './coverage/budget.js';
 
 /** Creates an unconnected raw driver; the suite calls initHost/cleanupHost and wraps it in the guard. */
 export type DriverFactory = () => ComputeDriver | Promise<ComputeDriver>;
@@ -82,6 +83,15 @@ export interface ConformanceOptions {
    * every cell of the semantics table is checked whatever the seed.
    */
   walk?: boolean;
+  /**
+   * Steering (see docs): after the configured sequences, while some reachable cell of the
+   * semantics table has not been called, more rounds of sequences aimed at the missing cells
+   * run until every reachable cell is reached or this budget is spent: model steps
+   * (`'5000steps'`, `{ steps: 5000 }`) or wall time (`'60s'`, `'500ms'`, `{ ms: 60000 }`).
+   * `'0steps'` turns the extra rounds off. Default: `runs x steps` model steps (as many as the
+   * configured sequences may take).
+   */
+  budget?: string | Budget;
   /** Only these property ids (default: every applicable one). */
   only?: string[];
   /** Write each counterexample's replay file into this directory (Counterexample.replayFile). */
@@ -150,6 +160,8 @@ export interface ResolvedOptions {
   only: string[] | undefined;
   observe: 'every-step' | 'changes';
   walk: boolean;
+  /** The steering budget (see ConformanceOptions.budget). */
+  budget: Budget;
   onProgress: ((event: ProgressEvent) => void) | undefined;
 }
 
@@ -211,9 +223,11 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${String(seed)}`);
   const images = options.images ?? DEFAULT_IMAGES;
   if (images.length === 0) throw new RangeError('images must not be empty');
+  const runs = positiveInt('runs', options.runs, DEFAULT_RUNS, 1_000_000);
+  const steps = positiveInt('steps', options.steps, DEFAULT_STEPS, 10_000);
   return {
-    runs: positiveInt('runs', options.runs, DEFAULT_RUNS, 1_000_000),
-    steps: positiveInt('steps', options.steps, DEFAULT_STEPS, 10_000),
+    runs,
+    steps,
     seed,
     path: options.path,
     profiles: options.profiles && options.profiles.length > 0 ? [...options.profiles] : 'all',
@@ -232,6 +246,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     only: options.only,
     observe: options.observe ?? 'every-step',
     walk: options.walk ?? true,
+    budget: options.budget === undefined ? { steps: runs * steps } : checkBudget(options.budget),
     onProgress: options.onProgress,
   };
 }

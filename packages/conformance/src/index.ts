@@ -20,6 +20,7 @@ export {
   type SimulationHooks,
   type ProgressEvent,
 } from './config.js';
+export { parseBudget, type Budget } from './coverage/budget.js';
 export type { Call } from './commands/call.js';
 export { SUITE_VERSION } from './version.js';
 export type {
@@ -32,6 +33,7 @@ export type {
   Divergence,
   DifferentialResult,
   ReplayDocument,
+  CoverageResult,
 } from './result.js';
 
 // Reporters (JSON with its schema, JUnit, support matrix as Markdown / HTML / text).

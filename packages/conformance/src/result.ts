@@ -98,6 +98,26 @@ export interface PropertyResult {
   counterexample?: Counterexample;
 }
 
+/**
+ * How much of the semantics table a run exercised (src/coverage): the cells (state row x
+ * operation column) it could reach for the driver's declared capabilities and the fixtures'
+ * simulation hooks, those its table walk and sequences called, and the error paths it checked.
+ */
+export interface CoverageResult {
+  /** Reachable cells called at least once. */
+  cellsReached: number;
+  /** Cells reachable for the declared capabilities, the profile filter, the run's devices and hooks. */
+  cellsReachable: number;
+  /** Reachable cells never called, as `{ state, column }`. */
+  missing: { state: string; column: string }[];
+  /** Per operation: each error code the model expected of it (and the suite checked), with how many calls. */
+  errorPaths: Record<string, Record<string, number>>;
+  /** Sequences run by steering rounds after the configured ones. */
+  steeredRuns: number;
+  /** The steering budget, as `5000 steps` or `60s`. */
+  budget: string;
+}
+
 export interface RunResult {
   suiteVersion: string;
   contractVersion: string;
@@ -117,6 +137,8 @@ export interface RunResult {
    * observations), and the time spent in the model sequences. Optional for older reports.
    */
   stats?: { steps: number; calls: number; modelMs: number };
+  /** Cells of the semantics table and error paths reached; absent when no model sequence ran (and in older reports). */
+  coverage?: CoverageResult;
 }
 
 /** Differential mode: the first step where two drivers' observable outcomes differ. */

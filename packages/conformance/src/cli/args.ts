@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './io.js';
+import { parseBudget, type Budget } from '../coverage/budget.js';
 
 /**
  * Argument parsing on node:util parseArgs: it is strict about unknown flags and missing
@@ -60,6 +61,17 @@ export function intOption(command: string, name: string, value: unknown, min: nu
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${text}`, command);
   return n;
+}
+
+/** `--budget 60s` / `--budget 5000steps`, or a UsageError naming the flag. */
+export function budgetOption(command: string, value: unknown): Budget | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseBudget(String(value), '--budget');
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message, command);
+    throw error;
+  }
 }
 
 export function stringOption(value: unknown): string | undefined {

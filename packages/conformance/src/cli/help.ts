@@ -39,6 +39,10 @@ ${DRIVER_LINES}
                          Repeat the flag or list several: --profile power volumes
   --runs <n>             Generated sequences per property (default 20)
   --steps <n>            Most commands per sequence (default 25)
+  --budget <n>steps|<n>s After the sequences, go on steering toward cells of the semantics
+                         table not reached yet until all are or this much is spent: model
+                         steps (5000steps) or time (60s, 500ms, 2m); default runs x steps
+                         steps, 0steps turns it off
   --seed <n>             The seed; the same seed runs the same cases (default: random, reported)
   --max-instances <n>    Live instances at once (default 3)
   --only <id...>         Only these property ids

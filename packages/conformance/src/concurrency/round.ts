@@ -85,10 +85,16 @@ function endProblem(model: Model, uuids: readonly string[], seen: Observed): { r
  * calls (linearize.ts). Whatever happens, every instance of the case is destroyed afterwards.
  */
 export async function runScenario(session: Session, options: ResolvedOptions, property: PropertyId, scenario: Scenario): Promise<RoundResult> {
-  let result: RoundResult | undefined;
+  const trace: StepRecord[] = [];
+  const sent = new Map<string, InstanceSpecInput>();
+  let result: RoundResult;
   let cleanup: Violation | undefined;
   try {
-    result = await race(session, options, property, scenario);
+    result = await race(session, options, property, scenario, trace, sent);
+  } catch (error) {
+    // A read that threw (the list, the inventory, the baseline): the property fails, the run goes on.
+    const message = `${scenario.title}: unexpected error: ${errorCode(error)}: ${errorMessage(error)}`;
+    result = { trace, violation: new Violation(property, 'R-GEN-ERRORS', message, undefined), sent, setupSteps: [...trace], laneSteps: [], allowed: [] };
   } finally {
     for (const uuid of scenario.uuids) {
       try {
@@ -104,10 +110,8 @@ export async function runScenario(session: Session, options: ResolvedOptions, pr
   return result;
 }
 
-async function race(session: Session, options: ResolvedOptions, property: PropertyId, scenario: Scenario): Promise<RoundResult> {
+async function race(session: Session, options: ResolvedOptions, property: PropertyId, scenario: Scenario, trace: StepRecord[], sent: Map<string, InstanceSpecInput>): Promise<RoundResult> {
   const driver = session.driver;
-  const trace: StepRecord[] = [];
-  const sent = new Map<string, InstanceSpecInput>();
   let violation: Violation | undefined;
   for (const uuid of scenario.uuids) session.known.add(uuid);
   const baseline = await session.baseline();

@@ -12,7 +12,7 @@ import { z } from 'zod';
  */
 
 /** Bumped on a breaking change to the report's shape; additions bump the minor. */
-export const REPORT_SCHEMA_VERSION = '1.1.0';
+export const REPORT_SCHEMA_VERSION = '1.2.0';
 
 /**
  * Where the report's schema is, as reports carry it in `$schema`: the file this package ships
@@ -144,6 +144,26 @@ const DifferentialResultSchema = z
   })
   .describe('A differential run: the same command sequences against several drivers.');
 
+const CoverageSchema = z
+  .object({
+    cellsReached: z.number().int().min(0).describe('Reachable cells of the semantics table the table walk and the sequences called.'),
+    cellsReachable: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        'Cells (state row x operation column) the run could reach: the column\'s operation and capability declared (and kept by the profile filter), ' +
+          'the row\'s state reachable with them; CRASHED and NOSTATE only with the simulation hooks.',
+      ),
+    missing: z.array(z.object({ state: z.string(), column: z.string() })).describe('Reachable cells never called.'),
+    errorPaths: z
+      .record(z.string(), z.record(z.string(), z.number().int().min(0)))
+      .describe('Per operation: each error code the model expected of it (and the suite checked), with how many calls.'),
+    steeredRuns: z.number().int().min(0).describe('Sequences run by steering rounds, after the configured ones, aimed at missing cells.'),
+    budget: z.string().describe('The steering budget, as `5000 steps` or `60s`.'),
+  })
+  .describe('How much of the semantics table the run exercised.');
+
 export const JsonReportSchema = z
   .object({
     $schema: z
@@ -207,6 +227,7 @@ export const JsonReportSchema = z
       })
       .optional()
       .describe('Work done by the run.'),
+    coverage: CoverageSchema.optional().describe('Cells of the semantics table and error paths reached; absent when no model sequence ran.'),
     differential: DifferentialResultSchema.optional().describe('Present when the run was also compared with other drivers.'),
   })
   .describe('A nova-conformance report: one run of the conformance suite against one driver.');

@@ -36,6 +36,13 @@ export function toJunitXml(result: RunResult, options: JunitOptions = {}): strin
     ['runs', String(result.options.runs)],
     ['steps', String(result.options.steps)],
     ['profiles', result.options.profiles === 'all' ? 'all' : result.options.profiles.join(',')],
+    ...(result.coverage === undefined
+      ? []
+      : ([
+          ['cellsReached', String(result.coverage.cellsReached)],
+          ['cellsReachable', String(result.coverage.cellsReachable)],
+          ['cellsMissing', result.coverage.missing.map((m) => `${m.state}/${m.column}`).join(' ')],
+        ] as [string, string][])),
     ['node', result.environment.node],
     ['platform', `${result.environment.platform}-${result.environment.arch}`],
   ];

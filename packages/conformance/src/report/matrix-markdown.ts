@@ -1,4 +1,4 @@
-import type { MatrixStatus } from '../result.js';
+import type { CoverageResult, MatrixStatus } from '../result.js';
 import { escapeMarkdownCell as cell, escapeMarkdownText as text } from './escape.js';
 import { STATUS_DESCRIPTIONS, computeSupportMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
 
@@ -10,10 +10,17 @@ const STATUS_ORDER: MatrixStatus[] = ['complete', 'partial', 'missing', 'unknown
  * taken from a report is escaped.
  */
 export function toMatrixMarkdown(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
-  return renderMatrixMarkdown(computeSupportMatrix(sources, options));
+  return renderMatrixMarkdown(
+    computeSupportMatrix(sources, options),
+    sources.map((s) => (s as MatrixSource & { coverage?: CoverageResult }).coverage),
+  );
 }
 
-export function renderMatrixMarkdown(matrix: SupportMatrix): string {
+/**
+ * `coverage`, per column, the run's coverage of the semantics table (reports written before it
+ * was reported have none): a table of cells reached follows the drivers' table when any has it.
+ */
+export function renderMatrixMarkdown(matrix: SupportMatrix, coverage: readonly (CoverageResult | undefined)[] = []): string {
   const out: string[] = [];
   out.push('# Support matrix', '');
   out.push(`Generated at ${text(matrix.generatedAt)} by nova-conformance.`, '');
@@ -25,6 +32,7 @@ export function renderMatrixMarkdown(matrix: SupportMatrix): string {
     out.push(`| ${[c.runLabel === undefined ? c.name : `${c.name} (${c.runLabel})`, c.version, c.suiteVersion, c.contractVersion, c.runId, String(c.seed), props].map(cell).join(' | ')} |`);
   }
   out.push('');
+  if (coverage.some((c) => c !== undefined)) out.push(...coverageTable(matrix, coverage));
 
   out.push('Legend:', '');
   for (const s of STATUS_ORDER) out.push(`- **${s}**: ${STATUS_DESCRIPTIONS[s]}.`);
@@ -44,6 +52,25 @@ export function renderMatrixMarkdown(matrix: SupportMatrix): string {
     out.push('');
   }
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** Cells of the semantics table reached per run, with the missing ones named and the error paths counted. */
+function coverageTable(matrix: SupportMatrix, coverage: readonly (CoverageResult | undefined)[]): string[] {
+  const out = ['Semantics table coverage (cells: state x operation reachable with the declared capabilities; error paths: error codes checked per operation):', ''];
+  out.push('| Driver | Cells reached | Missing cells | Error paths |');
+  out.push('| --- | --- | --- | --- |');
+  matrix.columns.forEach((col, i) => {
+    const c = coverage[i];
+    if (c === undefined) {
+      out.push(`| ${cell(col.label)} | not reported | | |`);
+      return;
+    }
+    const paths = Object.entries(c.errorPaths).map(([op, codes]) => `${op}: ${Object.keys(codes).join(', ')}`);
+    const missing = c.missing.length === 0 ? 'none' : c.missing.map((m) => `${m.state}/${m.column}`).join(', ');
+    out.push(`| ${cell(col.label)} | ${c.cellsReached}/${c.cellsReachable} | ${cell(missing)} | ${paths.length === 0 ? 'none' : paths.map(cell).join('<br>')} |`);
+  });
+  out.push('');
+  return out;
 }
 
 function renderCell(c: MatrixCell): string {

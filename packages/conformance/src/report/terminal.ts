@@ -2,6 +2,7 @@ import type { RuleId } from '@nova-common/core';
 import type { DifferentialResult, PropertyResult, RunResult, StepRecord } from '../result.js';
 import { failureBody, formatStep } from './junit.js';
 import { computeSupportMatrix, evidenceSummary, type MatrixOptions, type MatrixSource } from './matrix.js';
+import { coverageLine } from '../coverage/result.js';
 
 export interface TerminalOptions {
   /** ANSI colours (the CLI turns them on for a TTY without NO_COLOR). */
@@ -76,7 +77,12 @@ export function toTerminalSummary(result: RunResult, options: TerminalOptions = 
   const s = result.summary;
   const verdict = s.failed > 0 || d?.divergence !== undefined ? paint(color, '1;31', 'FAIL') : paint(color, '1;32', 'PASS');
   const work = result.stats === undefined ? '' : ` (${result.stats.steps} model steps, ${result.stats.calls} driver calls)`;
-  out.push('', `${verdict} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${duration(result.durationMs)}${work}`);
+  out.push('');
+  if (result.coverage !== undefined) {
+    const c = result.coverage;
+    out.push(paint(color, c.missing.length === 0 ? '32' : '33', printable(coverageLine(c))));
+  }
+  out.push(`${verdict} ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped in ${duration(result.durationMs)}${work}`);
   return `${out.join('\n')}\n`;
 }
 

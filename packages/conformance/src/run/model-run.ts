@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { OPERATIONS, type CapabilityId, type InstanceSpecInput, type OperationName } from '@nova-common/core';
+import { OPERATIONS, semanticsFor, type CapabilityId, type InstanceSpecInput, type OperationName } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import type { StepRecord } from '../result.js';
 import { SEQUENCE_OPS, producesImage, renumberImages, type SequencedCall } from '../commands/call.js';
@@ -14,6 +14,11 @@ import { walk } from './walk.js';
 import type { Session } from './session.js';
 import { teardown } from './teardown.js';
 import { Violation, isViolation } from './violation.js';
+import { reachableCells } from '../coverage/cells.js';
+import { BudgetMeter } from '../coverage/budget.js';
+import { executeRecorded } from '../coverage/record.js';
+import { steerArbitraries, type SteerContext } from '../coverage/steer.js';
+import { CoverageTracker, type CoverageReport } from '../coverage/tracker.js';
 
 /** One fast-check command: an intent, resolved against the model when it runs. */
 class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
@@ -22,6 +27,7 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
     private readonly maxInstances: number,
     private readonly options: ResolvedOptions,
     private readonly scope: CommandScope,
+    private readonly coverage?: CoverageTracker,
   ) {}
 
   check(s: Readonly<SequenceModel>): boolean {
@@ -31,7 +37,7 @@ class IntentCommand implements fc.AsyncCommand<SequenceModel, ExecContext> {
   async run(s: SequenceModel, ctx: ExecContext): Promise<void> {
     const resolved = resolveIntent(s, this.intent, this.options, this.scope);
     const calls = resolved instanceof Promise ? await resolved : resolved;
-    for (const call of calls) await execute(ctx, call);
+    for (const call of calls) await executeRecorded(this.coverage, ctx, call);
   }
 
   toString(): string {
@@ -63,7 +69,7 @@ export interface SequenceFailure {
 
 export interface SequencesOutcome {
   failures: Map<PropertyId, SequenceFailure>;
-  /** Generated sequences run, including shrinking (the table walk is not counted). */
+  /** Generated sequences run, including shrinking (the table walk and the steering rounds are not counted). */
   runs: number;
   /** Model steps (calls) executed. */
   steps: number;
@@ -73,6 +79,19 @@ export interface SequencesOutcome {
   stoppedBy: string | undefined;
   /** Calls per operation. */
   opCounts: Map<string, number>;
+  /** The cells of the semantics table and the error paths the walk and the sequences reached. */
+  coverage: CoverageReport;
+  /** Sequences run by steering rounds, after the configured ones (not in `runs`). */
+  steeredRuns: number;
+}
+
+/** Coverage and steering of one model run (src/coverage). */
+interface Steering {
+  coverage: CoverageTracker;
+  /** The steering commands' context; absent: no steering commands. */
+  steer?: SteerContext;
+  /** Asked before each sequence: true skips it (every cell reached, or the budget spent). */
+  stop?: () => boolean;
 }
 
 interface CheckOnce {
@@ -95,8 +114,12 @@ async function checkOnce(
   disabled: ReadonlySet<PropertyId>,
   onSequence: ((runs: number) => void) | undefined,
   runsBefore: number,
+  steering?: Steering,
 ): Promise<CheckOnce> {
-  const commandArbs = intentArbitraries(scope).map((arb) => arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options, scope)));
+  const commandArbs: fc.Arbitrary<fc.AsyncCommand<SequenceModel, ExecContext>>[] = intentArbitraries(scope).map((arb) =>
+    arb.map((intent) => new IntentCommand(intent, scope.maxInstances, options, scope, steering?.coverage)),
+  );
+  if (steering?.steer) commandArbs.push(...steerArbitraries(steering.coverage.missing(), { ...steering.steer, scope }));
   const arb = fc.record({ pools: poolsArb(scope.maxInstances), cmds: fc.commands(commandArbs, { maxCommands: options.steps, size: 'max' }) });
   let target: PropertyId | undefined;
   let last: SequenceFailure | undefined;
@@ -105,6 +128,7 @@ async function checkOnce(
   let firstRuns = 0;
   let firstLength = 0;
   const property = fc.asyncProperty(arb, async ({ pools, cmds }) => {
+    if (steering?.stop?.() === true && target === undefined) return;
     runs++;
     onSequence?.(runsBefore + runs);
     const session = source.fresh ? await source.fresh() : source.main;
@@ -278,7 +302,13 @@ async function minimise(source: SessionSource, options: ResolvedOptions, disable
 }
 
 /** The table walk (walk.ts) as one sequence; a failure is minimised like a shrunk one. */
-async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: CommandScope, disabled: ReadonlySet<PropertyId>): Promise<SequenceFailure | undefined> {
+async function walkOnce(
+  source: SessionSource,
+  options: ResolvedOptions,
+  scope: CommandScope,
+  disabled: ReadonlySet<PropertyId>,
+  coverage?: CoverageTracker,
+): Promise<SequenceFailure | undefined> {
   const session = source.fresh ? await source.fresh() : source.main;
   let ctx: ExecContext;
   let failure: unknown;
@@ -289,7 +319,7 @@ async function walkOnce(source: SessionSource, options: ResolvedOptions, scope: 
     ctx = newContext(session, model, options, disabled);
     const c = ctx;
     try {
-      await walk({ model, options, scope, snapshots: () => model.snapshots.length }, (call) => execute(c, call));
+      await walk({ model, options, scope, snapshots: () => model.snapshots.length }, (call) => executeRecorded(coverage, c, call));
       await endOfSequence(c);
     } catch (error) {
       failure = error;
@@ -350,13 +380,31 @@ export async function runSequences(
   let runs = 0;
   const stepsBefore = session.commands;
   let stoppedBy: string | undefined;
+  const table = semanticsFor(options.contractBaseline);
+  const coverage = new CoverageTracker(reachableCells(baseScope, table));
+  const steer: SteerContext = { options, scope: baseScope, table, coverage };
+  let meter: BudgetMeter | undefined;
+  let steeredRuns = 0;
+  let steerRound = 0;
   for (let round = 0; round < 12; round++) {
     const scope = { ...baseScope, excluded };
-    let failure = options.walk ? await walkOnce(source, options, scope, disabled) : undefined;
+    let failure = options.walk ? await walkOnce(source, options, scope, disabled, coverage) : undefined;
     if (!failure) {
-      const once = await checkOnce(source, options, scope, disabled, onSequence, runs);
+      // The configured sequences are drawn as without steering (a seed runs the same cases).
+      const once = await checkOnce(source, options, scope, disabled, onSequence, runs + steeredRuns, { coverage });
       failure = once.failure;
       runs += once.runs;
+    }
+    // Steering rounds (src/coverage): while reachable cells are missing and the budget lasts,
+    // more sequences aimed at them, each round from its own seed. Not when replaying one path.
+    while (!failure && !coverage.complete && options.path === undefined && steerRound < MAX_STEER_ROUNDS) {
+      const m = (meter ??= new BudgetMeter(options.budget, () => session.commands));
+      if (m.spent) break;
+      steerRound++;
+      const roundOptions = { ...options, seed: steerSeed(options.seed, steerRound), runs: Math.max(1, Math.ceil(options.runs / 10)) };
+      const once = await checkOnce(source, roundOptions, scope, disabled, onSequence, runs + steeredRuns, { coverage, steer, stop: () => coverage.complete || m.spent });
+      failure = once.failure;
+      steeredRuns += once.runs;
     }
     if (!failure) break;
     if (!failures.has(failure.property)) failures.set(failure.property, failure);
@@ -378,5 +426,15 @@ export async function runSequences(
     excluded: [...excluded].filter((k) => !baseScope.excluded.has(k)),
     stoppedBy,
     opCounts: new Map(session.opCounts),
+    coverage: coverage.report(),
+    steeredRuns,
   };
+}
+
+/** Most steering rounds of one run, whatever the budget (a budget of time on a driver that never gets there). */
+const MAX_STEER_ROUNDS = 200;
+
+/** The seed of a steering round: the run's seed moved by the round number. */
+export function steerSeed(seed: number, round: number): number {
+  return (seed + Math.imul(round, 0x9e3779b1)) | 0;
 }

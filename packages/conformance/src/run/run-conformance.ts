@@ -25,6 +25,7 @@ import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-ru
 import { allowedCapabilities, commandScope } from './scope.js';
 import { Session, errorCode, errorMessage, keepAlive } from './session.js';
 import { computeMatrix, exerciseOf } from './matrix-status.js';
+import { coverageResult } from '../coverage/result.js';
 
 export { computeMatrix } from './matrix-status.js';
 
@@ -274,6 +275,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       properties: results,
       summary,
       stats: { steps: session.commands, calls: session.calls, modelMs: seqMs },
+      ...(seq ? { coverage: coverageResult(seq.coverage, seq.steeredRuns, resolved.budget) } : {}),
     };
   } finally {
     try {

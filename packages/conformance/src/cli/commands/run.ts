@@ -6,7 +6,7 @@ import type { DifferentialResult, RunResult } from '../../result.js';
 import { printable, toReplaySummary, toTerminalSummary } from '../../report/terminal.js';
 import { writeReports, type ReportFiles } from '../../report/write.js';
 import { runConformance, runDifferential, runReplay } from '../engine.js';
-import { intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
+import { budgetOption, intOption, listOption, parseCommandArgs, stringOption } from '../args.js';
 import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
 import { EXIT_FAIL, EXIT_INTERRUPTED, EXIT_PASS, UsageError, type CliIo } from '../io.js';
 import { InterruptGate, onInterrupt, processInterrupts, type InterruptSource } from '../interrupt.js';
@@ -36,6 +36,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
     only: { type: 'string', list: true },
     runs: { type: 'string' },
     steps: { type: 'string' },
+    budget: { type: 'string' },
     seed: { type: 'string' },
     'max-instances': { type: 'string' },
     'run-id': { type: 'string' },
@@ -52,6 +53,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
   const options = {
     runs: intOption('run', 'runs', args.runs, 1, 1_000_000),
     steps: intOption('run', 'steps', args.steps, 1, 10_000),
+    budget: budgetOption('run', args.budget),
     seed: intOption('run', 'seed', args.seed, -0x80000000, 0x7fffffff),
     maxInstances: intOption('run', 'max-instances', args['max-instances'], 1, 64),
     runId: stringOption(args['run-id']),
