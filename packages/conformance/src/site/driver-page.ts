@@ -1,6 +1,9 @@
 import { h, page, summaryText } from './layout.js';
 import type { SiteDriver, SiteModel, SiteRun } from './model.js';
 
+/** Runs shown side by side in the property grid: the newest ones. */
+export const GRID_RUNS = 30;
+
 /**
  * A driver's page: its backends with their latest run, every run over time (versions, seeds,
  * pass/fail), and a property-by-run grid whose failed cells link to the failure.
@@ -36,10 +39,12 @@ export function renderDriverPage(model: SiteModel, driver: SiteDriver): string {
   }
   body.push('</tbody>', '</table></div>');
 
-  body.push('<h2>Properties over time</h2>', '<p class="meta">Newest run first; a failed cell links to its counterexample.</p>', '<div class="scroll"><table class="properties">');
-  body.push(`<thead><tr><th>Property</th>${driver.runs.map((r) => `<th>${runLink(r)}${r.report.driver.label === undefined ? '' : `<br><span class="meta">${h(r.report.driver.label)}</span>`}</th>`).join('')}</tr></thead>`, '<tbody>');
-  for (const id of propertyIds(driver.runs)) {
-    const cells = driver.runs.map((r) => {
+  const shown = driver.runs.slice(0, GRID_RUNS);
+  const which = shown.length < driver.runs.length ? `The newest ${shown.length} of ${driver.runs.length} runs (every run is in the history above)` : 'Newest run first';
+  body.push('<h2>Properties over time</h2>', `<p class="meta">${which}; a failed cell links to its counterexample.</p>`, '<div class="scroll"><table class="properties">');
+  body.push(`<thead><tr><th>Property</th>${shown.map((r) => `<th>${runLink(r)}${r.report.driver.label === undefined ? '' : `<br><span class="meta">${h(r.report.driver.label)}</span>`}</th>`).join('')}</tr></thead>`, '<tbody>');
+  for (const id of propertyIds(shown)) {
+    const cells = shown.map((r) => {
       const p = r.report.properties.find((q) => q.id === id);
       if (p === undefined) return '<td class="cell unknown">not run</td>';
       if (p.status !== 'failed') return `<td class="cell ${h(p.status)}"${p.reason === undefined ? '' : ` title="${h(p.reason)}"`}>${h(p.status)}</td>`;

@@ -69,5 +69,6 @@ function cell(capability: string, c: MatrixCell | undefined): string {
     evidenceSummary(c),
     c.notes ?? '',
   ].filter((x) => x !== '');
-  return `<td class="cell ${h(c.status)}" data-capability="${h(capability)}" title="${h(detail.join("\n"))}">${h(c.status)}</td>`;
+  // One line of the tooltip per fact; `&#10;` keeps the element on one line of the source.
+  return `<td class="cell ${h(c.status)}" data-capability="${h(capability)}" title="${detail.map(h).join('&#10;')}">${h(c.status)}</td>`;
 }
