@@ -1,3 +1,4 @@
+import { redactSecrets } from '../report/json.js';
 import type { JsonReport } from '../report/json-schema.js';
 import { h, page, summaryText, targetName } from './layout.js';
 import { hasConfig, type SiteFailure, type SiteModel, type SiteRun } from './model.js';
@@ -27,7 +28,7 @@ export function renderRunPage(model: SiteModel, run: SiteRun, driverSlug: string
     ['Properties', summaryText(r.summary)],
   ];
   if (r.driver.description !== undefined) items.splice(1, 0, ['Description', h(r.driver.description)]);
-  if (hasConfig(r)) items.push(['Configuration', `<pre>${h(JSON.stringify(r.driver.config, null, 2))}</pre>`]);
+  if (hasConfig(r)) items.push(['Configuration', `<pre>${h(JSON.stringify(redactSecrets(r.driver.config), null, 2))}</pre>`]);
   for (const [k, v] of items) body.push(`<dt>${k}</dt><dd>${v}</dd>`);
   body.push('</dl>');
 
