@@ -5,7 +5,9 @@
 #     .modinfo), an ACPI power-button hook, and an init that prints markers on the serial console
 #     and reports block/net devices appearing and disappearing; on request (kernel arguments) it
 #     puts itself to sleep (nova.sleep=N: suspend to RAM N s after READY, libvirt's PMSUSPENDED) or
-#     powers itself off (nova.poweroff=N), so tests can watch transitions no caller asked for
+#     powers itself off (nova.poweroff=N), so tests can watch transitions no caller asked for, or
+#     prints N KiB to its console (nova.fill=N, then FILLED) so tests can see the console log's cap;
+#     it reports each disk's size and each NIC's MAC and MTU as it sees them
 #   - a small raw "image" file the driver copies as each instance's root disk
 # Output (readable by libvirt-qemu): /var/lib/libvirt/images/nova-common/{guest/vmlinuz,guest/initrd.img,images/nova-common-guest.raw}
 # Idempotent and cached: rebuilds only when the output is missing or this script changed.
@@ -97,9 +99,17 @@ echo "NOVA-GUEST: BOOTED kernel=$(uname -r)"
 acpid -c /etc/acpi -l /tmp/acpid.log
 list_block() { ls /sys/block 2>/dev/null | tr '\n' ' '; }
 list_net() { ls /sys/class/net 2>/dev/null | grep -v '^lo$' | tr '\n' ' '; }
+# What the guest sees of a new device: a disk's size in 512-byte sectors; a NIC's MAC and MTU
+# (the NIC is brought up, so a bridge it is on learns its MAC from the kernel's first packets).
+facts() {
+  case $1 in
+    BLOCK) echo " sectors=$(cat /sys/block/$2/size 2>/dev/null)" ;;
+    NET) ip link set "$2" up 2>/dev/null; echo " mac=$(cat /sys/class/net/$2/address 2>/dev/null) mtu=$(cat /sys/class/net/$2/mtu 2>/dev/null)" ;;
+  esac
+}
 report() {
   kind=$1; before=$2; after=$3
-  for d in $after; do case " $before " in *" $d "*) ;; *) echo "NOVA-GUEST: $kind+ $d";; esac; done
+  for d in $after; do case " $before " in *" $d "*) ;; *) echo "NOVA-GUEST: $kind+ $d$(facts $kind $d)";; esac; done
   for d in $before; do case " $after " in *" $d "*) ;; *) echo "NOVA-GUEST: $kind- $d";; esac; done
 }
 blk=""; net=""
@@ -110,6 +120,8 @@ for arg in $(cat /proc/cmdline); do
   case $arg in
     nova.sleep=*) (sleep "${arg#nova.sleep=}"; echo "NOVA-GUEST: SLEEPING"; echo mem >/sys/power/state; echo "NOVA-GUEST: WOKE") & ;;
     nova.poweroff=*) (sleep "${arg#nova.poweroff=}"; echo "NOVA-GUEST: SELF-POWEROFF"; poweroff -f) & ;;
+    nova.fill=*) (n=0; line="NOVA-GUEST: FILL $(printf '%0100d' 0)"; while [ $n -lt "${arg#nova.fill=}" ]; do
+        i=0; while [ $i -lt 8 ]; do echo "$line $n $i"; i=$((i+1)); done; n=$((n+1)); done; echo "NOVA-GUEST: FILLED") & ;;
   esac
 done
 while true; do

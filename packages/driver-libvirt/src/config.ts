@@ -61,6 +61,23 @@ export const LibvirtDriverConfigSchema = z
       .regex(/^[\x20-\x7e]*$/, 'must be printable ASCII')
       .default('console=ttyS0')
       .describe('Kernel command line for direct-boot guests.'),
+    cpuMode: z
+      .enum(['host-model', 'host-passthrough', 'custom', 'maximum'])
+      .optional()
+      .describe(
+        "The guest CPU (<cpu mode>). Default: host-model under kvm (the host's CPU, migratable, as Nova), maximum under qemu (TCG: QEMU's max, every feature TCG emulates; QEMU's own default qemu64 lacks what current distributions require). host-model and host-passthrough need KVM; custom needs cpuModel.",
+      ),
+    cpuModel: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a CPU model name such as qemu64, Haswell-noTSX or EPYC')
+      .optional()
+      .describe('The named CPU model for cpuMode custom (libvirt refuses a model the host cannot provide: match exact, fallback forbid).'),
+    diskCacheMode: z
+      .enum(['none', 'writeback', 'writethrough', 'directsync', 'unsafe'])
+      .optional()
+      .describe(
+        "Cache mode of the instances' file-backed disks (root, ephemeral, swap, file volumes; block volumes: none unless set). Default: none (with io native) when instancesDir's filesystem takes O_DIRECT, else writeback, as Nova's disk_cachemodes default.",
+      ),
     namePrefix: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be a short identifier')
@@ -121,6 +138,8 @@ export const LibvirtDriverConfigSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.cpuMode === 'custom' && config.cpuModel === undefined) ctx.addIssue({ code: 'custom', path: ['cpuModel'], message: 'cpuMode custom needs a cpuModel' });
+    if (config.cpuModel !== undefined && config.cpuMode !== 'custom') ctx.addIssue({ code: 'custom', path: ['cpuModel'], message: 'cpuModel is only used with cpuMode custom' });
     config.volumeRoots.forEach((root, i) => {
       const problem = ownDirectoryProblem(root, config);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['volumeRoots', i], message: problem });

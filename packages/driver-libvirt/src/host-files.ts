@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, open, rm, stat, statfs, truncate, writeFile, chmod } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -91,6 +91,16 @@ export async function readTail(path: string, maxBytes: number): Promise<{ text: 
   }
 }
 
+/** readTail of `path`, continued into `path.0` (the newest rotated file) when `path` holds less than `maxBytes`. */
+export async function readTailRotated(path: string, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  const current = await readTail(path, maxBytes);
+  const bytes = Buffer.byteLength(current.text);
+  if (current.truncated || bytes >= maxBytes) return current;
+  const older = await readTail(`${path}.0`, maxBytes - bytes);
+  if (older.text === '' && !older.truncated) return current;
+  return { text: older.text + current.text, truncated: older.truncated };
+}
+
 /** Size of the filesystem holding `path` (or its nearest existing parent), in GiB. */
 export async function filesystemGb(path: string): Promise<number> {
   let p = resolve(path);
@@ -103,5 +113,23 @@ export async function filesystemGb(path: string): Promise<number> {
       if (parent === p) return 0;
       p = parent;
     }
+  }
+}
+
+/**
+ * Whether files in `dir` can be opened with O_DIRECT (what QEMU does for cache="none"): a
+ * probe file is opened so and removed, as Nova's supports_direct_io. Any failure reads as no.
+ */
+export function supportsDirectIo(dir: string): boolean {
+  const probe = `${resolve(dir)}/.direct-io-probe-${process.pid}`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const fd = openSync(probe, fsConstants.O_CREAT | fsConstants.O_WRONLY | fsConstants.O_DIRECT, 0o600);
+    closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { force: true });
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildDomainXml, diskXml, instanceDomainName, interfaceXml, isInstanceDomainName, type DomainEnvironment } from '../src/mapping/domain-xml.js';
+import { buildDomainXml, defaultCpu, diskCache, diskXml, instanceDomainName, interfaceXml, isInstanceDomainName, volumeDiskXml, type DomainEnvironment } from '../src/mapping/domain-xml.js';
 import { parseDomainXml } from '../src/mapping/xml-read.js';
 import type { InstanceRecord } from '../src/mapping/instance-record.js';
 
@@ -39,6 +39,17 @@ const qemuEnv: DomainEnvironment = {
   initrd: '/var/lib/libvirt/images/nova-common/initrd.img',
   kernelArgs: 'console=ttyS0 quiet',
   consoleLog: true,
+  cpu: defaultCpu('qemu'),
+  caches: { file: diskCache('none'), block: diskCache('none') },
+};
+/** A KVM host booting images from their disk, whose filesystem has no O_DIRECT (writeback). */
+const kvmEnv: DomainEnvironment = {
+  domainType: 'kvm',
+  domainName: qemuEnv.domainName,
+  instanceDir: qemuEnv.instanceDir,
+  consoleLog: true,
+  cpu: defaultCpu('kvm'),
+  caches: { file: diskCache('writeback'), block: diskCache('none') },
 };
 
 const full: InstanceRecord = {
@@ -58,6 +69,17 @@ const full: InstanceRecord = {
   interfaces: [{ id: 'bbbbbbbb-0000-4000-8000-000000000001', mac: 'fa:16:3e:aa:bb:cc', model: 'e1000', address: 'FA:16:3E:AA:BB:CC' }],
 };
 
+/** A Windows image converted from vmdk, on a bridge with an MTU and a tap name, and on a VIF without a bridge. */
+const windows: InstanceRecord = {
+  ...base,
+  image: { id: 'win-2022.vmdk', diskFormat: 'vmdk', containerFormat: 'bare', diskBus: 'virtio', vifModel: 'virtio', osType: 'windows' },
+  volumes: [{ id: 'aaaaaaaa-0000-4000-8000-000000000003', target: 'vdb', bus: 'virtio', source: 'file', path: '/srv/volumes/v3.img', deleteOnTermination: false }],
+  interfaces: [
+    { id: 'bbbbbbbb-0000-4000-8000-000000000002', mac: 'fa:16:3e:00:00:02', model: 'virtio', address: 'fa:16:3e:00:00:02', bridge: 'br-int', mtu: 1450, devname: 'tapbbbbbbbb-00' },
+    { id: 'bbbbbbbb-0000-4000-8000-000000000003', mac: 'fa:16:3e:00:00:03', model: 'virtio', address: 'fa:16:3e:00:00:03' },
+  ],
+};
+
 describe('domain XML goldens', () => {
   it('minimal instance on the test driver', () => {
     golden('test-minimal', buildDomainXml(base, testEnv));
@@ -67,8 +89,48 @@ describe('domain XML goldens', () => {
     golden('qemu-full', buildDomainXml(full, qemuEnv));
   });
 
-  it('rescue mode boots the rescue image first with the original disk next', () => {
-    golden('qemu-rescue', buildDomainXml({ ...base, mode: 'rescue', rescueImage: { ...base.image, id: 'rescue-img', diskFormat: 'raw' } }, qemuEnv));
+  it('rescue mode boots the rescue disk first with the original disk second, without local disks or volumes', () => {
+    const xml = buildDomainXml({ ...full, mode: 'rescue', rescueImage: { ...base.image, id: 'rescue-img', diskFormat: 'raw' } }, qemuEnv);
+    golden('qemu-rescue', xml);
+    const disks = parseDomainXml(xml).disks;
+    // The instance's root is on scsi, the rescue image on virtio: the original is the first scsi disk.
+    expect(disks.map((d) => [d.target, d.source?.split('/').pop()])).toEqual([
+      ['vda', 'disk.rescue'],
+      ['sda', 'disk'],
+    ]);
+    const sameBus = parseDomainXml(buildDomainXml({ ...full, image: { ...full.image, diskBus: 'virtio' }, mode: 'rescue', rescueImage: { ...base.image, id: 'rescue-img' } }, qemuEnv)).disks;
+    expect(sameBus.map((d) => [d.target, d.source?.split('/').pop()])).toEqual([
+      ['vda', 'disk.rescue'],
+      ['vdb', 'disk'],
+    ]);
+  });
+
+  it('KVM: host-model CPU, writeback where O_DIRECT is missing, localtime for Windows, a converted image read as raw, bridge and user NICs', () => {
+    const xml = buildDomainXml(windows, kvmEnv);
+    golden('kvm-windows-bridge', xml);
+    expect(xml).toContain('<cpu mode="host-model">');
+    expect(xml).toContain('<clock offset="localtime">');
+    expect(xml).toContain('<driver name="qemu" type="raw" cache="writeback"/>');
+    expect(xml).toContain('<interface type="bridge">');
+    expect(xml).toContain('<target dev="tapbbbbbbbb-00"/>');
+    expect(xml).toContain('<mtu size="1450"/>');
+    expect(parseDomainXml(xml).record).toEqual(windows);
+  });
+
+  it('a custom CPU model, and host-passthrough', () => {
+    golden('qemu-cpu-custom', buildDomainXml(base, { ...qemuEnv, cpu: { mode: 'custom', model: 'Haswell-noTSX' } }));
+    expect(buildDomainXml(base, { ...qemuEnv, cpu: { mode: 'host-passthrough' } })).toContain('<cpu mode="host-passthrough">');
+  });
+
+  it('the default CPU: host-model under KVM, maximum (QEMU max) under TCG', () => {
+    expect(defaultCpu('kvm')).toEqual({ mode: 'host-model' });
+    expect(defaultCpu('qemu')).toEqual({ mode: 'maximum' });
+  });
+
+  it('io native only with a cache mode that bypasses the host page cache', () => {
+    expect(diskCache('none')).toEqual({ cache: 'none', io: 'native' });
+    expect(diskCache('directsync')).toEqual({ cache: 'directsync', io: 'native' });
+    for (const c of ['writeback', 'writethrough', 'unsafe'] as const) expect(diskCache(c)).toEqual({ cache: c });
   });
 
   it('device snippets for hot-plug', () => {
@@ -76,6 +138,8 @@ describe('domain XML goldens', () => {
       diskXml({ type: 'file', path: '/v/a"b.img', format: 'raw', target: 'vdb', bus: 'virtio', serial: 'aaaaaaaa-0000-4000-8000-000000000001' }),
       diskXml({ type: 'block', path: '/dev/sdz', format: 'raw', target: 'fda', bus: 'fdc' }),
       interfaceXml({ mac: 'FA:16:3E:00:00:01', model: 'virtio' }),
+      interfaceXml({ mac: 'FA:16:3E:00:00:02', model: 'e1000', bridge: 'br-<x>', mtu: 9000, devname: 'tap&1' }),
+      volumeDiskXml({ id: 'aaaaaaaa-0000-4000-8000-000000000004', target: 'vdc', bus: 'virtio', source: 'block', path: '/dev/sdy', deleteOnTermination: false }, { file: diskCache('writeback'), block: diskCache('none') }),
     ].join('\n') + '\n');
   });
 });

@@ -3,7 +3,7 @@ import { ListenerSet, type LifecycleEvent, type PowerState } from '@nova-common/
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { bytesToUuid, type DomainRef } from '../client/protocol/remote-types.js';
 import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.js';
-import { isInstanceDomainName, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
+import { defaultCpu, diskCache, isInstanceDomainName, type CpuSettings, type DiskCaches, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
 import * as files from '../host-files.js';
 import { OwnedIndex, type Usage } from './owned-index.js';
 import { RequestedTransitions } from './requested.js';
@@ -79,6 +79,28 @@ export class DriverContext {
     return this.domainType !== 'test';
   }
 
+  private cachesMemo: DiskCaches | undefined;
+
+  /** The guest CPU (QEMU/KVM): the configured mode, or the default of the domain type. */
+  get cpu(): CpuSettings | undefined {
+    if (this.domainType === 'test') return undefined;
+    if (this.config.cpuMode === undefined) return defaultCpu(this.domainType);
+    return { mode: this.config.cpuMode, ...(this.config.cpuModel !== undefined ? { model: this.config.cpuModel } : {}) };
+  }
+
+  /**
+   * Disk cache modes (QEMU/KVM): the configured one, else none with io native where
+   * instancesDir's filesystem takes O_DIRECT (probed once), writeback where it does not.
+   */
+  get caches(): DiskCaches {
+    if (this.cachesMemo === undefined) {
+      const configured = this.config.diskCacheMode;
+      const file = configured ?? (files.supportsDirectIo(this.config.instancesDir) ? 'none' : 'writeback');
+      this.cachesMemo = { file: diskCache(file), block: diskCache(configured ?? 'none') };
+    }
+    return this.cachesMemo;
+  }
+
   /** The directory of the instance's disks and console log (QEMU/KVM). */
   instanceDir(uuid: string): string {
     return files.inside(this.config.instancesDir, uuid);
@@ -94,6 +116,7 @@ export class DriverContext {
       ...(this.config.initrd !== undefined ? { initrd: this.config.initrd } : {}),
       kernelArgs: this.config.kernelArgs,
       consoleLog: this.hasFiles,
+      ...(this.hasFiles ? { cpu: this.cpu!, caches: this.caches } : {}),
     };
   }
 

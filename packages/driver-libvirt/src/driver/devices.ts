@@ -10,6 +10,7 @@ import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { withInstance, type Loaded } from './instances.js';
 import { checkVolumePath } from '../volumes/paths.js';
+import { interfaceRecord, vifIssues } from './vifs.js';
 
 const CONSOLE_TAIL_BYTES = 64 * 1024;
 const DETACH_WAIT_MS = 30_000;
@@ -108,7 +109,7 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
         ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
         deleteOnTermination: a.deleteOnTermination,
       };
-      await ctx.client.attachDevice(l.ref, volumeDiskXml(v), deviceFlags(l));
+      await ctx.client.attachDevice(l.ref, volumeDiskXml(v, ctx.caches), deviceFlags(l));
       r.volumes.push(v);
       await saveRecord(ctx, l, r);
     },
@@ -139,6 +140,8 @@ export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: s
 export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
   const op = 'attachInterface';
   requireHypervisor(ctx, op, 'operation.attach-interface');
+  const issues = vifIssues(vif, ['vif'], ctx.hasFiles);
+  if (issues.length > 0) throw errors.invalidInput(issues, op);
   // A VIF id inside a vif reaches the driver as written: one letter case here.
   const vifId = vif.id.toLowerCase();
   await withInstance(
@@ -149,7 +152,7 @@ export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif
     options,
     async (l) => {
       const r = l.record;
-      const n = { id: vifId, mac: vif.address.toLowerCase(), model: r.image.vifModel, address: vif.address };
+      const n = interfaceRecord(vif, r.image.vifModel);
       await ctx.client.attachDevice(l.ref, interfaceXml(n), deviceFlags(l));
       r.interfaces.push(n);
       await saveRecord(ctx, l, r);
@@ -178,12 +181,13 @@ export async function detachInterface(ctx: DriverContext, uuid: string, vifId: s
   );
 }
 
-/** The tail of the serial console log file QEMU writes (the last 64 KiB). */
+/** The tail of the serial console's log (the last 64 KiB), which virtlogd writes and caps. */
 export async function getConsoleOutput(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
   const op = 'getConsoleOutput';
   requireHypervisor(ctx, op, 'console.serial.log');
   const out = await withInstance(ctx, op, op, uuid, options, async () => {
-    const { text, truncated } = await files.readTail(consoleLogPath({ instanceDir: ctx.instanceDir(uuid) }), CONSOLE_TAIL_BYTES);
+    // virtlogd rotates the log at its size cap: the tail may begin in the newest rotated file.
+    const { text, truncated } = await files.readTailRotated(consoleLogPath({ instanceDir: ctx.instanceDir(uuid) }), CONSOLE_TAIL_BYTES);
     return { output: text, truncated };
   });
   // getConsoleOutput is valid in every existing state; the table's only refusal (ABSENT) throws.

@@ -146,8 +146,10 @@ export function info(ctx: DriverContext, l: Loaded): InstanceInfo {
   const r = l.record;
   const liveSerials = new Set(l.domain.disks.map((d) => d.serial?.toLowerCase()).filter((s): s is string => s !== undefined));
   const liveMacs = new Set(l.domain.interfaces.map((i) => i.mac));
+  // In rescue mode the domain leaves the volumes out (the rescue guest gets only the rescue and
+  // root disks); they stay attached to the instance and return with unrescue.
   const volumes = r.volumes
-    .filter((v) => liveSerials.has(v.id))
+    .filter((v) => r.mode === 'rescue' || liveSerials.has(v.id))
     .map((v) => ({ volumeId: v.id, ...(v.deviceName !== undefined ? { deviceName: v.deviceName } : {}), ...(v.sizeGb !== undefined ? { sizeGb: v.sizeGb } : {}) }))
     .sort(byKey((v) => v.volumeId));
   const interfaces = r.interfaces

@@ -3,6 +3,8 @@ import { DriverError, EXISTING_STATES, enforceCell, errors, expectedOutcome, thr
 import { CallTimeoutError, ConnectionLostError } from '../client/errors.js';
 import { VirErr } from '../client/protocol/remote-types.js';
 import { BUS_PREFIX, buildDomainXml, consoleLogPath, instanceDomainName, localDiskPath, nextTarget, rootDiskPath, type DomainEnvironment } from '../mapping/domain-xml.js';
+import { checkImage, makeRootDisk, makeSwapDisk, rootSizeIssue, type CheckedImage } from '../images/prepare.js';
+import { interfaceRecord, vifIssues } from './vifs.js';
 import { isLibvirtCode, toContractError } from '../mapping/errors.js';
 import { isActive } from '../mapping/state.js';
 import { arrivalKinds, requestedKinds } from '../mapping/requested-events.js';
@@ -25,26 +27,48 @@ export function imageRecord(image: ImageMeta): ImageRecord {
     diskBus: image.properties.hwDiskBus ?? 'virtio',
     vifModel: image.properties.hwVifModel ?? 'virtio',
     ...(image.properties.hwMachineType !== undefined ? { machine: image.properties.hwMachineType } : {}),
+    ...(image.properties.osType !== undefined ? { osType: image.properties.osType } : {}),
   };
 }
 
-/** On QEMU/KVM an image id names a file in imageDir; INVALID_INPUT at `path` when there is none. */
-export async function requireImage(ctx: DriverContext, id: string, op: string, path: (string | number)[]): Promise<void> {
-  if (!ctx.hasFiles) return;
-  const message = !files.isSafeFileName(id)
-    ? 'must be a plain file name in the image directory'
-    : !(await files.exists(files.inside(ctx.config.imageDir, id)))
-      ? `no image ${id} in ${ctx.config.imageDir}`
-      : undefined;
-  if (message !== undefined) throw errors.invalidInput([{ path, message }], op);
+/**
+ * On QEMU/KVM an image id names a file in imageDir, which must be an image the driver can make a
+ * disk of (images/prepare.ts: its formats, no backing or external files). Returns the checked
+ * image, or the issue naming the field under `field` (e.g. ['spec', 'image']); on the test driver
+ * (no files) nothing is read.
+ */
+export async function imageIssue(
+  ctx: DriverContext,
+  image: Pick<ImageRecord, 'id' | 'diskFormat' | 'containerFormat'>,
+  field: (string | number)[],
+): Promise<{ image?: CheckedImage; issue?: InputIssue }> {
+  if (!ctx.hasFiles) return {};
+  if (!files.isSafeFileName(image.id)) return { issue: { path: [...field, 'id'], message: 'must be a plain file name in the image directory' } };
+  const path = imagePath(ctx, image.id);
+  if (!(await files.exists(path))) return { issue: { path: [...field, 'id'], message: `no image ${image.id} in ${ctx.config.imageDir}` } };
+  const checked = await checkImage(path, image, field);
+  return checked.ok ? { image: checked.image } : { issue: checked.issue };
+}
+
+/** imageIssue, throwing INVALID_INPUT for `op` when there is an issue. */
+export async function requireImage(ctx: DriverContext, image: Pick<ImageRecord, 'id' | 'diskFormat' | 'containerFormat'>, op: string, field: (string | number)[]): Promise<CheckedImage | undefined> {
+  const { image: checked, issue } = await imageIssue(ctx, image, field);
+  if (issue) throw errors.invalidInput([issue], op);
+  return checked;
+}
+
+export function imagePath(ctx: DriverContext, id: string): string {
+  return files.inside(ctx.config.imageDir, id);
 }
 
 /**
  * What the contract's schemas allow but this backend cannot do, refused before any libvirt call:
- * transports other than file and block, and volume paths outside the allowlisted roots (see
- * ../volumes/paths.ts). Returns the volumes' resolved host paths, in order.
+ * transports other than file and block, volume paths outside the allowlisted roots (see
+ * ../volumes/paths.ts), VIFs it cannot wire (vifs.ts), images it cannot make a disk of or whose
+ * disk the flavor's root cannot hold. Returns the volumes' resolved host paths, in order, and the
+ * checked image (QEMU/KVM).
  */
-async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<string[]> {
+async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<{ paths: string[]; image?: CheckedImage }> {
   const issues: InputIssue[] = [];
   const paths: string[] = [];
   for (const [i, v] of s.blockDeviceInfo.volumes.entries()) {
@@ -58,9 +82,13 @@ async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Prom
     if (checked.ok) paths.push(checked.path);
     else issues.push(checked.issue);
   }
+  s.networkInfo.forEach((vif, i) => issues.push(...vifIssues(vif, ['spec', 'networkInfo', i], ctx.hasFiles)));
+  const { image, issue } = await imageIssue(ctx, s.image, ['spec', 'image']);
+  if (issue) issues.push(issue);
+  const tooSmall = image && rootSizeIssue(image, s.flavor.rootGb, s.image.minDiskGb, ['spec', 'flavor', 'rootGb'], "flavor's");
+  if (tooSmall) issues.push(tooSmall);
   if (issues.length > 0) throw errors.invalidInput(issues, 'spawn');
-  await requireImage(ctx, s.image.id, 'spawn', ['spec', 'image', 'id']);
-  return paths;
+  return { paths, ...(image ? { image } : {}) };
 }
 
 /** The record a spawn writes into the domain's metadata: the device plan the XML is generated from. */
@@ -104,21 +132,29 @@ function recordFromSpec(ctx: DriverContext, s: InstanceSpec, volumePaths: readon
     metadata: s.metadata,
     localDisks,
     volumes,
-    interfaces: s.networkInfo.map((v) => ({ id: v.id.toLowerCase(), mac: v.address.toLowerCase(), model: image.vifModel, address: v.address })),
+    interfaces: s.networkInfo.map((v) => interfaceRecord(v, image.vifModel)),
   };
 }
 
-/** The instance's files: root disk copied from the image, sparse local disks, an empty console log. */
-async function makeDisks(ctx: DriverContext, r: InstanceRecord, env: DomainEnvironment): Promise<void> {
+/**
+ * The instance's files: the root disk made from the image (copied or converted, grown to the
+ * flavor's root), sparse local disks (swap with its signature), an empty console log.
+ */
+async function makeDisks(ctx: DriverContext, r: InstanceRecord, env: DomainEnvironment, image: CheckedImage): Promise<void> {
   await files.ensureDir(env.instanceDir);
-  await files.copyImage(files.inside(ctx.config.imageDir, r.image.id), rootDiskPath(env));
+  await makeRootDisk(imagePath(ctx, r.image.id), rootDiskPath(env), image, r.flavor.rootGb);
   await makeLocalDisks(r, env);
   await files.touch(consoleLogPath(env));
 }
 
+/** Ephemeral disks are blank sparse files (the guest formats them); swap gets mkswap's signature. */
 async function makeLocalDisks(r: InstanceRecord, env: DomainEnvironment): Promise<void> {
   let i = 0;
-  for (const d of r.localDisks) await files.sparseFile(localDiskPath(env, d.kind, i++), d.sizeMb);
+  for (const d of r.localDisks) {
+    const path = localDiskPath(env, d.kind, i++);
+    if (d.kind === 'swap') await makeSwapDisk(path, d.sizeMb);
+    else await files.sparseFile(path, d.sizeMb);
+  }
 }
 
 /** libvirt refusing a domain whose uuid is in use (under another name, see instanceDomainName). */
@@ -138,14 +174,14 @@ function isUuidTaken(err: unknown): boolean {
  * The calls do not take the caller's signal (a call cut short here may still complete in
  * libvirtd, and the rollback must know what exists); the signal is checked between steps.
  */
-async function create(ctx: DriverContext, record: InstanceRecord, powerOn: boolean, signal: AbortSignal | undefined): Promise<void> {
+async function create(ctx: DriverContext, record: InstanceRecord, image: CheckedImage | undefined, powerOn: boolean, signal: AbortSignal | undefined): Promise<void> {
   const uuid = record.uuid;
   const env = ctx.env(uuid, instanceDomainName(ctx.config.namePrefix, uuid, randomBytes(4).toString('hex')));
   const xml = buildDomainXml(record, env);
   if (ctx.hasFiles && (await uuidTaken(ctx, uuid))) throw errors.exists(uuid, 'spawn');
   let started = false;
   try {
-    if (ctx.hasFiles) await makeDisks(ctx, record, env);
+    if (ctx.hasFiles) await makeDisks(ctx, record, env, image!);
     throwIfAborted(signal);
     if (powerOn) {
       await ctx.client.createXml(xml);
@@ -172,7 +208,7 @@ async function create(ctx: DriverContext, record: InstanceRecord, powerOn: boole
 export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallOptions): Promise<void> {
   const op = 'spawn';
   const uuid = s.uuid;
-  const volumePaths = await refuseUnsupportedInput(ctx, s);
+  const { paths: volumePaths, image } = await refuseUnsupportedInput(ctx, s);
   await ensureReady(ctx, op);
   if (s.node !== undefined && s.node !== ctx.nodeName) throw new DriverError('NODE_NOT_FOUND', { op, target: s.node });
   const record = recordFromSpec(ctx, s, volumePaths);
@@ -182,7 +218,7 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   try {
     await place(ctx, uuid, s.flavor, options?.signal);
     try {
-      await create(ctx, record, s.powerOn, options?.signal);
+      await create(ctx, record, image, s.powerOn, options?.signal);
       succeeded = true;
     } finally {
       settlePlacement(ctx, uuid, succeeded);
@@ -242,15 +278,18 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
  * running or crashed instance ends RUNNING).
  */
 export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, options?: CallOptions): Promise<void> {
-  await requireImage(ctx, s.image.id, 'rebuild', ['spec', 'image', 'id']);
+  const image = await requireImage(ctx, s.image, 'rebuild', ['spec', 'image']);
   await withInstance(ctx, 'rebuild', 'rebuild', uuid, options, async (l, { to }) => {
     const r = l.record;
     const env = ctx.env(uuid, l.domain.name);
+    // The new image must fit the instance's flavor, checked before anything is stopped.
+    const tooSmall = image && rootSizeIssue(image, r.flavor.rootGb, s.image.minDiskGb, ['spec', 'image', 'id'], "instance's flavor's");
+    if (tooSmall) throw errors.invalidInput([tooSmall], 'rebuild');
     await hardStop(ctx, l.ref);
     r.image = imageRecord(s.image);
     if (s.metadata !== undefined) r.metadata = s.metadata;
     if (ctx.hasFiles) {
-      await files.copyImage(files.inside(ctx.config.imageDir, s.image.id), rootDiskPath(env));
+      await makeRootDisk(imagePath(ctx, s.image.id), rootDiskPath(env), image!, r.flavor.rootGb);
       if (!s.preserveEphemeral) await makeLocalDisks(r, env);
     }
     await ctx.client.defineXml(buildDomainXml(r, env));

@@ -1,5 +1,6 @@
 import { errors, type CallOptions, type SnapshotResult, type SnapshotSpec } from '@nova-common/core';
 import { toContractError } from '../mapping/errors.js';
+import { instanceDiskFormat } from '../images/formats.js';
 import { SNAPSHOT_ID, newSnapshotId } from '../mapping/snapshot-records.js';
 import type { DriverContext } from './context.js';
 import { withInstance } from './instances.js';
@@ -18,7 +19,8 @@ export async function snapshot(ctx: DriverContext, uuid: string, spec: SnapshotS
   const result = await withInstance(ctx, 'snapshot', 'snapshot', uuid, options, async (l): Promise<SnapshotResult> => {
     const base: SnapshotResult = { imageId, name: spec.name, diskFormat: l.record.image.diskFormat as SnapshotResult['diskFormat'], containerFormat: 'bare' };
     if (!ctx.hasFiles) return createDomainSnapshot(ctx, l, imageId, base, options?.signal);
-    return writeSnapshotImage(ctx, l, { imageId, name: base.name, diskFormat: base.diskFormat, containerFormat: base.containerFormat });
+    // The copy is of the instance's disk, whose format is the image's for raw and qcow2 and raw for images converted at spawn.
+    return writeSnapshotImage(ctx, l, { imageId, name: base.name, diskFormat: instanceDiskFormat(l.record.image.diskFormat), containerFormat: base.containerFormat });
   });
   // Snapshot is valid in every existing state the table lets it reach here; its refusals throw.
   return result!;

@@ -1,5 +1,8 @@
 import { escapeAttr, escapeText } from './xml-escape.js';
 import { buildInstanceMetadata } from './metadata-xml.js';
+import { instanceDiskFormat } from '../images/formats.js';
+import { diskXml, interfaceXml, rngXml, serialXml, volumeDiskXml, type DiskCaches } from './device-xml.js';
+import { clockXml, cpuXml, sysinfoXml, type CpuSettings } from './guest-xml.js';
 import type { InstanceRecord } from './instance-record.js';
 
 export type DomainType = 'qemu' | 'kvm' | 'test';
@@ -17,6 +20,10 @@ export interface DomainEnvironment {
   kernelArgs?: string;
   /** When false, no serial console log file is configured (the test driver has none). */
   consoleLog: boolean;
+  /** QEMU/KVM: the guest CPU (see guest-xml.ts). */
+  cpu?: CpuSettings;
+  /** QEMU/KVM: cache and I/O modes of file-backed and block disks. */
+  caches?: DiskCaches;
 }
 
 /** Guest device-name prefix per disk bus. */
@@ -53,57 +60,16 @@ export function consoleLogPath(env: Pick<DomainEnvironment, 'instanceDir'>): str
   return `${env.instanceDir}/console.log`;
 }
 
-/** Disk format libvirt should use for an image's disk format (everything else is read as raw). */
-function driverFormat(diskFormat: string): 'qcow2' | 'raw' {
-  return diskFormat === 'qcow2' ? 'qcow2' : 'raw';
-}
-
-interface DiskXml {
-  type: 'file' | 'block';
-  path: string;
-  format: 'qcow2' | 'raw';
-  target: string;
-  bus: string;
-  serial?: string;
-  readonly?: boolean;
-}
-
-/** One <disk> element; also used alone for attach/detach. */
-export function diskXml(d: DiskXml, indent = ''): string {
-  const device = d.bus === 'fdc' ? 'floppy' : 'disk';
-  const source = d.type === 'block' ? `<source dev="${escapeAttr(d.path)}"/>` : `<source file="${escapeAttr(d.path)}"/>`;
-  const parts = [
-    `${indent}<disk type="${d.type}" device="${device}">`,
-    `${indent}  <driver name="qemu" type="${d.format}"/>`,
-    `${indent}  ${source}`,
-    `${indent}  <target dev="${escapeAttr(d.target)}" bus="${escapeAttr(d.bus)}"/>`,
-  ];
-  if (d.serial) parts.push(`${indent}  <serial>${escapeText(d.serial)}</serial>`);
-  if (d.readonly) parts.push(`${indent}  <readonly/>`);
-  parts.push(`${indent}</disk>`);
-  return parts.join('\n');
-}
-
-/** One <interface> element; also used alone for attach/detach. */
-export function interfaceXml(n: { mac: string; model: string }, indent = ''): string {
-  return [
-    `${indent}<interface type="user">`,
-    `${indent}  <mac address="${escapeAttr(n.mac.toLowerCase())}"/>`,
-    `${indent}  <model type="${escapeAttr(n.model)}"/>`,
-    `${indent}</interface>`,
-  ].join('\n');
-}
-
-/** The volume's <disk> element as attached. */
-export function volumeDiskXml(v: InstanceRecord['volumes'][number], indent = ''): string {
-  return diskXml({ type: v.source, path: v.path, format: 'raw', target: v.target, bus: v.bus, serial: v.id }, indent);
-}
+export { diskXml, interfaceXml, volumeDiskXml, diskCache, type CacheMode, type DiskCache, type DiskCaches } from './device-xml.js';
+export { defaultCpu, type CpuMode, type CpuSettings } from './guest-xml.js';
 
 /**
  * The full domain XML for an instance record. Deterministic: the same record and
  * environment give the same bytes (golden tests pin it).
  */
 export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): string {
+  const hv = env.domainType !== 'test';
+  const rescue = r.mode === 'rescue' && r.rescueImage !== undefined;
   const L: string[] = [];
   L.push(`<domain type="${env.domainType}">`);
   L.push(`  <name>${escapeText(env.domainName)}</name>`);
@@ -114,22 +80,26 @@ export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): strin
   L.push(`  <memory unit="MiB">${r.flavor.memoryMb}</memory>`);
   L.push(`  <currentMemory unit="MiB">${r.flavor.memoryMb}</currentMemory>`);
   L.push(`  <vcpu placement="static">${r.flavor.vcpus}</vcpu>`);
+  if (hv) L.push(...sysinfoXml(r.uuid, '  '));
   L.push('  <os>');
   const machine = r.image.machine ? ` machine="${escapeAttr(r.image.machine)}"` : '';
-  L.push(env.domainType === 'test' ? '    <type>hvm</type>' : `    <type arch="x86_64"${machine}>hvm</type>`);
-  if (env.kernel && env.domainType !== 'test') {
+  L.push(hv ? `    <type arch="x86_64"${machine}>hvm</type>` : '    <type>hvm</type>');
+  if (env.kernel && hv) {
     L.push(`    <kernel>${escapeText(env.kernel)}</kernel>`);
     if (env.initrd) L.push(`    <initrd>${escapeText(env.initrd)}</initrd>`);
     if (env.kernelArgs) L.push(`    <cmdline>${escapeText(env.kernelArgs)}</cmdline>`);
   } else {
     L.push('    <boot dev="hd"/>');
   }
+  if (hv) L.push('    <smbios mode="sysinfo"/>');
   L.push('  </os>');
-  if (env.domainType !== 'test') {
+  if (hv) {
     L.push('  <features>');
     L.push('    <acpi/>');
     L.push('    <apic/>');
     L.push('  </features>');
+    if (env.cpu) L.push(...cpuXml(env.cpu, r.flavor.vcpus, '  '));
+    L.push(...clockXml(r.image.osType, '  '));
   }
   L.push('  <on_poweroff>destroy</on_poweroff>');
   L.push('  <on_reboot>restart</on_reboot>');
@@ -137,37 +107,38 @@ export function buildDomainXml(r: InstanceRecord, env: DomainEnvironment): strin
   L.push('  <devices>');
   // libvirt's test driver has no storage: its domains describe only the volumes' disks
   // (their serials tell which volumes are attached), not disks made from files on the host.
-  if (env.domainType !== 'test') localDiskXml(r, env, L);
-  for (const v of r.volumes) L.push(volumeDiskXml(v, '    '));
+  if (hv) localDiskXml(r, env, L);
+  // In rescue mode the guest gets the rescue disk and its own root disk only, as in Nova:
+  // volumes stay the instance's (its record keeps them) and come back with unrescue.
+  if (!rescue) for (const v of r.volumes) L.push(volumeDiskXml(v, env.caches, '    '));
   for (const n of r.interfaces) L.push(interfaceXml(n, '    '));
-  if (env.consoleLog && env.domainType !== 'test') {
-    L.push('    <serial type="file">');
-    L.push(`      <source path="${escapeAttr(consoleLogPath(env))}" append="on"/>`);
-    L.push('      <target port="0"/>');
-    L.push('    </serial>');
-  }
+  if (env.consoleLog && hv) L.push(...serialXml(consoleLogPath(env), '    '));
+  if (hv) L.push(...rngXml('    '));
   L.push('  </devices>');
   L.push('</domain>');
   return L.join('\n') + '\n';
 }
 
-/** The disks made from files in the instance directory: root (after the rescue disk in rescue mode), ephemerals, swap. */
+/**
+ * The disks made from files in the instance directory. Normally: root, ephemerals, swap. In
+ * rescue mode, as Nova: the rescue disk first (the guest boots it), the instance's root disk
+ * second, and nothing else (no ephemeral, swap or volume a rescue image could mistake for its own).
+ */
 function localDiskXml(r: InstanceRecord, env: DomainEnvironment, L: string[]): void {
-  const rescue = r.mode === 'rescue' && r.rescueImage !== undefined;
+  const cache = env.caches ? { cache: env.caches.file } : {};
   const rootBus = r.image.diskBus;
   const rootTarget = `${BUS_PREFIX[rootBus] ?? 'vd'}a`;
-  if (rescue) {
-    const rescueImage = r.rescueImage!;
+  if (r.mode === 'rescue' && r.rescueImage !== undefined) {
+    const rescueImage = r.rescueImage;
     const rescueTarget = `${BUS_PREFIX[rescueImage.diskBus] ?? 'vd'}a`;
-    L.push(diskXml({ type: 'file', path: rescueDiskPath(env), format: driverFormat(rescueImage.diskFormat), target: rescueTarget, bus: rescueImage.diskBus }, '    '));
-    const used = new Set([rescueTarget, ...r.localDisks.map((d) => d.target), ...r.volumes.map((v) => v.target)]);
-    const originalTarget = nextTarget(rootBus, used);
-    L.push(diskXml({ type: 'file', path: rootDiskPath(env), format: driverFormat(r.image.diskFormat), target: originalTarget, bus: rootBus }, '    '));
-  } else {
-    L.push(diskXml({ type: 'file', path: rootDiskPath(env), format: driverFormat(r.image.diskFormat), target: rootTarget, bus: rootBus }, '    '));
+    L.push(diskXml({ type: 'file', path: rescueDiskPath(env), format: instanceDiskFormat(rescueImage.diskFormat), target: rescueTarget, bus: rescueImage.diskBus, ...cache }, '    '));
+    const originalTarget = nextTarget(rootBus, new Set([rescueTarget]));
+    L.push(diskXml({ type: 'file', path: rootDiskPath(env), format: instanceDiskFormat(r.image.diskFormat), target: originalTarget, bus: rootBus, ...cache }, '    '));
+    return;
   }
+  L.push(diskXml({ type: 'file', path: rootDiskPath(env), format: instanceDiskFormat(r.image.diskFormat), target: rootTarget, bus: rootBus, ...cache }, '    '));
   r.localDisks.forEach((d, i) => {
-    L.push(diskXml({ type: 'file', path: localDiskPath(env, d.kind, i), format: 'raw', target: d.target, bus: d.bus }, '    '));
+    L.push(diskXml({ type: 'file', path: localDiskPath(env, d.kind, i), format: 'raw', target: d.target, bus: d.bus, ...cache }, '    '));
   });
 }
 

@@ -29,6 +29,12 @@ export interface InterfaceRecord {
   model: string;
   /** The MAC as the caller wrote it, reported back unchanged. */
   address?: string;
+  /** The host bridge the VIF's tap joins (the VIF's network.bridge); absent: QEMU user-mode network. */
+  bridge?: string;
+  /** The network's MTU, given to the tap and the guest's virtio NIC. */
+  mtu?: number;
+  /** The tap device's name (the VIF's devname). */
+  devname?: string;
 }
 
 export interface ImageRecord {
@@ -38,6 +44,8 @@ export interface ImageRecord {
   diskBus: string;
   vifModel: string;
   machine?: string;
+  /** The image's os_type: a Windows guest keeps its clock in local time. */
+  osType?: string;
 }
 
 /**

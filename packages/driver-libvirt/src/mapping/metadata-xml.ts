@@ -41,7 +41,7 @@ export function buildInstanceMetadata(r: InstanceRecord, indent = '', standalone
     lines.push(`${i1}</${q('flavor')}>`);
   }
   const img = (tag: string, im: InstanceRecord['image']) =>
-    `${i1}<${q(tag)}${attrs({ id: im.id, diskFormat: im.diskFormat, containerFormat: im.containerFormat, diskBus: im.diskBus, vifModel: im.vifModel, machine: im.machine })}/>`;
+    `${i1}<${q(tag)}${attrs({ id: im.id, diskFormat: im.diskFormat, containerFormat: im.containerFormat, diskBus: im.diskBus, vifModel: im.vifModel, machine: im.machine, osType: im.osType })}/>`;
   lines.push(img('image', r.image));
   if (r.rescueImage) lines.push(img('rescue-image', r.rescueImage));
   const meta = Object.entries(r.metadata);
@@ -57,7 +57,7 @@ export function buildInstanceMetadata(r: InstanceRecord, indent = '', standalone
       `${i1}<${q('volume')}${attrs({ id: v.id, target: v.target, bus: v.bus, source: v.source, path: v.path, sizeGb: v.sizeGb, deviceName: v.deviceName, deleteOnTermination: v.deleteOnTermination })}/>`,
     );
   }
-  for (const n of r.interfaces) lines.push(`${i1}<${q('interface')}${attrs({ id: n.id, mac: n.mac, model: n.model, address: n.address })}/>`);
+  for (const n of r.interfaces) lines.push(`${i1}<${q('interface')}${attrs({ id: n.id, mac: n.mac, model: n.model, address: n.address, bridge: n.bridge, mtu: n.mtu, devname: n.devname })}/>`);
   lines.push(`${indent}</${q('instance')}>`);
   return lines.join('\n');
 }

@@ -27,6 +27,7 @@ function readImage(el: XmlElement | undefined): ImageRecord | undefined {
   const id = attr(el, 'id');
   if (id === undefined) return undefined;
   const machine = attr(el, 'machine');
+  const osType = attr(el, 'osType');
   return {
     id,
     diskFormat: attr(el, 'diskFormat') ?? 'raw',
@@ -34,6 +35,7 @@ function readImage(el: XmlElement | undefined): ImageRecord | undefined {
     diskBus: attr(el, 'diskBus') ?? 'virtio',
     vifModel: attr(el, 'vifModel') ?? 'virtio',
     ...(machine !== undefined ? { machine } : {}),
+    ...(osType !== undefined ? { osType } : {}),
   };
 }
 
@@ -102,7 +104,18 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
     }),
     interfaces: childrenNamed(el, 'interface').map((i) => {
       const address = attr(i, 'address');
-      return { id: attr(i, 'id') ?? '', mac: (attr(i, 'mac') ?? '').toLowerCase(), model: attr(i, 'model') ?? 'virtio', ...(address !== undefined ? { address } : {}) };
+      const bridge = attr(i, 'bridge');
+      const mtu = attr(i, 'mtu');
+      const devname = attr(i, 'devname');
+      return {
+        id: attr(i, 'id') ?? '',
+        mac: (attr(i, 'mac') ?? '').toLowerCase(),
+        model: attr(i, 'model') ?? 'virtio',
+        ...(address !== undefined ? { address } : {}),
+        ...(bridge !== undefined ? { bridge } : {}),
+        ...(mtu !== undefined ? { mtu: int(mtu, 'interface.mtu') } : {}),
+        ...(devname !== undefined ? { devname } : {}),
+      };
     }),
   };
 }

@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+
+/**
+ * qemu-img and mkswap, run with argument arrays (execFile, never a shell) on paths the driver
+ * built from validated parts. The image's format is always given (`-f`): qemu-img never probes it.
+ */
+
+const TIMEOUT_MS = 10 * 60_000;
+const INFO_TIMEOUT_MS = 60_000;
+
+function run(file: string, args: string[], timeout: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout, maxBuffer: 4 * 1024 * 1024, env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args[0] ?? ''} failed: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** What `qemu-img info` says of an image file read as `format`. */
+export interface ImageInfo {
+  virtualSize: number;
+  backingFile?: string;
+  dataFile?: string;
+  /** vmdk only: its create type (monolithicSparse, twoGbMaxExtentFlat, ...). */
+  createType?: string;
+}
+
+export async function imageInfo(path: string, format: string): Promise<ImageInfo> {
+  const out = await run('qemu-img', ['info', '-U', '-f', format, '--output=json', path], INFO_TIMEOUT_MS);
+  const j = JSON.parse(out) as Record<string, unknown>;
+  const specific = (j['format-specific'] as { data?: Record<string, unknown> } | undefined)?.data ?? {};
+  const backing = j['backing-filename'] ?? j['full-backing-filename'];
+  return {
+    virtualSize: Number(j['virtual-size']),
+    ...(typeof backing === 'string' ? { backingFile: backing } : {}),
+    ...(typeof specific['data-file'] === 'string' ? { dataFile: specific['data-file'] } : {}),
+    ...(typeof specific['create-type'] === 'string' ? { createType: specific['create-type'] } : {}),
+  };
+}
+
+export async function convert(from: string, fromFormat: string, to: string, toFormat: string): Promise<void> {
+  await run('qemu-img', ['convert', '-f', fromFormat, '-O', toFormat, from, to], TIMEOUT_MS);
+}
+
+/** Grow the image to `bytes` (never shrinks: the caller checked). */
+export async function resize(path: string, format: string, bytes: number): Promise<void> {
+  await run('qemu-img', ['resize', '-f', format, path, String(bytes)], TIMEOUT_MS);
+}
+
+/** Write a swap signature on a file, as the guest's swapon expects. */
+export async function mkswap(path: string): Promise<void> {
+  await run('mkswap', [path], INFO_TIMEOUT_MS);
+}
