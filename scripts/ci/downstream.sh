@@ -24,11 +24,11 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 if [ -z "$work" ]; then work="$(mktemp -d "${TMPDIR:-/tmp}/nova-downstream.XXXXXX")"; fi
-mkdir -p -- "$work"
-work="$(cd -- "$work" && pwd)"
+work="$(realpath -m -- "$work")"
 case "$work/" in
   "$repo"/*) echo "downstream: --work must be outside the workspace ($repo)" >&2; exit 2 ;;
 esac
+mkdir -p -- "$work"
 
 echo "downstream: packing into $work/tarballs" >&2
 node "$repo/scripts/ci/lib/pack.mjs" "$work/tarballs" core conformance agent create-driver > "$work/tarballs.json"

@@ -5,8 +5,9 @@
 //
 // Prints {"@nova-common/core": "/tmp/t/nova-common-core-1.1.0.tgz", ...} on stdout. A tarball
 // missing its build output is packed again after a pause (a build of that package may be under
-// way), up to 6 times; then it fails, naming the files.
-import { execFileSync } from 'node:child_process';
+// way), and so is one pnpm refused to pack, up to 6 times; then it fails, naming the files or
+// printing pnpm's output.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +29,18 @@ for (const short of names) {
   const dir = join(repo, 'packages', short);
   const prefix = `nova-common-${short}-`;
   let missing = [];
+  let failure;
   for (let attempt = 1; attempt <= 6; attempt++) {
     for (const f of readdirSync(dest)) if (f.startsWith(prefix) && f.endsWith('.tgz')) rmSync(join(dest, f));
-    execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    const packed = spawnSync('pnpm', ['pack', '--pack-destination', dest], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
     const tarball = readdirSync(dest).find((f) => f.startsWith(prefix) && f.endsWith('.tgz'));
-    if (tarball === undefined) throw new Error(`pnpm pack wrote no ${prefix}*.tgz into ${dest}`);
+    if (packed.status !== 0 || tarball === undefined) {
+      // A pack can fail while the package is being rebuilt: try again after a pause.
+      failure = `pnpm pack exited ${packed.status}${packed.error ? ` (${packed.error.message})` : ''}:\n${packed.stdout}${packed.stderr}`;
+      if (attempt < 6) await sleep(10_000);
+      continue;
+    }
+    failure = undefined;
     const path = join(dest, tarball);
     missing = missingFiles(path);
     if (missing.length === 0) {
@@ -40,6 +48,10 @@ for (const short of names) {
       break;
     }
     if (attempt < 6) await sleep(10_000);
+  }
+  if (failure !== undefined) {
+    console.error(`packages/${short}: ${failure}`);
+    process.exit(1);
   }
   if (missing.length > 0) {
     console.error(`packages/${short}: the tarball lacks ${missing.join(', ')}: build it first (pnpm --filter ./packages/${short} build)`);
