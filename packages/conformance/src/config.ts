@@ -1,5 +1,6 @@
 import { CONTRACT_VERSION } from '@nova-common/core';
 import type {
+  BackendWitness,
   ComputeDriver,
   ConnectionInfo,
   GuardOptions,
@@ -68,6 +69,20 @@ export interface ConformanceOptions {
   contract?: string;
   /** See SimulationHooks. */
   simulate?: SimulationHooks;
+  /**
+   * An independent look at the backend (a driver's `conformanceFixtures(config).witness`): after
+   * each sequence and after its teardown, what the backend holds for the run must be what the
+   * driver reports: no leak, no ghost (P-BACKEND-WITNESS).
+   */
+  witness?: BackendWitness;
+  /**
+   * P-RESTART: at the end of each sequence, stop the driver (cleanupHost), make a new one with
+   * the factory, and check it reports the same instances in the same states. Needs a driver
+   * factory. Default: on when a witness is given (a driver with a witness keeps its state on a
+   * backend; without one the suite cannot tell a test double whose host is its own memory,
+   * such as createReferenceDriver, from a driver that forgets).
+   */
+  restart?: boolean;
   /**
    * Which observations follow each command. `every-step` (default): getInfo of the instance,
    * listInstances and getInventory after every command. `changes`: getInfo after every
@@ -157,6 +172,10 @@ export interface ResolvedOptions {
   hangTimeoutMs: number;
   guard: Omit<GuardOptions, 'enforceCapabilities'>;
   simulate: SimulationHooks;
+  /** See ConformanceOptions.witness. */
+  witness: BackendWitness | undefined;
+  /** Whether P-RESTART is asked for (it also needs a driver factory). */
+  restart: boolean;
   only: string[] | undefined;
   observe: 'every-step' | 'changes';
   walk: boolean;
@@ -243,6 +262,8 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     guard: options.guard ?? {},
     contractBaseline: baselineOf(options.contract),
     simulate: options.simulate ?? {},
+    witness: options.witness,
+    restart: options.restart ?? options.witness !== undefined,
     only: options.only,
     observe: options.observe ?? 'every-step',
     walk: options.walk ?? true,

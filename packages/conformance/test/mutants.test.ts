@@ -20,7 +20,7 @@ describe('the default run catches every planted bug, with a shrunk counterexampl
   for (const m of mutants) {
     for (const seed of SEEDS) {
       it(`${m.id} (seed ${seed}): ${m.bug}`, async () => {
-        const result = await runConformance({ driver: m.create, seed, name: m.id });
+        const result = await runConformance({ driver: m.create, seed, name: m.id, ...m.options });
         const failed = result.properties.filter((p) => p.status === 'failed');
         const hit = failed.find((p) => m.caughtBy.includes(p.id));
         expect(hit, `expected one of ${m.caughtBy.join(', ')} to fail; failed: ${failed.map((p) => `${p.id} (${p.counterexample?.message})`).join('; ') || 'none'}`).toBeDefined();

@@ -30,6 +30,16 @@ type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
 const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
 type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
 
+/**
+ * Properties judged with the model sequences that look beyond one driver object: a new driver
+ * after a stop (src/properties/restart.ts), the backend's own view (src/properties/witness.ts).
+ */
+export const BACKEND_PROPERTY_IDS = ['P-RESTART', 'P-BACKEND-WITNESS'] as const;
+type BackendPropertyId = (typeof BACKEND_PROPERTY_IDS)[number];
+
+/** Every property the model sequences judge. */
+export const SEQUENCE_PROPERTY_IDS: readonly PropertyId[] = [...MODEL_PROPERTY_IDS, ...BACKEND_PROPERTY_IDS];
+
 /** Properties of concurrent calls (src/properties/concurrency.ts). */
 export const CONCURRENCY_PROPERTY_IDS = ['P-CONCURRENT-INSTANCES', 'P-CONCURRENT-CALLS'] as const;
 type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
@@ -38,7 +48,7 @@ type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
 type UnsupportedPropertyId = `P-UNSUPPORTED-${CapabilityId}`;
 
 /** The id of every property the suite has. */
-export type PropertyId = ModelPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
+export type PropertyId = ModelPropertyId | BackendPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
 
 /** Every cell of the semantics table: the rules a generated sequence checks call by call. */
 const CELL_RULES: CellRuleId[] = TABLE_OPERATIONS.flatMap((column) => SEMANTIC_STATES.map((state) => cellRuleId(column, state)));
@@ -117,6 +127,25 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   },
 };
 
+const backend: Record<BackendPropertyId, PropertyDefinition> = {
+  'P-RESTART': {
+    id: 'P-RESTART',
+    title: 'A new driver object sees the instances the previous one left, in their states',
+    since: '1.0.0',
+    rules: ['R-RESTART-SAME', 'R-LIST-OWNED', 'R-INFO-FRESH'],
+    description:
+      'At the end of each sequence the driver is stopped (cleanupHost) and a new one is made with the factory and connected (initHost); it must list exactly the instances the previous one listed, getInfo must report each in the same power state, mode, name, metadata and devices, and the teardown then destroys them through it. Runs with a driver factory when a witness is given or `restart: true`.',
+  },
+  'P-BACKEND-WITNESS': {
+    id: 'P-BACKEND-WITNESS',
+    title: 'The backend holds exactly what the driver reports: no leak, no ghost',
+    since: '1.0.0',
+    rules: ['R-BACKEND-LEAK', 'R-BACKEND-GHOST', 'R-SPAWN-ATOMIC'],
+    description:
+      'With a witness (an independent look at the backend, from the driver\'s conformance fixtures), after each sequence every instance of the run the driver lists must be on the backend (no ghost) and every machine of the run on the backend must be listed or destroyed less than the declared release bounds ago (no leak); after the teardown, once the release bounds have passed, nothing of the run may remain there.',
+  },
+};
+
 const concurrency: Record<ConcurrencyPropertyId, PropertyDefinition> = {
   'P-CONCURRENT-INSTANCES': {
     id: 'P-CONCURRENT-INSTANCES',
@@ -154,11 +183,12 @@ function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
 /** Every property the suite can run, in report order. */
 export function allProperties(): PropertyDefinition[] {
   const optional = (Object.keys(CAPABILITY_CATALOG) as CapabilityId[]).filter((id) => !MANDATORY_CAPABILITIES.includes(id));
-  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
+  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...BACKEND_PROPERTY_IDS.map((id) => backend[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
 }
 
 export function propertyDefinition(id: string): PropertyDefinition | undefined {
   if (Object.prototype.hasOwnProperty.call(fixed, id)) return fixed[id as ModelPropertyId];
+  if (Object.prototype.hasOwnProperty.call(backend, id)) return backend[id as BackendPropertyId];
   if (Object.prototype.hasOwnProperty.call(concurrency, id)) return concurrency[id as ConcurrencyPropertyId];
   const m = /^P-UNSUPPORTED-(.+)$/.exec(id);
   if (m && m[1]! in CAPABILITY_CATALOG) return unsupportedProperty(m[1] as CapabilityId);
@@ -173,6 +203,8 @@ export const OBSERVATION_PROPERTIES: ReadonlySet<PropertyId> = new Set<PropertyI
   'P-EVENTS',
   'P-SPAWN-ATOMIC',
   'P-TEARDOWN-CLEAN',
+  'P-RESTART',
+  'P-BACKEND-WITNESS',
 ]);
 
 /**

@@ -9,7 +9,7 @@ import { newContext } from '../run/context.js';
 import { execute } from '../run/executor.js';
 import type { SequenceFailure } from '../run/model-run.js';
 import { Session, keepAlive } from '../run/session.js';
-import { teardown } from '../run/teardown.js';
+import { finishSequence } from '../run/finish.js';
 import { isViolation } from '../run/violation.js';
 import { SUITE_VERSION } from '../version.js';
 import { renderProgram } from './program.js';
@@ -143,8 +143,7 @@ export async function runReplay(
     } catch (error) {
       thrown = error;
     }
-    const clean = await teardown(ctx, thrown === undefined);
-    thrown ??= clean;
+    thrown = await finishSequence(ctx, thrown, typeof driver === 'function' ? () => Session.open(driver, resolved) : undefined);
     if (thrown !== undefined) {
       failure = isViolation(thrown)
         ? { property: thrown.property, rule: thrown.rule, message: thrown.message }

@@ -12,7 +12,7 @@ import { execute } from './executor.js';
 import { endOfSequence } from './observe.js';
 import { walk } from './walk.js';
 import type { Session } from './session.js';
-import { teardown } from './teardown.js';
+import { finishSequence } from './finish.js';
 import { Violation, isViolation } from './violation.js';
 import { reachableCells } from '../coverage/cells.js';
 import { BudgetMeter } from '../coverage/budget.js';
@@ -151,8 +151,7 @@ async function checkOnce(
     } catch (error) {
       failure = error;
     }
-    const clean = await teardown(ctx, failure === undefined);
-    failure ??= clean;
+    failure = await finishSequence(ctx, failure, source.fresh);
     if (failure === undefined) return;
     const violation = isViolation(failure)
       ? failure
@@ -212,8 +211,7 @@ async function runCalls(
     } catch (error) {
       failure = error;
     }
-    const clean = await teardown(ctx, failure === undefined);
-    failure ??= clean;
+    failure = await finishSequence(ctx, failure, source.fresh);
     return { violation: isViolation(failure) ? failure : undefined, ctx };
   } finally {
     if (source.fresh) await session.close();
@@ -324,8 +322,7 @@ async function walkOnce(
     } catch (error) {
       failure = error;
     }
-    const clean = await teardown(c, failure === undefined);
-    failure ??= clean;
+    failure = await finishSequence(c, failure, source.fresh);
   } finally {
     if (source.fresh) await session.close();
   }

@@ -15,7 +15,7 @@ import {
 import { checkLabel, resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
 import type { CapabilityResult, Counterexample, PropertyResult, RunResult } from '../result.js';
 import { SUITE_VERSION } from '../version.js';
-import { allProperties, CONCURRENCY_PROPERTY_IDS, MODEL_PROPERTY_IDS, unsupportedPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { allProperties, CONCURRENCY_PROPERTY_IDS, SEQUENCE_PROPERTY_IDS, unsupportedPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
 import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
 import { checkErrorsSurface, checkSpawnAtomicFault, faultPair } from '../properties/faults.js';
 import { checkConcurrency, concurrencyCapabilities } from '../properties/concurrency.js';
@@ -51,7 +51,7 @@ export interface PlannedProperty {
  */
 export function planProperties(
   caps: DriverCapabilities,
-  options: Pick<ResolvedOptions, 'profiles' | 'only'> & Partial<Pick<ResolvedOptions, 'contractBaseline'>>,
+  options: Pick<ResolvedOptions, 'profiles' | 'only'> & Partial<Pick<ResolvedOptions, 'contractBaseline' | 'restart' | 'witness'>>,
 ): PlannedProperty[] {
   const allowed = allowedCapabilities(options.profiles);
   const modelCaps = modelCapabilities(caps, allowed);
@@ -76,6 +76,12 @@ export function planProperties(
       capabilities = [...new Set([capabilityOf('getInfo'), capabilityOf('listInstances')])];
     } else if (def.id === 'P-INVENTORY' || def.id === 'P-TEARDOWN-CLEAN') {
       capabilities = [capabilityOf('spawn'), capabilityOf('destroy')];
+    } else if (def.id === 'P-RESTART') {
+      capabilities = [...new Set([capabilityOf('spawn'), capabilityOf('getInfo'), capabilityOf('listInstances')])];
+      if (options.restart !== true) skip = 'needs a driver factory, and a witness or restart: true (a driver whose host is its own memory cannot restart)';
+    } else if (def.id === 'P-BACKEND-WITNESS') {
+      capabilities = [capabilityOf('spawn'), capabilityOf('destroy')];
+      if (options.witness === undefined) skip = "no witness given (the driver's conformance fixtures offer none)";
     } else if (def.id === 'P-SPAWN-ATOMIC' || def.id === 'P-SPAWN-ATOMIC-FAULT') {
       capabilities = [capabilityOf('spawn')];
     } else if ((CONCURRENCY_PROPERTY_IDS as readonly PropertyId[]).includes(def.id)) {
@@ -146,14 +152,15 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
   };
   try {
     const caps = session.caps;
-    const plan = planProperties(caps, resolved);
+    // P-RESTART makes a new driver with the factory: a driver instance cannot restart.
+    const plan = planProperties(caps, typeof options.driver === 'function' ? resolved : { ...resolved, restart: false });
     const total = plan.length;
     let index = 0;
     const progress = (property: PropertyId, status: 'started' | 'passed' | 'failed' | 'skipped', runs?: number): void =>
       resolved.onProgress?.({ property, status, index, total, ...(runs !== undefined ? { runs } : {}) });
 
     // Model sequences: one engine judges every model property.
-    const modelPlan = plan.filter((p) => (MODEL_PROPERTY_IDS as readonly PropertyId[]).includes(p.def.id));
+    const modelPlan = plan.filter((p) => SEQUENCE_PROPERTY_IDS.includes(p.def.id));
     const modelActive = modelPlan.filter((p) => p.skip === undefined);
     let seq: SequencesOutcome | undefined;
     const seqStart = performance.now();
@@ -211,7 +218,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
 
     // Fixed-script properties: fault injection and declared-missing capabilities.
     let salt = 1000;
-    for (const p of plan.filter((x) => !(MODEL_PROPERTY_IDS as readonly PropertyId[]).includes(x.def.id))) {
+    for (const p of plan.filter((x) => !SEQUENCE_PROPERTY_IDS.includes(x.def.id))) {
       index++;
       salt += 1000;
       const base = { id: p.def.id, title: p.def.title, since: p.def.since, rules: p.def.rules, capabilities: p.capabilities };

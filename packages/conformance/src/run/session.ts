@@ -186,7 +186,12 @@ export class Session {
     return { caps: this.caps, preexisting, inventory, nodes, table: semanticsFor(this.options.contractBaseline) };
   }
 
+  private closed = false;
+
+  /** Unsubscribe and cleanupHost, once (closing again does nothing). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.unsubscribe?.();
     } catch {

@@ -36,7 +36,7 @@ describe('list', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('the reference driver with everything enabled: all UNSUPPORTED properties skipped, the rest run', async () => {
+  it('the reference driver with everything enabled: all UNSUPPORTED properties skipped, and those needing a backend witness (it offers none), the rest run', async () => {
     const r = await runCli(['list', '--driver', 'reference']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^driver @nova-common\/core\/testing \d+\.\d+\.\d+ \(contract \^1\.1\.0\)$/m);
@@ -47,7 +47,8 @@ describe('list', () => {
     expect(run.some((id) => id.startsWith('P-UNSUPPORTED-'))).toBe(false);
     expect([...run, ...skipped].sort()).toEqual(allProperties().map((p) => p.id).sort());
     const optional = CAPABILITY_IDS.filter((id) => !MANDATORY_CAPABILITIES.includes(id));
-    expect(skipped.sort()).toEqual(optional.map((id) => `P-UNSUPPORTED-${id}`).sort());
+    expect(skipped.sort()).toEqual([...optional.map((id) => `P-UNSUPPORTED-${id}`), 'P-BACKEND-WITNESS', 'P-RESTART'].sort());
+    expect(r.stdout).toMatch(/P-BACKEND-WITNESS +no witness given/);
   });
 
   it('disabled capabilities show as missing and get their UNSUPPORTED property; events off skips P-EVENTS', async () => {

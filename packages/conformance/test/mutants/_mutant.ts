@@ -1,6 +1,6 @@
 import { OPERATION_NAMES, type ComputeDriver, type LifecycleListener, type OperationName } from '@nova-common/core';
 import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
-import type { PropertyId } from '../../src/index.js';
+import type { ConformanceOptions, PropertyId } from '../../src/index.js';
 
 /**
  * A deliberately wrong driver: the reference driver with one plausible bug planted. The
@@ -15,6 +15,8 @@ export interface Mutant {
   caughtBy: PropertyId[];
   /** Creates the wrong driver (unconnected). */
   create: () => ComputeDriver;
+  /** Options the run needs to see the bug (a backend witness), beyond the default run. */
+  options?: Pick<ConformanceOptions, 'witness' | 'restart'>;
 }
 
 type Overrides = Partial<Record<OperationName | 'subscribeEvents', (...args: any[]) => any>>;

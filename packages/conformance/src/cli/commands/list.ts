@@ -73,7 +73,15 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
   out.push(...operationLines(caps, profiles));
 
   // The engine's own plan, so `list` says exactly what `run` would do.
-  const plan = planProperties(caps, { profiles: profiles ?? 'all', only, contractBaseline: baselineOf(m.contract) });
+  // A witness in the fixtures turns on P-BACKEND-WITNESS and P-RESTART, as in `run`.
+  const fixtures = await source.fixtures();
+  const witnessed = fixtures.witness !== undefined;
+  try {
+    await fixtures.witness?.close?.();
+  } finally {
+    await fixtures.cleanup?.();
+  }
+  const plan = planProperties(caps, { profiles: profiles ?? 'all', only, contractBaseline: baselineOf(m.contract), restart: witnessed, ...(witnessed ? { witness: fixtures.witness } : {}) });
   const willRun = plan.filter((p) => p.skip === undefined);
   const skipped = plan.filter((p) => p.skip !== undefined);
   const idWidth = Math.max(...plan.map((p) => p.def.id.length));

@@ -116,6 +116,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
     ...(fixtures.adaptSpec ? { adaptSpec: fixtures.adaptSpec } : {}),
     ...(fixtures.volumeConnection ? { volumeConnection: fixtures.volumeConnection } : {}),
     ...(fixtures.images ? { images: fixtures.images } : {}),
+    ...(fixtures.witness ? { witness: fixtures.witness } : {}),
   };
   try {
     if (replay !== undefined) {
@@ -209,7 +210,11 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
       interrupt.stop();
     }
   } finally {
-    await fixtures.cleanup?.();
+    try {
+      await fixtures.witness?.close?.();
+    } finally {
+      await fixtures.cleanup?.();
+    }
   }
 }
 
