@@ -1,9 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
 import { EngineClient } from '../src/client/engine-client.js';
-import { SOCKET, adaptSpec, images, rawTestDriver, volumeConnection } from './helpers.js';
+import { ContainerDriverConfigSchema } from '../src/config.js';
+import { containerWitness } from '../src/witness.js';
+import { SOCKET, STATE_DIR, VOLUME_ROOT, adaptSpec, images, rawTestDriver, volumeConnection } from './helpers.js';
 
 const OWNER = 'conformance';
+// The engine seen without the driver: leaks and ghosts fail P-BACKEND-WITNESS; with it P-RESTART runs too.
+const witness = containerWitness(ContainerDriverConfigSchema.parse({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, stateDir: STATE_DIR, ownerId: OWNER }));
 
 // The default run (20 sequences x 25 steps per property) against the real engine: one test per property the
 // driver declares, UNSUPPORTED verified for the rest.
@@ -14,6 +18,7 @@ describeConformance('@nova-common/driver-container on dockerd', () => rawTestDri
   adaptSpec,
   volumeConnection,
   images,
+  witness,
   settleTimeoutMs: 500,
   // A real spawn takes a few hundred ms: the injected-hang timeout must be longer than that.
   hangTimeoutMs: 3000,
@@ -24,6 +29,7 @@ describe('after the conformance run', () => {
   const client = new EngineClient({ socketPath: SOCKET });
   afterAll(async () => {
     await client.close();
+    await witness.close?.();
   });
   it('left no container of its owner on the engine', async () => {
     const left = await client.listContainers({ label: [`io.nova-common.owner=${OWNER}`] });

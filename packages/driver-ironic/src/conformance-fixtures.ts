@@ -3,6 +3,7 @@ import type { IronicDriverConfig } from './config.js';
 import { IronicDriver } from './driver/driver.js';
 import { customResourceClass } from './mapping/state.js';
 import { findBackendScript, ironicBackendHooks } from './backend-hooks.js';
+import { ironicWitness } from './witness.js';
 
 /** The smallest hardware among the nodes, which a flavor must fit to be deployable on any of them. */
 export interface NodeHardware {
@@ -58,7 +59,8 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 's
  * points (scripts/backends/ironic.sh creates them for the test Ironic). The backend hooks
  * (backend-hooks.ts) act on Ironic behind the driver's back: crash and out-of-band power off
  * through its API, losing the power state and restarting through the backend script when the
- * endpoint is one of the script's Ironics.
+ * endpoint is one of the script's Ironics. The witness (witness.ts) lists the pool's nodes that
+ * hold an instance, with a client of its own.
  */
 export async function ironicConformanceFixtures(config: IronicDriverConfig): Promise<ConformanceFixtures> {
   const driver = new IronicDriver(config);
@@ -79,10 +81,15 @@ export async function ironicConformanceFixtures(config: IronicDriverConfig): Pro
       hardware.memoryMb = Math.min(hardware.memoryMb, num(p['memory_mb']) || 0);
       hardware.localGb = Math.min(hardware.localGb, num(p['local_gb']) || 0);
     }
+    const witness = ironicWitness(config);
     return {
       adaptSpec: bareMetalAdapter(classes[0]!, hardware),
       images: CONFORMANCE_IMAGES,
       backend: ironicBackendHooks(config, await findBackendScript(config.endpoint)),
+      witness,
+      cleanup: async () => {
+        await witness.close?.();
+      },
     };
   } finally {
     await driver.cleanupHost();

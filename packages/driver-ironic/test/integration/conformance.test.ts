@@ -3,9 +3,19 @@
  * the suite's default size (every step is a real Ironic round trip). NC_RUNS / NC_STEPS / NC_SEED resize the run.
  * Ironic must be running (scripts/backends/ironic.sh start): the suite fails loudly otherwise.
  */
+import { afterAll } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
+import { IronicDriverConfigSchema } from '../../src/config.js';
+import { ironicWitness } from '../../src/witness.js';
 import { testDriver } from '../helpers/ironic-env.js';
 import { adaptSpec, IMAGES } from '../helpers/specs.js';
+
+// Ironic seen without the driver (nodes of the pool holding an instance): leaks and ghosts fail
+// P-BACKEND-WITNESS; with it P-RESTART runs too.
+const witness = ironicWitness(IronicDriverConfigSchema.parse({ endpoint: 'http://127.0.0.1:6385', nodeFilter: { resourceClass: 'baremetal' } }));
+afterAll(async () => {
+  await witness.close?.();
+});
 
 describeConformance('@nova-common/driver-ironic (Ironic 21.4, fake hardware)', () => testDriver('default'), {
   name: '@nova-common/driver-ironic',
@@ -13,6 +23,7 @@ describeConformance('@nova-common/driver-ironic (Ironic 21.4, fake hardware)', (
   config: { endpoint: 'http://127.0.0.1:6385', nodeFilter: { resourceClass: 'baremetal' } },
   adaptSpec,
   images: IMAGES,
+  witness,
   // The suite's default run size unless NC_RUNS / NC_STEPS say otherwise.
   ...(process.env.NC_RUNS ? { runs: Number(process.env.NC_RUNS) } : {}),
   ...(process.env.NC_STEPS ? { steps: Number(process.env.NC_STEPS) } : {}),
