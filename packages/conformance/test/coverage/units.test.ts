@@ -99,7 +99,10 @@ describe('reachable cells', () => {
     expect(pathTo('RUNNING', 'RESCUE', columns, scope, SEMANTICS)).toEqual(['rescue']);
     expect(pathTo('RUNNING', 'CRASHED', columns, scope, SEMANTICS)).toEqual(['simulateCrash']);
     expect(pathTo('RUNNING', 'NOSTATE', columns, scope, SEMANTICS)).toBeUndefined();
-    expect(pathTo('SHUTDOWN', 'SHUTDOWN', columns, scope, SEMANTICS_1_0)).toEqual([]);
+    // A soft reboot took a paused instance to RUNNING in contract 1.0; since 1.1 it is refused.
+    const noHooks = { simulate: { crash: false, noState: false } };
+    expect(pathTo('PAUSED', 'RUNNING', ['rebootSoft'], noHooks, SEMANTICS_1_0)).toEqual(['rebootSoft']);
+    expect(pathTo('PAUSED', 'RUNNING', ['rebootSoft'], noHooks, SEMANTICS)).toBeUndefined();
   });
 });
 
