@@ -101,6 +101,7 @@ export function renderProgram(steps: readonly StepRecord[], header: ProgramHeade
   out.push(`try {`);
   steps.forEach((step, i) => out.push(...stepLines(step, i, i === steps.length - 1)));
   out.push(...finalChecks(x, header));
+  if (header.property === 'P-RESTART') out.push(...restartLines(d.create));
   out.push(`} finally {`);
   out.push(`  // Leave nothing behind: every snapshot taken, every instance spawned (destroy is idempotent).`);
   out.push(`  unsubscribe?.();`);
@@ -147,6 +148,27 @@ function stepLines(step: StepRecord, i: number, last: boolean): string[] {
     }
   }
   return out;
+}
+
+/** P-RESTART: stop the driver, make a new one as the program made the first, and compare what the two list. */
+function restartLines(create: string[]): string[] {
+  return [
+    `  // The restart (R-RESTART-SAME): a new driver object with the same configuration must list the same instances.`,
+    `  const listedBefore = (await driver.listInstances()).map((s) => lower(s.uuid)).sort();`,
+    `  await driver.cleanupHost();`,
+    `  {`,
+    ...create.map((l) => `    ${l}`),
+    `    const again = guard(raw, { enforceCapabilities: false });`,
+    `    await again.initHost();`,
+    `    try {`,
+    `      assert.deepEqual((await again.listInstances()).map((s) => lower(s.uuid)).sort(), listedBefore, 'a new driver object lists what the previous one listed');`,
+    `    } finally {`,
+    `      for (const uuid of new Set(spawned)) await again.destroy(uuid).catch((e: unknown) => console.error(\`could not destroy \${uuid}:\`, e));`,
+    `      await again.cleanupHost();`,
+    `    }`,
+    `  }`,
+    `  await driver.initHost();`,
+  ];
 }
 
 /** The end of the program: what the model expects of the driver after the last step. */

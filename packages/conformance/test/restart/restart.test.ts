@@ -43,6 +43,11 @@ describe('P-RESTART: a new driver object sees what the previous one left', () =>
     expect(p.counterexample!.rule).toBe('R-RESTART-SAME');
     expect(p.counterexample!.message).toMatch(/after a restart .*listInstances no longer reports/);
     expect(p.counterexample!.steps.map((s) => s.op)).toEqual(['spawn']);
+    // The program restarts too: it stops the driver, makes a new one the same way and compares the lists.
+    const program = p.counterexample!.program;
+    expect(program).toContain('await driver.cleanupHost();\n  {');
+    expect(program).toContain('const again = guard(raw, { enforceCapabilities: false });');
+    expect(program).toContain("'a new driver object lists what the previous one listed'");
   });
 
   it('is skipped, saying why, for a private in-memory host without a witness, and for a driver instance', async () => {
