@@ -25,6 +25,7 @@ backends_do install
 log "installing what the agent's tests need (openssl, Python gRPC, protoc)"
 bash scripts/lib/agent-prereqs.sh
 bash scripts/lib/site-prereqs.sh
+bash scripts/lib/plugs-prereqs.sh
 trap backends_stop_all EXIT
 backends_do start
 

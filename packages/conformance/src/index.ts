@@ -38,3 +38,6 @@ export type {
 
 // Reporters (JSON with its schema, JUnit, support matrix as Markdown / HTML / text).
 export * from './report/index.js';
+
+// The plug suite (VIF plugins and volume connectors).
+export * from './plugs/index.js';

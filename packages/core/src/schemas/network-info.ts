@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { IdentifierSchema, MacAddressSchema, UuidSchema } from './common.js';
 
+/**
+ * A Linux interface name: at most 15 bytes (IFNAMSIZ), never starting with `-` or `.`, so it
+ * can never be read as an option by a host tool nor name `.` or `..`.
+ */
+export const InterfaceNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/, 'must be a Linux interface name (letters, digits, _ . -, at most 15, not starting with - or .)');
+
 export const IpAddressSchema = z.union([z.ipv4(), z.ipv6()]);
 export const CidrSchema = z.union([z.cidrv4(), z.cidrv6()]);
 
@@ -21,7 +29,7 @@ export const NetworkSchema = z
   .object({
     id: IdentifierSchema,
     label: IdentifierSchema.optional(),
-    bridge: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be a Linux interface name').optional(),
+    bridge: InterfaceNameSchema.optional(),
     mtu: z.number().int().min(68).max(65535).optional(),
     subnets: z.array(SubnetSchema).max(16).default([]),
   })
@@ -40,7 +48,7 @@ export const VifSchema = z
     vnicType: VnicTypeSchema.default('normal'),
     profile: z.record(z.string().max(255), z.string().max(1024)).default({}),
     details: z.record(z.string().max(255), z.string().max(1024)).default({}),
-    devname: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be a Linux interface name').optional(),
+    devname: InterfaceNameSchema.optional(),
     active: z.boolean().default(true),
   })
   .strict();

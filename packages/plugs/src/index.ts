@@ -1,0 +1,5 @@
+// Host-side plugs behind the plug contracts of @nova-common/core/plugs.
+export { BridgePortPlugin, type BridgePluginOptions } from './vif/bridge-plugin.js';
+export { FileConnector, type FileConnectorOptions } from './volume/file-connector.js';
+export { LoopConnector } from './volume/loop-connector.js';
+export { createLinuxBridgeTapPlugin, createVethPlugin, createFileConnector, createLoopConnector } from './factories.js';
