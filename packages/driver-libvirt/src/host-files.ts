@@ -1,5 +1,5 @@
 import { closeSync, constants as fsConstants, mkdirSync, openSync, rmSync } from 'node:fs';
-import { copyFile, mkdir, open, rm, stat, statfs, truncate, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, open, rm, stat, statfs, truncate, writeFile, chmod } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -34,13 +34,6 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o755 });
   // QEMU runs as its own user: it must traverse the directory.
   await chmod(path, 0o755);
-}
-
-/** Copy an image to an instance disk (a reflink where the filesystem can). */
-export async function copyImage(from: string, to: string): Promise<void> {
-  await ensureDir(dirname(to));
-  await copyFile(from, to, fsConstants.COPYFILE_FICLONE);
-  await chmod(to, 0o644);
 }
 
 /** A sparse raw file of `sizeMb` MiB. */

@@ -1,9 +1,11 @@
-import { open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import type { SnapshotResult } from '@nova-common/core';
 import { DomainState } from '../client/protocol/remote-types.js';
 import { rootDiskPath } from '../mapping/domain-xml.js';
 import { SNAPSHOT_ID, parseSnapshotMeta, sniffDiskFormat, type SnapshotMeta } from '../mapping/snapshot-records.js';
 import * as files from '../host-files.js';
+import { instanceDiskFormat } from '../images/formats.js';
+import { convert } from '../images/qemu-img.js';
 import type { DriverContext } from './context.js';
 import type { Loaded } from './instances.js';
 
@@ -32,7 +34,10 @@ export async function writeSnapshotImage(ctx: DriverContext, l: Loaded, meta: Om
   try {
     if (running) await ctx.client.suspend(l.ref);
     try {
-      await files.copyImage(rootDiskPath({ instanceDir: ctx.instanceDir(l.record.uuid) }), partial);
+      // Sparse: the root disk is grown to the flavor's size, mostly holes a file copy would fill with zeroes.
+      const format = instanceDiskFormat(l.record.image.diskFormat);
+      await convert(rootDiskPath({ instanceDir: ctx.instanceDir(l.record.uuid) }), format, partial, format);
+      await chmod(partial, 0o644);
     } finally {
       if (running) await ctx.client.resume(l.ref);
     }

@@ -63,12 +63,10 @@ export function rootSizeIssue(image: CheckedImage, rootGb: number, minDiskGb: nu
  */
 export async function makeRootDisk(from: string, to: string, image: CheckedImage, rootGb: number): Promise<void> {
   await files.ensureDir(dirname(to));
-  if (image.plan.kind === 'copy') await files.copyImage(from, to);
-  else {
-    await files.removeFile(to);
-    await qemuImg.convert(from, image.plan.from, to, image.plan.format);
-    await chmod(to, 0o644);
-  }
+  await files.removeFile(to);
+  // A copy is qemu-img convert to the same format: sparse, where a file copy would write every zero.
+  await qemuImg.convert(from, sourceFormat(image.plan), to, image.plan.format);
+  await chmod(to, 0o644);
   const bytes = rootGb * GIB;
   if (bytes > image.virtualSize) await qemuImg.resize(to, image.plan.format, bytes);
 }

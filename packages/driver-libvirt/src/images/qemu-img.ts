@@ -10,8 +10,9 @@ const INFO_TIMEOUT_MS = 60_000;
 
 function run(file: string, args: string[], timeout: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout, maxBuffer: 4 * 1024 * 1024, env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args[0] ?? ''} failed: ${(stderr || err.message).trim()}`));
+    execFile(file, args, { timeout, maxBuffer: 4 * 1024 * 1024, env: { PATH: `${process.env['PATH'] ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+      const what = file === 'prlimit' ? 'qemu-img info' : `${file} ${args[0] ?? ''}`;
+      if (err) reject(new Error(`${what} failed: ${(stderr || err.message).trim()}`));
       else resolve(stdout);
     });
   });
@@ -26,8 +27,11 @@ export interface ImageInfo {
   createType?: string;
 }
 
+/** Limits on `qemu-img info` of a caller's image (Nova's QEMU_IMG_LIMITS): 1 GiB of address space, 30 s of CPU. */
+const INFO_LIMITS = ['--as=1073741824', '--cpu=30'];
+
 export async function imageInfo(path: string, format: string): Promise<ImageInfo> {
-  const out = await run('qemu-img', ['info', '-U', '-f', format, '--output=json', path], INFO_TIMEOUT_MS);
+  const out = await run('prlimit', [...INFO_LIMITS, '--', 'qemu-img', 'info', '-U', '-f', format, '--output=json', path], INFO_TIMEOUT_MS);
   const j = JSON.parse(out) as Record<string, unknown>;
   const specific = (j['format-specific'] as { data?: Record<string, unknown> } | undefined)?.data ?? {};
   const backing = j['backing-filename'] ?? j['full-backing-filename'];
@@ -39,8 +43,13 @@ export async function imageInfo(path: string, format: string): Promise<ImageInfo
   };
 }
 
+/**
+ * Convert (or copy, with the same format on both sides) an image; holes and zeroes stay sparse,
+ * where a plain file copy would write every byte of a grown disk. `-U` reads an image QEMU holds
+ * open (a paused guest's disk, for a snapshot).
+ */
 export async function convert(from: string, fromFormat: string, to: string, toFormat: string): Promise<void> {
-  await run('qemu-img', ['convert', '-f', fromFormat, '-O', toFormat, from, to], TIMEOUT_MS);
+  await run('qemu-img', ['convert', '-U', '-f', fromFormat, '-O', toFormat, from, to], TIMEOUT_MS);
 }
 
 /** Grow the image to `bytes` (never shrinks: the caller checked). */
