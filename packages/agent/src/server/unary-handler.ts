@@ -23,6 +23,23 @@ const CONVERGES: Partial<Record<RemoteOperation, ErrorCode>> = {
   detachInterface: 'INTERFACE_NOT_ATTACHED',
 };
 
+/**
+ * An interrupted spawn's retry answered INSTANCE_EXISTS: the first attempt got far enough to
+ * claim the uuid. It converged only if the instance is there to read; when the driver does not
+ * find it (the attempt died half made, and what it left is not yet cleaned up), the retry is
+ * told CONFLICT (retryable, not recorded), never a success that did not happen.
+ */
+async function unfinishedSpawn(ctx: ServiceContext, uuid: string, signal: AbortSignal): Promise<DriverError | undefined> {
+  try {
+    await ctx.driver.call('getInfo', [uuid], { signal } as never);
+    return undefined;
+  } catch (thrown) {
+    const error = toDriverError(thrown, 'spawn');
+    if (error.code !== 'INSTANCE_NOT_FOUND') return error;
+    return new DriverError('CONFLICT', { op: 'spawn', target: uuid, detail: 'an interrupted attempt of this request left the instance unfinished and the driver has not cleaned it up yet: retry later with the same request id' });
+  }
+}
+
 const REQUEST_ID = /^[^\u0000-\u001f\u007f]{1,128}$/;
 
 function invalidInput(op: string, path: (string | number)[], message: string): DriverError {
@@ -61,10 +78,15 @@ export function unaryHandler(wire: WireOperation, ctx: ServiceContext, policy: L
         const result = await ctx.driver.call(op as OperationName, args, { ...options, signal } as never);
         return { ok: true, response: toBinary(output, create(output, wire.toResponse(result) as never)) };
       } catch (thrown) {
-        const error = toDriverError(thrown, op);
+        let error = toDriverError(thrown, op);
         if (interrupted && CONVERGES[op] === error.code) {
-          ctx.log.info({ op, requestId: id, code: error.code }, 'retry of an interrupted call found it done');
-          return { ok: true, response: toBinary(output, create(output)) };
+          const unfinished = op === 'spawn' ? await unfinishedSpawn(ctx, (args[0] as { uuid: string }).uuid, signal) : undefined;
+          if (unfinished === undefined) {
+            ctx.log.info({ op, requestId: id, code: error.code }, 'retry of an interrupted call found it done');
+            return { ok: true, response: toBinary(output, create(output)) };
+          }
+          ctx.log.warn({ op, requestId: id, err: unfinished.message }, 'retry of an interrupted spawn found it unfinished');
+          error = unfinished;
         }
         return { ok: false, error: toBinary(pb.ErrorDetailSchema, errorDetailOf(error)) };
       }

@@ -9,7 +9,7 @@ type Methods = typeof pb.ComputeService.method;
 type Unary = Exclude<keyof Methods, 'watchEvents'>;
 
 /** What a raw call ended with: the response, or the gRPC code and the contract error it carried. */
-export type WireResult<K extends Unary> = { ok: true; response: MessageShapeOf<K> } | { ok: false; grpcCode: number; details: string; error: DriverError | undefined };
+export type WireResult<K extends Unary> = { ok: true; response: MessageShapeOf<K> } | { ok: false; grpcCode: number; details: string; error: DriverError | undefined; cause: ServiceError };
 type MessageShapeOf<K extends Unary> = Methods[K]['output'] extends infer O ? (O extends { typeName: string } ? Message & Record<string, unknown> : never) : never;
 
 /** A client speaking the service directly (messages built by hand: request ids, malformed inputs). */
@@ -28,7 +28,7 @@ export class WireClient {
         if (err) {
           const bin = err.metadata?.get('grpc-status-details-bin')[0];
           const detail = bin instanceof Buffer ? errorDetailFromStatusBin(bin) : undefined;
-          resolve({ ok: false, grpcCode: err.code, details: err.details, error: detail === undefined ? undefined : driverErrorOf(detail) });
+          resolve({ ok: false, grpcCode: err.code, details: err.details, error: detail === undefined ? undefined : driverErrorOf(detail), cause: err });
         } else resolve({ ok: true, response: value as never });
       });
     });

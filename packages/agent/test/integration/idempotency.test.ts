@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { guard } from '@nova-common/core';
+import { DriverError, guard, type ComputeDriver } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instanceSpecToProto } from '../../src/mapping/instance-spec.js';
@@ -135,5 +135,48 @@ describe('a mutating request is acted on once per request id', () => {
     // The journal survived too: the same id with other arguments is still refused.
     const reused = await wire.call('spawn', { requestId: doneId, spec: instanceSpecToProto(spec()) });
     expect(!reused.ok && reused.error?.code).toBe('INVALID_INPUT');
+  });
+
+  it('an interrupted spawn whose retry finds the uuid taken but no instance to read is CONFLICT (retryable, not recorded), never a false success', async () => {
+    const state = tempDir('nova-agent-state-');
+    const sockets = tempDir('nova-agent-sock-');
+    cleanups.push(() => state.remove(), () => sockets.remove());
+    const backend = createReferenceDriver();
+    const socket = join(sockets.dir, 'agent.sock');
+    const start = (driver: ComputeDriver) =>
+      startAgent({ driver: guard(driver), driverName: 'reference', driverVersion: '1.0.0', listeners: [{ role: 'compute', address: parseListenAddress(`unix://${socket}`) }], stateDir: state.dir });
+    const x = spec();
+    const requestId = randomUUID();
+    const request = { requestId, spec: instanceSpecToProto(x) };
+
+    // The agent stops while the spawn runs (the journal holds it as begun, never ended).
+    let agent = await start(slowDriver(backend, 5000, [], { ops: ['spawn'], when: 'before' }));
+    let wire = new WireClient(`unix://${socket}`);
+    const pending = wire.call('spawn', request);
+    await new Promise((r) => setTimeout(r, 200));
+    await agent.shutdown(0);
+    expect((await pending).ok).toBe(false);
+    wire.close();
+
+    // A driver the attempt left half made: the uuid is claimed (INSTANCE_EXISTS) but nothing can be read.
+    const halfMade = new Proxy(backend, {
+      get: (target, key, receiver) =>
+        key === 'spawn'
+          ? () => Promise.reject(new DriverError('INSTANCE_EXISTS', { op: 'spawn', target: x.uuid }))
+          : (Reflect.get(target, key, receiver) as unknown),
+    });
+    agent = await start(halfMade);
+    wire = new WireClient(`unix://${socket}`);
+    const retried = await wire.call('spawn', request);
+    expect(!retried.ok && [retried.grpcCode, retried.error?.code, retried.error?.retryable]).toStrictEqual([status.ABORTED, 'CONFLICT', true]);
+    wire.close();
+    await agent.shutdown(1000);
+
+    // Once the driver has cleaned up, the same request id spawns: the CONFLICT was not recorded.
+    agent = await start(backend);
+    wire = new WireClient(`unix://${socket}`);
+    cleanups.push(() => agent.shutdown(1000), () => wire.close());
+    expect((await wire.call('spawn', request)).ok).toBe(true);
+    expect((await backend.getInfo(x.uuid)).powerState).toBe('RUNNING');
   });
 });
