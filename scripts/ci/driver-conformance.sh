@@ -12,7 +12,7 @@
 #
 # 1. installs the driver's dependencies when it has no node_modules (npm ci with a lockfile,
 #    else npm install), and the suite (@nova-common/conformance@SUITE, default ^1.1.0) into the
-#    driver's node_modules when the driver does not depend on it;
+#    driver's node_modules (not saved to package.json) when its node_modules lacks it;
 # 2. builds the driver (npm run build, when it has a build script);
 # 3. runs the backend start command when given (bash -c; it must return once the backend is up);
 # 4. runs `nova-conformance run --driver SPEC [--config FILE]` in DIR, writing report.json,
@@ -93,14 +93,17 @@ if [ "$install" = 1 ] && [ ! -d node_modules ]; then
   fi
 fi
 
-if ! node -e 'require.resolve("@nova-common/conformance/package.json", { paths: [process.cwd()] })' 2>/dev/null; then
+# The suite must sit in the driver's own node_modules, beside the core the driver imports.
+suite_dir="node_modules/@nova-common/conformance"
+if [ ! -f "$suite_dir/package.json" ]; then
   [ "$install" = 1 ] || fail_setup "@nova-common/conformance is not installed in $(pwd) (and --no-install was given)"
   # A tarball or directory is installed as itself; anything else is a version range of the suite.
   if [ -e "$suite" ]; then spec="$suite"; else spec="@nova-common/conformance@$suite"; fi
   log "installing the suite: $spec"
   npm install --no-save --no-audit --no-fund -- "$spec" || fail_setup "installing $spec failed"
 fi
-bin="$(node -e 'const p = require("path"); const d = p.dirname(require.resolve("@nova-common/conformance/package.json", { paths: [process.cwd()] })); process.stdout.write(p.join(d, require(p.join(d, "package.json")).bin["nova-conformance"]))')"
+[ -f "$suite_dir/package.json" ] || fail_setup "@nova-common/conformance is still not in $(pwd)/node_modules"
+bin="$(cd -- "$suite_dir" && pwd)/$(node -e 'process.stdout.write(require(process.argv[1]).bin["nova-conformance"])' "$(pwd)/$suite_dir/package.json")"
 
 if [ "$build" = 1 ] && node -e 'process.exit(require("./package.json").scripts?.build ? 0 : 1)'; then
   log "npm run build"

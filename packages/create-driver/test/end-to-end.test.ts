@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, ok, outsideDir, run, type Ran } from './helpers/outside.js';
@@ -80,7 +80,7 @@ describe('a driver made by the packed create-driver, installed outside the works
     expect(readFileSync(join(reports, 'matrix.html'), 'utf8')).toContain('@acme/driver-demo');
   }, 900_000);
 
-  it('on a copy that breaks the contract (spawn ignores powerOn), it writes the reports and exits 1', () => {
+  it('on a copy that breaks the contract (spawn ignores powerOn) and lacks the suite, it installs the suite, writes the reports and exits 1', () => {
     // Its own build output stays behind (the script builds the copy); node_modules comes along.
     cpSync(driverDir, brokenDir, { recursive: true, filter: (src) => src !== join(driverDir, 'dist') });
     const file = join(brokenDir, 'src/driver.ts');
@@ -88,9 +88,23 @@ describe('a driver made by the packed create-driver, installed outside the works
     const broken = source.replace("running: cell.to === 'RUNNING',", 'running: true,');
     expect(broken).not.toBe(source);
     writeFileSync(file, broken);
+    // A driver that does not depend on the suite: the script installs the one it is given, without saving it.
+    const pkgFile = join(brokenDir, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { devDependencies: Record<string, string>; overrides: Record<string, string> };
+    delete pkg.devDependencies['@nova-common/conformance'];
+    delete pkg.overrides['@nova-common/conformance'];
+    writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+    rmSync(join(brokenDir, 'node_modules/@nova-common/conformance'), { recursive: true });
+    const suite = tarballs['@nova-common/conformance']!;
     const reports = join(work.dir, 'reports-broken');
-    const r = timed('driver-conformance.sh (broken)', run('bash', [SCRIPT, '--driver-dir', brokenDir, '--config', 'conformance.json', '--reports', reports, '--seed', '1'], work.dir));
+    const r = timed(
+      'driver-conformance.sh (broken, installs the suite)',
+      run('bash', [SCRIPT, '--driver-dir', brokenDir, '--config', 'conformance.json', '--reports', reports, '--seed', '1', '--suite', suite], work.dir),
+    );
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain(`installing the suite: ${suite}`);
+    expect(existsSync(join(brokenDir, 'node_modules/@nova-common/conformance/package.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(pkgFile, 'utf8'))).toEqual(pkg);
     const report = JSON.parse(readFileSync(join(reports, 'report.json'), 'utf8')) as { summary: { failed: number }; properties: { id: string; status: string; counterexample?: { rule?: string } }[] };
     expect(report.summary.failed).toBeGreaterThan(0);
     const sequences = report.properties.find((p) => p.id === 'P-MODEL-SEQUENCES');
