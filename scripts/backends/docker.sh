@@ -2,7 +2,9 @@
 # Control the Docker Engine used by @nova-common/driver-container's tests:
 #   install  apt packages (docker.io, busybox-static, curl)
 #   start    dockerd on unix:///var/run/docker.sock with no iptables/NAT/default bridge, wait until /_ping
-#            answers, then `prepare`
+#            answers, then `prepare`. Its networks (internal bridges, never routed) take /24s of 10.213.0.0/16:
+#            dockerd's default pools hold about 30 networks, fewer than the tests' owners each keep a base
+#            network for, and an exhausted pool fails every network create
 #   prepare  build the local test images from busybox-static through the Engine API import (no registry):
 #              nova-common/busybox:latest         default command keeps running, prints one line first
 #              nova-common/busybox-noterm:latest  same, but ignores SIGTERM (fault tests)
@@ -76,6 +78,7 @@ launch() {
     --iptables=false --ip-forward=false --ip-masq=false --bridge=none \
     --storage-driver="$driver" \
     --userland-proxy=false \
+    --default-address-pool base=10.213.0.0/16,size=24 \
     --shutdown-timeout=5 \
     --pidfile="$ENGINE_PIDFILE" \
     -H "unix://$SOCK" \

@@ -108,6 +108,8 @@ export interface ContainerSummary {
 export interface NetworkInspect {
   Id: string;
   Name: string;
+  /** RFC 3339 with nanoseconds, in the engine's time zone: comparable as text between networks of one engine. */
+  Created?: string;
   Internal: boolean;
   Labels: Record<string, string> | null;
   Containers?: Record<string, unknown> | null;

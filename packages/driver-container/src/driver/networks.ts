@@ -17,15 +17,23 @@ import { ownedContainers, type Located } from './instances.js';
  * running or not) and no container of anyone else has an endpoint on it.
  */
 
-/** Make sure an owned internal network exists under `name`. */
-export async function ensureNetwork(ctx: EngineContext, name: string, networkId: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Make sure an owned internal network exists under `name`, and answer the id to connect to.
+ * The engine's duplicate-name check is best effort: two driver processes creating one network
+ * at once can both succeed, after which the name is ambiguous. So after creating, and whenever
+ * the name is ambiguous, the owned networks of that name are listed and the one created first
+ * (by the engine's creation time, then id) is used by every process; the others are removed
+ * while nothing is on them.
+ */
+export async function ensureNetwork(ctx: EngineContext, name: string, networkId: string, signal?: AbortSignal): Promise<string> {
   try {
     const n = await ctx.client.inspectNetwork(name, signal);
     if (!isOwned(ctx.naming, n.Labels, 'network')) {
       throw new DriverError('INTERNAL', { detail: `network ${name} exists but was not made by this driver` });
     }
-    return;
+    return n.Id;
   } catch (err) {
+    if (isAmbiguous(err)) return settleDuplicates(ctx, name, signal);
     if (!isNotFound(err)) throw err;
   }
   try {
@@ -34,7 +42,40 @@ export async function ensureNetwork(ctx: EngineContext, name: string, networkId:
     // Created meanwhile by another driver process (409): fine.
     if (!(err instanceof EngineHttpError && (err.status === 409 || /already exists/.test(err.engineMessage)))) throw err;
   }
+  return settleDuplicates(ctx, name, signal);
 }
+
+/** The first-created owned network named `name` (the one every process uses); later duplicates go when unused. */
+async function settleDuplicates(ctx: EngineContext, name: string, signal?: AbortSignal): Promise<string> {
+  // The engine's name filter matches parts of names: keep exact matches only.
+  const same = (await ctx.client.listNetworks({ name: [name] }, signal)).filter((n) => n.Name === name);
+  if (same.some((n) => !isOwned(ctx.naming, n.Labels, 'network'))) {
+    throw new DriverError('INTERNAL', { detail: `network ${name} exists but was not made by this driver` });
+  }
+  if (same.length === 0) throw new DriverError('CONFLICT', { detail: `network ${name} was removed while being made; retry` });
+  const [winner, ...later] = [...same].sort((a, b) => (a.Created ?? '').localeCompare(b.Created ?? '') || a.Id.localeCompare(b.Id));
+  for (const n of later) {
+    try {
+      if (!(await networkInUse(ctx, n, signal))) await ctx.client.removeNetwork(n.Id, signal);
+    } catch (err) {
+      if (!(isNotFound(err) || (err instanceof EngineHttpError && isNetworkInUse(err.status, err.engineMessage)))) throw err;
+    }
+  }
+  return winner!.Id;
+}
+
+/** `name`, or the id of the network every process uses when duplicates made the name ambiguous. */
+async function settledName(ctx: EngineContext, name: string, signal?: AbortSignal): Promise<string> {
+  try {
+    await ctx.client.inspectNetwork(name, signal);
+    return name;
+  } catch (err) {
+    if (isAmbiguous(err)) return settleDuplicates(ctx, name, signal);
+    throw err;
+  }
+}
+
+const isAmbiguous = (err: unknown): boolean => err instanceof EngineHttpError && /ambiguous/i.test(err.engineMessage);
 
 /**
  * Connect a VIF: its network (created on demand), an endpoint carrying its id and MAC. Returns the network name.
@@ -53,8 +94,8 @@ export async function connectVif(
   if (attached.has(name)) name = networkName(ctx.naming, vif.network.id, vif.id.slice(0, 8).toLowerCase());
   touched?.push(name);
   await ctx.networkQueue.run(name, async () => {
-    await ensureNetwork(ctx, name, vif.network.id, signal);
-    await ctx.client.connectNetwork(name, container.Id, endpointFor(ctx.naming, vif, ctx.macHonoured), signal);
+    const id = await ensureNetwork(ctx, name, vif.network.id, signal);
+    await ctx.client.connectNetwork(id, container.Id, endpointFor(ctx.naming, vif, ctx.macHonoured), signal);
   });
   return name;
 }
@@ -77,7 +118,7 @@ export async function collectNetworks(ctx: EngineContext, names: readonly string
     if (name === ctx.baseNetwork) continue;
     await ctx.networkQueue.run(name, async () => {
       try {
-        const n = await ctx.client.inspectNetwork(name, signal);
+        const n = await ctx.client.inspectNetwork(await settledName(ctx, name, signal), signal);
         if (!isOwned(ctx.naming, n.Labels, 'network')) return;
         if (await networkInUse(ctx, n, signal)) return;
         await ctx.client.removeNetwork(n.Id, signal);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriverError, type VifInput } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
+import { networkLabels } from '../../src/mapping/labels.js';
 import { networkName } from '../../src/mapping/networks.js';
 import { BASE_IMAGE, spec, uuidv4 } from '../helpers.js';
 import { clearOwner, type TestEngine } from './engines.js';
@@ -149,6 +150,38 @@ export function describeNetworks(engine: TestEngine): void {
       expect(await networkExists(net)).toBe(false);
       expect(await ownedContainersOf(uuid)).toEqual([]);
       expect((await client.inspectContainer(squatter)).Name).toBe(`/nova-${uuid}`);
+    });
+
+    it('two networks of one name (made by two driver processes at once) end as one: every spawn uses the first made, the later goes', async () => {
+      const net = `dup-${uuidv4().slice(0, 8)}`;
+      const name = networkName(naming, net);
+      // What two processes racing past the engine's best-effort duplicate check leave behind.
+      const raw = client as unknown as { request(method: string, path: string, o: { body: unknown }): Promise<{ body: { Id: string } }> };
+      const create = () =>
+        raw.request('POST', '/networks/create', { body: { Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: false, Attachable: true, Labels: networkLabels(naming, net) } });
+      const first = (await create()).body.Id;
+      let second: string | undefined;
+      try {
+        second = (await create()).body.Id;
+      } catch (err) {
+        // An engine that keeps names unique refuses the second one: the race cannot happen there.
+        expect((err as { status?: number }).status).toBe(409);
+      }
+      const sameName = async () => (await client.listNetworks({ name: [name] })).filter((n) => n.Name === name).map((n) => n.Id);
+      expect((await sameName()).sort()).toEqual([first, ...(second === undefined ? [] : [second])].sort());
+
+      const [a, b] = [uuidv4(), uuidv4()];
+      await driver.spawn(spec(a, { networkInfo: [vif(net)] }));
+      await driver.spawn(spec(b, { networkInfo: [vif(net)] }));
+      expect(await sameName()).toEqual([first]);
+      for (const uuid of [a, b]) {
+        const [c] = await client.listContainers({ label: [`io.nova-common.owner=${owner}`], name: [`nova-${uuid}`] });
+        const networks = (await client.inspectContainer(c!.Id)).NetworkSettings.Networks ?? {};
+        expect(Object.values(networks).map((ep) => ep?.NetworkID)).toContain(first);
+      }
+      await driver.destroy(a);
+      await driver.destroy(b);
+      expect(await sameName()).toEqual([]);
     });
   });
 }
