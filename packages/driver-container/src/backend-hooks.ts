@@ -19,7 +19,9 @@ export const BACKEND_SCRIPT_ENV = 'NOVA_COMMON_CONTAINER_BACKEND_SCRIPT';
  * engine's own API (never through the driver):
  *
  *   crash              SIGKILL to the container's init (`POST /containers/<id>/kill?signal=KILL`): the run ends
- *                      with 137 and the driver did not ask for it, so getInfo reads CRASHED
+ *                      with 137 and the driver did not ask for it, so getInfo reads CRASHED. A container that
+ *                      is not running (a shut-down instance) is started first and then killed, as a machine
+ *                      that crashes while starting: the suite crashes instances in every state
  *   powerOffOutOfBand  `POST /containers/<id>/stop` (SIGTERM, SIGKILL after the configured grace), as
  *                      `docker stop` does; a paused one is unpaused first on podman, which refuses to stop it.
  *                      The init ends on SIGTERM (143), so getInfo reads SHUTDOWN
@@ -45,7 +47,13 @@ export function containerBackendHooks(config: ContainerDriverConfig): { hooks: B
     async crash(uuid) {
       const { client: c } = await engine();
       const name = containerName(naming, uuid);
-      await c.killContainer(name, 'KILL');
+      try {
+        await c.killContainer(name, 'KILL');
+      } catch (err) {
+        if (!isNotRunning(err)) throw err;
+        await c.startContainer(name);
+        await c.killContainer(name, 'KILL');
+      }
       await c.waitNotRunning(name);
     },
     async powerOffOutOfBand(uuid) {
