@@ -66,6 +66,12 @@ export async function fakeEngine(kind: 'docker' | 'podman', uuid: string): Promi
     }
     if (p === '/containers/json') return json(res, 200, []);
     calls.push(`${method} ${p}${body ? ` ${body}` : ''}`);
+    if (p === '/networks' && method === 'GET') {
+      // The engine's name filter matches parts of names, as the real one does.
+      const wanted = (JSON.parse(url.searchParams.get('filters') ?? '{}') as { name?: string[] }).name ?? [];
+      const listed = [...networks].filter((n) => wanted.length === 0 || wanted.some((w) => n.includes(w)));
+      return json(res, 200, listed.map((n) => ({ Id: n, Name: n, Created: '2026-01-01T00:00:00.000000001Z', Internal: true, Labels: { 'io.nova-common.owner': 'unit', 'io.nova-common.kind': 'network' }, Containers: {} })));
+    }
     if (p === '/networks/create') {
       networks.add(JSON.parse(body).Name);
       return json(res, 201, { Id: JSON.parse(body).Name });

@@ -27,6 +27,8 @@ describe('a network made for a connect the engine then refuses', () => {
       expect(networkCalls).toEqual([
         `GET /networks/${name}`,
         'POST /networks/create',
+        // After creating, the networks of that name are listed: a racing process may have made one too.
+        'GET /networks',
         `POST /networks/${name}/connect`,
         `GET /networks/${name}`,
         `DELETE /networks/${name}`,

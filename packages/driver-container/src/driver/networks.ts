@@ -64,14 +64,13 @@ async function settleDuplicates(ctx: EngineContext, name: string, signal?: Abort
   return winner!.Id;
 }
 
-/** `name`, or the id of the network every process uses when duplicates made the name ambiguous. */
-async function settledName(ctx: EngineContext, name: string, signal?: AbortSignal): Promise<string> {
+/** The network named `name`; when duplicates made the name ambiguous, the one every process uses. */
+async function inspectSettled(ctx: EngineContext, name: string, signal?: AbortSignal): Promise<NetworkInspect> {
   try {
-    await ctx.client.inspectNetwork(name, signal);
-    return name;
+    return await ctx.client.inspectNetwork(name, signal);
   } catch (err) {
-    if (isAmbiguous(err)) return settleDuplicates(ctx, name, signal);
-    throw err;
+    if (!isAmbiguous(err)) throw err;
+    return ctx.client.inspectNetwork(await settleDuplicates(ctx, name, signal), signal);
   }
 }
 
@@ -118,7 +117,7 @@ export async function collectNetworks(ctx: EngineContext, names: readonly string
     if (name === ctx.baseNetwork) continue;
     await ctx.networkQueue.run(name, async () => {
       try {
-        const n = await ctx.client.inspectNetwork(await settledName(ctx, name, signal), signal);
+        const n = await inspectSettled(ctx, name, signal);
         if (!isOwned(ctx.naming, n.Labels, 'network')) return;
         if (await networkInUse(ctx, n, signal)) return;
         await ctx.client.removeNetwork(n.Id, signal);
