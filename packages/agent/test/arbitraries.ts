@@ -42,7 +42,7 @@ export const metadataArb = fc.dictionary(
 );
 
 export const macArb = fc.stringMatching(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/);
-export const ifnameArb = fc.stringMatching(/^[A-Za-z0-9_.-]{1,15}$/);
+export const ifnameArb = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/);
 export const deviceNameArb = fc.stringMatching(/^(\/dev\/)?[a-z]{2,4}[a-z0-9]{0,4}$/);
 export const diskBusArb = fc.constantFrom('virtio', 'scsi', 'ide', 'sata', 'usb', 'fdc');
 
