@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { isDriverError } from '@nova-common/core';
 
 /** One plug property's verdict: what it checks, the semantics cell or rule it holds the plug to, and why it failed. */
@@ -66,3 +67,12 @@ export async function runPlugProperties(
 export const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 export const diff = (before: readonly string[], after: readonly string[]): string =>
   `added [${after.filter((x) => !before.includes(x)).join(', ')}], removed [${before.filter((x) => !after.includes(x)).join(', ')}]`;
+
+/** Run a model-based plug property (fast-check); a failure is the property's, with its seed and shrunk sequence. */
+export async function checkModel<T>(property: fc.IAsyncPropertyWithHooks<[T]>, options: { runs?: number; seed?: number }): Promise<void> {
+  const out = await fc.check(property, { numRuns: options.runs ?? 8, ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  if (out.failed) {
+    const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
+    expect(false, `${cause} (seed ${out.seed}, shrunk counterexample ${JSON.stringify(out.counterexample?.[0])})`);
+  }
+}

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { isDriverError, type VifInput } from '@nova-common/core';
 import { VIF_PLUG_SEMANTICS, type GuardedVifPlugin, type PlugInstance, type VifPlugState } from '@nova-common/core/plugs';
-import { diff, expect, expectError, runPlugProperties, sameSet, type PlugRunResult } from './result.js';
+import { checkModel, diff, expect, expectError, runPlugProperties, sameSet, type PlugRunResult } from './result.js';
 
 /** What the plug suite needs to test a VIF plugin on a host: the plugin and an independent look at the host. */
 export interface VifPluginFixtures {
@@ -191,9 +191,5 @@ async function modelProperty(fx: VifPluginFixtures, options: PlugSuiteOptions): 
       for (const [port, inst] of owner) await fx.plugin.unplug(fx.vif(port), INSTANCES[inst]!).catch(() => undefined);
     }
   });
-  const out = await fc.check(property, { numRuns: options.runs ?? 8, ...(options.seed === undefined ? {} : { seed: options.seed }) });
-  if (out.failed) {
-    const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-    expect(false, `${cause} (seed ${out.seed}, shrunk counterexample ${JSON.stringify(out.counterexample?.[0])})`);
-  }
+  await checkModel(property, options);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { isDriverError } from '@nova-common/core';
 import { VOLUME_CONNECT_SEMANTICS, type ConnectionInfoInput, type GuardedVolumeConnector, type VolumeConnectState } from '@nova-common/core/plugs';
-import { diff, expect, expectError, runPlugProperties, sameSet, type PlugRunResult } from './result.js';
+import { checkModel, diff, expect, expectError, runPlugProperties, sameSet, type PlugRunResult } from './result.js';
 import type { PlugSuiteOptions } from './vif-suite.js';
 
 /** What the plug suite needs to test a volume connector on a host. */
@@ -187,9 +187,5 @@ async function modelProperty(
       for (const i of connected) await connector.disconnect(vs[i]!.volumeId, vs[i]!.connectionInfo).catch(() => undefined);
     }
   });
-  const out = await fc.check(property, { numRuns: options.runs ?? 8, ...(options.seed === undefined ? {} : { seed: options.seed }) });
-  if (out.failed) {
-    const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-    expect(false, `${cause} (seed ${out.seed}, shrunk counterexample ${JSON.stringify(out.counterexample?.[0])})`);
-  }
+  await checkModel(property, options);
 }
