@@ -74,21 +74,54 @@ export function interleavings(lengths: readonly number[]): number[][] {
   return out;
 }
 
-/** What the model says of each order of the lanes, from the state after `setup`. */
-export function explanations(baseline: ModelBaseline, setup: readonly ContractCall[], lanes: readonly (readonly ContractCall[])[]): Explanation[] {
-  return interleavings(lanes.map((l) => l.length)).map((order) => {
-    const model = modelAfter(baseline, setup);
-    const next = lanes.map(() => 0);
-    const outcomes: Outcome[][] = lanes.map(() => []);
-    const rules: RuleId[][] = lanes.map(() => []);
-    for (const l of order) {
-      const call = lanes[l]![next[l]!++]!;
-      const r = apply(model, call);
-      outcomes[l]!.push(r.outcome);
-      rules[l]!.push(r.rule);
+/** The outcome a call that timed out shows: its effect is unknown (the errors table's TIMEOUT). */
+export const TIMED_OUT = 'TIMEOUT';
+
+/**
+ * What the model says of each order of the lanes, from the state after `setup`.
+ *
+ * A call the driver answered with TIMEOUT (`timedOut[lane][i]`) may or may not have taken
+ * effect: the errors table says its outcome is unknown. Such a call is explained twice, once
+ * applied and once not, and shows TIMEOUT either way (an indeterminate operation, as
+ * linearizability checkers treat a call whose answer was lost). A driver that times out is
+ * still held to the state it leaves: that state must be one of the two.
+ */
+export function explanations(
+  baseline: ModelBaseline,
+  setup: readonly ContractCall[],
+  lanes: readonly (readonly ContractCall[])[],
+  timedOut: readonly (readonly boolean[])[] = [],
+): Explanation[] {
+  const unknown = timedOut.reduce((n, lane) => n + lane.filter(Boolean).length, 0);
+  const out: Explanation[] = [];
+  for (const order of interleavings(lanes.map((l) => l.length))) {
+    // Each subset of the timed-out calls taken as applied (bit k: the k-th timed-out call in this order).
+    for (let applied = 0; applied < 1 << unknown; applied++) {
+      const model = modelAfter(baseline, setup);
+      const next = lanes.map(() => 0);
+      const outcomes: Outcome[][] = lanes.map(() => []);
+      const rules: RuleId[][] = lanes.map(() => []);
+      let k = 0;
+      for (const l of order) {
+        const i = next[l]!++;
+        const call = lanes[l]![i]!;
+        if (timedOut[l]?.[i] === true) {
+          const take = (applied >> k++) & 1;
+          model.expirePending();
+          const e = model.expect(call);
+          if (take && e.ok) model.apply(call, e, PAST);
+          outcomes[l]!.push(TIMED_OUT);
+          rules[l]!.push(e.rule);
+          continue;
+        }
+        const r = apply(model, call);
+        outcomes[l]!.push(r.outcome);
+        rules[l]!.push(r.rule);
+      }
+      out.push({ order, outcomes, rules, model });
     }
-    return { order, outcomes, rules, model };
-  });
+  }
+  return out;
 }
 
 /** How many calls of an explanation have the outcome observed. */

@@ -69,4 +69,20 @@ describe('linearizability against the model', () => {
       { outcomes: [['ok'], ['VOLUME_NOT_ATTACHED']], attached: true },
     ]);
   });
+
+  it('a detach that timed out is explained applied and not applied, and shows TIMEOUT either way', async () => {
+    const all = explanations(await baseline(), [spawn], [[attach], [detach]], [[false], [true]]);
+    const seen = all.map((e) => ({ outcomes: e.outcomes, attached: e.model.get(uuid)!.volumes.has(volumeId) }));
+    expect(seen).toEqual([
+      // attach first: the timed-out detach either did nothing or detached.
+      { outcomes: [['ok'], ['TIMEOUT']], attached: true },
+      { outcomes: [['ok'], ['TIMEOUT']], attached: false },
+      // detach first: it could not have succeeded; the volume ends attached both ways.
+      { outcomes: [['ok'], ['TIMEOUT']], attached: true },
+      { outcomes: [['ok'], ['TIMEOUT']], attached: true },
+    ]);
+    // An attach that reported ok must still have taken effect in some order.
+    expect(all.every((e) => sameOutcomes(e, [['ok'], ['TIMEOUT']]))).toBe(true);
+    expect(all.some((e) => sameOutcomes(e, [['ok'], ['ok']]))).toBe(false);
+  });
 });
