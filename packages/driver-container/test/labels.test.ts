@@ -102,6 +102,15 @@ describe('state mapping', () => {
     expect(needsStopRecord({ ...base, Status: 'exited', ExitCode: 143 })).toBe(false);
     expect(needsStopRecord({ ...base, Status: 'running' })).toBe(false);
     expect(needsStopRecord({ ...base, Status: 'created' })).toBe(false);
+    expect(needsStopRecord({ ...base, Status: 'created' }, true)).toBe(true);
+  });
+
+  it('reads a never-started replacement that carries a crash as CRASHED, and SHUTDOWN once the driver acknowledged it', () => {
+    expect(powerStateOf({ ...base, Status: 'created' }, false, true)).toBe('CRASHED');
+    expect(powerStateOf({ ...base, Status: 'created' }, true, true)).toBe('SHUTDOWN');
+    // The label says nothing about a container that has run since.
+    expect(powerStateOf({ ...base, Status: 'running' }, false, true)).toBe('RUNNING');
+    expect(powerStateOf({ ...base, Status: 'exited', ExitCode: 0 }, false, true)).toBe('SHUTDOWN');
   });
 });
 

@@ -55,7 +55,8 @@ export async function locate(ctx: EngineContext, uuid: string, signal?: AbortSig
 
 /** The power state of a container: the engine's state, and for a run that ended badly whether the driver asked it to stop. */
 export async function powerOf(ctx: EngineContext, inspect: ContainerInspect): Promise<PowerState> {
-  return powerStateOf(inspect.State, needsStopRecord(inspect.State) && (await ctx.stops.asked(inspect)));
+  const carriedCrash = inspect.Config.Labels?.[ctx.keys.crashed] === 'true';
+  return powerStateOf(inspect.State, needsStopRecord(inspect.State, carriedCrash) && (await ctx.stops.asked(inspect)), carriedCrash);
 }
 
 /**

@@ -84,7 +84,10 @@ export async function replace(
       imageRef = `${repo}:latest`;
     }
     const pidsLimit = found.inspect.HostConfig.PidsLimit ?? ctx.config.pidsLimit;
-    const newId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'replacing'), bodyFor(ctx, imageRef, labels, pidsLimit), signal);
+    const body = bodyFor(ctx, imageRef, labels, pidsLimit);
+    // A CRASHED instance stays CRASHED across the recreation: the new container, never started, carries the crash.
+    if (how.target === 'CRASHED') body.Labels[ctx.keys.crashed] = 'true';
+    const newId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'replacing'), body, signal);
     try {
       for (const [net, ep] of Object.entries(found.inspect.NetworkSettings.Networks ?? {})) {
         if (net === ctx.baseNetwork || !vifOfEndpoint(ctx.naming, ep)) continue;

@@ -33,6 +33,8 @@ export interface LabelKeys {
   snapshotName: string;
   /** When a snapshot was made (ISO 8601, milliseconds): listSnapshots' order. */
   createdAt: string;
+  /** `true` on a container made to replace a CRASHED instance's container: it reads CRASHED until started or stopped. */
+  crashed: string;
 }
 
 export function labelKeys(n: Naming): LabelKeys {
@@ -50,6 +52,7 @@ export function labelKeys(n: Naming): LabelKeys {
     networkId: `${p}.network-id`,
     snapshotName: `${p}.snapshot-name`,
     createdAt: `${p}.created-at`,
+    crashed: `${p}.crashed`,
   };
 }
 
@@ -130,6 +133,9 @@ export function instanceLabels(n: Naming, data: InstanceLabels): Record<string, 
     [k.node]: data.node,
     [k.image]: JSON.stringify(data.image),
     [k.volumes]: JSON.stringify(data.volumes),
+    // Written on every instance container so that none inherits a crash from the image it was made from
+    // (a state image or a snapshot committed from a replacement that carried one): see replace.ts.
+    [k.crashed]: 'false',
   };
 }
 

@@ -20,8 +20,12 @@ export function exitPower(exit: { exitCode: number; oomKilled: boolean; stopRequ
   return CLEAN_EXIT_CODES.has(exit.exitCode) ? 'SHUTDOWN' : 'CRASHED';
 }
 
-/** Whether the driver's record of the stops it asked for can change how this state reads (an ended run that would read CRASHED). */
-export function needsStopRecord(s: ContainerState): boolean {
+/**
+ * Whether the driver's record of the stops it asked for can change how this state reads: an ended run
+ * that would read CRASHED, or a replacement container that carries a crash (`carriedCrash`).
+ */
+export function needsStopRecord(s: ContainerState, carriedCrash = false): boolean {
+  if (s.Status === 'created') return carriedCrash;
   return s.Status === 'dead' || (s.Status === 'exited' && exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested: false }) === 'CRASHED');
 }
 
@@ -31,7 +35,9 @@ export function needsStopRecord(s: ContainerState): boolean {
  *   running, restarting      -> RUNNING
  *   stopping (podman)        -> RUNNING: a stop in progress reads as the state the instance is still in
  *   paused                   -> PAUSED (cgroup freezer)
- *   created (never started)  -> SHUTDOWN
+ *   created (never started)  -> SHUTDOWN; CRASHED for the replacement of a CRASHED instance (`carriedCrash`:
+ *                               attaching a volume recreates the container, and the crash stays until
+ *                               the instance is powered off or on), SHUTDOWN again once asked to stop
  *   exited                   -> exitPower: SHUTDOWN after a clean exit (0, 143) or a stop the driver asked
  *                               for; CRASHED after an OOM kill, a SIGKILL or an error exit nobody asked for
  *   dead                     -> CRASHED (the engine failed to remove or stop it), SHUTDOWN when asked
@@ -39,8 +45,9 @@ export function needsStopRecord(s: ContainerState): boolean {
  *
  * `stopRequested`: the driver asked this run (this StartedAt) of the container to stop. Labels cannot
  * change on a container, so the driver keeps that record itself (driver/stop-records.ts).
+ * `carriedCrash`: the container's crash label (labels.ts), set when it replaced a CRASHED container.
  */
-export function powerStateOf(s: ContainerState, stopRequested = false): PowerState {
+export function powerStateOf(s: ContainerState, stopRequested = false, carriedCrash = false): PowerState {
   switch (s.Status) {
     case 'running':
       return s.Paused ? 'PAUSED' : 'RUNNING';
@@ -50,7 +57,7 @@ export function powerStateOf(s: ContainerState, stopRequested = false): PowerSta
     case 'paused':
       return 'PAUSED';
     case 'created':
-      return 'SHUTDOWN';
+      return carriedCrash && !stopRequested ? 'CRASHED' : 'SHUTDOWN';
     case 'exited':
       return exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested });
     case 'dead':

@@ -1,10 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeConformance } from '@nova-common/conformance/vitest';
+import { containerBackendHooks } from '../../src/backend-hooks.js';
 import { EngineClient } from '../../src/client/engine-client.js';
+import { ContainerDriverConfigSchema } from '../../src/config.js';
+import { containerWitness } from '../../src/witness.js';
 import { adaptSpec, images } from '../helpers.js';
-import { PODMAN_SOCKET, rawPodmanDriver, podmanVolumeConnection, requirePodman } from './helpers.js';
+import { PODMAN_SOCKET, PODMAN_STATE_DIR, PODMAN_VOLUME_ROOT, rawPodmanDriver, podmanVolumeConnection, requirePodman } from './helpers.js';
 
 const OWNER = 'conformance-podman';
+const engineConfig = ContainerDriverConfigSchema.parse({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, stateDir: PODMAN_STATE_DIR, ownerId: OWNER });
+// podman seen without the driver: leaks and ghosts fail P-BACKEND-WITNESS; with it P-RESTART runs too.
+const witness = containerWitness(engineConfig);
+// A SIGKILL to a container's init, through podman's API: the sequences reach the CRASHED row.
+const backend = containerBackendHooks(engineConfig);
 
 // The default run (20 sequences x 25 steps per property) against podman's service: one test per property the
 // driver declares on podman, UNSUPPORTED verified for the rest.
@@ -22,6 +30,8 @@ describeConformance(
     adaptSpec,
     volumeConnection: podmanVolumeConnection,
     images,
+    witness,
+    simulate: { crash: (_driver: unknown, uuid: string) => backend.hooks.crash!(uuid) },
     settleTimeoutMs: 500,
     // A real spawn takes a few hundred ms: the injected-hang timeout must be longer than that.
     hangTimeoutMs: 3000,
@@ -33,6 +43,8 @@ describe('after the podman conformance run', () => {
   const client = new EngineClient({ socketPath: PODMAN_SOCKET });
   afterAll(async () => {
     await client.close();
+    await witness.close?.();
+    await backend.close();
   });
   it('left no container, network or image of its owner on podman', async () => {
     await requirePodman().then((c) => c.close());
