@@ -59,6 +59,11 @@ export interface ConformanceOptions {
   settleTimeoutMs?: number;
   /** How long a `hang` fault waits before the guard's timeout fires, in ms. Default 100. */
   hangTimeoutMs?: number;
+  /**
+   * How soon after the suite aborts a call's signal the driver must have let go of its work
+   * (P-CANCEL, R-CANCEL), in ms. Default 2000: a driver waits out no backend step it could leave.
+   */
+  cancelGraceMs?: number;
   /** Options passed to the guard (enforceCapabilities is always false: the driver's own answers are tested). */
   guard?: Omit<GuardOptions, 'enforceCapabilities'>;
   /**
@@ -170,6 +175,7 @@ export interface ResolvedOptions {
   images: ImageMetaInput[];
   settleTimeoutMs: number;
   hangTimeoutMs: number;
+  cancelGraceMs: number;
   guard: Omit<GuardOptions, 'enforceCapabilities'>;
   simulate: SimulationHooks;
   /** See ConformanceOptions.witness. */
@@ -189,6 +195,7 @@ export const DEFAULT_STEPS = 25;
 export const DEFAULT_MAX_INSTANCES = 3;
 const DEFAULT_SETTLE_MS = 25;
 const DEFAULT_HANG_TIMEOUT_MS = 100;
+const DEFAULT_CANCEL_GRACE_MS = 2_000;
 
 /** Metadata key carrying the run id on every instance the suite creates. */
 export const RUN_ID_KEY = 'nova-conformance:run-id';
@@ -259,6 +266,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     images,
     settleTimeoutMs: options.settleTimeoutMs ?? DEFAULT_SETTLE_MS,
     hangTimeoutMs: positiveInt('hangTimeoutMs', options.hangTimeoutMs, DEFAULT_HANG_TIMEOUT_MS, 600_000),
+    cancelGraceMs: positiveInt('cancelGraceMs', options.cancelGraceMs, DEFAULT_CANCEL_GRACE_MS, 600_000),
     guard: options.guard ?? {},
     contractBaseline: baselineOf(options.contract),
     simulate: options.simulate ?? {},

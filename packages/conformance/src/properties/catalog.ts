@@ -27,7 +27,7 @@ export const MODEL_PROPERTY_IDS = [
 ] as const;
 type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
 
-const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE'] as const;
+const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE', 'P-CANCEL'] as const;
 type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
 
 /**
@@ -124,6 +124,14 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
     since: '1.0.0',
     rules: ['R-GEN-ERRORS', 'R-GEN-NOOP'],
     description: 'faulty() injects BACKEND_UNAVAILABLE, TIMEOUT and hangs into instance operations; the guarded call must reject with exactly that code (TIMEOUT for a hang), and retrying the idempotent operation must reach the state the table predicts.',
+  },
+  'P-CANCEL': {
+    id: 'P-CANCEL',
+    title: 'A cancelled call lets go promptly and leaves the instance before or after it, never between',
+    since: '1.0.0',
+    rules: ['R-CANCEL', 'R-DESTROY-IDEMPOTENT', 'R-GEN-NOOP'],
+    description:
+      'The suite aborts the signal of a spawn, a powerOff with a graceful period of at least 5 s (twice cancelGraceMs) and a destroy, at once and a few ms into each call. Each must reject with CANCELLED or answer as it would have; the next call on the instance (which the guard holds until the driver\'s cancelled work returns) must be served within cancelGraceMs of the abort; the instance must then be as before the call or as after it (a cancelled spawn leaves nothing or the whole instance), and retrying the call must converge.',
   },
 };
 

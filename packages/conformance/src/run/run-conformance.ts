@@ -19,6 +19,7 @@ import { allProperties, CONCURRENCY_PROPERTY_IDS, SEQUENCE_PROPERTY_IDS, unsuppo
 import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
 import { checkErrorsSurface, checkSpawnAtomicFault, faultPair } from '../properties/faults.js';
 import { checkConcurrency, concurrencyCapabilities } from '../properties/concurrency.js';
+import { checkCancel } from '../properties/cancel.js';
 import { counterexampleOf, type Identity } from '../replay/replay.js';
 import { renderProgram } from '../replay/program.js';
 import { capabilityOfKey, runSequences, type SequencesOutcome } from './model-run.js';
@@ -86,6 +87,8 @@ export function planProperties(
       capabilities = [capabilityOf('spawn')];
     } else if ((CONCURRENCY_PROPERTY_IDS as readonly PropertyId[]).includes(def.id)) {
       capabilities = concurrencyCapabilities(caps, options);
+    } else if (def.id === 'P-CANCEL') {
+      capabilities = [...new Set([capabilityOf('spawn'), capabilityOf('destroy'), ...(supports(caps, capabilityOf('powerOff')) ? [capabilityOf('powerOff')] : [])])];
     } else if (def.id === 'P-ERRORS-SURFACE') {
       const [op, inverse] = faultPair(caps, allowed);
       capabilities = [...new Set([op, ...(inverse === undefined ? [] : [inverse])].map(capabilityOf))];
@@ -242,6 +245,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
       let outcome: FixedOutcome;
       if (p.def.id === 'P-SPAWN-ATOMIC-FAULT') outcome = await checkSpawnAtomicFault(session, resolved, salt);
       else if (p.def.id === 'P-ERRORS-SURFACE') outcome = await checkErrorsSurface(session, resolved, salt);
+      else if (p.def.id === 'P-CANCEL') outcome = await checkCancel(session, resolved, salt);
       else outcome = await checkUnsupported(session, resolved, p.capabilities[0]!, salt);
       const durationMs = performance.now() - start;
       const steps = session.calls - callsBefore;

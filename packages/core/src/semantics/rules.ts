@@ -43,6 +43,8 @@ export const RULES = {
   'R-POWER-OFF-DEFAULT': 'powerOff without gracefulTimeoutMs MUST wait up to 60 000 ms for the guest (Nova\'s shutdown_timeout) before forcing.',
   'R-REBOOT-PREEMPT':
     'A hard reboot or a destroy of an instance MUST NOT wait behind a soft reboot of it: the soft reboot is cancelled (its signal aborts) and a driver MUST let go of it promptly.',
+  'R-CANCEL':
+    'A call whose signal aborts MUST reject with CANCELLED or answer as it would have; the driver MUST let go of its work promptly, and MUST leave the instance as before the call or as after it, never in between (a cancelled spawn leaves nothing or the whole instance).',
   'R-RESTORE-STATE':
     'restoreState(uuid, desired) MUST leave the instance in `desired` (a no-op when it is there already) and MUST NOT discard a saved memory image or report one it does not have.',
   'R-SNAPSHOT-LIST': 'listSnapshots MUST report every image snapshot made and deleteSnapshot has not removed, and nothing else.',
