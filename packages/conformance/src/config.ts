@@ -61,7 +61,7 @@ export interface ConformanceOptions {
   hangTimeoutMs?: number;
   /**
    * How soon after the suite aborts a call's signal the driver must have let go of its work
-   * (P-CANCEL, R-CANCEL), in ms. Default 2000: a driver waits out no backend step it could leave.
+   * (P-CANCEL, R-CANCEL), in ms. Default 5000: a driver waits out no backend step it could leave.
    */
   cancelGraceMs?: number;
   /** Options passed to the guard (enforceCapabilities is always false: the driver's own answers are tested). */
@@ -195,7 +195,7 @@ export const DEFAULT_STEPS = 25;
 export const DEFAULT_MAX_INSTANCES = 3;
 const DEFAULT_SETTLE_MS = 25;
 const DEFAULT_HANG_TIMEOUT_MS = 100;
-const DEFAULT_CANCEL_GRACE_MS = 2_000;
+const DEFAULT_CANCEL_GRACE_MS = 5_000;
 
 /** Metadata key carrying the run id on every instance the suite creates. */
 export const RUN_ID_KEY = 'nova-conformance:run-id';

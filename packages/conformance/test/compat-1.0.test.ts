@@ -33,7 +33,8 @@ const core10Dir = join(compatDir, 'core-1.0');
 
 /** The capabilities contract 1.1 added. */
 const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since === '1.1.0');
-const ADDED_PROPERTIES = ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`);
+// R-CANCEL came with 1.1: P-CANCEL holds 1.1 drivers only.
+const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL'];
 
 /** Unpack the core 1.0 tarball and give it the dependencies zod cannot be found for from here (those of its loader). */
 function unpackCore10(): void {

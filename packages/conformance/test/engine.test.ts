@@ -132,9 +132,9 @@ describe('properties and plans', () => {
     expect(new Set(all.map((p) => p.id)).size).toBe(all.length);
     for (const p of all) {
       expect(p.id).toMatch(/^P-[A-Z0-9-]+(-[a-z0-9.-]+)?$/);
-      // A property is as old as the capability it verifies missing, else the first contract.
+      // A property is as old as the capability it verifies missing, or the rule it checks (R-CANCEL came with 1.1), else the first contract.
       const cap = p.id.startsWith('P-UNSUPPORTED-') ? (p.id.slice('P-UNSUPPORTED-'.length) as CapabilityId) : undefined;
-      expect(p.since).toBe(cap ? CAPABILITY_CATALOG[cap].since : '1.0.0');
+      expect(p.since).toBe(cap ? CAPABILITY_CATALOG[cap].since : p.id === 'P-CANCEL' ? '1.1.0' : '1.0.0');
       expect(p.rules.length).toBeGreaterThan(0);
     }
     expect(all.map((p) => p.id)).toContain('P-UNSUPPORTED-operation.pause');

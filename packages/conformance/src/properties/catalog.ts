@@ -28,6 +28,10 @@ export const MODEL_PROPERTY_IDS = [
 type ModelPropertyId = (typeof MODEL_PROPERTY_IDS)[number];
 
 const FAULT_PROPERTY_IDS = ['P-SPAWN-ATOMIC-FAULT', 'P-ERRORS-SURFACE', 'P-CANCEL'] as const;
+
+/** The property judged first, on what the driver says of its host (src/properties/host-description.ts). */
+export const HOST_PROPERTY_ID = 'P-HOST-DESCRIPTION';
+type HostPropertyId = typeof HOST_PROPERTY_ID;
 type FaultPropertyId = (typeof FAULT_PROPERTY_IDS)[number];
 
 /**
@@ -48,10 +52,19 @@ type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
 type UnsupportedPropertyId = `P-UNSUPPORTED-${CapabilityId}`;
 
 /** The id of every property the suite has. */
-export type PropertyId = ModelPropertyId | BackendPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
+export type PropertyId = HostPropertyId | ModelPropertyId | BackendPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
 
 /** Every cell of the semantics table: the rules a generated sequence checks call by call. */
 const CELL_RULES: CellRuleId[] = TABLE_OPERATIONS.flatMap((column) => SEMANTIC_STATES.map((state) => cellRuleId(column, state)));
+
+const host: PropertyDefinition = {
+  id: HOST_PROPERTY_ID,
+  title: 'The driver describes its host validly',
+  since: '1.0.0',
+  rules: ['R-GEN-OUTPUT', 'R-GEN-ERRORS'],
+  description:
+    'Judged first: initHost answers, and the capability declaration, the instance list, the inventory and the nodes are what the contract\'s schemas allow (the guard checks them). When they are not, the run reports this property failed with the fields at fault, and the properties that start from them as not run, rather than breaking.',
+};
 
 const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   'P-MODEL-SEQUENCES': {
@@ -128,10 +141,10 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
   'P-CANCEL': {
     id: 'P-CANCEL',
     title: 'A cancelled call lets go promptly and leaves the instance before or after it, never between',
-    since: '1.0.0',
+    since: '1.1.0',
     rules: ['R-CANCEL', 'R-DESTROY-IDEMPOTENT', 'R-GEN-NOOP'],
     description:
-      'The suite aborts the signal of a spawn, a powerOff with a graceful period of at least 5 s (twice cancelGraceMs) and a destroy, at once and a few ms into each call. Each must reject with CANCELLED or answer as it would have; the next call on the instance (which the guard holds until the driver\'s cancelled work returns) must be served within cancelGraceMs of the abort; the instance must then be as before the call or as after it (a cancelled spawn leaves nothing or the whole instance), and retrying the call must converge.',
+      'The suite aborts the signal of a spawn, a powerOff with a graceful period of twice cancelGraceMs (at least 5 s) and a destroy, at once and a few ms into each call. Each must reject with CANCELLED or answer as it would have; the next call on the instance (which the guard holds until the driver\'s cancelled work returns) must be served within cancelGraceMs of the abort; the instance must then be as before the call or as after it (a cancelled spawn leaves nothing or the whole instance), and retrying the call must converge.',
   },
 };
 
@@ -191,10 +204,11 @@ function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
 /** Every property the suite can run, in report order. */
 export function allProperties(): PropertyDefinition[] {
   const optional = (Object.keys(CAPABILITY_CATALOG) as CapabilityId[]).filter((id) => !MANDATORY_CAPABILITIES.includes(id));
-  return [...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...BACKEND_PROPERTY_IDS.map((id) => backend[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
+  return [host, ...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...BACKEND_PROPERTY_IDS.map((id) => backend[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
 }
 
 export function propertyDefinition(id: string): PropertyDefinition | undefined {
+  if (id === HOST_PROPERTY_ID) return host;
   if (Object.prototype.hasOwnProperty.call(fixed, id)) return fixed[id as ModelPropertyId];
   if (Object.prototype.hasOwnProperty.call(backend, id)) return backend[id as BackendPropertyId];
   if (Object.prototype.hasOwnProperty.call(concurrency, id)) return concurrency[id as ConcurrencyPropertyId];

@@ -13,6 +13,7 @@ import {
 } from '@nova-common/core';
 import type { DriverFactory, ResolvedOptions } from '../config.js';
 import type { ModelBaseline } from '../model/model.js';
+import { HostDescriptionError } from './open-error.js';
 
 /**
  * Lifecycle events received, in arrival order, with waiters for the eventual checks. Kept
@@ -149,8 +150,17 @@ export class Session {
         options.guard.onViolation?.(error);
       },
     });
-    await driver.initHost();
-    const caps = await driver.getCapabilities();
+    // An invalid answer here is the driver's fault, not a broken run: P-HOST-DESCRIPTION fails.
+    const opening = async <T>(op: 'initHost' | 'getCapabilities', read: () => Promise<T>): Promise<T> => {
+      try {
+        return await read();
+      } catch (error) {
+        if (violations.includes(error as DriverError)) throw new HostDescriptionError(op, error as DriverError);
+        throw error;
+      }
+    };
+    await opening('initHost', () => driver.initHost());
+    const caps = await opening('getCapabilities', () => driver.getCapabilities());
     let events: EventLog | undefined;
     let unsubscribe: Unsubscribe | undefined;
     let subscribeError: unknown;
@@ -168,6 +178,11 @@ export class Session {
     session.unsubscribe = unsubscribe;
     session.subscribeError = subscribeError;
     return session;
+  }
+
+  /** Whether `error` is a contract violation the guard reported (an invalid output, a code the operation may not raise). */
+  isContractViolation(error: unknown): boolean {
+    return this.violations.includes(error as DriverError);
   }
 
   count(op: string): void {

@@ -65,8 +65,10 @@ describe('run against the reference driver', () => {
     expect(r.code).toBe(0);
     const n = allProperties().length;
     const models = MODEL_PROPERTY_IDS.length;
-    expect(r.stderr).toContain(`\r\u001b[2K[0/${n}] running P-MODEL-SEQUENCES (+${models - 1}), 0s`);
-    expect(r.stderr).toContain(`\r\u001b[2K[1/${n}] P-MODEL-SEQUENCES passed (2 runs)\n`);
+    // What the driver says of its host is judged first, then the model properties together.
+    expect(r.stderr).toContain(`\r\u001b[2K[1/${n}] P-HOST-DESCRIPTION passed (1 run)\n`);
+    expect(r.stderr).toContain(`\r\u001b[2K[1/${n}] running P-MODEL-SEQUENCES (+${models - 1}), 0s`);
+    expect(r.stderr).toContain(`\r\u001b[2K[2/${n}] P-MODEL-SEQUENCES passed (2 runs)\n`);
     expect(r.stderr).toMatch(new RegExp(`\\r\\u001b\\[2K\\[${n}/${n}\\] P-[\\w.-]+ (passed|skipped)[^\\n]*\\n$`));
   });
 

@@ -9,6 +9,8 @@ export const RULES = {
   'R-GEN-ORDER':
     'A call MUST be checked in this order: UNSUPPORTED (capability declared missing), INVALID_INPUT (schema), INSTANCE_NOT_FOUND, INVALID_STATE / INSTANCE_EXISTS (semantics table), then device preconditions.',
   'R-GEN-ERRORS': 'An operation MUST reject only with a DriverError whose code its descriptor lists or COMMON_ERRORS holds.',
+  'R-GEN-OUTPUT':
+    'Every result and every event MUST be what the contract\'s schemas allow for it (the guard checks and refuses it otherwise), and a capability declaration MUST name every capability of the driver\'s contract version.',
   'R-GEN-NOOP': 'An operation that brings an instance to a target state MUST succeed without any change when the instance is already there.',
   'R-GEN-UNSUPPORTED': 'An operation whose capability is declared missing MUST reject with UNSUPPORTED and MUST NOT change anything.',
   'R-INFO-UNKNOWN': 'getInfo of a uuid this driver does not manage MUST reject with INSTANCE_NOT_FOUND (never report NOSTATE).',
