@@ -31,7 +31,8 @@ const OWNER = 'compat-1-0';
 const CONFIG = { socketPath: SOCKET, volumeRoot: VOLUME_ROOT, ownerId: OWNER, stopTimeoutSeconds: 2 };
 
 const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since === '1.1.0');
-const ADDED_PROPERTIES = ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`);
+// R-CANCEL came with 1.1: P-CANCEL holds 1.1 drivers only.
+const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL'];
 
 function failures(r: RunResult): string {
   return r.properties

@@ -1,4 +1,8 @@
-import { EngineUnavailableError } from './errors.js';
+import { EngineHttpError, EngineUnavailableError } from './errors.js';
+
+/** dockerd: "removal of container X is already in progress"; podman: "... is being removed". */
+const REMOVAL_IN_PROGRESS = /removal of container .* is already in progress|is being removed|already being removed/i;
+const REMOVAL_POLL_MS = 100;
 import { EngineHttp, encodeFilters } from './http.js';
 import type {
   ContainerCreateBody,
@@ -113,12 +117,41 @@ export class EngineClient extends EngineHttp {
   }
 
   /** Force-remove (kills a running or paused container first); anonymous volumes go with it. */
+  /**
+   * Remove a container (force: a running one is killed first). When a removal of it is already in
+   * progress (one a cancelled call started: the engine finishes it without the caller), wait until it
+   * is gone rather than answer 409: the caller wants it removed, and it soon is.
+   */
   async removeContainer(id: string, signal?: AbortSignal): Promise<void> {
-    await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, {
-      query: { force: 'true', v: 'true' },
-      signal,
-      slow: true,
-    });
+    try {
+      await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, {
+        query: { force: 'true', v: 'true' },
+        signal,
+        slow: true,
+      });
+    } catch (err) {
+      if (!(err instanceof EngineHttpError && err.status === 409 && REMOVAL_IN_PROGRESS.test(err.engineMessage))) throw err;
+      await this.waitGone(id, signal);
+    }
+  }
+
+  /** Poll until the container is gone (404), for at most the slow request timeout. */
+  private async waitGone(id: string, signal?: AbortSignal): Promise<void> {
+    const until = Date.now() + this.longRequestTimeoutMs;
+    for (;;) {
+      try {
+        await this.inspectContainer(id, signal);
+      } catch (err) {
+        if (err instanceof EngineHttpError && err.status === 404) return;
+        throw err;
+      }
+      if (Date.now() > until) throw new EngineHttpError(409, 'DELETE', `/containers/${id}`, `removal of container ${id} still in progress`);
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const t = setTimeout(resolve, REMOVAL_POLL_MS);
+        signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+      });
+    }
   }
 
   async containerLogs(id: string, tail: number, signal?: AbortSignal): Promise<Buffer> {

@@ -92,7 +92,7 @@ export class EngineHttp {
   private readonly pool: Pool;
   private prefix: string;
   private readonly requestTimeoutMs: number;
-  private readonly longRequestTimeoutMs: number;
+  protected readonly longRequestTimeoutMs: number;
   apiVersion: string | undefined;
 
   constructor(private readonly options: EngineClientOptions) {

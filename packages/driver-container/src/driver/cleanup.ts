@@ -16,6 +16,7 @@ export class PendingRemovals {
   private readonly ids = new Set<string>();
   private readonly networks = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -37,9 +38,20 @@ export class PendingRemovals {
     if (!this.idle) this.schedule();
   }
 
-  /** Retry the removals still owed: containers first, then the networks they held. Cheap when there are none. */
-  async flush(signal?: AbortSignal): Promise<void> {
-    if (this.idle) return;
+  /**
+   * Retry the removals still owed: containers first, then the networks they held. Cheap when there are none.
+   * One flush at a time (the timer's and a call's share it): two at once would each see the other's container
+   * removal half done, judge the network still in use and forget it, leaving it behind.
+   */
+  flush(signal?: AbortSignal): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    this.running ??= this.flushOnce(signal).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async flushOnce(signal?: AbortSignal): Promise<void> {
     for (const id of [...this.ids]) {
       try {
         await this.ctx.client.removeContainer(id, signal);

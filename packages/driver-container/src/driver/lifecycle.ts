@@ -1,9 +1,10 @@
 import { DriverError, enforceCell, errors, type InstanceSpec, type RebuildSpec, type Vif } from '@nova-common/core';
+import { EngineHttpError } from '../client/errors.js';
 import type { ContainerInspect } from '../client/types.js';
 import { assertHonouredExtraSpecs, pidsLimitOf } from '../mapping/extra-specs.js';
 import { isConflict, isNotFound } from '../mapping/errors.js';
 import { imageAllowed, imageReferenceFor, isValidImageReference } from '../mapping/images.js';
-import { containerName, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
+import { containerName, isOwned, phaseOfName, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
 import { leftoversOf, removeOwnedContainer } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
@@ -57,6 +58,9 @@ export async function spawn(ctx: EngineContext, spec: InstanceSpec, signal?: Abo
     image: spec.image,
     volumes,
   };
+  // An owned container under this uuid's spawning name is what an earlier spawn left (its create was
+  // cancelled or timed out after the engine had made it): it is no instance, and it would take the name.
+  for (const c of await leftoversOf(ctx, spec.uuid, signal)) if (phaseOfName(ctx.naming, c.Name)?.phase === 'spawning') await ctx.removals.discard(c.Id);
   ctx.inFlight.add(spec.uuid);
   try {
     await createInstance(ctx, labels, { imageRef, pidsLimit, vifs: spec.networkInfo, powerOn: spec.powerOn }, signal);
@@ -75,7 +79,10 @@ async function createInstance(
   let containerId: string | undefined;
   const touchedNetworks: string[] = [];
   try {
-    containerId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'spawning'), bodyFor(ctx, how.imageRef, labels, how.pidsLimit), signal);
+    // Not abandoned half way: a create the call gave up on the engine would still make, under a name the
+    // driver then could not tell apart from another's. Short; the signal is looked at once it returns.
+    containerId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'spawning'), bodyFor(ctx, how.imageRef, labels, how.pidsLimit));
+    if (signal?.aborted) throw signal.reason;
     await ctx.hooks.afterCreate?.(containerId, uuid);
     const wired: Pick<ContainerInspect, 'Id' | 'NetworkSettings'> = { Id: containerId, NetworkSettings: { Networks: {} } };
     for (const vif of how.vifs) {
@@ -86,10 +93,23 @@ async function createInstance(
     if (how.powerOn) await ctx.client.startContainer(containerId, signal);
     await ctx.client.renameContainer(containerId, containerName(ctx.naming, uuid), signal);
   } catch (err) {
+    // A create whose answer was lost (the engine went away, the request timed out) may still have been made.
+    if (containerId === undefined && !(err instanceof EngineHttpError)) containerId = await madeUnseen(ctx, uuid);
     // What this spawn made goes: its container, and the networks it made or joined that nothing else uses.
     await ctx.removals.discard(containerId, touchedNetworks);
     if (isConflict(err) && containerId === undefined) throw errors.exists(uuid, 'spawn');
     throw err;
+  }
+}
+
+/** The id of the owned container under `uuid`'s spawning name, when the engine made one the call never heard of. */
+async function madeUnseen(ctx: EngineContext, uuid: string): Promise<string | undefined> {
+  try {
+    const c = await ctx.client.inspectContainer(containerName(ctx.naming, uuid, 'spawning'));
+    return isOwned(ctx.naming, c.Config.Labels, 'instance') && c.Config.Labels?.[ctx.keys.uuid] === uuid ? c.Id : undefined;
+  } catch {
+    // Not made, or the engine is away: the startup sweep and the next spawn or destroy of the uuid find it.
+    return undefined;
   }
 }
 
@@ -100,13 +120,15 @@ export async function destroy(ctx: EngineContext, uuid: string, signal?: AbortSi
   enforceCell(found?.power ?? 'ABSENT', 'destroy', { op: 'destroy', uuid });
   const leftovers = await leftoversOf(ctx, uuid, signal);
   if (!found && leftovers.length === 0) return;
+  // From here the destroy runs to its end whatever the signal says: its steps are short, and letting go in
+  // between would leave a container the engine is still removing (NOSTATE) or networks nothing collects.
   const networks = new Set<string>();
   for (const c of [...(found ? [found.inspect] : []), ...leftovers]) {
     for (const n of Object.keys(c.NetworkSettings.Networks ?? {})) networks.add(n);
-    await removeOwnedContainer(ctx, c, signal);
+    await removeOwnedContainer(ctx, c);
   }
-  await removeStateImage(ctx, uuid, signal);
-  await collectNetworks(ctx, [...networks], signal);
+  await removeStateImage(ctx, uuid);
+  await collectNetworks(ctx, [...networks]);
 }
 
 /** Recreate the container from the new image (and new metadata when given): same volumes and VIF endpoints, started. */
