@@ -79,6 +79,10 @@ describe('state mapping', () => {
     // Ended runs nobody asked to stop: a clean exit (0, or SIGTERM from anyone: 143) is SHUTDOWN, anything else a crash.
     [{ Status: 'exited', ExitCode: 0 }, false, 'SHUTDOWN'],
     [{ Status: 'exited', ExitCode: 143 }, false, 'SHUTDOWN'],
+    // podman, between the init's end and the engine's cleanup of the run.
+    [{ Status: 'stopped', ExitCode: 143 }, false, 'SHUTDOWN'],
+    [{ Status: 'stopped', ExitCode: 137 }, false, 'CRASHED'],
+    [{ Status: 'stopped', ExitCode: 137 }, true, 'SHUTDOWN'],
     [{ Status: 'exited', ExitCode: 137 }, false, 'CRASHED'],
     [{ Status: 'exited', ExitCode: 1 }, false, 'CRASHED'],
     [{ Status: 'exited', ExitCode: 139 }, false, 'CRASHED'],

@@ -26,7 +26,7 @@ export function exitPower(exit: { exitCode: number; oomKilled: boolean; stopRequ
  */
 export function needsStopRecord(s: ContainerState, carriedCrash = false): boolean {
   if (s.Status === 'created') return carriedCrash;
-  return s.Status === 'dead' || (s.Status === 'exited' && exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested: false }) === 'CRASHED');
+  return s.Status === 'dead' || ((s.Status === 'exited' || s.Status === 'stopped') && exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested: false }) === 'CRASHED');
 }
 
 /**
@@ -38,7 +38,7 @@ export function needsStopRecord(s: ContainerState, carriedCrash = false): boolea
  *   created (never started)  -> SHUTDOWN; CRASHED for the replacement of a CRASHED instance (`carriedCrash`:
  *                               attaching a volume recreates the container, and the crash stays until
  *                               the instance is powered off or on), SHUTDOWN again once asked to stop
- *   exited                   -> exitPower: SHUTDOWN after a clean exit (0, 143) or a stop the driver asked
+ *   exited, stopped (podman) -> exitPower (podman reads `stopped` between the init's end and its cleanup): SHUTDOWN after a clean exit (0, 143) or a stop the driver asked
  *                               for; CRASHED after an OOM kill, a SIGKILL or an error exit nobody asked for
  *   dead                     -> CRASHED (the engine failed to remove or stop it), SHUTDOWN when asked
  *   removing, anything else  -> NOSTATE
@@ -59,6 +59,7 @@ export function powerStateOf(s: ContainerState, stopRequested = false, carriedCr
     case 'created':
       return carriedCrash && !stopRequested ? 'CRASHED' : 'SHUTDOWN';
     case 'exited':
+    case 'stopped':
       return exitPower({ exitCode: s.ExitCode, oomKilled: s.OOMKilled, stopRequested });
     case 'dead':
       return stopRequested ? 'SHUTDOWN' : 'CRASHED';
