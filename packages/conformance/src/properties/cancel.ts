@@ -4,6 +4,7 @@ import { usedOf } from '../run/compare.js';
 import { errorCode, type Session } from '../run/session.js';
 import { Violation, show } from '../run/violation.js';
 import { sampleSpec, sampleUuid, settleAfterDestroy, StepLog } from '../run/fixed.js';
+import { sameUsage } from './faults.js';
 import type { FixedOutcome } from './unsupported.js';
 
 const ID = 'P-CANCEL';
@@ -21,12 +22,6 @@ export const CANCEL_DELAYS_MS: readonly number[] = [0, 3, 30];
  */
 export function cancelGracefulMs(options: Pick<ResolvedOptions, 'cancelGraceMs'>): number {
   return Math.max(5_000, 2 * options.cancelGraceMs);
-}
-
-function sameUsage(a: Record<string, number>, b: Record<string, number>): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
-  return true;
 }
 
 type Outcome = { ok: true } | { ok: false; code: string };

@@ -63,7 +63,8 @@ function add(a: Record<string, number>, b: Record<string, number>): Record<strin
   return out;
 }
 
-function sameUsage(a: Record<string, number>, b: Record<string, number>): boolean {
+/** Whether two `used` maps agree (a resource missing from one counts as 0). */
+export function sameUsage(a: Record<string, number>, b: Record<string, number>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) if ((a[k] ?? 0) !== (b[k] ?? 0)) return false;
   return true;
