@@ -1,12 +1,13 @@
 // `@nova-common/conformance/vitest`: the suite as vitest tests, one `it` per property.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ComputeDriver } from '@nova-common/core';
-import { resolveOptions, type ConformanceOptions, type DriverFactory, type DriverIdentity } from './config.js';
+import { type ConformanceOptions, type DriverFactory, type DriverIdentity } from './config.js';
 import type { Counterexample, DifferentialResult, PropertyResult, RunResult } from './result.js';
-import { runConformance, planProperties } from './run/run-conformance.js';
+import { runConformance } from './run/run-conformance.js';
 import { runDifferential } from './differential/run-differential.js';
-import { Session } from './run/session.js';
+import { coverageLine } from './coverage/result.js';
 import { citedRules, type PropertyDefinition } from './properties/catalog.js';
+import { plannedDefinitions } from './run/plan-driver.js';
 
 export type DescribeOptions = ConformanceOptions &
   DriverIdentity & {
@@ -36,22 +37,6 @@ export function formatCounterexample(property: Pick<PropertyResult, 'id' | 'titl
   return lines.join('\n');
 }
 
-/**
- * Plan the properties for a driver: create it, read its capabilities, and release it.
- * Runs while vitest collects the suite, so every applicable property becomes its own test.
- */
-async function plannedProperties(factory: DriverFactory, options: DescribeOptions): Promise<PropertyDefinition[]> {
-  const resolved = resolveOptions({ ...options, runs: 1, steps: 1 });
-  const session = await Session.open(factory, resolved);
-  try {
-    return planProperties(session.caps, resolved)
-      .filter((p) => p.skip === undefined)
-      .map((p) => p.def);
-  } finally {
-    await session.close();
-  }
-}
-
 /** A property's test name: its id, its title and the rules it cites (`P-EVENTS: ... [R-EVENT-TRANSITION]`). */
 export function testName(def: Pick<PropertyDefinition, 'id' | 'title' | 'rules'>): string {
   return `${def.id}: ${def.title} [${citedRules(def.rules)}]`;
@@ -72,7 +57,7 @@ export function describeConformance(name: string, factory: DriverFactory, option
   describe(`conformance: ${name}`, async () => {
     let defs: PropertyDefinition[];
     try {
-      defs = await plannedProperties(factory, options);
+      defs = await plannedDefinitions(factory, options);
     } catch (planError) {
       // The driver could not even be connected: one test that fails loudly with the reason.
       it('connects to the driver and reads its capabilities', () => {
@@ -85,6 +70,8 @@ export function describeConformance(name: string, factory: DriverFactory, option
     beforeAll(async () => {
       try {
         result = await runConformance({ name, ...options, driver: factory });
+        // The run's figures, in the test log: how far it reached into the semantics table.
+        if (result.coverage !== undefined) console.info(`conformance: ${name}: ${coverageLine(result.coverage, Number.POSITIVE_INFINITY)}; ${result.summary.passed} properties passed, ${result.summary.failed} failed`);
       } catch (e) {
         error = e;
       }

@@ -1,4 +1,4 @@
-import type { MatrixStatus } from '../result.js';
+import type { CoverageResult, MatrixStatus } from '../result.js';
 import { escapeHtml as h } from './escape.js';
 import { STATUS_DESCRIPTIONS, computeSupportMatrix, evidenceSummary, type MatrixCell, type MatrixOptions, type MatrixSource, type SupportMatrix } from './matrix.js';
 
@@ -31,10 +31,17 @@ details summary { cursor: pointer; } ul { margin: .2rem 0; padding-left: 1.1rem;
  * legend, generated-at and versions. Every string taken from a report is escaped.
  */
 export function toMatrixHtml(sources: readonly MatrixSource[], options: MatrixOptions = {}): string {
-  return renderMatrixHtml(computeSupportMatrix(sources, options));
+  return renderMatrixHtml(
+    computeSupportMatrix(sources, options),
+    sources.map((s) => (s as MatrixSource & { coverage?: CoverageResult }).coverage),
+  );
 }
 
-export function renderMatrixHtml(matrix: SupportMatrix): string {
+/**
+ * `coverage`, per column, the run's coverage of the semantics table (reports written before it
+ * was reported have none): a table of cells reached follows the drivers' table when any has it.
+ */
+export function renderMatrixHtml(matrix: SupportMatrix, coverage: readonly (CoverageResult | undefined)[] = []): string {
   const out: string[] = [];
   out.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
   out.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
@@ -55,6 +62,7 @@ export function renderMatrixHtml(matrix: SupportMatrix): string {
     );
   }
   out.push('</tbody>', '</table>');
+  if (coverage.some((c) => c !== undefined)) out.push(...coverageTable(matrix, coverage));
 
   out.push('<h2>Legend</h2>', '<table class="legend">', '<tbody>');
   for (const s of STATUS_ORDER) out.push(`<tr><td class="${s}"><span class="status">${s}</span></td><td>${h(STATUS_DESCRIPTIONS[s])}</td></tr>`);
@@ -76,6 +84,29 @@ export function renderMatrixHtml(matrix: SupportMatrix): string {
   }
   out.push('</table>', '</body>', '</html>');
   return `${out.join('\n')}\n`;
+}
+
+/** Cells of the semantics table reached per run, with the missing ones named and the error paths counted. */
+function coverageTable(matrix: SupportMatrix, coverage: readonly (CoverageResult | undefined)[]): string[] {
+  const out = ['<h2>Semantics table coverage</h2>'];
+  out.push('<p class="meta">Cells: state x operation reachable with the declared capabilities. Error paths: error codes checked per operation.</p>');
+  out.push('<table class="coverage">', '<thead><tr><th>Driver</th><th>Cells reached</th><th>Missing cells</th><th>Error paths</th></tr></thead>', '<tbody>');
+  matrix.columns.forEach((col, i) => {
+    const c = coverage[i];
+    if (c === undefined) {
+      out.push(`<tr><td>${h(col.label)}</td><td class="unknown">not reported</td><td></td><td></td></tr>`);
+      return;
+    }
+    const paths = Object.entries(c.errorPaths).map(([op, codes]) => `<li><code>${h(op)}</code>: ${Object.keys(codes).map(h).join(', ')}</li>`);
+    const missing = c.missing.length === 0 ? 'none' : c.missing.map((m) => `<code>${h(m.state)}/${h(m.column)}</code>`).join(', ');
+    const reached = `${c.cellsReached}/${c.cellsReachable}`;
+    out.push(
+      `<tr><td>${h(col.label)}</td><td class="${c.missing.length === 0 ? 'complete' : 'partial'}">${reached}</td><td>${missing}</td>` +
+        `<td>${paths.length === 0 ? 'none' : `<details><summary class="ev">${paths.length} operations</summary><ul>${paths.join('')}</ul></details>`}</td></tr>`,
+    );
+  });
+  out.push('</tbody>', '</table>');
+  return out;
 }
 
 function renderCell(c: MatrixCell): string {

@@ -13,6 +13,7 @@ import {
 } from '@nova-common/core';
 import type { DriverFactory, ResolvedOptions } from '../config.js';
 import type { ModelBaseline } from '../model/model.js';
+import { hangBreakerFor, type HangBreaker } from './hang-breaker.js';
 import { HostDescriptionError } from './open-error.js';
 
 /**
@@ -77,6 +78,8 @@ interface SessionStats {
   commands: number;
   calls: number;
   opCounts: Map<string, number>;
+  /** What the run learned of the driver's hangs (see HangBreaker). */
+  hangs: HangBreaker;
 }
 
 /**
@@ -106,10 +109,10 @@ export class Session {
     events: EventLog | undefined,
     /** Contract violations the guard reported (invalid outputs, disallowed error codes). */
     readonly violations: DriverError[],
-    stats: SessionStats | undefined,
+    stats: SessionStats,
   ) {
     this.events = events;
-    this.stats = stats ?? { commands: 0, calls: 0, opCounts: new Map() };
+    this.stats = stats;
   }
 
   /** Model steps executed (calls judged against the model). */
@@ -140,7 +143,8 @@ export class Session {
   ): Promise<Session> {
     const raw = typeof source === 'function' ? await source() : source;
     const violations: DriverError[] = [];
-    const driver = guard(wrap(raw), {
+    stats ??= { commands: 0, calls: 0, opCounts: new Map(), hangs: hangBreakerFor(options) };
+    const driver = guard(wrap(stats.hangs.wrap(raw)), {
       contractBaseline: options.contractBaseline,
       ...options.guard,
       ...guardExtra,

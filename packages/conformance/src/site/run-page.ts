@@ -1,3 +1,4 @@
+import { coverageLine } from '../coverage/result.js';
 import { redactSecrets } from '../report/json.js';
 import type { JsonReport } from '../report/json-schema.js';
 import { h, page, summaryText, targetName } from './layout.js';
@@ -26,6 +27,7 @@ export function renderRunPage(model: SiteModel, run: SiteRun, driverSlug: string
     ['Environment', `${h(env.hostname)} · node ${h(env.node)} · ${h(env.platform)}-${h(env.arch)}${env.ci ? ' · CI' : ''}`],
     ['Duration', `${(r.durationMs / 1000).toFixed(1)} s`],
     ['Properties', summaryText(r.summary)],
+    ['Semantics table coverage', r.coverage === undefined ? 'not reported' : h(coverageLine(r.coverage, Number.POSITIVE_INFINITY))],
   ];
   if (r.driver.description !== undefined) items.splice(1, 0, ['Description', h(r.driver.description)]);
   if (hasConfig(r)) items.push(['Configuration', `<pre>${h(JSON.stringify(redactSecrets(r.driver.config), null, 2))}</pre>`]);

@@ -15,8 +15,8 @@ export interface Mutant {
   caughtBy: PropertyId[];
   /** Creates the wrong driver (unconnected). */
   create: () => ComputeDriver;
-  /** Options the run needs to see the bug (a backend witness), beyond the default run. */
-  options?: Pick<ConformanceOptions, 'witness' | 'restart'>;
+  /** Options the run needs to see the bug (a backend witness, a shorter timeout), beyond the default run. */
+  options?: Pick<ConformanceOptions, 'witness' | 'restart' | 'guard'>;
 }
 
 type Overrides = Partial<Record<OperationName | 'subscribeEvents', (...args: any[]) => any>>;

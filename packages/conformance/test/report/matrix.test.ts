@@ -84,6 +84,31 @@ describe('computeSupportMatrix', () => {
     expect(toMatrixHtml([podman], { generatedAt })).toContain('@nova-common/core/testing</span> (podman 4.3)</td>');
   });
 
+  it('shows each run\'s coverage of the semantics table in both renderings, escaped, and "not reported" for a report without it', () => {
+    const covered = loadFixture('reference-pass');
+    covered.coverage = {
+      cellsReached: 199,
+      cellsReachable: 200,
+      missing: [{ state: 'RESCUED', column: '<b>detachVolume</b>' }],
+      errorPaths: { pause: { INVALID_STATE: 3, NOT_FOUND: 2 }, destroy: { CANCELLED: 1 } },
+      steeredRuns: 2,
+      budget: '5000 steps',
+    };
+    const without = loadFixture('libvirt-failure');
+    const html = toMatrixHtml([covered, without], { generatedAt });
+    expect(html).toContain('<h2>Semantics table coverage</h2>');
+    expect(html).toContain('<td class="partial">199/200</td>');
+    expect(html).toContain('<code>RESCUED/&lt;b&gt;detachVolume&lt;/b&gt;</code>');
+    expect(html).not.toContain('<b>detachVolume</b>');
+    expect(html).toContain('<li><code>pause</code>: INVALID_STATE, NOT_FOUND</li>');
+    expect(html).toContain('<td class="unknown">not reported</td>');
+    const md = toMatrixMarkdown([covered, without], { generatedAt });
+    expect(md).toContain('| 199/200 |');
+    expect(md).toContain('not reported');
+    // A report without coverage alone: no coverage table at all.
+    expect(toMatrixHtml([without], { generatedAt })).not.toContain('Semantics table coverage');
+  });
+
   it('keeps capabilities a newer suite reported under "other", and marks absent ones unknown', () => {
     const a = loadFixture('reference-pass');
     const newer = { ...a, capabilities: [...a.capabilities.filter((c) => c.id !== 'operation.pause'), { id: 'operation.live-migrate', declared: 'complete', status: 'complete', evidence: [] }] } as unknown as RunResult;

@@ -57,4 +57,14 @@ describe('site pages', () => {
     const wrong = cx.steps.findIndex((s) => s.expected?.ok !== s.actual?.ok);
     expect(section).toContain(`<tr class="failed"><td>${wrong + 1}</td>`);
   });
+
+  it('a run page gives the run\'s coverage of the semantics table, or says it was not reported', () => {
+    const covered = report('reference-pass');
+    covered.coverage = { cellsReached: 12, cellsReachable: 14, missing: [{ state: 'PAUSED', column: 'rescue' }, { state: 'RESCUED', column: '<i>x</i>' }], errorPaths: { pause: { NOT_FOUND: 1 } }, steeredRuns: 0, budget: '5000 steps' };
+    const model = buildSiteModel(loaded(covered, report('libvirt-failure')), { generatedAt: 'now' });
+    const pages = model.runs.map((run) => renderRunPage(model, run, model.drivers[0]!.slug));
+    const withIt = pages.find((p) => p.includes('cells 12/14'))!;
+    expect(withIt).toContain('<dt>Semantics table coverage</dt><dd>cells 12/14 reached, 1 error path; missing PAUSED/rescue, RESCUED/&lt;i&gt;x&lt;/i&gt;</dd>');
+    expect(pages.filter((p) => p.includes('<dt>Semantics table coverage</dt><dd>not reported</dd>'))).toHaveLength(1);
+  });
 });
