@@ -92,4 +92,25 @@ describe('the hang breaker', () => {
     expect(breaker.shortTimeoutMs('pause')).toBeUndefined();
     await driver.cleanupHost();
   });
+
+  it('hands every other member of the driver through, bound to it (private fields included)', async () => {
+    class Counting {
+      #calls = 0;
+      get calls(): number {
+        return this.#calls;
+      }
+      async getInfo(): Promise<string> {
+        this.#calls++;
+        return 'ok';
+      }
+      extra(): number {
+        return this.#calls * 10;
+      }
+    }
+    const raw = new Counting();
+    const wrapped = new HangBreaker(() => FULL_MS, FLOOR_MS, GRACE_MS).wrap(raw as unknown as ComputeDriver) as unknown as Counting;
+    expect(await wrapped.getInfo()).toBe('ok');
+    expect(wrapped.calls).toBe(1);
+    expect(wrapped.extra()).toBe(10);
+  });
 });

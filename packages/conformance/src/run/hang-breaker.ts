@@ -61,8 +61,9 @@ export class HangBreaker {
   wrap(raw: ComputeDriver): ComputeDriver {
     const ops = new Set<string>(OPERATION_NAMES);
     return new Proxy(raw, {
-      get: (target, prop, receiver) => {
-        const value = Reflect.get(target, prop, receiver) as unknown;
+      get: (target, prop) => {
+        // Read with the driver itself as receiver: its getters may use private fields.
+        const value = Reflect.get(target, prop) as unknown;
         if (typeof value !== 'function') return value;
         if (typeof prop === 'string' && ops.has(prop)) return (...args: unknown[]) => this.call(target, prop as OperationName, value as (...a: unknown[]) => unknown, args);
         return (value as (...a: unknown[]) => unknown).bind(target);
