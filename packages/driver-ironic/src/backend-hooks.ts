@@ -105,16 +105,26 @@ async function hardPowerOff(client: IronicClient, node: IronicNode): Promise<voi
   await until(client, node.uuid, 'power off', (n) => n.power_state === 'power off' && !n.target_power_state);
 }
 
+/** Where an unrescue that did not reach `active` stops. */
+const FAILED_AFTER_UNRESCUE: ReadonlySet<string> = new Set(['unrescue failed', 'error']);
+
 export function ironicBackendHooks(config: IronicDriverConfig, script?: IronicBackendScript): BackendHooks {
   const hooks: BackendHooks = {
     crash: (uuid) =>
       withClient(config, async (client) => {
-        const node = await nodeOf(client, uuid);
+        let node = await nodeOf(client, uuid);
+        if (node.provision_state === 'rescue') {
+          // A rescued instance crashes out of its rescue: the contract's CRASHED has no rescue mode
+          // (the mode is normal), which is where a failed rebuild after an unrescue leaves it.
+          // A failed rescue ('rescue failed') would keep the node in rescue mode.
+          await client.states.provision(node.uuid, 'unrescue');
+          node = await until(client, node.uuid, 'unrescue', (n) => n.provision_state === 'active' || FAILED_AFTER_UNRESCUE.has(n.provision_state ?? ''));
+        }
         if (node.provision_state === 'active') {
           await client.states.provision(node.uuid, 'rebuild', { deploy_steps: FAILING_DEPLOY_STEPS });
           await until(client, node.uuid, 'deploy failed', (n) => n.provision_state === 'deploy failed');
         } else if (node.provision_state !== 'deploy failed' && node.provision_state !== 'error') {
-          throw new Error(`crash: node ${node.uuid} is ${node.provision_state}; only a deployed (active) node can be made to fail`);
+          throw new Error(`crash: node ${node.uuid} is ${node.provision_state}; only a deployed (active) or rescued node can be made to fail`);
         }
         await hardPowerOff(client, node);
       }),

@@ -63,6 +63,18 @@ describe('the crash hook', () => {
       await forget(uuid);
     }
   });
+
+  it('crashes a rescued instance out of its rescue: CRASHED in normal mode, as the model expects', async () => {
+    const s = spec({ uuid: randomUUID() });
+    created.add(s.uuid);
+    await driver.spawn(s);
+    await driver.rescue(s.uuid, { adminPassword: 'pw' });
+    expect(await row(driver, s.uuid)).toBe('RESCUE');
+    await hooks.crash(s.uuid);
+    expect(await driver.getInfo(s.uuid)).toMatchObject({ uuid: s.uuid, powerState: 'CRASHED', mode: 'normal' });
+    expect(await nodeOf(s.uuid)).toMatchObject({ provision_state: 'deploy failed', power_state: 'power off', instance_uuid: s.uuid });
+    await forget(s.uuid);
+  });
 });
 
 describe('the CRASHED row: the node is recovered first, then the operation does what the table says', () => {
