@@ -85,7 +85,11 @@ async function tearDownNode(
       node = await ctx.waitFor(nodeUuid, 'settle', ctx.config.deployTimeoutMs, signal, (n) => (settled(n) || !ours(n) ? 'done' : 'continue'));
       if (!ours(node)) return done();
     }
-    if (node.power_state === 'power on') node = await powerAction(ctx, nodeUuid, 'power off', 'power off', undefined, signal);
+    // Off, and known to be: a node whose power Ironic lost (NOSTATE) would come back from cleaning
+    // with no power state, and no instance can be placed on such a node.
+    if (node.power_state === 'power on' || node.power_state === null || node.power_state === undefined) {
+      node = await powerAction(ctx, nodeUuid, 'power off', 'power off', undefined, signal);
+    }
     if (!vifsDetached) {
       for (const vif of vifs) await detachVifQuietly(ctx, nodeUuid, vif.id, signal);
       vifsDetached = true;

@@ -64,6 +64,25 @@ describe('the crash hook', () => {
     }
   });
 
+  it('destroying an instance whose power Ironic lost (NOSTATE) leaves its node powered off and available again', async () => {
+    const s = spec({ uuid: randomUUID() });
+    created.add(s.uuid);
+    await driver.spawn(s);
+    await hooks.loseState(s.uuid);
+    const { node } = await driver.getInfo(s.uuid);
+    expect(await row(driver, s.uuid)).toBe('NOSTATE');
+    await forget(s.uuid);
+    // Without the power off, cleaning returned the node with no power state: never placeable again.
+    const deadline = Date.now() + 30_000;
+    let info = (await driver.listNodes()).find((n) => n.id === node)!;
+    while (!info.available && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      info = (await driver.listNodes()).find((n) => n.id === node)!;
+    }
+    expect(info).toMatchObject({ id: node, available: true });
+    expect((await raw.client.nodes.get(node, ['power_state'])).power_state).toBe('power off');
+  });
+
   it('crashes a rescued instance out of its rescue: CRASHED in normal mode, as the model expects', async () => {
     const s = spec({ uuid: randomUUID() });
     created.add(s.uuid);
