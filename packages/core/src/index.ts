@@ -96,6 +96,8 @@ export {
   ListenerSet,
   withRetry,
   backoffDelay,
+  currentHolder,
+  holderIsGone,
   type CellDecision,
   type RetryPolicy,
 } from './toolkit/index.js';

@@ -8,3 +8,4 @@ export { unfitReason, fitsNode, assertFits, hasTraits } from './placement.js';
 export { abortableSleep, throwIfAborted, abortError } from './sleep.js';
 export { ListenerSet } from './listener-set.js';
 export { withRetry, backoffDelay, type RetryPolicy } from './retry.js';
+export { currentHolder, holderIsGone } from './process-holder.js';

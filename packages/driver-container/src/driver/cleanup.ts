@@ -1,3 +1,4 @@
+import { holderIsGone } from '@nova-common/core';
 import type { ContainerInspect } from '../client/types.js';
 import { isNotFound, isUnavailable } from '../mapping/errors.js';
 import { containerName, isOwned, phaseOfName } from '../mapping/labels.js';
@@ -92,7 +93,8 @@ export class PendingRemovals {
 
 /**
  * Startup sweep: owned containers under a temporary name (a spawn or a replacement that the engine or the
- * driver died in), older than `minAgeSeconds` and not in flight here. A replacement whose instance is gone
+ * driver died in), not in flight here, and older than `minAgeSeconds` or made by a process that has
+ * certainly died (see currentHolder): a driver killed mid-spawn leaves nothing for long. A replacement whose instance is gone
  * is the instance now: it gets the real name; every other leftover is removed, with the networks only it used.
  */
 export async function sweep(ctx: EngineContext, minAgeSeconds: number, signal?: AbortSignal): Promise<void> {
@@ -103,7 +105,9 @@ export async function sweep(ctx: EngineContext, minAgeSeconds: number, signal?: 
   const leftNetworks = new Set<string>();
   for (const { c, p } of phases) {
     if (!p || p.phase === 'instance') continue;
-    if (ctx.inFlight.has(p.uuid) || now - c.Created < minAgeSeconds) continue;
+    if (ctx.inFlight.has(p.uuid)) continue;
+    // Young leftovers may be another process's spawn still running, unless that process has certainly died.
+    if (now - c.Created < minAgeSeconds && !holderIsGone(c.Labels?.[ctx.keys.holder] ?? '')) continue;
     if (p.phase === 'replacing' && !finals.has(p.uuid)) {
       await ctx.client.renameContainer(c.Id, containerName(ctx.naming, p.uuid), signal);
       finals.add(p.uuid);

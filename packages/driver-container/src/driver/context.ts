@@ -1,4 +1,4 @@
-import { KeyedQueue, ListenerSet, type LifecycleEvent, type LifecycleEventKind, type PowerState } from '@nova-common/core';
+import { currentHolder, KeyedQueue, ListenerSet, type LifecycleEvent, type LifecycleEventKind, type PowerState } from '@nova-common/core';
 import { EngineClient } from '../client/engine-client.js';
 import type { ContainerDriverConfig } from '../config.js';
 import { differencesOf, type EngineDifferences } from '../mapping/engine-kind.js';
@@ -46,6 +46,8 @@ export class EngineContext {
   differences: EngineDifferences = differencesOf('docker');
   /** Uuids with a spawn or a replacement in flight here: the startup sweep and destroy leave their temporary containers alone. */
   readonly inFlight = new Set<string>();
+  /** This process, written on the containers it makes (see currentHolder). */
+  readonly holder = currentHolder();
   readonly networkQueue = new KeyedQueue();
   /** Containers a failed spawn or replacement still owes the engine's removal of. */
   readonly removals: PendingRemovals = new PendingRemovals(this);

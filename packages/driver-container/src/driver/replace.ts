@@ -28,6 +28,7 @@ export function bodyFor(ctx: EngineContext, imageRef: string, labels: InstanceLa
     stopTimeoutSeconds: ctx.config.stopTimeoutSeconds,
   });
   assertSafe(body, new Set(labels.volumes.map((v) => v.source)));
+  if (ctx.holder !== '') body.Labels = { ...body.Labels, [ctx.keys.holder]: ctx.holder };
   return body;
 }
 

@@ -35,6 +35,11 @@ export interface LabelKeys {
   createdAt: string;
   /** `true` on a container made to replace a CRASHED instance's container: it reads CRASHED until started or stopped. */
   crashed: string;
+  /**
+   * The process that made the container (core's currentHolder): the startup sweep removes a
+   * spawn or replacement it left half made at once when that process has certainly died.
+   */
+  holder: string;
 }
 
 export function labelKeys(n: Naming): LabelKeys {
@@ -53,6 +58,7 @@ export function labelKeys(n: Naming): LabelKeys {
     snapshotName: `${p}.snapshot-name`,
     createdAt: `${p}.created-at`,
     crashed: `${p}.crashed`,
+    holder: `${p}.holder`,
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ListenerSet, type LifecycleEvent, type PowerState } from '@nova-common/core';
+import { currentHolder, ListenerSet, type LifecycleEvent, type PowerState } from '@nova-common/core';
 import { LibvirtClient } from '../client/libvirt-client.js';
 import { bytesToUuid, type DomainRef } from '../client/protocol/remote-types.js';
 import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.js';
@@ -35,6 +35,8 @@ export class DriverContext {
   readonly client: LibvirtClient;
   /** Written into every domain this session defines; the sweep tells sessions apart by it. */
   readonly session = randomUUID();
+  /** This process, as the sweep of a later session checks whether it has died (see currentHolder). */
+  readonly holder = currentHolder();
   readonly listeners = new ListenerSet<LifecycleEvent>();
   /** Spawns in flight in this session: the sweep leaves them alone, their events are ours. */
   readonly inFlight = new Set<string>();

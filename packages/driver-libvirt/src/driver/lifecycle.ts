@@ -125,6 +125,7 @@ function recordFromSpec(ctx: DriverContext, s: InstanceSpec, volumePaths: readon
     ownerPrefix: ctx.config.namePrefix,
     session: ctx.session,
     since: new Date().toISOString(),
+    holder: ctx.holder,
     mode: 'normal',
     name: s.name,
     flavor: s.flavor,

@@ -1,3 +1,4 @@
+import { holderIsGone } from '@nova-common/core';
 import { Flags } from '../client/protocol/remote-types.js';
 import { toContractError } from '../mapping/errors.js';
 import type { DriverContext } from './context.js';
@@ -41,8 +42,9 @@ async function resync(ctx: DriverContext): Promise<void> {
 /**
  * Remove half-spawned domains. A spawn makes its domain persistent as its last step, so a
  * transient domain of this driver is a spawn that did not finish: this session's own (its
- * rollback could not reach libvirtd) unless still in flight, and other sessions' once older
- * than staleSpawnMs (their driver died mid-spawn). One CONNECT_LIST_ALL_DOMAINS of transient
+ * rollback could not reach libvirtd) unless still in flight, and other sessions' once their
+ * process has certainly died (killed mid-spawn: see currentHolder) or, where that cannot be
+ * told (another host or pid namespace, an older driver), once older than staleSpawnMs. One CONNECT_LIST_ALL_DOMAINS of transient
  * domains (usually none), then one metadata read per transient domain named like ours.
  */
 async function sweep(ctx: DriverContext): Promise<void> {
@@ -53,6 +55,6 @@ async function sweep(ctx: DriverContext): Promise<void> {
     const r = await readRecord(ctx, d, uuid).catch(() => undefined);
     if (!r) continue;
     const age = Date.now() - Date.parse(r.since);
-    if (r.session === ctx.session || !(age < ctx.config.staleSpawnMs)) await removeDomain(ctx, d, uuid, true);
+    if (r.session === ctx.session || !(age < ctx.config.staleSpawnMs) || (r.holder !== undefined && holderIsGone(r.holder))) await removeDomain(ctx, d, uuid, true);
   }
 }

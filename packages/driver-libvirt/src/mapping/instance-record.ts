@@ -63,6 +63,12 @@ export interface InstanceRecord {
    */
   session: string;
   since: string;
+  /**
+   * The process that spawned it (core's currentHolder): the sweep removes another session's
+   * half-made domain at once when that process has certainly died. Absent in domains of older
+   * drivers, and where /proc cannot say.
+   */
+  holder?: string;
   mode: 'normal' | 'rescue';
   name: string;
   flavor: Flavor;

@@ -28,7 +28,7 @@ export function buildInstanceMetadata(r: InstanceRecord, indent = '', standalone
   lines.push(`${i1}<${q('owner')}${attrs({ prefix: r.ownerPrefix })}>${OWNER_MARKER}</${q('owner')}>`);
   // <phase> carries the spawning session and time; its text is always `ready` (a domain is an
   // instance once persistent, see spawn).
-  lines.push(`${i1}<${q('phase')}${attrs({ session: r.session, since: r.since })}>ready</${q('phase')}>`);
+  lines.push(`${i1}<${q('phase')}${attrs({ session: r.session, since: r.since, holder: r.holder || undefined })}>ready</${q('phase')}>`);
   lines.push(`${i1}<${q('mode')}>${r.mode}</${q('mode')}>`);
   lines.push(`${i1}${userTextElement(`${q('name')}`, r.name)}`);
   const f = r.flavor;

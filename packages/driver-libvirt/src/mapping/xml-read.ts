@@ -67,6 +67,7 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
     ownerPrefix: attr(owner, 'prefix') ?? '',
     session: attr(phase, 'session') ?? '',
     since: attr(phase, 'since') ?? '',
+    ...(attr(phase, 'holder') ? { holder: attr(phase, 'holder')! } : {}),
     mode: userText(childNamed(el, 'mode')) === 'rescue' ? 'rescue' : 'normal',
     name: userText(childNamed(el, 'name')),
     flavor: {
