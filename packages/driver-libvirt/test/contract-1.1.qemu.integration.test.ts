@@ -127,6 +127,19 @@ describe('cells changed in 1.1 that need a guest', () => {
     await driver.destroy(stopped.uuid);
     await driver.destroy(crashed);
   });
+
+  it('R-REBUILD-CRASHED: a guest that crashed in rescue comes back from a rebuild in normal mode, its rescue disk gone', async () => {
+    const uuid = await bootedGuest(driver);
+    await driver.rescue(uuid, {});
+    expect((await driver.getInfo(uuid)).mode).toBe('rescue');
+    await hooks.crash!(uuid);
+    expect((await driver.getInfo(uuid)).powerState).toBe('CRASHED');
+    await driver.rebuild(uuid, { image: { id: GUEST_IMAGE_ID, diskFormat: 'raw', containerFormat: 'bare' } });
+    const info = await driver.getInfo(uuid);
+    expect({ powerState: info.powerState, mode: info.mode }).toEqual({ powerState: 'RUNNING', mode: 'normal' });
+    expect(existsSync(`${config.instancesDir}/${uuid}/disk.rescue`)).toBe(false);
+    await driver.destroy(uuid);
+  });
 });
 
 describe('CRASHED through the crash hook', () => {

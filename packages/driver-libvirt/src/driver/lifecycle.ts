@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DriverError, EXISTING_STATES, enforceCell, errors, expectedOutcome, throwIfAborted, type CallOptions, type ImageMeta, type InputIssue, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
 import { CallTimeoutError, ConnectionLostError } from '../client/errors.js';
 import { VirErr } from '../client/protocol/remote-types.js';
-import { BUS_PREFIX, buildDomainXml, consoleLogPath, instanceDomainName, localDiskPath, nextTarget, rootDiskPath, type DomainEnvironment } from '../mapping/domain-xml.js';
+import { BUS_PREFIX, buildDomainXml, consoleLogPath, instanceDomainName, localDiskPath, nextTarget, rescueDiskPath, rootDiskPath, type DomainEnvironment } from '../mapping/domain-xml.js';
 import { checkImage, makeRootDisk, makeSwapDisk, rootSizeIssue, type CheckedImage } from '../images/prepare.js';
 import { interfaceRecord, vifIssues } from './vifs.js';
 import { isLibvirtCode, toContractError } from '../mapping/errors.js';
@@ -287,6 +287,11 @@ export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, 
     const tooSmall = image && rootSizeIssue(image, r.flavor.rootGb, s.image.minDiskGb, ['spec', 'image', 'id'], "instance's flavor's");
     if (tooSmall) throw errors.invalidInput([tooSmall], 'rebuild');
     await hardStop(ctx, l.ref);
+    // An instance that crashed in rescue comes back from a rebuild in normal mode (R-REBUILD-CRASHED):
+    // its rescue disk goes, and the domain boots the rebuilt root disk.
+    const wasRescued = r.mode === 'rescue';
+    r.mode = 'normal';
+    delete r.rescueImage;
     r.image = imageRecord(s.image);
     if (s.metadata !== undefined) r.metadata = s.metadata;
     if (ctx.hasFiles) {
@@ -294,6 +299,7 @@ export async function rebuild(ctx: DriverContext, uuid: string, s: RebuildSpec, 
       if (!s.preserveEphemeral) await makeLocalDisks(r, env);
     }
     await ctx.client.defineXml(buildDomainXml(r, env));
+    if (wasRescued && ctx.hasFiles) await files.removeFile(rescueDiskPath(env));
     if (to === 'RUNNING') await ctx.client.create(l.ref, 0, options?.signal ? { signal: options.signal } : undefined);
   });
 }
