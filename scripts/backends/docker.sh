@@ -45,6 +45,8 @@ install() {
 ENGINE_PIDFILE="$STATE_DIR/dockerd.engine.pid"
 # dockerd's exec root (its default): its containerd keeps its pid file and socket there.
 CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
+CONTAINERD_SOCK=/var/run/docker/containerd/containerd.sock
+SHIM_BUNDLES=/var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby
 
 daemon_pid() {
   pid_from "$PIDFILE" dockerd
@@ -135,7 +137,27 @@ start() {
     fi
   fi
   log "dockerd ready (pid $(daemon_pid), storage driver $(cat "$STATE_DIR/storage-driver"))"
+  reap_orphan_shims
   prepare
+}
+
+# A dockerd killed while it started a container leaves that container's containerd shim running, unknown to
+# the containerd the next dockerd starts: the container can then never start again ("task <id>: already
+# exists") and the shim, with the container's init when it was made, lives on unseen by the Engine API. Once a
+# new daemon is up, every shim of its namespace that its containerd does not list as a task is ended, init
+# first. Shims of live tasks are listed, so they are never touched.
+reap_orphan_shims() {
+  local known p id initpid
+  known="$(timeout 20 ctr --address "$CONTAINERD_SOCK" -n moby tasks ls -q 2>/dev/null)" || return 0
+  for p in $(pgrep -f 'containerd-shim-runc-v2 -namespace moby' || true); do
+    id="$(tr '\0' '\n' </proc/"$p"/cmdline 2>/dev/null | awk 'prev == "-id" { print; exit } { prev = $0 }')"
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+    if grep -qx "$id" <<<"$known"; then continue; fi
+    initpid="$(cat "$SHIM_BUNDLES/$id/init.pid" 2>/dev/null || true)"
+    if [[ "$initpid" =~ ^[0-9]+$ ]]; then kill -KILL "$initpid" 2>/dev/null || true; fi
+    kill -KILL "$p" 2>/dev/null || true
+    log "ended the orphaned containerd shim of container ${id:0:12} (pid $p)"
+  done
 }
 
 stop_daemon() {

@@ -183,7 +183,51 @@ start() {
     fi
   fi
   log "podman service ready (pid $(service_pid), storage driver $(cat "$STATE_DIR/storage-driver"), socket $SOCK)"
+  clean_up_stopped
   prepare
+}
+
+# A service killed in the middle of a start or a commit leaves what only its own cleanup would have undone: a
+# container's IP still allocated (its next start fails "duplicate allocation"), its root filesystem still
+# mounted (its removal fails). `podman container cleanup --all` is that cleanup (what conmon runs when a
+# container exits) for every container that is not running; run in the service's network namespace, where its
+# bridges are. Containers that run are not touched.
+clean_up_stopped() {
+  local pid
+  pid="$(service_pid)"
+  [[ -n "$pid" ]] || return 0
+  if ! timeout 120 nsenter --net="/proc/$pid/ns/net" -- env CONTAINERS_CONF="$CONF_DIR/containers.conf" \
+    CONTAINERS_STORAGE_CONF="$CONF_DIR/storage.conf" CONTAINERS_REGISTRIES_CONF="$CONF_DIR/registries.conf" \
+    podman container cleanup --all >>"$LOG" 2>&1; then
+    log "podman container cleanup --all reported errors (see $LOG)"
+  fi
+  release_stale_addresses
+}
+
+# CNI's host-local IPAM records each address it hands out as a file named after the address, holding the
+# container's id. A start killed after the allocation leaves the file while podman records no network for the
+# container: its next start fails ("duplicate allocation is not allowed") and its removal leaves the address
+# taken. Once the service is up, an address of one of this engine's networks held by a container that does not
+# run is released (a container that is not running holds no address: podman allocates at start).
+release_stale_addresses() {
+  local listed running dir f holder
+  # Without the engine's answer nothing is known to be stale: release nothing.
+  listed="$(timeout 20 curl -sS --fail --unix-socket "$SOCK" 'http://localhost/containers/json' 2>/dev/null)" || return 0
+  running="$(grep -o '"Id":"[0-9a-f]\{64\}"' <<<"$listed" | cut -d'"' -f4 || true)"
+  # The networks of this engine's configuration, and those the tests made and removed since (`nova-` prefix).
+  for dir in /var/lib/cni/networks/*; do
+    [[ -d "$dir" ]] || continue
+    [[ -e "$STATE_DIR/cni/$(basename "$dir").conflist" || "$(basename "$dir")" == nova-* ]] || continue
+    for f in "$dir"/*; do
+      [[ -f "$f" ]] || continue
+      case "$(basename "$f")" in last_reserved_ip.* | lock) continue ;; esac
+      holder="$(head -n 1 "$f" | tr -d '[:space:]')"
+      [[ "$holder" =~ ^[0-9a-f]{64}$ ]] || continue
+      if grep -qx "$holder" <<<"$running"; then continue; fi
+      rm -f -- "$f"
+      log "released $(basename "$f") on $(basename "$dir"), held by container ${holder:0:12} that does not run"
+    done
+  done
 }
 
 # Processes this engine left: conmon monitors started for this configuration, and every process in a container

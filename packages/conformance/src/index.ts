@@ -3,6 +3,9 @@ export { runConformance, planProperties, computeMatrix, type PlannedProperty } f
 export { runDifferential, type DifferentialOptions } from './differential/run-differential.js';
 export { faulty, type FaultRule, type FaultKind, type FaultyDriver, type InjectedFault } from './faults/faulty.js';
 export { sweep, type SweepResult } from './run/sweep.js';
+export { runKillMatrix, type KillMatrixOptions, type KillCell } from './faults/kill-matrix/run.js';
+export { renderKillMatrix } from './faults/kill-matrix/render.js';
+export type { KillOperation } from './faults/kill-matrix/operations.js';
 export { runReplay, readReplayFile, writeReplayFile, parseReplayDocument, type ReplayResult } from './replay/replay.js';
 export { renderProgram } from './replay/program.js';
 export { allProperties, propertyDefinition, type PropertyDefinition, type PropertyId } from './properties/catalog.js';

@@ -11,10 +11,12 @@ import {
   MESSAGE_MAX,
   MessageStatus,
   MessageType,
+  QEMU_PROGRAM,
   REMOTE_PROGRAM,
   REMOTE_PROTOCOL_VERSION,
   decodeHeader,
   encodeMessage,
+  type MessageHeader,
 } from './protocol/header.js';
 import { DrvFeature, Proc } from './protocol/procedures.js';
 import { readLifecycleMessage, readRemoteError, type LifecycleMessage } from './protocol/remote-types.js';
@@ -52,6 +54,8 @@ const DEFAULT_CONNECTION_OPTIONS: Omit<ConnectionOptions, 'socketPath' | 'uri'> 
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The program the procedure belongs to: libvirt's remote program unless said (QEMU_PROGRAM). */
+  program?: number;
 }
 
 interface Pending {
@@ -201,7 +205,7 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
     const serial = this.serial;
     this.serial = (this.serial + 1) >>> 0 || 1;
     const frame = encodeMessage(
-      { prog: REMOTE_PROGRAM, vers: REMOTE_PROTOCOL_VERSION, proc, type: MessageType.CALL, serial, status: MessageStatus.OK },
+      { prog: options.program ?? REMOTE_PROGRAM, vers: REMOTE_PROTOCOL_VERSION, proc, type: MessageType.CALL, serial, status: MessageStatus.OK },
       body,
     );
     if (frame.length > MESSAGE_MAX) return Promise.reject(new RangeError(`message of ${frame.length} bytes is too large`));
@@ -292,12 +296,20 @@ export class LibvirtConnection extends EventEmitter<ConnectionEvents> {
       }
       return; // a PONG only refreshes lastRx
     }
+    if (h.prog === QEMU_PROGRAM && h.type === MessageType.REPLY) {
+      this.reply(h, body);
+      return;
+    }
     if (h.prog !== REMOTE_PROGRAM) throw new ProtocolError(`unexpected program 0x${h.prog.toString(16)}`);
     if (h.type === MessageType.MESSAGE) {
       if (h.proc === Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE) this.emit('lifecycle', readLifecycleMessage(new XdrDecoder(Buffer.from(body))));
       return; // other events are not registered
     }
     if (h.type !== MessageType.REPLY) return;
+    this.reply(h, body);
+  }
+
+  private reply(h: MessageHeader, body: Buffer): void {
     const entry = this.settle(h.serial);
     if (!entry) return; // a reply to a call that already timed out or was aborted
     if (h.status === MessageStatus.OK) entry.resolve(Buffer.from(body));

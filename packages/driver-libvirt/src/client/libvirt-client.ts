@@ -3,6 +3,7 @@ import { XdrDecoder } from './xdr/decoder.js';
 import { XdrEncoder } from './xdr/encoder.js';
 import { LibvirtConnection, type CallOptions, type ConnectionOptions } from './connection.js';
 import { Proc } from './protocol/procedures.js';
+import { QEMU_PROC_DOMAIN_MONITOR_COMMAND, QEMU_PROGRAM } from './protocol/header.js';
 import {
   Flags,
   readDomain,
@@ -194,6 +195,12 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
 
   async detachDevice(dom: DomainRef, xml: string, flags: number, o?: CallOptions): Promise<void> {
     await this.call(Proc.DOMAIN_DETACH_DEVICE_FLAGS, domArgs(dom).string(xml).uint(flags), o);
+  }
+
+  /** A QMP command to the domain's QEMU monitor (virDomainQemuMonitorCommand); resolves with QEMU's JSON answer. */
+  async qemuMonitorCommand(dom: DomainRef, command: string, o?: CallOptions): Promise<string> {
+    const body = await this.call(QEMU_PROC_DOMAIN_MONITOR_COMMAND, domArgs(dom).string(command).int(0), { ...o, program: QEMU_PROGRAM });
+    return new XdrDecoder(body).string();
   }
 
   async setMetadata(dom: DomainRef, xml: string | null, key: string, uri: string, flags: number, o?: CallOptions): Promise<void> {

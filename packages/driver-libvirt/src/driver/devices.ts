@@ -10,6 +10,7 @@ import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { withInstance, type Loaded } from './instances.js';
 import { checkVolumePath } from '../volumes/paths.js';
+import { isQemuDuplicate, removeOrphanDisks } from './orphan-devices.js';
 import { interfaceRecord, vifIssues } from './vifs.js';
 
 const CONSOLE_TAIL_BYTES = 64 * 1024;
@@ -109,7 +110,14 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
         ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
         deleteOnTermination: a.deleteOnTermination,
       };
-      await ctx.client.attachDevice(l.ref, volumeDiskXml(v, ctx.caches), deviceFlags(l));
+      const xml = volumeDiskXml(v, ctx.caches);
+      try {
+        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+      } catch (err) {
+        // What an attach cut short by libvirtd's death left in QEMU takes the names libvirtd picks now.
+        if (!isQemuDuplicate(err) || (await removeOrphanDisks(ctx, l.ref)).length === 0) throw err;
+        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+      }
       r.volumes.push(v);
       await saveRecord(ctx, l, r);
     },

@@ -4,6 +4,14 @@ import { XdrEncoder } from '../xdr/encoder.js';
 /** libvirt's remote program (src/remote/remote_protocol.x: REMOTE_PROGRAM). */
 export const REMOTE_PROGRAM = 0x20008086;
 export const REMOTE_PROTOCOL_VERSION = 1;
+/**
+ * libvirt's QEMU program (src/remote/qemu_protocol.x: QEMU_PROGRAM): talking to a guest's QEMU
+ * monitor through libvirtd, which holds the domain's job meanwhile. Used only to remove what
+ * QEMU holds and libvirtd lost track of (see driver/orphan-devices.ts).
+ */
+export const QEMU_PROGRAM = 0x20008087;
+export const QEMU_PROTOCOL_VERSION = 1;
+export const QEMU_PROC_DOMAIN_MONITOR_COMMAND = 1;
 /** The keepalive program (src/rpc/virkeepaliveprotocol.x: "keep" in ASCII). */
 export const KEEPALIVE_PROGRAM = 0x6b656570;
 export const KEEPALIVE_VERSION = 1;
