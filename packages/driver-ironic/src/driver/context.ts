@@ -3,7 +3,7 @@
  * watcher, the event stream, and the look-ups an operation starts with. Everything is read from
  * Ironic on each call (no node cache): a host's whole view is a few paginated list calls.
  */
-import { DriverError, enforceCell, errors, type OutcomeContext, type SemanticState, type TableOperation } from '@nova-common/core';
+import { currentHolder, DriverError, enforceCell, errors, type OutcomeContext, type SemanticState, type TableOperation } from '@nova-common/core';
 import { IronicClient } from '../client/client.js';
 import type { Query } from '../client/http.js';
 import { INVENTORY_FIELDS, type IronicNode } from '../client/types.js';
@@ -33,6 +33,8 @@ export class IronicContext {
   readonly outOfBand: OutOfBandPoller;
   /** Nodes a spawn of this process is reserving right now, so concurrent spawns pick different ones. */
   readonly claiming = new Set<string>();
+  /** This process, written into each reservation (see currentHolder). */
+  readonly holder = currentHolder();
   /** Free nodes this process brings back from failure states (node-recovery.ts). */
   readonly nodeRecovery = new NodeRecoveryState();
   /**

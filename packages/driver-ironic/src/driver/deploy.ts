@@ -3,7 +3,7 @@
  * instance_info, validate, VIFs, deploy with a config drive, wait for `active`, power as asked),
  * and a spawn that fails anywhere leaves nothing behind.
  */
-import { DriverError, enforceCell, errors, type ImageMeta, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
+import { DriverError, enforceCell, errors, holderIsGone, type ImageMeta, type InstanceSpec, type RebuildSpec } from '@nova-common/core';
 import type { IronicNode } from '../client/types.js';
 import { BinaryUserDataError, buildConfigDrive, configDriveOfRecord } from '../mapping/configdrive.js';
 import { toContractError } from '../mapping/errors.js';
@@ -54,7 +54,10 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
   let node: IronicNode | undefined;
   let stage = 'reserving';
   try {
-    node = await reserve(ctx, spec, details, signal);
+    node = await reserve(ctx, spec, details, signal).catch(async (e: unknown) => {
+      if (!(e instanceof DriverError && e.code === 'INSTANCE_EXISTS') || !(await reclaimAbandoned(ctx, spec.uuid, signal))) throw e;
+      return reserve(ctx, spec, details, signal);
+    });
     const nodeUuid = node.uuid;
     stage = 'validating';
     const verdict = await ctx.client.nodes.validate(nodeUuid, { signal });
@@ -84,6 +87,21 @@ export async function spawn(ctx: IronicContext, spec: InstanceSpec, signal?: Abo
     if (released !== undefined) ctx.unreleased.set(spec.uuid, spec.networkInfo.map((v) => ({ id: v.id })));
     throw spawnError(e, stage, node?.uuid ?? spec.node ?? '', spec.uuid, released);
   }
+}
+
+/**
+ * A reservation a killed spawn left: the node still `available` (its deploy never began) and
+ * holding the instance, reserved by a process that has certainly died (core's holderIsGone; a
+ * live process or one on another host is never judged). Released, so the retried spawn
+ * converges instead of meeting its own half-made instance (INSTANCE_EXISTS) for good. A node
+ * Ironic was asked to deploy is an instance from then on (CRASHED if the deploy failed).
+ */
+async function reclaimAbandoned(ctx: IronicContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
+  const node = await ctx.nodeOfInstance(uuid, signal);
+  const rec = node ? readOwnerRecord(node) : undefined;
+  if (!node || !rec?.holder || node.provision_state !== 'available' || node.target_provision_state || !holderIsGone(rec.holder)) return false;
+  await release(ctx, uuid, rec.vifs);
+  return true;
 }
 
 export async function destroy(ctx: IronicContext, uuid: string, signal?: AbortSignal): Promise<void> {

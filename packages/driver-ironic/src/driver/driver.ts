@@ -39,6 +39,7 @@ import { getConsoleOutput, getInfo, getInventory, listInstances, listNodes } fro
 import { powerOff, powerOn, reboot } from './power.js';
 import { rescue, unrescue } from './rescue.js';
 import { restoreState } from './restore.js';
+import { release } from './teardown.js';
 
 /** Errors a call raises before it changes anything on the backend. */
 const REFUSED_BEFORE_ACTING: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -91,6 +92,16 @@ export class IronicDriver implements ComputeDriver {
   }
 
   async cleanupHost(): Promise<void> {
+    // Reservations of spawns that failed while Ironic was away: a service that stops gives them back
+    // if Ironic answers now (best effort; otherwise a later spawn of the uuid, or the holder check,
+    // releases them).
+    for (const [uuid, vifs] of [...this.ctx.unreleased]) {
+      if (!this.ctx.connected) break;
+      await release(this.ctx, uuid, vifs).then(
+        () => this.ctx.unreleased.delete(uuid),
+        () => undefined,
+      );
+    }
     this.ctx.watcher.close();
     this.ctx.events.clear(); // also stops the out-of-band poller
     await this.ctx.client.close();

@@ -69,7 +69,7 @@ async function reserveNode(ctx: IronicContext, spec: InstanceSpec, details: Imag
       // and read them, so that the record keeps them.
       const restoring = ctx.restoring.get(candidate.uuid);
       const before = restoring ? await restoring.then(() => ctx.client.nodes.get(candidate.uuid, ['instance_info'], { signal })) : candidate;
-      const node = await ctx.client.nodes.patch(candidate.uuid, reservePatch(spec, ctx.config, details, before), { signal });
+      const node = await ctx.client.nodes.patch(candidate.uuid, reservePatch(spec, { ...ctx.config, holder: ctx.holder }, details, before), { signal });
       if (node.provision_state !== 'available' || node.maintenance || node.target_provision_state) {
         // It changed between the listing and the reservation: give it back.
         await ctx.client.nodes.patch(node.uuid, releasePatch(node)).catch(() => undefined);

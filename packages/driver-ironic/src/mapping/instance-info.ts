@@ -37,11 +37,18 @@ const OwnerRecordSchema = z.object({
   vifs: z.array(z.object({ id: z.string(), address: z.string() })),
   /** The node's instance_info entries before the reservation (an operator's), put back on release. */
   operatorInfo: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * The process that reserved the node (core's currentHolder): a reservation left on an
+   * `available` node by a process that has died is a spawn killed before its deploy began.
+   */
+  holder: z.string().optional(),
 });
 export type OwnerRecord = z.infer<typeof OwnerRecordSchema>;
 
 export interface InstanceInfoOptions {
   hostId: string;
+  /** The reserving process (core's currentHolder); '' or absent where it cannot be told. */
+  holder?: string;
   imageSourceTemplate: string;
 }
 
@@ -67,8 +74,9 @@ export function operatorInfoOf(node: Pick<IronicNode, 'instance_info'> | undefin
   return out;
 }
 
-export function ownerRecordOf(spec: InstanceSpec, hostId: string, operatorInfo: Record<string, unknown> = {}): OwnerRecord {
+export function ownerRecordOf(spec: InstanceSpec, hostId: string, operatorInfo: Record<string, unknown> = {}, holder?: string): OwnerRecord {
   return {
+    ...(holder ? { holder } : {}),
     owner: hostId,
     name: spec.name,
     metadata: { ...spec.metadata },
@@ -102,7 +110,7 @@ function buildInstanceInfo(spec: InstanceSpec, o: InstanceInfoOptions, details: 
   if (Object.keys(caps).length > 0) info.capabilities = JSON.stringify(caps);
   const traits = requiredTraits(f);
   if (traits.length > 0) info.traits = traits;
-  info[OWNER_KEY] = ownerRecordOf(spec, o.hostId, operatorInfo);
+  info[OWNER_KEY] = ownerRecordOf(spec, o.hostId, operatorInfo, o.holder);
   return info;
 }
 
