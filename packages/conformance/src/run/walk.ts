@@ -134,6 +134,8 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
     return model.stateOf(uuid) === target;
   };
   for (const state of ROWS) {
+    // The spawn column of the row: the uuid is taken, whatever state its instance is in.
+    if (await driveTo(state)) await run({ op: 'spawn', spec: { ...spec, name: `${spec.name}-again` } });
     for (const col of row) {
       if (!(await driveTo(state))) break;
       // The call that should succeed (repeated when idempotent), then, for operations on a
@@ -141,8 +143,9 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
       await run(await callOf(col, uuid), true);
       if (generatorOf(operationOfColumn(col) as SequenceOp)?.devices) await run(await callOf(col, uuid, false));
     }
-    // Last column of the row: leaving it (the next row spawns the instance again).
-    if (model.stateOf(uuid) === state) for (const col of leaving) await run(await callOf(col, uuid), true);
+    // Last column of the row: leaving it (the next row spawns the instance again). The row's last
+    // call may have moved the instance on (or failed on a backend that refuses it): back to the row first.
+    if (await driveTo(state)) for (const col of leaving) await run(await callOf(col, uuid), true);
   }
   // The ABSENT row: every column on a uuid that was never spawned.
   for (const col of columns) await run(await callOf(col, missing));
