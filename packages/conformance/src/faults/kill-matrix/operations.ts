@@ -23,8 +23,6 @@ export interface KillOperationPlan {
   call(d: GuardedDriver, s: KillSubject): Promise<unknown>;
   /** Whether the call's effect is there, read through the driver. */
   reached(d: GuardedDriver, s: KillSubject): Promise<boolean>;
-  /** Whether the instance exists once the call took effect. */
-  readonly leavesInstance: boolean;
 }
 
 async function powerStateOf(d: GuardedDriver, uuid: string): Promise<string | undefined> {
@@ -49,21 +47,18 @@ export const KILL_OPERATIONS: Record<KillOperation, KillOperationPlan> = {
     prepare: async () => undefined,
     call: (d, s) => d.spawn(s.spec),
     reached: async (d, s) => (await powerStateOf(d, s.uuid)) === 'RUNNING',
-    leavesInstance: true,
   },
   destroy: {
     capability: null,
     prepare: spawned,
     call: (d, s) => d.destroy(s.uuid),
     reached: async (d, s) => (await powerStateOf(d, s.uuid)) === undefined,
-    leavesInstance: false,
   },
   powerOff: {
     capability: null,
     prepare: spawned,
     call: (d, s) => d.powerOff(s.uuid, { gracefulTimeoutMs: 0 }),
     reached: async (d, s) => (await powerStateOf(d, s.uuid)) === 'SHUTDOWN',
-    leavesInstance: true,
   },
   powerOn: {
     capability: null,
@@ -73,7 +68,6 @@ export const KILL_OPERATIONS: Record<KillOperation, KillOperationPlan> = {
     },
     call: (d, s) => d.powerOn(s.uuid),
     reached: async (d, s) => (await powerStateOf(d, s.uuid)) === 'RUNNING',
-    leavesInstance: true,
   },
   reboot: {
     capability: 'operation.reboot',
@@ -81,14 +75,12 @@ export const KILL_OPERATIONS: Record<KillOperation, KillOperationPlan> = {
     call: (d, s) => d.reboot(s.uuid, 'HARD'),
     // A hard reboot has no lasting mark of its own: it took effect when the instance runs.
     reached: async (d, s) => (await powerStateOf(d, s.uuid)) === 'RUNNING',
-    leavesInstance: true,
   },
   attachVolume: {
     capability: 'operation.attach-volume',
     prepare: spawned,
     call: (d, s) => d.attachVolume(s.uuid, s.volume!),
     reached: volumeAttached,
-    leavesInstance: true,
   },
   detachVolume: {
     capability: 'operation.detach-volume',
@@ -98,7 +90,6 @@ export const KILL_OPERATIONS: Record<KillOperation, KillOperationPlan> = {
     },
     call: (d, s) => d.detachVolume(s.uuid, s.volume!.volumeId),
     reached: async (d, s) => !(await volumeAttached(d, s)),
-    leavesInstance: true,
   },
 };
 
