@@ -53,6 +53,7 @@ export {
   NO_COLUMN_CAPABILITIES,
   instanceArgIndex,
   operationsOfCapability,
+  isPeerOperation,
   type OperationName,
   type OperationDescriptor,
   type ArgumentDescriptor,
@@ -79,6 +80,16 @@ export { SEMANTICS, SEMANTICS_1_0, CELL_CHANGES, semanticsFor, EXISTING_STATES, 
 export { tableInForce, runUnderTable } from './semantics/table-in-force.js';
 export { expectedOutcome, expectedUsage, requiredTraits, eventKindsFor, type Outcome, type OutcomeContext } from './semantics/oracle.js';
 export { RULES, cellRuleId, isRuleId, type RuleId, type GeneralRuleId, type CellRuleId } from './semantics/rules.js';
+export {
+  MIGRATION_SEMANTICS,
+  MIGRATION_RULES,
+  MIGRATION_KINDS,
+  migrationCell,
+  isMigrationRuleId,
+  type MigrationCell,
+  type MigrationRuleId,
+  type MigrationGeneralRuleId,
+} from './migration/semantics.js';
 
 // Driver toolkit (not part of the contract: helpers drivers may use)
 export {

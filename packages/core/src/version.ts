@@ -3,4 +3,4 @@
  * the error codes or the semantics table. Minor: an addition (a new optional operation,
  * capability, error code or optional field). Patch: clarifications only.
  */
-export const CONTRACT_VERSION = '1.1.0';
+export const CONTRACT_VERSION = '1.2.0';

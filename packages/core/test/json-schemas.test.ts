@@ -40,6 +40,8 @@ describe('schemas/*.schema.json', () => {
         'instance-spec',
         'instance-summary',
         'lifecycle-event',
+        'migration-request',
+        'migration-target',
         'network-info',
         'node-info',
         'rebuild-spec',

@@ -27,13 +27,17 @@ export const CAPABILITY_CATALOG = {
   'operation.restore-state': { title: 'Restore instance state after a host restart', profile: 'recovery', nova: false, since: '1.1.0' },
   'operation.list-snapshots': { title: 'List the images snapshots made', profile: 'recovery', nova: false, since: '1.1.0' },
   'event.out-of-band': { title: 'Events for changes no call asked for', profile: 'recovery', nova: false, since: '1.1.0' },
+  'operation.migrate': { title: 'Cold migrate and resize instance between hosts', profile: 'migration', nova: true, since: '1.2.0' },
+  'operation.live-migrate': { title: 'Live migrate instance', profile: 'migration', nova: true, since: '1.2.0' },
+  'operation.resize-in-place': { title: 'Resize instance on its own host', profile: 'migration', nova: true, since: '1.2.0' },
+  'operation.evacuate': { title: 'Evacuate instances from a dead host', profile: 'migration', nova: true, since: '1.2.0' },
 } as const satisfies Record<string, { title: string; profile: ProfileId; nova: boolean; since: string }>;
 
 export type CapabilityId = keyof typeof CAPABILITY_CATALOG;
 export const CAPABILITY_IDS = Object.keys(CAPABILITY_CATALOG) as CapabilityId[];
 
-export type ProfileId = 'core' | 'power' | 'lifecycle' | 'volumes' | 'network-hotplug' | 'snapshot' | 'rebuild' | 'rescue' | 'console' | 'recovery';
-export const PROFILE_IDS: readonly ProfileId[] = ['core', 'power', 'lifecycle', 'volumes', 'network-hotplug', 'snapshot', 'rebuild', 'rescue', 'console', 'recovery'];
+export type ProfileId = 'core' | 'power' | 'lifecycle' | 'volumes' | 'network-hotplug' | 'snapshot' | 'rebuild' | 'rescue' | 'console' | 'recovery' | 'migration';
+export const PROFILE_IDS: readonly ProfileId[] = ['core', 'power', 'lifecycle', 'volumes', 'network-hotplug', 'snapshot', 'rebuild', 'rescue', 'console', 'recovery', 'migration'];
 
 /**
  * Capabilities a driver built against `baseline` (the lowest contract version its manifest

@@ -6,6 +6,7 @@ import type { ConsoleOutput, LifecycleEvent, SnapshotResult } from '../schemas/o
 import type { RestorableState } from '../schemas/power-state.js';
 import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { Vif } from '../schemas/network-info.js';
+import type { MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -98,6 +99,31 @@ export interface ComputeDriver {
   restoreState?(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void>;
   /** The images snapshot made and deleteSnapshot has not removed, oldest first. @since 1.1.0 capability operation.list-snapshots */
   listSnapshots?(options?: CallOptions): Promise<SnapshotResult[]>;
+
+  // ---- moving instances between two hosts of one kind (docs/contract.md, "Migration") ----
+  /**
+   * DESTINATION: check that this host can take the instance (same driver kind, room for the
+   * flavor, instance not here unless it is a resize in place) and reserve room for it. Nothing
+   * moves. Idempotent under `request.migrationId`.
+   * @since 1.2.0 capability operation.migrate (LIVE: also operation.live-migrate; sameHost: also operation.resize-in-place)
+   */
+  prepareMigration?(request: MigrationRequest, options?: CallOptions): Promise<MigrationTarget>;
+  /**
+   * SOURCE: move the instance to the prepared target. When it resolves, the instance is on the
+   * destination (listed there, in the state MIGRATION_SEMANTICS gives, with the target's
+   * flavor) and nothing of it is left here. When it rejects (including CANCELLED when the
+   * signal aborts a live migration), the instance is here as before.
+   * @since 1.2.0 capability operation.migrate (LIVE: also operation.live-migrate; sameHost: also operation.resize-in-place)
+   */
+  migrate?(uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void>;
+  /** DESTINATION: complete a migration that migrate delivered: the reservation becomes the instance's. Idempotent. @since 1.2.0 capability operation.migrate */
+  finishMigration?(migrationId: string, options?: CallOptions): Promise<void>;
+  /**
+   * DESTINATION: give up a migration that migrate did not deliver: release the reservation and
+   * remove anything half-arrived. Refuses (INVALID_STATE) to touch an instance that arrived.
+   * Idempotent. @since 1.2.0 capability operation.migrate
+   */
+  abortMigration?(migrationId: string, options?: CallOptions): Promise<void>;
   /**
    * Listen to power transitions of this driver's instances. @since 1.0.0 capability event.lifecycle;
    * transitions no call asked for (the guest shut down or crashed, an operator acted on the

@@ -55,6 +55,7 @@ export function parseCall(op: OperationName, given: readonly unknown[], options:
     if (d.role === 'instance') key = value as string;
     else if (d.role === 'instanceSpec') key = (value as { uuid: string }).uuid;
     else if (d.role === 'image' && key === undefined) key = `snapshot:${String(value)}`;
+    else if (d.queueKey !== undefined && key === undefined) key = (d.queueKey as (p: unknown) => string)(value);
   }
   const schema = OPERATIONS[op].options;
   let fields: Record<string, unknown> | undefined;

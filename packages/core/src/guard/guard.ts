@@ -254,6 +254,11 @@ class Guard implements CallHost {
 function missingCapability(caps: DriverCapabilities, op: OperationName, args: readonly unknown[]): CapabilityId | undefined {
   const descriptor: OperationDescriptor = OPERATIONS[op];
   if (descriptor.capability !== null && !supports(caps, descriptor.capability)) return descriptor.capability;
+  // A migration's kind or place (since 1.2.0): read from the arguments, parsed or not.
+  if (descriptor.argumentCapabilities !== null) {
+    const needed = descriptor.argumentCapabilities(args).find((c) => !supports(caps, c));
+    if (needed !== undefined) return needed;
+  }
   if (descriptor.columnCapabilities === NO_COLUMN_CAPABILITIES) return undefined;
   const extra = capabilityOfColumn(op, columnOfCall(op, args));
   return extra !== undefined && !supports(caps, extra) ? extra : undefined;

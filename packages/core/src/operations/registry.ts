@@ -11,6 +11,7 @@ import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
 import { VifSchema } from '../schemas/network-info.js';
 import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
 import { RestorableStateSchema } from '../schemas/power-state.js';
+import { MigrationRequestSchema, MigrationTargetSchema } from '../schemas/migration.js';
 
 /** Errors any operation may raise, in addition to its own list. */
 export const COMMON_ERRORS: readonly ErrorCode[] = ['BACKEND_UNAVAILABLE', 'TIMEOUT', 'CANCELLED', 'CONFLICT', 'INTERNAL'];
@@ -33,6 +34,8 @@ export interface ArgumentDescriptor {
    * so that a device, like an instance, is one device whatever the case its caller wrote.
    */
   readonly canonicalise?: (parsed: never) => void;
+  /** The per-instance queue key a parsed argument names, for arguments that carry the instance inside (a migration request). */
+  readonly queueKey?: (parsed: never) => string;
 }
 
 /** Every fact about one operation of the contract. Everything else is derived from these. */
@@ -69,6 +72,18 @@ export interface OperationDescriptor {
    * does not wait for a soft reboot that hangs).
    */
   readonly preemption: { readonly preemptible: (args: readonly unknown[]) => boolean; readonly preempts: (args: readonly unknown[]) => boolean } | null;
+  /**
+   * The end of a migration the operation runs on (since 1.2.0): `source` or `destination`.
+   * These operations need a second host of the same kind; a single-host run leaves them out
+   * and the two-host suite covers them. Null for every other operation.
+   */
+  readonly peer: 'source' | 'destination' | null;
+  /**
+   * Capabilities a call needs besides the operation's own, read from its arguments (since
+   * 1.2.0): a LIVE migration needs operation.live-migrate, a resize in place
+   * operation.resize-in-place. Null when none.
+   */
+  readonly argumentCapabilities: ((args: readonly unknown[]) => readonly CapabilityId[]) | null;
 }
 
 /** The columnCapabilities of every operation that has none (one object: a cheap test for the guard). */
@@ -94,6 +109,23 @@ const lowerSpecIds = (s: z.output<typeof InstanceSpecSchema>): void => {
   for (const v of s.blockDeviceInfo.volumes) lowerVolumeId(v);
 };
 
+const lowerRequestIds = (r: z.output<typeof MigrationRequestSchema>): void => {
+  r.migrationId = r.migrationId.toLowerCase();
+  lowerSpecIds(r.instance);
+};
+const lowerTargetIds = (t: z.output<typeof MigrationTargetSchema>): void => {
+  t.migrationId = t.migrationId.toLowerCase();
+  t.instanceUuid = t.instanceUuid.toLowerCase();
+};
+/** What a migration's kind and place need besides operation.migrate. */
+const migrationCapabilities = (m: { kind?: unknown; sameHost?: unknown } | undefined): CapabilityId[] => {
+  const out: CapabilityId[] = [];
+  if (m?.kind === 'LIVE') out.push('operation.live-migrate');
+  if (m?.sameHost === true) out.push('operation.resize-in-place');
+  return out;
+};
+const MIGRATION_ERRORS = ['INVALID_INPUT', 'UNSUPPORTED'] as const satisfies readonly ErrorCode[];
+
 const NewSizeSchema = z.number().int().min(1).max(1024 * 1024);
 /** R-POWER-OFF-DEFAULT: without a graceful timeout, 60 s (Nova's shutdown_timeout) for every driver. */
 const PowerOffOptionsSchema = z.object({ gracefulTimeoutMs: z.number().int().min(0).max(3_600_000).default(60_000) });
@@ -109,6 +141,8 @@ const DEFAULTS = {
   columnCapabilities: NO_COLUMN_CAPABILITIES,
   since: '1.0.0',
   preemption: null,
+  peer: null,
+  argumentCapabilities: null,
 } as const;
 
 /** An entry: the fields given, the defaults for the rest. */
@@ -263,6 +297,50 @@ export const OPERATIONS = {
     result: z.array(SnapshotResultSchema),
     since: '1.1.0',
   }),
+  prepareMigration: op({
+    capability: 'operation.migrate',
+    idempotent: true,
+    errors: [...MIGRATION_ERRORS, 'INSTANCE_EXISTS', 'INSTANCE_NOT_FOUND', 'NODE_NOT_FOUND', 'NODE_UNAVAILABLE', 'INSUFFICIENT_RESOURCES'],
+    args: [
+      {
+        name: 'request',
+        schema: MigrationRequestSchema,
+        role: 'value',
+        canonicalise: lowerRequestIds as (p: never) => void,
+        queueKey: ((r: { instance: { uuid: string } }) => r.instance.uuid) as (p: never) => string,
+      },
+    ],
+    result: MigrationTargetSchema,
+    since: '1.2.0',
+    peer: 'destination',
+    argumentCapabilities: (args: readonly unknown[]) => migrationCapabilities(args[0] as { kind?: unknown; sameHost?: unknown } | undefined),
+  }),
+  migrate: op({
+    capability: 'operation.migrate',
+    idempotent: false,
+    defaultTimeoutMs: LONG,
+    errors: [...INSTANCE_OP_ERRORS, 'INSUFFICIENT_RESOURCES'],
+    args: [uuidArg, arg('target', MigrationTargetSchema, 'value', lowerTargetIds)],
+    since: '1.2.0',
+    peer: 'source',
+    argumentCapabilities: (args: readonly unknown[]) => migrationCapabilities(args[1] as { kind?: unknown; sameHost?: unknown } | undefined),
+  }),
+  finishMigration: op({
+    capability: 'operation.migrate',
+    defaultTimeoutMs: LONG,
+    errors: [...MIGRATION_ERRORS, 'INSTANCE_NOT_FOUND'],
+    args: [arg('migrationId', UuidSchema, 'id')],
+    since: '1.2.0',
+    peer: 'destination',
+  }),
+  abortMigration: op({
+    capability: 'operation.migrate',
+    defaultTimeoutMs: LONG,
+    errors: [...MIGRATION_ERRORS, 'INVALID_STATE'],
+    args: [arg('migrationId', UuidSchema, 'id')],
+    since: '1.2.0',
+    peer: 'destination',
+  }),
 } as const satisfies Record<string, OperationDescriptor>;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -347,6 +425,7 @@ export function capabilitiesOfCall(op: OperationName, args: readonly unknown[]):
   const needed: CapabilityId[] = descriptor.capability === null ? [] : [descriptor.capability];
   const extra = capabilityOfColumn(op, columnOfCall(op, args));
   if (extra !== undefined) needed.push(extra);
+  if (descriptor.argumentCapabilities !== null) needed.push(...descriptor.argumentCapabilities(args));
   return needed;
 }
 
@@ -359,6 +438,11 @@ export function capabilityOfColumn(op: OperationName, column: string | undefined
 /** The argument that names the instance a call is about, if the operation has one. */
 export function instanceArgIndex(op: OperationName): number {
   return (OPERATIONS[op].args as readonly ArgumentDescriptor[]).findIndex((a) => a.role === 'instance');
+}
+
+/** Operations that need a second host (the migration protocol): left out of single-host runs. */
+export function isPeerOperation(op: OperationName): boolean {
+  return OPERATIONS[op].peer !== null;
 }
 
 /** The operations a capability gates (what the capability catalogue links to). */

@@ -36,7 +36,7 @@ describe('configuration and manifest', () => {
 
   it('the manifest creates a working driver from parsed config', async () => {
     expect(referenceManifest.name).toBe('@nova-common/core/testing');
-    expect(referenceManifest.contract).toBe('^1.1.0');
+    expect(referenceManifest.contract).toBe('^1.2.0');
     const driver = referenceManifest.create(referenceManifest.configSchema.parse({ nodes: 2 }));
     await driver.initHost();
     expect(await driver.listNodes()).toHaveLength(2);

@@ -10,15 +10,17 @@ import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js'
 import type { InstanceSpec, RebootType, RebuildSpec, RescueSpec, SnapshotSpec } from '../schemas/instance-spec.js';
 import type { HostInventory, NodeInfo } from '../schemas/inventory.js';
 import type { Vif } from '../schemas/network-info.js';
-import type { ConsoleOutput, EventCause, LifecycleEventKind, SnapshotResult } from '../schemas/outputs.js';
+import type { ConsoleOutput, EventCause, SnapshotResult } from '../schemas/outputs.js';
 import { expectedUsage, type OutcomeContext } from '../semantics/oracle.js';
 import { powerStateOf, type TableOperation } from '../semantics/states.js';
 import { ReferenceDriverConfigSchema, type ReferenceDriverConfig, type ResolvedReferenceDriverConfig } from './config.js';
-import { EventHub } from './events.js';
+import { ACTION_WORDS, EventHub, eventKind } from './events.js';
 import { appendConsole, toInfo, toSummary, type ExistingState, type InstanceRecord } from './instance.js';
 import { NodePool } from './nodes.js';
 import { enforceCell } from '../toolkit/enforce-cell.js';
 import { copyMetadata, invalidField } from './validate.js';
+import { MigrationDesk } from './migration.js';
+import type { MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 
 /**
  * The reference driver: every ComputeDriver operation, present and required, plus hooks
@@ -35,39 +37,9 @@ export interface ReferenceDriver extends Required<ComputeDriver> {
 
 const ALL_VOLUME_TRANSPORTS = ['file', 'block', 'iscsi', 'rbd'] as const;
 
-/** Words of console lines for actions that do not change the power state. */
-const ACTION_WORDS: Partial<Record<string, string>> = {
-  reboot: 'REBOOTED',
-  rebuild: 'REBUILT',
-  rescue: 'RESCUED',
-  unrescue: 'UNRESCUED',
-  simulateCrash: 'CRASHED',
-  simulateNoState: 'NOSTATE',
-  simulateGuestShutdown: 'STOPPED',
-  restoreState: 'RESTORED',
-};
-
 interface StoredSnapshot {
   readonly result: SnapshotResult;
   readonly sourceUuid: string;
-}
-
-/** The lifecycle event kind for a power transition (a kind eventKindsFor(to) lists). */
-function eventKind(from: ExistingState | 'ABSENT', to: ExistingState): LifecycleEventKind | undefined {
-  switch (powerStateOf(to)) {
-    case 'RUNNING':
-      return from === 'PAUSED' || from === 'SUSPENDED' ? 'RESUMED' : 'STARTED';
-    case 'SHUTDOWN':
-      return 'STOPPED';
-    case 'PAUSED':
-      return 'PAUSED';
-    case 'SUSPENDED':
-      return 'SUSPENDED';
-    case 'CRASHED':
-      return 'CRASHED';
-    default:
-      return undefined;
-  }
 }
 
 /** Identity of uuids and device ids is case-insensitive, as a UUID's value is; ids are reported as given. */
@@ -89,6 +61,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   private readonly disabled: ReadonlySet<CapabilityId>;
   private readonly nodes: NodePool;
   private readonly events: EventHub;
+  private readonly desk: MigrationDesk;
 
   constructor(config: ReferenceDriverConfig = {}) {
     const parsed = ReferenceDriverConfigSchema.safeParse(config);
@@ -102,6 +75,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     this.disabled = new Set(this.config.disabledCapabilities);
     this.nodes = new NodePool(this.config);
     this.events = new EventHub(this.config.eventDelayMs);
+    this.desk = new MigrationDesk({ instances: this.instances, nodes: this.nodes, consoleLogLimit: this.config.consoleLogLimit });
   }
 
   // ---- host -------------------------------------------------------------------------
@@ -272,9 +246,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
 
   async restoreState(uuid: string, desired: RestorableState, options?: CallOptions): Promise<void> {
     // Restoring PAUSED needs pause, SUSPENDED needs suspend: UNSUPPORTED when declared missing.
-    for (const capability of capabilitiesOfCall('restoreState', [uuid, desired])) {
-      if (this.disabled.has(capability)) throw errors.unsupported(capability, 'restoreState');
-    }
+    this.gateCall('restoreState', [uuid, desired]);
     this.simple('restoreState', columnOfCall('restoreState', [uuid, desired])!, uuid, options);
   }
 
@@ -316,6 +288,28 @@ export class ReferenceComputeDriver implements ReferenceDriver {
     r.interfaces.delete(key(v));
   }
 
+  // ---- migration (the desk in migration.ts holds the protocol) ---------------------------
+
+  async prepareMigration(request: MigrationRequest, _options?: CallOptions): Promise<MigrationTarget> {
+    this.gateCall('prepareMigration', [request]);
+    return this.desk.prepare(request);
+  }
+
+  async migrate(uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void> {
+    this.gateCall('migrate', [uuid, target]);
+    this.desk.migrate(uuid, this.instances.get(key(uuid)), target, options?.signal);
+  }
+
+  async finishMigration(migrationId: string, _options?: CallOptions): Promise<void> {
+    this.gate('finishMigration');
+    this.desk.finish(migrationId);
+  }
+
+  async abortMigration(migrationId: string, _options?: CallOptions): Promise<void> {
+    this.gate('abortMigration');
+    this.desk.abort(migrationId);
+  }
+
   // ---- console and events -----------------------------------------------------------
 
   async getConsoleOutput(uuid: string, _options?: CallOptions): Promise<ConsoleOutput> {
@@ -351,6 +345,11 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   private gate(op: OperationName): void {
     const capability = OPERATIONS[op].capability;
     if (capability !== null && this.disabled.has(capability)) throw errors.unsupported(capability, op);
+  }
+
+  /** UNSUPPORTED when a capability the call needs (its operation's, or its arguments': a LIVE migration) is declared missing. */
+  private gateCall(op: OperationName, args: readonly unknown[]): void {
+    for (const capability of capabilitiesOfCall(op, args)) if (this.disabled.has(capability)) throw errors.unsupported(capability, op);
   }
 
   /** The instance a test hook acts on (hooks take a uuid in any case, as a test wrote it). */

@@ -1,6 +1,8 @@
 import type { LifecycleListener, Unsubscribe } from '../driver/compute-driver.js';
 import type { EventCause, LifecycleEvent, LifecycleEventKind } from '../schemas/outputs.js';
 import type { PowerState } from '../schemas/power-state.js';
+import { powerStateOf } from '../semantics/states.js';
+import type { ExistingState } from './instance.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -61,3 +63,34 @@ export class EventHub {
     }
   }
 }
+
+/** Words of console lines for actions that do not change the power state. */
+export const ACTION_WORDS: Partial<Record<string, string>> = {
+  reboot: 'REBOOTED',
+  rebuild: 'REBUILT',
+  rescue: 'RESCUED',
+  unrescue: 'UNRESCUED',
+  simulateCrash: 'CRASHED',
+  simulateNoState: 'NOSTATE',
+  simulateGuestShutdown: 'STOPPED',
+  restoreState: 'RESTORED',
+};
+
+/** The lifecycle event kind for a power transition (a kind eventKindsFor(to) lists). */
+export function eventKind(from: ExistingState | 'ABSENT', to: ExistingState): LifecycleEventKind | undefined {
+  switch (powerStateOf(to)) {
+    case 'RUNNING':
+      return from === 'PAUSED' || from === 'SUSPENDED' ? 'RESUMED' : 'STARTED';
+    case 'SHUTDOWN':
+      return 'STOPPED';
+    case 'PAUSED':
+      return 'PAUSED';
+    case 'SUSPENDED':
+      return 'SUSPENDED';
+    case 'CRASHED':
+      return 'CRASHED';
+    default:
+      return undefined;
+  }
+}
+

@@ -3,7 +3,7 @@ import { ReferenceDriverConfigSchema, type ResolvedReferenceDriverConfig } from 
 import { createReferenceDriver } from './driver.js';
 
 /** The version of this package, which ships the reference driver. */
-const PACKAGE_VERSION = '1.1.0';
+const PACKAGE_VERSION = '1.2.0';
 
 /**
  * The reference driver as a loadable driver: the conformance suite's embedded default and
@@ -12,7 +12,7 @@ const PACKAGE_VERSION = '1.1.0';
 export const referenceManifest: DriverManifest<ResolvedReferenceDriverConfig> = defineDriver({
   name: '@nova-common/core/testing',
   version: PACKAGE_VERSION,
-  contract: '^1.1.0',
+  contract: '^1.2.0',
   description: 'In-memory reference driver: follows the semantics table exactly, one or many (bare-metal-like) nodes, no backend.',
   configSchema: ReferenceDriverConfigSchema,
   create: (config) => createReferenceDriver(config),

@@ -8,3 +8,4 @@ export * from './instance-spec.js';
 export * from './instance-info.js';
 export * from './inventory.js';
 export * from './outputs.js';
+export * from './migration.js';

@@ -5,6 +5,7 @@ import { POWER_STATE_VALUES } from '../schemas/power-state.js';
 import { CELL_CHANGES, SEMANTICS } from './table.js';
 import { SEMANTIC_STATES, TABLE_OPERATIONS } from './states.js';
 import { RULES } from './rules.js';
+import { MIGRATION_KINDS, MIGRATION_RULES, MIGRATION_SEMANTICS } from '../migration/semantics.js';
 
 function cellText(op: (typeof TABLE_OPERATIONS)[number], state: (typeof SEMANTIC_STATES)[number]): string {
   const cell = SEMANTICS[state][op];
@@ -78,5 +79,23 @@ export function renderContractTables(): string {
   }
   out.push('', '### General rules', '');
   for (const [id, text] of Object.entries(RULES)) out.push(`- **${id}**: ${text}`);
+  out.push(
+    '',
+    '### Migration table (since 1.2.0)',
+    '',
+    'What `migrate` does on the source in each state, per kind: the state the instance arrives in on the destination,',
+    'or the exact error (nothing moves). Cell rule ids are `R-MIGRATE-<KIND>-<STATE>`.',
+    '',
+    '| Kind | State | Outcome | Why |',
+    '|---|---|---|---|',
+  );
+  for (const kind of MIGRATION_KINDS) {
+    for (const state of SEMANTIC_STATES) {
+      const c = MIGRATION_SEMANTICS[kind][state];
+      out.push(`| ${kind} | ${state} | ${c.kind === 'ok' ? `→ ${c.to}` : c.error} | ${c.why} |`);
+    }
+  }
+  out.push('', '### Migration rules', '');
+  for (const [id, text] of Object.entries(MIGRATION_RULES)) out.push(`- **${id}**: ${text}`);
   return out.join('\n') + '\n';
 }

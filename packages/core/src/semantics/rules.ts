@@ -1,4 +1,5 @@
 import { SEMANTIC_STATES, TABLE_OPERATIONS, type SemanticState, type TableOperation } from './states.js';
+import { MIGRATION_RULES, isMigrationRuleId, type MigrationGeneralRuleId, type MigrationRuleId } from '../migration/semantics.js';
 
 /**
  * The contract's general rules, each a sentence in RFC 2119 terms with a stable id. The
@@ -70,8 +71,8 @@ type Kebab<S extends string> = S extends `${infer H}${infer T}` ? (H extends Low
 /** The id of one cell of the semantics table: R-<COLUMN>-<STATE>, e.g. R-PAUSE-SHUTDOWN. */
 export type CellRuleId = `R-${Kebab<TableOperation>}-${SemanticState}`;
 
-/** Every rule id of the contract: the general rules and one per table cell. */
-export type RuleId = GeneralRuleId | CellRuleId;
+/** Every rule id of the contract: the general rules, one per table cell, and the migration protocol's (since 1.2.0). */
+export type RuleId = GeneralRuleId | CellRuleId | MigrationGeneralRuleId | MigrationRuleId;
 
 /** The rule id of a table cell. */
 export function cellRuleId(column: TableOperation, state: SemanticState): CellRuleId {
@@ -80,7 +81,8 @@ export function cellRuleId(column: TableOperation, state: SemanticState): CellRu
 
 /** Whether `id` names a rule of the contract (general or a table cell). */
 export function isRuleId(id: string): id is RuleId {
-  if (Object.prototype.hasOwnProperty.call(RULES, id)) return true;
+  if (Object.prototype.hasOwnProperty.call(RULES, id) || Object.prototype.hasOwnProperty.call(MIGRATION_RULES, id)) return true;
+  if (isMigrationRuleId(id)) return true;
   for (const column of TABLE_OPERATIONS) for (const state of SEMANTIC_STATES) if (cellRuleId(column, state) === id) return true;
   return false;
 }
