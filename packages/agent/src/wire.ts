@@ -12,6 +12,7 @@ export * from './gen/nova_common/compute/v1/errors_pb.js';
 export * from './gen/nova_common/compute/v1/image_pb.js';
 export * from './gen/nova_common/compute/v1/instance_pb.js';
 export * from './gen/nova_common/compute/v1/inventory_pb.js';
+export * from './gen/nova_common/compute/v1/migration_pb.js';
 export * from './gen/nova_common/compute/v1/network_pb.js';
 export * from './gen/nova_common/compute/v1/outputs_pb.js';
 export * from './gen/nova_common/compute/v1/states_pb.js';

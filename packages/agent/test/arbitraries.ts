@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import type { FlavorInput, ImageMetaInput, InstanceSpecInput, VifInput, VolumeAttachmentInput } from '@nova-common/core';
+import { MigrationTargetSchema } from '@nova-common/core';
 
 type ArbValue<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
@@ -197,6 +198,12 @@ export const instanceSpecArb: fc.Arbitrary<InstanceSpecInput> = record(
   },
 );
 
+/** Valid MigrationRequest inputs (since 1.2.0), the flavor and sameHost sometimes absent. */
+export const migrationRequestArb = record(
+  { migrationId: uuidArb, kind: fc.constantFrom('LIVE' as const, 'COLD' as const), sourceDriver: identifierArb, instance: instanceSpecArb },
+  { sameHost: fc.boolean(), flavor: flavorArb },
+);
+
 // ---- outputs: what drivers return (the parsed form, as the guard validates it) ------------
 
 export const powerStateArb = fc.constantFrom('NOSTATE', 'RUNNING', 'PAUSED', 'SHUTDOWN', 'CRASHED', 'SUSPENDED' as const);
@@ -283,3 +290,17 @@ export const lifecycleEventArb = record(
 
 /** The states restoreState accepts. */
 export const restorableStateArb = fc.constantFrom('RUNNING', 'SHUTDOWN', 'PAUSED', 'SUSPENDED' as const);
+
+/** MigrationTarget as a destination answers it (parsed form). */
+export const migrationTargetArb = fc
+  .record({
+    migrationId: uuidArb,
+    kind: fc.constantFrom('LIVE' as const, 'COLD' as const),
+    driver: identifierArb,
+    instanceUuid: uuidArb,
+    node: identifierArb,
+    flavor: flavorArb,
+    sameHost: fc.boolean(),
+    address: fc.string({ minLength: 1, maxLength: 200 }),
+  })
+  .map((t) => MigrationTargetSchema.parse(t));

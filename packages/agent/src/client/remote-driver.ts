@@ -5,6 +5,8 @@ import {
   CONTRACT_VERSION,
   DriverError,
   OPERATIONS,
+  type MigrationRequest,
+  type MigrationTarget,
   withRetry,
   type CallOptions,
   type ComputeDriver,
@@ -217,6 +219,18 @@ class RemoteComputeDriver implements RemoteDriver {
   }
   listSnapshots(o?: CallOptions) {
     return this.invoke('listSnapshots', [], o) as Promise<SnapshotResult[]>;
+  }
+  prepareMigration(request: MigrationRequest, o?: CallOptions) {
+    return this.invoke('prepareMigration', [request], o) as Promise<MigrationTarget>;
+  }
+  async migrate(uuid: string, target: MigrationTarget, o?: CallOptions) {
+    await this.invoke('migrate', [uuid, target], o);
+  }
+  async finishMigration(migrationId: string, o?: CallOptions) {
+    await this.invoke('finishMigration', [migrationId], o);
+  }
+  async abortMigration(migrationId: string, o?: CallOptions) {
+    await this.invoke('abortMigration', [migrationId], o);
   }
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     return this.events.add(listener);

@@ -10,6 +10,7 @@ import {
   LifecycleEventKindSchema,
   NodeUnavailableReasonSchema,
   PowerStateSchema,
+  MigrationKindSchema,
   RebootTypeSchema,
   RestorableStateSchema,
   SupportLevelSchema,
@@ -84,6 +85,7 @@ export const vifTypes = enumMapping(VifTypeSchema.options, pb.VifTypeSchema);
 export const vnicTypes = enumMapping(VnicTypeSchema.options, pb.VnicTypeSchema);
 export const guestFormats = enumMapping(EphemeralDiskSchema.shape.guestFormat.unwrap().options, pb.GuestFormatSchema);
 export const rebootTypes = enumMapping(RebootTypeSchema.options, pb.RebootTypeSchema);
+export const migrationKinds = enumMapping(MigrationKindSchema.options, pb.MigrationKindSchema);
 export const nodeUnavailableReasons = enumMapping(NodeUnavailableReasonSchema.options, pb.NodeUnavailableReasonSchema);
 export const supportLevels = enumMapping(SupportLevelSchema.options, pb.SupportLevelSchema);
 export const volumeTransports = enumMapping(VolumeTransportSchema.options, pb.VolumeTransportSchema);
@@ -97,6 +99,7 @@ export const ENUM_MAPPINGS = {
   LifecycleEventKind: lifecycleEventKinds,
   EventCause: eventCauses,
   RestorableState: restorableStates,
+  MigrationKind: migrationKinds,
   DiskFormat: diskFormats,
   ContainerFormat: containerFormats,
   DiskBus: diskBuses,

@@ -17,6 +17,7 @@ import {
   snapshotSpecToProto,
 } from './instance-spec.js';
 import { hostInventoryFromProto, hostInventoryToProto, nodeInfoFromProto, nodeInfoToProto } from './inventory.js';
+import { migrationRequestFromProto, migrationRequestToProto, migrationTargetFromProto, migrationTargetToProto } from './migration.js';
 import { vifFromProto, vifToProto } from './network-info.js';
 import { consoleOutputFromProto, consoleOutputToProto, snapshotResultFromProto, snapshotResultToProto } from './outputs.js';
 
@@ -172,6 +173,27 @@ export const WIRE_OPERATIONS: { readonly [K in RemoteOperation]: WireOperation }
     ...noArgs,
     toResponse: (list) => ({ snapshots: (list as never[]).map(snapshotResultToProto) }),
     fromResponse: (r) => r.snapshots.map(snapshotResultFromProto),
+  }),
+  prepareMigration: define('prepareMigration', true, {
+    toCall: (r) => ({ args: [req(r.request, migrationRequestFromProto)] }),
+    toRequest: (a) => ({ request: migrationRequestToProto(a[0] as never) }),
+    toResponse: (t) => ({ target: migrationTargetToProto(t as never) }),
+    fromResponse: (r) => req(r.target, migrationTargetFromProto),
+  }),
+  migrate: define('migrate', true, {
+    toCall: (r) => ({ args: [r.uuid, req(r.target, migrationTargetFromProto)] }),
+    toRequest: (a) => ({ uuid: a[0] as string, target: migrationTargetToProto(a[1] as never) }),
+    ...void_,
+  }),
+  finishMigration: define('finishMigration', true, {
+    toCall: (r) => ({ args: [r.migrationId] }),
+    toRequest: (a) => ({ migrationId: a[0] as string }),
+    ...void_,
+  }),
+  abortMigration: define('abortMigration', true, {
+    toCall: (r) => ({ args: [r.migrationId] }),
+    toRequest: (a) => ({ migrationId: a[0] as string }),
+    ...void_,
   }),
 };
 

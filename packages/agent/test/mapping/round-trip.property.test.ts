@@ -1,6 +1,8 @@
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import {
   ConsoleOutputSchema,
+  MigrationRequestSchema,
+  MigrationTargetSchema,
   FlavorSchema,
   HostInventorySchema,
   ImageMetaSchema,
@@ -25,6 +27,7 @@ import { hostInventoryFromProto, hostInventoryToProto, nodeInfoFromProto, nodeIn
 import { vifFromProto, vifToProto } from '../../src/mapping/network-info.js';
 import { volumeAttachmentFromProto, volumeAttachmentToProto } from '../../src/mapping/block-device-info.js';
 import { consoleOutputFromProto, consoleOutputToProto, snapshotResultFromProto, snapshotResultToProto } from '../../src/mapping/outputs.js';
+import { migrationRequestFromProto, migrationRequestToProto, migrationTargetFromProto, migrationTargetToProto } from '../../src/mapping/migration.js';
 import * as pb from '../../src/wire.js';
 import {
   consoleOutputArb,
@@ -35,6 +38,8 @@ import {
   instanceSpecArb,
   instanceSummaryArb,
   metadataArb,
+  migrationRequestArb,
+  migrationTargetArb,
   nodeInfoArb,
   snapshotResultArb,
   vifArb,
@@ -87,6 +92,14 @@ const INPUTS = [
     toProto: rescueSpecToProto,
     fromProto: rescueSpecFromProto,
   }),
+  concept({
+    name: 'MigrationRequest',
+    arb: migrationRequestArb,
+    schema: MigrationRequestSchema,
+    wire: pb.MigrationRequestSchema,
+    toProto: migrationRequestToProto,
+    fromProto: migrationRequestFromProto,
+  }),
 ];
 
 /** Outputs: what a driver returns (already parsed); they must come back exactly. */
@@ -96,6 +109,7 @@ const OUTPUTS = [
   concept({ name: 'HostInventory', arb: hostInventoryArb, schema: HostInventorySchema, wire: pb.HostInventorySchema, toProto: hostInventoryToProto, fromProto: hostInventoryFromProto }),
   concept({ name: 'NodeInfo', arb: nodeInfoArb, schema: NodeInfoSchema, wire: pb.NodeInfoSchema, toProto: nodeInfoToProto, fromProto: nodeInfoFromProto }),
   concept({ name: 'ConsoleOutput', arb: consoleOutputArb, schema: ConsoleOutputSchema, wire: pb.ConsoleOutputSchema, toProto: consoleOutputToProto, fromProto: consoleOutputFromProto }),
+  concept({ name: 'MigrationTarget', arb: migrationTargetArb, schema: MigrationTargetSchema, wire: pb.MigrationTargetSchema, toProto: migrationTargetToProto, fromProto: migrationTargetFromProto }),
   concept({ name: 'SnapshotResult', arb: snapshotResultArb, schema: SnapshotResultSchema, wire: pb.SnapshotResultSchema, toProto: snapshotResultToProto, fromProto: snapshotResultFromProto }),
 ];
 
