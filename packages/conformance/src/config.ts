@@ -14,6 +14,14 @@ import { checkBudget, type Budget } from './coverage/budget.js';
 /** Creates an unconnected raw driver; the suite calls initHost/cleanupHost and wraps it in the guard. */
 export type DriverFactory = () => ComputeDriver | Promise<ComputeDriver>;
 
+/** The second host of the two-host migration properties (see ConformanceOptions.peer). */
+export interface MigrationPeer {
+  driver: DriverFactory | ComputeDriver;
+  /** The driver kind both hosts give in migration requests: the manifest's name. */
+  kind: string;
+  witness?: BackendWitness;
+}
+
 /**
  * Hooks that make an instance do what only a guest or a backend can (crash, lose its power
  * state). Optional: with them the sequences also reach the CRASHED and NOSTATE rows of the
@@ -80,6 +88,13 @@ export interface ConformanceOptions {
    * driver reports: no leak, no ghost (P-BACKEND-WITNESS).
    */
   witness?: BackendWitness;
+  /**
+   * A second host of the same driver kind, for the two-host migration properties (P-MIGRATE-*):
+   * its driver (a factory or an object; connected by the suite), the kind both give in
+   * migration requests (the manifest's name), and optionally its backend's witness. Without it
+   * those properties are skipped.
+   */
+  peer?: MigrationPeer;
   /**
    * P-RESTART: at the end of each sequence, stop the driver (cleanupHost), make a new one with
    * the factory, and check it reports the same instances in the same states. Needs a driver
@@ -180,6 +195,8 @@ export interface ResolvedOptions {
   simulate: SimulationHooks;
   /** See ConformanceOptions.witness. */
   witness: BackendWitness | undefined;
+  /** See ConformanceOptions.peer. */
+  peer: MigrationPeer | undefined;
   /** Whether P-RESTART is asked for (it also needs a driver factory). */
   restart: boolean;
   only: string[] | undefined;
@@ -271,6 +288,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     contractBaseline: baselineOf(options.contract),
     simulate: options.simulate ?? {},
     witness: options.witness,
+    peer: options.peer,
     restart: options.restart ?? options.witness !== undefined,
     only: options.only,
     observe: options.observe ?? 'every-step',

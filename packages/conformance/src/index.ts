@@ -5,10 +5,12 @@ export { faulty, type FaultRule, type FaultKind, type FaultyDriver, type Injecte
 export { sweep, type SweepResult } from './run/sweep.js';
 export { runKillMatrix, type KillMatrixOptions, type KillCell } from './faults/kill-matrix/run.js';
 export { renderKillMatrix } from './faults/kill-matrix/render.js';
+export { runMigrationSuite, renderMigrationResults, type MigrationSuiteOptions, type MigrationPropertyResult } from './migration/run.js';
+export { whereIs, type MigrationHosts } from './migration/hosts.js';
 export type { KillOperation } from './faults/kill-matrix/operations.js';
 export { runReplay, readReplayFile, writeReplayFile, parseReplayDocument, type ReplayResult } from './replay/replay.js';
 export { renderProgram } from './replay/program.js';
-export { allProperties, propertyDefinition, type PropertyDefinition, type PropertyId } from './properties/catalog.js';
+export { allProperties, propertyDefinition, MIGRATION_PROPERTY_IDS, type PropertyDefinition, type PropertyId, type MigrationPropertyId } from './properties/catalog.js';
 export {
   resolveOptions,
   newRunId,
@@ -19,6 +21,7 @@ export {
   type ConformanceOptions,
   type RunOptions,
   type DriverFactory,
+  type MigrationPeer,
   type DriverIdentity,
   type SimulationHooks,
   type ProgressEvent,

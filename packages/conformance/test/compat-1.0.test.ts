@@ -18,7 +18,7 @@ import {
   type LoadedDriver,
 } from '@nova-common/core';
 import { referenceManifest } from '@nova-common/core/testing';
-import { runConformance, type RunResult, type SimulationHooks } from '../src/index.js';
+import { MIGRATION_PROPERTY_IDS, runConformance, type RunResult, type SimulationHooks } from '../src/index.js';
 
 // Contract 1.1 keeps drivers built against 1.0 working (R-BASELINE), and a 1.0 core refuses a 1.1 driver cleanly.
 // The drivers are the packages as released for 1.0 (test/fixtures/contract-1.0), unpacked fresh for every run.
@@ -31,10 +31,11 @@ const fixtures = join(here, 'fixtures/contract-1.0');
 const compatDir = join(packageDir, '.compat');
 const core10Dir = join(compatDir, 'core-1.0');
 
-/** The capabilities contract 1.1 added. */
-const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since === '1.1.0');
-// R-CANCEL came with 1.1: P-CANCEL holds 1.1 drivers only.
-const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL'];
+/** The capabilities contracts 1.1 and 1.2 added. */
+/** What the contract added after 1.0 (1.1 and 1.2): a 1.0 driver does not claim it. */
+const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since !== '1.0.0');
+// R-CANCEL came with 1.1, the two-host migration properties with 1.2: they hold later drivers only.
+const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL', ...MIGRATION_PROPERTY_IDS];
 
 /** Unpack the core 1.0 tarball and give it the dependencies zod cannot be found for from here (those of its loader). */
 function unpackCore10(): void {
@@ -89,7 +90,7 @@ describe('a driver built against contract 1.0 under the current core', () => {
   });
 
   it('loads through the current loader, held to its baseline 1.0.0', () => {
-    expect(CONTRACT_VERSION).toBe('1.1.0');
+    expect(CONTRACT_VERSION).toBe('1.2.0');
     expect(loaded.manifest).toMatchObject({ name: '@nova-common/core/testing', version: '1.0.0', contract: '^1.0.0' });
     expect(loaded.contractBaseline).toBe('1.0.0');
     expect(typeof (loaded.raw as Partial<Reference10>).simulateCrash).toBe('function');
@@ -127,7 +128,7 @@ describe('a driver built against contract 1.0 under the current core', () => {
       for (const id of ADDED_PROPERTIES) {
         const p = r.properties.find((x) => x.id === id);
         expect(p?.status, id).toBe('skipped');
-        expect(p?.reason, id).toMatch(/contract 1\.1\.0/);
+        expect(p?.reason, id).toMatch(/contract 1\.[12]\.0/);
         expect(p?.reason, id).toMatch(/baseline 1\.0\.0\) predates it/);
       }
       for (const c of r.capabilities) {
@@ -199,12 +200,12 @@ describe('a driver built against contract 1.0 under the current core', () => {
   });
 });
 
-describe('a driver built for contract 1.1 under the 1.0 core', () => {
+describe('a driver built for a later contract under the 1.0 core', () => {
   it("the 1.0 loader refuses the current reference driver with INCOMPATIBLE_CONTRACT naming the range", async () => {
     const core10 = (await import(pathToFileURL(join(core10Dir, 'dist/index.js')).href)) as Core10;
     expect(core10.CONTRACT_VERSION).toBe('1.0.0');
     expect(existsSync(join(coreDir, 'dist/testing.js')), 'the current core must be built (pnpm --filter @nova-common/core build)').toBe(true);
-    expect(referenceManifest.contract).toBe('^1.1.0');
+    expect(referenceManifest.contract).toBe('^1.2.0');
 
     // As a consumer names it: the package from its node_modules, which is the current core.
     const outcome = await core10.loadDriver('@nova-common/core/testing', {}, { resolveFrom: packageDir }).then(
@@ -216,7 +217,7 @@ describe('a driver built for contract 1.1 under the 1.0 core', () => {
     expect(error.code, error.message).toBe('INCOMPATIBLE_CONTRACT');
     expect(error.driverContract).toBe(referenceManifest.contract);
     expect(error.coreContract).toBe('1.0.0');
-    expect(error.message).toContain('^1.1.0');
+    expect(error.message).toContain('^1.2.0');
     expect(error.message).toMatch(/^INCOMPATIBLE_CONTRACT: cannot load driver "@nova-common\/core\/testing"/);
   });
 });

@@ -134,7 +134,7 @@ describe('properties and plans', () => {
       expect(p.id).toMatch(/^P-[A-Z0-9-]+(-[a-z0-9.-]+)?$/);
       // A property is as old as the capability it verifies missing, or the rule it checks (R-CANCEL came with 1.1), else the first contract.
       const cap = p.id.startsWith('P-UNSUPPORTED-') ? (p.id.slice('P-UNSUPPORTED-'.length) as CapabilityId) : undefined;
-      expect(p.since).toBe(cap ? CAPABILITY_CATALOG[cap].since : p.id === 'P-CANCEL' ? '1.1.0' : '1.0.0');
+      expect(p.since).toBe(cap ? CAPABILITY_CATALOG[cap].since : p.id === 'P-CANCEL' ? '1.1.0' : p.id.startsWith('P-MIGRATE-') ? '1.2.0' : '1.0.0');
       expect(p.rules.length).toBeGreaterThan(0);
     }
     expect(all.map((p) => p.id)).toContain('P-UNSUPPORTED-operation.pause');

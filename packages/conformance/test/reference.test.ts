@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITY_IDS, type CapabilityId, type ComputeDriver, type InstanceSpec } from '@nova-common/core';
-import { createReferenceDriver, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
-import { runConformance, type RunResult, type SimulationHooks } from '../src/index.js';
+import { CAPABILITY_CATALOG, CAPABILITY_IDS, type CapabilityId, type ComputeDriver, type InstanceSpec } from '@nova-common/core';
+import { createReferenceDriver, referenceManifest, type ReferenceDriver, type ReferenceDriverConfig } from '@nova-common/core/testing';
+import { MIGRATION_PROPERTY_IDS, runConformance, type RunResult, type SimulationHooks } from '../src/index.js';
 
 /** Seeds for the default run: 50 different ones, spread out. */
 const SEEDS = Array.from({ length: 50 }, (_, i) => 1 + i * 7919);
@@ -28,7 +28,9 @@ describe('the reference driver passes the default run', () => {
   for (const seed of SEEDS) {
     it(`seed ${seed}`, async () => {
       // The reference driver's own simulations act out of band, as a real backend's hooks do.
-      const r = await runConformance({ driver: () => createReferenceDriver(), seed, name: 'reference', simulate });
+      // A second reference host (a new in-memory backend) for the two-host migration properties.
+      const peer = { driver: () => createReferenceDriver(), kind: referenceManifest.name };
+      const r = await runConformance({ driver: () => createReferenceDriver(), seed, name: 'reference', simulate, peer });
       expectClean(r);
       // Everything is declared and every capability is complete, from evidence.
       for (const c of r.capabilities) expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
@@ -63,7 +65,8 @@ describe('the reference driver passes in its other configurations', () => {
   for (let i = 0; i < 5; i++) {
     const seed = 7 + i * 15485863;
     it(`with capabilities declared missing, verified UNSUPPORTED (seed ${seed})`, async () => {
-      const r = await runConformance({ driver: () => createReferenceDriver({ disabledCapabilities: disabled }), seed, simulate });
+      const make = () => createReferenceDriver({ disabledCapabilities: disabled });
+      const r = await runConformance({ driver: make, seed, simulate, peer: { driver: make, kind: referenceManifest.name } });
       expectClean(r);
       for (const id of CAPABILITY_IDS) {
         const c = r.capabilities.find((x) => x.id === id)!;
@@ -99,12 +102,16 @@ describe('the reference driver passes in its other configurations', () => {
 });
 
 describe('what a run cannot exercise is not claimed', () => {
-  it('without a hook acting out of band, event.out-of-band is declared but unknown, and the rest is complete', async () => {
+  it('without a hook acting out of band, event.out-of-band is declared but unknown; without a second host, so is migration; the rest is complete', async () => {
     const r = await runConformance({ driver: () => createReferenceDriver(), seed: 5 });
     expectClean(r);
-    const oob = r.capabilities.find((c) => c.id === 'event.out-of-band')!;
-    expect(oob.status).toBe('unknown');
-    expect(oob.notes).toMatch(/not exercised/);
-    for (const c of r.capabilities) if (c.id !== 'event.out-of-band') expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
+    const unjudged = ['event.out-of-band', ...CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].profile === 'migration')];
+    for (const id of unjudged) {
+      const c = r.capabilities.find((x) => x.id === id)!;
+      expect(c.status, id).toBe('unknown');
+      expect(c.notes, id).toMatch(/not exercised|never called/);
+    }
+    for (const id of MIGRATION_PROPERTY_IDS) expect(r.properties.find((p) => p.id === id)!.reason, id).toMatch(/no second host/);
+    for (const c of r.capabilities) if (!unjudged.includes(c.id)) expect(c.status, `${c.id}: ${c.notes}`).toBe('complete');
   });
 });

@@ -59,6 +59,9 @@ ${DRIVER_LINES}
   --differential-config <file.json...>
                          Configurations of the --differential drivers, in the same order
                          (a driver without one gets {})
+  --peer-config <file.json>
+                         A second host of the same driver (its own backend) for the two-host
+                         migration properties (P-MIGRATE-*); the reference driver needs none
   --json <file>          Write the JSON report (its schema ships in this package:
                          @nova-common/conformance/schemas/report.schema.json)
   --junit <file>         Write a JUnit XML report
@@ -81,6 +84,8 @@ would check and which it would skip, and why, without running any.
 ${DRIVER_LINES}
   --profile <id...>      As for run: restrict to these profiles
   --only <id...>         As for run: only these property ids
+  --peer-config <file.json>
+                         As for run: the second host of the migration properties
   --help, -h             Show this help
 
 Exit codes: 0 listed, 2 usage or configuration error.

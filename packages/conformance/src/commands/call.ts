@@ -14,8 +14,11 @@ import type { SimulationHooks } from '../config.js';
 type Descriptor<K extends OperationName> = (typeof OPERATIONS)[K];
 type ArgsOf<K extends OperationName> = Descriptor<K>['args'];
 
-/** Operations a command sequence calls: every operation that takes arguments. */
-export type SequenceOp = { [K in OperationName]: ArgsOf<K> extends readonly [] ? never : K }[OperationName];
+/**
+ * Operations a command sequence calls: every operation that takes arguments, but the
+ * migration protocol's (they need a second host: the two-host suite in src/migration covers them).
+ */
+export type SequenceOp = { [K in OperationName]: ArgsOf<K> extends readonly [] ? never : Descriptor<K>['peer'] extends null ? K : never }[OperationName];
 
 /** An image produced earlier in the same sequence: the n-th snapshot it took. */
 export interface Produced {
@@ -86,7 +89,7 @@ export function shapeOf(op: OperationName): Shape {
 }
 
 /** Every operation a sequence may call, in registry order. */
-export const SEQUENCE_OPS: readonly SequenceOp[] = OPERATION_NAMES.filter((op): op is SequenceOp => OPERATIONS[op].args.length > 0);
+export const SEQUENCE_OPS: readonly SequenceOp[] = OPERATION_NAMES.filter((op): op is SequenceOp => OPERATIONS[op].args.length > 0 && OPERATIONS[op].peer === null);
 
 /** Whether an operation returns an image (later calls of the sequence name it `{ produced: n }`). */
 export function producesImage(op: string): boolean {

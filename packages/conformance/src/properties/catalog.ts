@@ -48,11 +48,15 @@ export const SEQUENCE_PROPERTY_IDS: readonly PropertyId[] = [...MODEL_PROPERTY_I
 export const CONCURRENCY_PROPERTY_IDS = ['P-CONCURRENT-INSTANCES', 'P-CONCURRENT-CALLS'] as const;
 type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
 
+/** The two-host properties of the migration protocol (src/migration), since 1.2.0. */
+export const MIGRATION_PROPERTY_IDS = ['P-MIGRATE-STATES', 'P-MIGRATE-REFUSALS', 'P-MIGRATE-ROUND-TRIP', 'P-MIGRATE-IN-PLACE', 'P-MIGRATE-EVACUATE'] as const;
+export type MigrationPropertyId = (typeof MIGRATION_PROPERTY_IDS)[number];
+
 /** The property checking that a capability declared missing raises UNSUPPORTED and changes nothing. */
 type UnsupportedPropertyId = `P-UNSUPPORTED-${CapabilityId}`;
 
 /** The id of every property the suite has. */
-export type PropertyId = HostPropertyId | ModelPropertyId | BackendPropertyId | FaultPropertyId | ConcurrencyPropertyId | UnsupportedPropertyId;
+export type PropertyId = HostPropertyId | ModelPropertyId | BackendPropertyId | FaultPropertyId | ConcurrencyPropertyId | MigrationPropertyId | UnsupportedPropertyId;
 
 /** Every cell of the semantics table: the rules a generated sequence checks call by call. */
 const CELL_RULES: CellRuleId[] = TABLE_OPERATIONS.flatMap((column) => SEMANTIC_STATES.map((state) => cellRuleId(column, state)));
@@ -186,6 +190,47 @@ const concurrency: Record<ConcurrencyPropertyId, PropertyDefinition> = {
   },
 };
 
+const TWO_HOSTS =
+  'It runs with a second host of the same driver kind (RunOptions.peer, `--peer-config`): instances are spawned on the driver under test (A) and moved to the peer (B) and back; after every step both hosts\' lists, and the backends\' witnesses when given, must hold the instance on exactly one host.';
+
+const migration: Record<MigrationPropertyId, PropertyDefinition> = {
+  'P-MIGRATE-STATES': {
+    id: 'P-MIGRATE-STATES',
+    title: 'Every declared kind of migration from every reachable state follows the migration table',
+    since: '1.2.0',
+    rules: ['R-MIGRATE-ONE-HOST', 'R-MIGRATE-KEEPS', 'R-MIGRATE-ROLLBACK', 'R-MIGRATE-RESERVE', 'R-MIGRATE-IDEMPOTENT', 'R-MIGRATE-ABORT'],
+    description: `For each kind declared (COLD; LIVE with operation.live-migrate) and each state the driver can reach (RUNNING, SHUTDOWN, PAUSED, SUSPENDED, RESCUE): prepare on B (the reservation shows in B's inventory; a repeated prepare answers the same target), migrate from A, and the migration table's outcome: the instance arrives in its state with its name, metadata, volumes and interfaces, the target flavor counts on B and A released it, finish twice, abort refused; or the exact error, the instance untouched on A, and abort releases B. ${TWO_HOSTS}`,
+  },
+  'P-MIGRATE-REFUSALS': {
+    id: 'P-MIGRATE-REFUSALS',
+    title: 'Bad migration requests and targets are refused with typed errors before anything moves',
+    since: '1.2.0',
+    rules: ['R-MIGRATE-KIND', 'R-MIGRATE-ROOM', 'R-MIGRATE-EXISTS', 'R-MIGRATE-LIVE-FLAVOR', 'R-MIGRATE-FINISH', 'R-MIGRATE-ABORT', 'R-MIGRATE-ONE-HOST'],
+    description: `A source of another kind (INVALID_INPUT at request.sourceDriver), a flavor no node holds (INSUFFICIENT_RESOURCES), a host that has the instance (INSTANCE_EXISTS), a live migration that resizes (INVALID_INPUT at request.flavor), finish of an unknown or undelivered migration (INSTANCE_NOT_FOUND), a target of another kind or instance (INVALID_INPUT at target.driver / target.instanceUuid): each refused, nothing moved and nothing held afterwards. ${TWO_HOSTS}`,
+  },
+  'P-MIGRATE-ROUND-TRIP': {
+    id: 'P-MIGRATE-ROUND-TRIP',
+    title: 'An instance resized onto the other host comes back with its first flavor',
+    since: '1.2.0',
+    rules: ['R-MIGRATE-ONE-HOST', 'R-MIGRATE-KEEPS', 'R-CANCEL'],
+    description: `A running instance goes cold to B with a bigger flavor and comes back cold with its first flavor (with LIVE declared, after a live migration whose signal was aborted: it must be on exactly one host either way), checked as P-MIGRATE-STATES checks each move. ${TWO_HOSTS}`,
+  },
+  'P-MIGRATE-IN-PLACE': {
+    id: 'P-MIGRATE-IN-PLACE',
+    title: 'A resize in place changes the flavor and nothing else',
+    since: '1.2.0',
+    rules: ['R-MIGRATE-IN-PLACE', 'R-MIGRATE-ONE-HOST'],
+    description: `With operation.resize-in-place: prepare with sameHost on A, migrate, finish; the instance stays on A unchanged but for its flavor, whose difference shows in A's inventory. ${TWO_HOSTS}`,
+  },
+  'P-MIGRATE-EVACUATE': {
+    id: 'P-MIGRATE-EVACUATE',
+    title: 'An instance evacuated to another host survives the destroy of its stale copy',
+    since: '1.2.0',
+    rules: ['R-EVACUATE', 'R-DESTROY-OWNED'],
+    description: `With operation.evacuate: the instance on A (its host deemed dead) is spawned, same uuid, spec and volumes, on B; A's driver then destroys its copy; B still reports the instance unchanged, A nothing. ${TWO_HOSTS}`,
+  },
+};
+
 export function unsupportedPropertyId(capability: CapabilityId): UnsupportedPropertyId {
   return `P-UNSUPPORTED-${capability}`;
 }
@@ -204,12 +249,13 @@ function unsupportedProperty(capability: CapabilityId): PropertyDefinition {
 /** Every property the suite can run, in report order. */
 export function allProperties(): PropertyDefinition[] {
   const optional = (Object.keys(CAPABILITY_CATALOG) as CapabilityId[]).filter((id) => !MANDATORY_CAPABILITIES.includes(id));
-  return [host, ...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...BACKEND_PROPERTY_IDS.map((id) => backend[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...optional.map(unsupportedProperty)];
+  return [host, ...MODEL_PROPERTY_IDS.map((id) => fixed[id]), ...BACKEND_PROPERTY_IDS.map((id) => backend[id]), ...FAULT_PROPERTY_IDS.map((id) => fixed[id]), ...CONCURRENCY_PROPERTY_IDS.map((id) => concurrency[id]), ...MIGRATION_PROPERTY_IDS.map((id) => migration[id]), ...optional.map(unsupportedProperty)];
 }
 
 export function propertyDefinition(id: string): PropertyDefinition | undefined {
   if (id === HOST_PROPERTY_ID) return host;
   if (Object.prototype.hasOwnProperty.call(fixed, id)) return fixed[id as ModelPropertyId];
+  if (Object.prototype.hasOwnProperty.call(migration, id)) return migration[id as MigrationPropertyId];
   if (Object.prototype.hasOwnProperty.call(backend, id)) return backend[id as BackendPropertyId];
   if (Object.prototype.hasOwnProperty.call(concurrency, id)) return concurrency[id as ConcurrencyPropertyId];
   const m = /^P-UNSUPPORTED-(.+)$/.exec(id);

@@ -1,4 +1,4 @@
-import { OPERATION_NAMES, OPERATIONS, type CapabilityId, type OperationName, type RuleId } from '@nova-common/core';
+import { OPERATION_NAMES, OPERATIONS, type CapabilityId, type InstanceSpecInput, type OperationName, type RuleId } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import { makeCall } from '../commands/arguments.js';
 import { SEQUENCE_OPS, callArgs, invoke, shapeOf, type Call, type SequenceOp } from '../commands/call.js';
@@ -15,6 +15,32 @@ export async function sampleCall(op: OperationName, uuid: string, options: Resol
   if (!(SEQUENCE_OPS as readonly string[]).includes(op) || shapeOf(op).spec >= 0) return undefined;
   const source = new FixedSource({ purpose: 'unsupported', uuid, volume: sampleUuid(options, salt + 1), vif: { id: sampleUuid(options, salt + 2), address: 'fa:16:3e:7f:00:01' } }, options);
   return makeCall(op as SequenceOp, uuid, source);
+}
+
+/** The migration a missing capability forbids: operation.migrate any, the other two a kind or a place. */
+const MIGRATION_VARIANTS: Partial<Record<CapabilityId, { kind: 'LIVE' | 'COLD'; sameHost: boolean }>> = {
+  'operation.migrate': { kind: 'COLD', sameHost: false },
+  'operation.live-migrate': { kind: 'LIVE', sameHost: false },
+  'operation.resize-in-place': { kind: 'COLD', sameHost: true },
+};
+
+/** The operations a missing capability forbids: those it gates, or for a kind of migration the two calls that name the kind. */
+function forbiddenOperations(capability: CapabilityId): OperationName[] {
+  const gated = OPERATION_NAMES.filter((op) => OPERATIONS[op].capability === capability);
+  return gated.length === 0 && capability in MIGRATION_VARIANTS ? ['prepareMigration', 'migrate'] : gated;
+}
+
+/**
+ * Valid arguments of a migration operation on `uuid`, as a caller sends them. The command
+ * sequences never make these calls (they need a second host), so they are written here.
+ */
+function sampleMigrationArgs(op: OperationName, uuid: string, spec: InstanceSpecInput, capability: CapabilityId, migrationId: string): unknown[] {
+  const { kind, sameHost } = MIGRATION_VARIANTS[capability] ?? { kind: 'COLD', sameHost: false };
+  if (op === 'prepareMigration') return [{ migrationId, kind, sourceDriver: 'sample-driver', sameHost, instance: { ...spec, uuid } }];
+  if (op === 'migrate') {
+    return [uuid, { migrationId, kind, driver: 'sample-driver', instanceUuid: uuid, node: 'sample-node', flavor: spec.flavor, sameHost, address: 'sample-address' }];
+  }
+  return [migrationId];
 }
 
 export interface FixedOutcome {
@@ -58,13 +84,13 @@ export async function checkUnsupported(session: Session, options: ResolvedOption
       }
       return { trace: log.trace, violation };
     }
-    const ops = OPERATION_NAMES.filter((op) => OPERATIONS[op].capability === capability);
-    for (const op of ops) {
+    for (const op of forbiddenOperations(capability)) {
       // On an existing instance and on an unknown uuid (once for an operation without an instance).
-      for (const target of shapeOf(op).instance >= 0 ? [uuid, missing] : [uuid]) {
-        const call = await sampleCall(op, target, options, salt);
-        const args = call === undefined ? [] : callArgs(call);
-        const r = await log.call(op, args, { ok: false, error: 'UNSUPPORTED' }, () => (call === undefined ? driver.call(op, []) : invoke(driver, call, args, options.simulate)));
+      for (const target of shapeOf(op).instance >= 0 || op === 'prepareMigration' ? [uuid, missing] : [uuid]) {
+        const peer = OPERATIONS[op].peer !== null;
+        const call = peer ? undefined : await sampleCall(op, target, options, salt);
+        const args = peer ? sampleMigrationArgs(op, target, spec, capability, sampleUuid(options, salt + 200)) : call === undefined ? [] : callArgs(call);
+        const r = await log.call(op, args, { ok: false, error: 'UNSUPPORTED' }, () => (call === undefined ? driver.call(op, args) : invoke(driver, call, args, options.simulate)));
         session.count(op);
         if (r.ok || r.code !== 'UNSUPPORTED') {
           violation = fail('R-GEN-UNSUPPORTED', `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}) ${r.ok ? 'succeeded' : `raised ${r.code}`} although ${capability} is declared missing; expected UNSUPPORTED`, op);

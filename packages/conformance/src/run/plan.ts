@@ -1,6 +1,7 @@
 import { CAPABILITY_IDS, CONTRACT_VERSION, OPERATIONS, compareVersions, supports, type CapabilityId, type DriverCapabilities, type OperationName } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
-import { allProperties, CONCURRENCY_PROPERTY_IDS, HOST_PROPERTY_ID, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { allProperties, CONCURRENCY_PROPERTY_IDS, HOST_PROPERTY_ID, MIGRATION_PROPERTY_IDS, type MigrationPropertyId, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { migrationCapabilities } from '../migration/run.js';
 import { concurrencyCapabilities } from '../properties/concurrency.js';
 import { faultPair } from '../properties/faults.js';
 import { allowedCapabilities } from './scope.js';
@@ -27,7 +28,7 @@ export interface PlannedProperty {
  */
 export function planProperties(
   caps: DriverCapabilities,
-  options: Pick<ResolvedOptions, 'profiles' | 'only'> & Partial<Pick<ResolvedOptions, 'contractBaseline' | 'restart' | 'witness'>>,
+  options: Pick<ResolvedOptions, 'profiles' | 'only'> & Partial<Pick<ResolvedOptions, 'contractBaseline' | 'restart' | 'witness' | 'peer'>>,
 ): PlannedProperty[] {
   const allowed = allowedCapabilities(options.profiles);
   const modelCaps = modelCapabilities(caps, allowed);
@@ -66,6 +67,11 @@ export function planProperties(
       capabilities = concurrencyCapabilities(caps, options);
     } else if (def.id === 'P-CANCEL') {
       capabilities = [...new Set([capabilityOf('spawn'), capabilityOf('destroy'), ...(supports(caps, capabilityOf('powerOff')) ? [capabilityOf('powerOff')] : [])])];
+    } else if ((MIGRATION_PROPERTY_IDS as readonly PropertyId[]).includes(def.id)) {
+      capabilities = migrationCapabilities(def.id as MigrationPropertyId, caps);
+      const need = capabilities.find((c) => !supports(caps, c));
+      if (need !== undefined) skip = `${need} is not declared`;
+      else if (options.peer === undefined) skip = 'no second host of this driver kind given (peer, --peer-config)';
     } else if (def.id === 'P-ERRORS-SURFACE') {
       const [op, inverse] = faultPair(caps, allowed);
       capabilities = [...new Set([op, ...(inverse === undefined ? [] : [inverse])].map(capabilityOf))];

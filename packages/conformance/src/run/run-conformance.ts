@@ -3,7 +3,8 @@ import { CONTRACT_VERSION, PROFILE_IDS, supportedProfiles, type CapabilityId, ty
 import { checkLabel, resolveOptions, type ResolvedOptions, type RunOptions } from '../config.js';
 import type { Counterexample, PropertyResult, RunResult } from '../result.js';
 import { SUITE_VERSION } from '../version.js';
-import { allProperties, HOST_PROPERTY_ID, CONCURRENCY_PROPERTY_IDS, SEQUENCE_PROPERTY_IDS, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { allProperties, HOST_PROPERTY_ID, CONCURRENCY_PROPERTY_IDS, MIGRATION_PROPERTY_IDS, SEQUENCE_PROPERTY_IDS, type PropertyDefinition, type PropertyId } from '../properties/catalog.js';
+import { runMigrationStep } from './migration-step.js';
 import { checkUnsupported, type FixedOutcome } from '../properties/unsupported.js';
 import { checkErrorsSurface, checkSpawnAtomicFault } from '../properties/faults.js';
 import { checkConcurrency } from '../properties/concurrency.js';
@@ -251,7 +252,7 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
 
     // Fixed-script properties: fault injection and declared-missing capabilities.
     let salt = 1000;
-    for (const p of plan.filter((x) => !SEQUENCE_PROPERTY_IDS.includes(x.def.id))) {
+    for (const p of plan.filter((x) => !SEQUENCE_PROPERTY_IDS.includes(x.def.id) && !(MIGRATION_PROPERTY_IDS as readonly PropertyId[]).includes(x.def.id))) {
       index++;
       salt += 1000;
       const base = { id: p.def.id, title: p.def.title, since: p.def.since, rules: p.def.rules, capabilities: p.capabilities };
@@ -298,6 +299,16 @@ export async function runConformance(options: RunOptions): Promise<RunResult> {
         progress(p.def.id, 'passed', 1);
       }
     }
+
+    // Two-host properties: the migration protocol, with the peer host when one is given.
+    const migration = await runMigrationStep(session, resolved, plan);
+    for (const r of migration.results) {
+      index++;
+      results.push(r);
+      progress(r.id, r.status, r.runs);
+    }
+    for (const c of migration.observed) observed.add(c);
+    for (const f of migration.failed) noteFailure(f.capability, f.property);
 
     return resultOf(options, resolved, startedAt, t0, {
       properties: results,

@@ -39,7 +39,7 @@ describe('list', () => {
   it('the reference driver with everything enabled: all UNSUPPORTED properties skipped, and those needing a backend witness (it offers none), the rest run', async () => {
     const r = await runCli(['list', '--driver', 'reference']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^driver @nova-common\/core\/testing \d+\.\d+\.\d+ \(contract \^1\.1\.0\)$/m);
+    expect(r.stdout).toMatch(/^driver @nova-common\/core\/testing \d+\.\d+\.\d+ \(contract \^1\.2\.0\)$/m);
     const run = ids(section(r.stdout, /^properties that would run \(\d+\):$/));
     const skipped = ids(section(r.stdout, /^properties that would be skipped \(\d+\):$/));
     expect(run).toContain('P-MODEL-SEQUENCES');

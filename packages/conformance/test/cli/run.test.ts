@@ -41,7 +41,7 @@ describe('run against the reference driver', () => {
     expect(junit.testsuites.failures).toBe('0');
 
     const md = readFileSync(join(cwd, 'reports/r.md'), 'utf8');
-    expect(md).toContain('| Capability | Id | @nova-common/core/testing 1.1.0 (in-memory, CI host) |');
+    expect(md).toContain('| Capability | Id | @nova-common/core/testing 1.2.0 (in-memory, CI host) |');
     const html = readFileSync(join(cwd, 'reports/r.html'), 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(html).toContain('<code>nc-cli-test</code>');
@@ -54,7 +54,7 @@ describe('run against the reference driver', () => {
     expect(r.code).toBe(0);
     const report = parseJsonReport(readFileSync(join(r.cwd, 'r.json'), 'utf8'));
     const [head, ...lines] = r.stderr.trimEnd().split('\n');
-    expect(head).toBe(`run ${report.runId}, seed 5: @nova-common/core/testing 1.1.0`);
+    expect(head).toBe(`run ${report.runId}, seed 5: @nova-common/core/testing 1.2.0`);
     expect(lines).toHaveLength(report.properties.length);
     lines.forEach((line, i) => expect(line).toMatch(new RegExp(`^\\[${i + 1}/${lines.length}\\] ${report.properties[i]!.id.replace(/\./g, '\\.')} (passed|skipped)`)));
     expect(r.stderr).not.toContain('\r');

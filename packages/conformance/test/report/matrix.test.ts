@@ -111,10 +111,10 @@ describe('computeSupportMatrix', () => {
 
   it('keeps capabilities a newer suite reported under "other", and marks absent ones unknown', () => {
     const a = loadFixture('reference-pass');
-    const newer = { ...a, capabilities: [...a.capabilities.filter((c) => c.id !== 'operation.pause'), { id: 'operation.live-migrate', declared: 'complete', status: 'complete', evidence: [] }] } as unknown as RunResult;
+    const newer = { ...a, capabilities: [...a.capabilities.filter((c) => c.id !== 'operation.pause'), { id: 'operation.teleport', declared: 'complete', status: 'complete', evidence: [] }] } as unknown as RunResult;
     const mm = computeSupportMatrix([newer]);
     const other = mm.groups.find((g) => g.profile === 'other')!;
-    expect(other.rows.map((r) => r.id)).toEqual(['operation.live-migrate']);
+    expect(other.rows.map((r) => r.id)).toEqual(['operation.teleport']);
     const pause = mm.groups.flatMap((g) => g.rows).find((r) => r.id === 'operation.pause')!;
     expect(pause.cells[0]!.status).toBe('unknown');
   });

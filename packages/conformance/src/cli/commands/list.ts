@@ -16,7 +16,7 @@ import { printable } from '../../report/terminal.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_FAIL, EXIT_PASS, type CliIo } from '../io.js';
 import { planProperties } from '../engine.js';
-import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
+import { DRIVER_OPTIONS, driverFromArgs, onlyOption, peerFromArgs, profilesOption } from './shared.js';
 
 /**
  * `list`: connect, read the declared capabilities, disconnect, and print the plan: the
@@ -27,6 +27,7 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
     ...DRIVER_OPTIONS,
     profile: { type: 'string', list: true },
     only: { type: 'string', list: true },
+    'peer-config': { type: 'string' },
   });
   const profiles = profilesOption('list', args.profile);
   const only = onlyOption(args.only);
@@ -81,7 +82,15 @@ export async function listCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await fixtures.cleanup?.();
   }
-  const plan = planProperties(caps, { profiles: profiles ?? 'all', only, contractBaseline: baselineOf(m.contract), restart: witnessed, ...(witnessed ? { witness: fixtures.witness } : {}) });
+  const peer = await peerFromArgs('list', source, args['peer-config'], io);
+  const plan = planProperties(caps, {
+    profiles: profiles ?? 'all',
+    only,
+    contractBaseline: baselineOf(m.contract),
+    restart: witnessed,
+    ...(witnessed ? { witness: fixtures.witness } : {}),
+    ...(peer !== undefined ? { peer } : {}),
+  });
   const willRun = plan.filter((p) => p.skip === undefined);
   const skipped = plan.filter((p) => p.skip !== undefined);
   const idWidth = Math.max(...plan.map((p) => p.def.id.length));

@@ -13,7 +13,7 @@ import { InterruptGate, onInterrupt, processInterrupts, type InterruptSource } f
 import { interruptedResult, recordFinished, sweepInterrupted, type Finished } from '../interrupted.js';
 import { driverArgs, shellCommand } from '../../report/shell.js';
 import { progressReporter } from '../progress.js';
-import { DRIVER_OPTIONS, driverFromArgs, onlyOption, profilesOption } from './shared.js';
+import { DRIVER_OPTIONS, driverFromArgs, onlyOption, peerFromArgs, profilesOption } from './shared.js';
 
 const INTERRUPTED = Symbol('interrupted');
 /** How long an interrupted run waits for the driver calls in flight before sweeping. */
@@ -45,6 +45,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
     'replay-dir': { type: 'string' },
     differential: { type: 'string', list: true },
     'differential-config': { type: 'string', list: true },
+    'peer-config': { type: 'string' },
     json: { type: 'string' },
     junit: { type: 'string' },
     matrix: { type: 'string' },
@@ -101,6 +102,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
 
   const fixtures = await source.fixtures();
   const { factory, simulate } = factoryOf(source, fixtures.backend);
+  const peer = await peerFromArgs('run', source, args['peer-config'], io);
   const gate = new InterruptGate();
   const gated = { factory: gateFactory(gate, factory) };
   const identity = {
@@ -134,6 +136,7 @@ export async function runCommand(argv: string[], io: CliIo, interrupts: Interrup
       driver: gated.factory,
       simulate,
       replayDir,
+      ...(peer !== undefined ? { peer } : {}),
       onProgress: (event) => {
         // After Ctrl-C the engine only sees calls that never return: nothing it says counts.
         if (gate.interrupted) return;

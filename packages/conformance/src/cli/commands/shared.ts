@@ -3,6 +3,7 @@ import { PROFILE_IDS, type ProfileId } from '@nova-common/core';
 import { listOption, requireOption, stringOption, type OptionSpec, type Parsed } from '../args.js';
 import { loadDriverSource, readConfigFile, type DriverSource } from '../driver-source.js';
 import { UsageError, type CliIo } from '../io.js';
+import type { MigrationPeer } from '../../config.js';
 
 export const DRIVER_OPTIONS: Record<string, OptionSpec> = {
   driver: { type: 'string' },
@@ -33,4 +34,19 @@ export async function driverFromArgs(command: string, args: Parsed, io: CliIo): 
   const file = stringOption(args.config);
   const config = await readConfigFile(command, file, io.cwd);
   return loadDriverSource(specifier, config, io.cwd, file === undefined ? undefined : resolve(io.cwd, file));
+}
+
+/**
+ * The second host of the two-host migration properties: the same driver with the
+ * `--peer-config` configuration (its own backend: another libvirt daemon, another engine). The
+ * reference driver needs none: each of its driver objects is a host of its own.
+ */
+export async function peerFromArgs(command: string, source: DriverSource, peerConfigFile: unknown, io: CliIo): Promise<MigrationPeer | undefined> {
+  if (peerConfigFile === undefined) {
+    return source.manifest.name === '@nova-common/core/testing' ? { driver: () => source.createRaw(), kind: source.manifest.name } : undefined;
+  }
+  const file = stringOption(peerConfigFile);
+  const peer = await loadDriverSource(source.specifier, await readConfigFile(command, file, io.cwd), io.cwd, file);
+  const fixtures = await peer.fixtures();
+  return { driver: () => peer.createRaw(), kind: peer.manifest.name, ...(fixtures.witness ? { witness: fixtures.witness } : {}) };
 }
