@@ -7,7 +7,7 @@ import { ironicConformanceFixtures } from './conformance-fixtures.js';
 export const manifest = defineDriver<IronicDriverConfig>({
   name: '@nova-common/driver-ironic',
   version: VERSION,
-  contract: '^1.1.0',
+  contract: '^1.2.0',
   description: 'Bare metal through OpenStack Ironic: each Ironic node is a node of the host; spawn deploys it as Nova does.',
   configSchema: IronicDriverConfigSchema as unknown as import('zod').ZodType<IronicDriverConfig>,
   create: (config) => new IronicDriver(config),

@@ -12,8 +12,8 @@ describe('manifest and configuration', () => {
     expect(manifest.name).toBe(pkg.name);
     expect(manifest.version).toBe(pkg.version);
     expect(VERSION).toBe(pkg.version);
-    expect(manifest.contract).toBe('^1.1.0');
-    expect(pkg['nova-common']).toEqual({ driver: true, contract: '^1.1.0' });
+    expect(manifest.contract).toBe('^1.2.0');
+    expect(pkg['nova-common']).toEqual({ driver: true, contract: '^1.2.0' });
   });
 
   it('describes every configuration field', () => {

@@ -3,6 +3,13 @@
  * power after a restart; rescue, console and restoreState partially; events for its own calls
  * and, through polling, for changes Ironic records that it did not make. Bare metal has no pause,
  * suspend, volumes or snapshots (so nothing for listSnapshots to list either): missing.
+ *
+ * Migration (contract 1.2), missing: a bare-metal instance is its machine, so there is no memory or
+ * disk image to move to another node and Ironic has no migration; a new flavor is a new node (a new
+ * spawn), not a resize. Evacuate is missing too: the same uuid spawned on another node of the same
+ * Ironic makes the conductor's nodes two copies of one instance under one driver, which the contract's
+ * ownership (one instance, one node) forbids. The suite verifies each missing operation raises
+ * UNSUPPORTED and changes nothing (P-UNSUPPORTED-operation.migrate and the kinds').
  */
 import { declareCapabilities, type CapabilityId, type DriverCapabilities } from '@nova-common/core';
 import type { IronicDriverConfig } from '../config.js';
