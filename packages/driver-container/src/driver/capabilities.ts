@@ -1,5 +1,6 @@
 import { declareCapabilities, type DriverCapabilities } from '@nova-common/core';
 import type { EngineKind } from '../mapping/engine-kind.js';
+import { LIVE_MISSING } from './reservations.js';
 
 /** Capability notes, shown in the support matrix. */
 export const CAPABILITY_NOTES = {
@@ -10,6 +11,11 @@ export const CAPABILITY_NOTES = {
     "Hot-added through network connect on internal networks. Engines before API 1.44 (dockerd 20.10) assign the endpoint's MAC themselves: the VIF's address is recorded on the endpoint and reported, but the guest sees the engine's MAC.",
   attachInterfacePodman:
     "Hot-added through network connect on internal networks; podman assigns the endpoint's MAC itself (the VIF's address is recorded on the endpoint and reported). podman cannot change a paused container's networks: the driver unpauses it for the change and pauses it again, so a paused guest runs for a moment (RESUMED and PAUSED events).",
+  migrate:
+    'COLD only, between engines on one host (dockerd and podman, each its own socket): the container is stopped, its writable layer committed and streamed (save -> load) to the destination engine, recreated there with the same labels, metadata, volumes (same host paths) and VIFs (same ids and MACs), and started if it ran. Processes restart; IP addresses change (each engine has its own networks); the console log does not move (the destination\'s log starts at the arrival).',
+  resizeInPlace:
+    'The container is recreated with the new flavor through the replace path (stop, commit, recreate, start): container labels, which carry the flavor, cannot change, and podman 4.3\'s update does not last a restart. Processes restart.',
+  liveMigrate: LIVE_MISSING,
   restoreState:
     'RUNNING, PAUSED and SHUTDOWN from every state a container can be in (containers come back stopped after an engine or host restart). SUSPENDED is UNSUPPORTED: a container has no saved memory image (operation.suspend is missing), so no instance is or can be made SUSPENDED.',
 } as const;
@@ -49,11 +55,16 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'operation.restore-state',
       'operation.list-snapshots',
       'event.out-of-band',
+      'operation.migrate',
+      'operation.resize-in-place',
+      // operation.live-migrate is missing: CAPABILITY_NOTES.liveMigrate says why (no working CRIU here).
     ],
     partial: {
       'operation.attach-volume': CAPABILITY_NOTES.attachVolume,
       'operation.detach-volume': CAPABILITY_NOTES.detachVolume,
       'operation.restore-state': CAPABILITY_NOTES.restoreState,
+      'operation.migrate': CAPABILITY_NOTES.migrate,
+      'operation.resize-in-place': CAPABILITY_NOTES.resizeInPlace,
       ...interfaces,
     },
     volumeTransports: ['file', 'block'],

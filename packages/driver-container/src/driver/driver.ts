@@ -9,6 +9,8 @@ import {
   type InstanceSpec,
   type InstanceSummary,
   type LifecycleListener,
+  type MigrationRequest,
+  type MigrationTarget,
   type NodeInfo,
   type PowerOffOptions,
   type RebootType,
@@ -29,6 +31,8 @@ import { EventStream } from './events.js';
 import { initHost } from './host.js';
 import { getConsoleOutput, getInfo, listInstances } from './instances.js';
 import { getInventory } from './inventory.js';
+import { migrate } from './migration.js';
+import { abortMigration, finishMigration, prepareMigration } from './reservations.js';
 import { destroy, rebuild, spawn } from './lifecycle.js';
 import { pause, powerOff, powerOn, reboot, unpause } from './power.js';
 import { restoreState } from './restore.js';
@@ -164,6 +168,24 @@ export class ContainerDriver implements ComputeDriver {
 
   detachInterface(uuid: string, vifId: string, options?: CallOptions): Promise<void> {
     return this.acting('detachInterface', uuid, () => detachInterface(this.ctx, uuid, vifId, options?.signal));
+  }
+
+  // ---- migration (contract 1.2.0): COLD between engines and resize in place; LIVE is missing ----
+
+  prepareMigration(request: MigrationRequest, options?: CallOptions): Promise<MigrationTarget> {
+    return mapped('prepareMigration', request.instance.uuid, () => prepareMigration(this.ctx, request, options?.signal));
+  }
+
+  migrate(uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void> {
+    return this.acting('migrate', uuid, () => migrate(this.ctx, uuid, target, options?.signal));
+  }
+
+  finishMigration(migrationId: string, options?: CallOptions): Promise<void> {
+    return mapped('finishMigration', migrationId, () => finishMigration(this.ctx, migrationId, options?.signal));
+  }
+
+  abortMigration(migrationId: string, options?: CallOptions): Promise<void> {
+    return mapped('abortMigration', migrationId, () => abortMigration(this.ctx, migrationId, options?.signal));
   }
 
   // ---- events -----------------------------------------------------------------------

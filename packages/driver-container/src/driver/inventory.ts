@@ -1,16 +1,35 @@
 import { assertFits, expectedUsage, type Flavor, type HostInventory, type InventoryRecord, type NodeInventory } from '@nova-common/core';
+import { listVolumes } from '../client/transfer.js';
 import { phaseOfName, readInstanceLabels } from '../mapping/labels.js';
+import { migrationKeys, targetOfReservation } from '../mapping/migration.js';
 import type { EngineContext } from './context.js';
 import { ownedContainers } from './instances.js';
 
-/** What this driver's instances use: the sum of expectedUsage of their flavors (read from their labels). */
+/**
+ * What this driver's instances use: the sum of expectedUsage of their flavors (read from their labels),
+ * plus the flavors of the migrations prepared here whose instance has not arrived (R-MIGRATE-RESERVE):
+ * once it has, its container carries the migration's id and counts as an instance, so the reservation
+ * no longer does (it becomes the instance's, as in the reference; finishMigration then removes it).
+ */
 async function usedResources(ctx: EngineContext, signal?: AbortSignal): Promise<Record<string, number>> {
   const used: Record<string, number> = {};
+  const add = (flavor: Flavor) => {
+    for (const [cls, n] of Object.entries(expectedUsage(flavor))) used[cls] = (used[cls] ?? 0) + n;
+  };
+  const arrived = new Set<string>();
+  const migrationKey = migrationKeys(ctx.naming).migrationId;
   for (const c of await ownedContainers(ctx, signal)) {
     if (phaseOfName(ctx.naming, c.Names[0] ?? '')?.phase !== 'instance') continue;
     const labels = readInstanceLabels(ctx.naming, c.Labels);
     if (!labels?.flavor) continue;
-    for (const [cls, n] of Object.entries(expectedUsage(labels.flavor))) used[cls] = (used[cls] ?? 0) + n;
+    add(labels.flavor);
+    const mid = c.Labels?.[migrationKey];
+    if (mid) arrived.add(mid);
+  }
+  // One label filter: podman 4.3 answers nothing to two on images, so volumes are not trusted with it either; the kind is checked here.
+  for (const v of await listVolumes(ctx.client, { label: [`${ctx.keys.owner}=${ctx.config.ownerId}`] }, signal)) {
+    const target = targetOfReservation(ctx.naming, v.Labels);
+    if (target && !arrived.has(target.migrationId)) add(target.flavor);
   }
   return used;
 }
@@ -23,7 +42,7 @@ function record(total: number, allocationRatio: number, used: number): Inventory
  * The one node's inventory: VCPU = the engine's CPUs, MEMORY_MB = its memory, DISK_GB = the
  * size of the filesystem holding its root dir, each with the configured allocation ratio.
  */
-async function nodeInventory(ctx: EngineContext, signal?: AbortSignal): Promise<NodeInventory> {
+export async function nodeInventory(ctx: EngineContext, signal?: AbortSignal): Promise<NodeInventory> {
   const used = await usedResources(ctx, signal);
   const { config, host } = ctx;
   return {

@@ -71,7 +71,7 @@ export async function replace(
   uuid: string,
   found: Located,
   labels: InstanceLabels,
-  how: { imageRef?: string; keepLayer: boolean; target: SemanticState },
+  how: { imageRef?: string; keepLayer: boolean; target: SemanticState; extraLabels?: Record<string, string> },
   signal?: AbortSignal,
 ): Promise<void> {
   ctx.inFlight.add(uuid);
@@ -88,6 +88,8 @@ export async function replace(
     const body = bodyFor(ctx, imageRef, labels, pidsLimit);
     // A CRASHED instance stays CRASHED across the recreation: the new container, never started, carries the crash.
     if (how.target === 'CRASHED') body.Labels[ctx.keys.crashed] = 'true';
+    // A resize in place marks its migration on the new container (driver/reservations.ts reads it).
+    Object.assign(body.Labels, how.extraLabels ?? {});
     const newId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'replacing'), body, signal);
     try {
       for (const [net, ep] of Object.entries(found.inspect.NetworkSettings.Networks ?? {})) {

@@ -1,0 +1,158 @@
+import { DriverError, assertFits, errors, expectedUsage, type MigrationRequest, type MigrationTarget } from '@nova-common/core';
+import { createVolume, inspectVolume, removeVolume } from '../client/transfer.js';
+import { DRIVER_NAME } from '../driver-name.js';
+import { assertHonouredExtraSpecs } from '../mapping/extra-specs.js';
+import { isNotFound } from '../mapping/errors.js';
+import { containerName, isOwned, ownerFilter, phaseOfName } from '../mapping/labels.js';
+import { encodeAddress, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
+import { removeOwnedContainer } from './cleanup.js';
+import type { EngineContext } from './context.js';
+import { storedVolume } from './devices.js';
+import { locate } from './instances.js';
+import { nodeInventory } from './inventory.js';
+import { removeStateImage } from './replace.js';
+
+/**
+ * The destination's side of a migration: prepare checks and reserves, finish and abort close the
+ * books. Nothing is kept in the driver object: a prepared migration is an engine volume labelled with
+ * its target (mapping/migration.ts), and an arrived instance is a container under the instance name
+ * carrying the migration's id, so a new driver object, or another process on the same engine, answers
+ * the same. The engine rather than a state file: the source checks the reservation through the socket
+ * it migrates to, and a file would be one more thing to keep in step with the engine.
+ */
+
+/** The address a source reaches this engine and makes containers for this driver with. */
+export function addressOf(ctx: EngineContext): string {
+  const { config } = ctx;
+  return encodeAddress({
+    v: 1,
+    socket: config.socketPath,
+    namePrefix: config.namePrefix,
+    labelPrefix: config.labelPrefix,
+    ownerId: config.ownerId,
+    init: config.init,
+    stopTimeoutSeconds: config.stopTimeoutSeconds,
+    pidsLimit: config.pidsLimit,
+    cpus: ctx.host.cpus,
+    engine: ctx.differences.kind,
+    apiVersion: ctx.client.apiVersion ?? '1.41',
+  });
+}
+
+/** The target a prepared migration answered, while it is prepared here. */
+export async function reservationOf(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<MigrationTarget | undefined> {
+  try {
+    const v = await inspectVolume(ctx.client, reservationName(ctx.naming, migrationId), signal);
+    return targetOfReservation(ctx.naming, v.Labels);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The container of this driver carrying `migrationId` under an instance name: the instance arrived. */
+export async function arrivedContainer(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const label = [...ownerFilter(ctx.naming, 'instance'), `${migrationKeys(ctx.naming).migrationId}=${migrationId}`];
+  const found = (await ctx.client.listContainers({ label }, signal)).find((c) => phaseOfName(ctx.naming, c.Names[0] ?? '')?.phase === 'instance');
+  return found?.Id;
+}
+
+const invalid = (path: (string | number)[], message: string) => errors.invalidInput([{ path, message }], 'prepareMigration');
+
+export async function prepareMigration(ctx: EngineContext, request: MigrationRequest, signal?: AbortSignal): Promise<MigrationTarget> {
+  const op = 'prepareMigration';
+  const uuid = request.instance.uuid;
+  await ctx.removals.flush(signal);
+  const again = await reservationOf(ctx, request.migrationId, signal);
+  if (again !== undefined) {
+    if (again.instanceUuid !== uuid) throw invalid(['request', 'migrationId'], 'already names a migration of another instance');
+    return again;
+  }
+  if (request.sourceDriver !== DRIVER_NAME) {
+    throw invalid(['request', 'sourceDriver'], `must be ${DRIVER_NAME}: a container host takes instances only from container hosts`);
+  }
+  if (request.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op, capability: 'operation.live-migrate', detail: LIVE_MISSING });
+  const flavor = request.flavor ?? request.instance.flavor;
+  assertHonouredExtraSpecs(flavor, op);
+  // The destination mounts the same host paths: they must pass this driver's own volume rules.
+  for (const [i, v] of request.instance.blockDeviceInfo.volumes.entries()) {
+    await storedVolume(ctx, v, ['request', 'instance', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], op);
+  }
+  const here = await locate(ctx, uuid, signal);
+  if (request.sameHost && here === undefined) throw errors.notFound(uuid, op);
+  if (!request.sameHost && here !== undefined) {
+    throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'the instance is already on this host' });
+  }
+  // Beside what is here (for a resize in place: beside the current flavor, as the reference does).
+  assertFits(expectedUsage(flavor), await nodeInventory(ctx, signal), { op, target: ctx.host.node });
+  const target: MigrationTarget = {
+    migrationId: request.migrationId,
+    kind: request.kind,
+    driver: DRIVER_NAME,
+    instanceUuid: uuid,
+    node: ctx.host.node,
+    flavor,
+    sameHost: request.sameHost,
+    address: addressOf(ctx),
+  };
+  await createVolume(ctx.client, reservationName(ctx.naming, request.migrationId), reservationLabels(ctx.naming, target), signal);
+  return target;
+}
+
+export async function finishMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
+  const reserved = await reservationOf(ctx, migrationId, signal);
+  if ((await arrivedContainer(ctx, migrationId, signal)) === undefined) {
+    throw new DriverError('INSTANCE_NOT_FOUND', {
+      op: 'finishMigration',
+      target: migrationId,
+      detail: reserved === undefined ? 'no migration is prepared here under this id' : 'the instance has not arrived: call migrate on the source first',
+    });
+  }
+  // Finished already when there is no reservation left: idempotent.
+  if (reserved !== undefined) await dropReservation(ctx, migrationId);
+}
+
+export async function abortMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
+  if ((await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
+    throw new DriverError('INVALID_STATE', {
+      op: 'abortMigration',
+      target: migrationId,
+      detail: 'R-MIGRATE-ABORT: the migration delivered its instance here; finish it (or destroy the instance)',
+    });
+  }
+  const reserved = await reservationOf(ctx, migrationId, signal);
+  if (reserved === undefined) return;
+  // From here to the end whatever the signal says: half a cleanup would leave what abort exists to remove.
+  await removeHalfArrived(ctx, reserved);
+  await dropReservation(ctx, migrationId);
+}
+
+/** What a migrate that did not complete (or is given up) left here: its container under a temporary name, its images. */
+async function removeHalfArrived(ctx: EngineContext, target: MigrationTarget): Promise<void> {
+  const label = [...ownerFilter(ctx.naming, 'instance'), `${migrationKeys(ctx.naming).migrationId}=${target.migrationId}`];
+  for (const c of await ctx.client.listContainers({ label })) {
+    if (c.Names[0]?.replace(/^\//, '') === containerName(ctx.naming, target.instanceUuid)) continue;
+    const inspect = await ctx.client.inspectContainer(c.Id).catch(() => undefined);
+    if (inspect && isOwned(ctx.naming, inspect.Config.Labels, 'instance')) await removeOwnedContainer(ctx, inspect);
+  }
+  if (target.sameHost) return;
+  // Not for a resize in place: the state image there may be the instance's own.
+  await removeStateImage(ctx, target.instanceUuid);
+  try {
+    await ctx.client.removeImage(transferImage(ctx.naming, target.instanceUuid, target.migrationId).ref);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+async function dropReservation(ctx: EngineContext, migrationId: string): Promise<void> {
+  try {
+    await removeVolume(ctx.client, reservationName(ctx.naming, migrationId));
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+/** Why operation.live-migrate is declared missing (README, capabilities). */
+export const LIVE_MISSING =
+  "Live migration needs checkpoint/restore (CRIU). Debian 12's CRIU 3.17 fails on kernels from 6.13 on ('vdso: Unexpected rt vDSO area bounds', fixed in CRIU 4.x), this kernel lacks CONFIG_MEM_SOFT_DIRTY (no iterative pre-copy), dockerd needs --experimental for checkpoints and podman 4.3's compatible API has no checkpoint endpoints. Cold migration (operation.migrate) is offered instead.";
