@@ -39,12 +39,20 @@ reachable() {
   esac
 }
 
+# dockerd and podman on one machine are two hosts of the container driver: each run takes the other
+# as the second host of the two-host migration properties (P-MIGRATE-*) when it is up.
+peer_of() {
+  if reachable "$1"; then echo "--peer-config scripts/main/$2"; fi
+}
+
 for backend in libvirt docker podman ironic; do
   if reachable "$backend"; then
     case $backend in
       libvirt) run_suite libvirt-test --driver ./packages/driver-libvirt --config scripts/main/libvirt.json --label 'libvirt test:///default' ;;
-      docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json --label dockerd ;;
-      podman) run_suite container-podman --driver ./packages/driver-container --config scripts/main/container-podman.json --label 'podman service' ;;
+      # shellcheck disable=SC2046 # peer_of prints nothing or two words
+      docker) run_suite container --driver ./packages/driver-container --config scripts/main/container.json $(peer_of podman container-podman.json) --label dockerd ;;
+      # shellcheck disable=SC2046
+      podman) run_suite container-podman --driver ./packages/driver-container --config scripts/main/container-podman.json $(peer_of docker container.json) --label 'podman service' ;;
       ironic) run_suite ironic --driver ./packages/driver-ironic --config scripts/main/ironic.json --label 'Ironic, fake hardware' ;;
     esac
   else

@@ -33,6 +33,8 @@ mkdir -p "$STATE_DIR"
 
 log() { printf '[libvirt.sh] %s\n' "$*" >&2; }
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib/supervised-pids.sh"
+
 install() {
   apt_install_missing libvirt.sh "${PACKAGES[@]}"
   "$ROOT/scripts/guest/build.sh"
@@ -46,12 +48,6 @@ fix_kvm() {
   fi
 }
 
-# Whether the process is there and not a zombie (a zombie is dead; its parent just has not reaped it yet).
-alive() {
-  local st
-  st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
-  [[ -n "$st" && "$st" != Z && "$st" != X ]]
-}
 
 # The first live (not zombie) process with this exact name.
 pgrep_alive() {
@@ -64,16 +60,6 @@ pgrep_alive() {
   done
 }
 
-# The live pid recorded in $STATE_DIR/<name>.pid, or nothing (a stale file is removed).
-live_pid() {
-  local f="$STATE_DIR/$1.pid" pid
-  pid="$(cat "$f" 2>/dev/null || true)"
-  if [[ -n "$pid" ]] && alive "$pid"; then
-    echo "$pid"
-  elif [[ -n "$pid" ]]; then
-    rm -f "$f"
-  fi
-}
 
 daemon_pid() {
   local pid
@@ -99,25 +85,6 @@ wait_ready() {
   done
 }
 
-# Wait until the pids are gone; KILL what is left after $2 s, give up 15 s later.
-wait_gone() {
-  local pids="$1" deadline=$((SECONDS + $2)) killed=false p left
-  for (( ; ; )); do
-    left=""
-    for p in $pids; do alive "$p" && left+=" $p"; done
-    [[ -z "$left" ]] && return 0
-    if ((SECONDS >= deadline)); then
-      if $killed; then
-        log "processes still there:$left"
-        return 1
-      fi
-      for p in $left; do kill -9 "$p" 2>/dev/null || true; done
-      killed=true
-      deadline=$((SECONDS + 15))
-    fi
-    sleep 0.1
-  done
-}
 
 ensure_virtlogd() {
   [[ -n "$(live_pid virtlogd)" ]] && return 0

@@ -1,6 +1,6 @@
 # Real backends the tests need. Each has scripts/backends/<name>.sh install|start|stop|status.
 # podman's Docker-compatible service runs beside dockerd, for driver-container's podman suite.
-BACKENDS=(libvirt docker podman ironic)
+BACKENDS=(libvirt libvirt-b docker podman ironic)
 
 backends_do() {
   local action=$1

@@ -28,6 +28,22 @@ export const LibvirtDriverConfigSchema = z
         'The libvirt URI opened on the daemon (sent in CONNECT_OPEN), e.g. qemu:///system or test:///default. A client-style transport (test+unix:///default) is accepted and its +transport part dropped.',
       ),
     socketPath: HostPathSchema.default('/run/libvirt/libvirt-sock').describe("libvirtd's unix socket."),
+    migrationAddress: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(/^[a-z][a-z0-9+.-]*:\/\/[^\s#]*$/, 'must be a libvirt URI like qemu+tcp://host/system')
+      .optional()
+      .describe(
+        "This daemon's libvirt URI as a SOURCE host's libvirtd reaches it for a peer-to-peer migration (prepareMigration answers it in the target's address). Default: the driver's own URI, with ?socket=<socketPath> when the socket is not libvirt's default.",
+      ),
+    migrationListenAddress: z
+      .string()
+      .regex(/^[0-9A-Fa-f:.]{2,45}$/, 'must be an IP address')
+      .default('127.0.0.1')
+      .describe(
+        "The IP address this host's QEMU listens on for an incoming live migration (memory and disks), and the source's QEMU connects to: this host's address on the migration network.",
+      ),
     domainType: z
       .enum(['qemu', 'kvm', 'test'])
       .optional()

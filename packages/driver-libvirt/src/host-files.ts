@@ -1,6 +1,7 @@
 import { closeSync, constants as fsConstants, mkdirSync, openSync, rmSync } from 'node:fs';
 import { mkdir, open, rm, stat, statfs, truncate, writeFile, chmod } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
 
 /**
  * Files on the libvirt host this driver manages for QEMU/KVM guests: per-instance
@@ -125,4 +126,14 @@ export function supportsDirectIo(dir: string): boolean {
   } finally {
     rmSync(probe, { force: true });
   }
+}
+
+/** Copy a directory's contents into `to` (made if missing), keeping holes sparse and modes as they are. */
+export async function copyTreeSparse(from: string, to: string): Promise<void> {
+  await ensureDir(to);
+  await new Promise<void>((res, rej) =>
+    execFile('cp', ['-a', '--sparse=always', '--', `${resolve(from)}/.`, resolve(to)], { timeout: 30 * 60_000 }, (err, _o, stderr) =>
+      err ? rej(new Error(`cp ${from} failed: ${(stderr || err.message).trim()}`)) : res(),
+    ),
+  );
 }

@@ -76,8 +76,8 @@ afterAll(async () => {
 });
 
 describe('what the driver declares for 1.1 on the test driver', () => {
-  it('implements contract ^1.1.0 and states the test driver caveats', async () => {
-    expect(manifest.contract).toBe('^1.1.0');
+  it('implements contract ^1.2.0 (with what 1.1 added) and states the test driver caveats', async () => {
+    expect(manifest.contract).toBe('^1.2.0');
     const caps = await driver.getCapabilities();
     expect(caps.capabilities['event.out-of-band']?.level).toBe('complete');
     expect(caps.capabilities['operation.restore-state']).toMatchObject({ level: 'partial', notes: expect.stringMatching(/restart/) });

@@ -3,6 +3,8 @@ import { XdrDecoder } from './xdr/decoder.js';
 import { XdrEncoder } from './xdr/encoder.js';
 import { LibvirtConnection, type CallOptions, type ConnectionOptions } from './connection.js';
 import { Proc } from './protocol/procedures.js';
+import { encodePerform3ParamsArgs } from './protocol/migrate-args.js';
+import { readTypedParams, type TypedParam } from './protocol/typed-params.js';
 import { QEMU_PROC_DOMAIN_MONITOR_COMMAND, QEMU_PROGRAM } from './protocol/header.js';
 import {
   Flags,
@@ -238,6 +240,28 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     const e = enc();
     writeSnapshot(e, snap);
     await this.call(Proc.DOMAIN_SNAPSHOT_DELETE, e.uint(flags), o);
+  }
+
+  // ---- migration and jobs -----------------------------------------------------------
+
+  /**
+   * Peer-to-peer migration (DOMAIN_MIGRATE_PERFORM3_PARAMS with PEER2PEER): the daemon talks
+   * to `dconnuri` itself and the call returns when the migration is over. Pass a timeout
+   * long enough for the copy; abort with abortJob from another call, not by dropping this one.
+   */
+  async migratePerform3Params(dom: DomainRef, dconnuri: string, params: readonly TypedParam[], flags: number, o?: CallOptions): Promise<void> {
+    await this.connection.call(Proc.DOMAIN_MIGRATE_PERFORM3_PARAMS, encodePerform3ParamsArgs(dom, dconnuri, params, flags), o);
+  }
+
+  /** Abort the domain's current job (a migration): the job fails with OPERATION_ABORTED. */
+  async abortJob(dom: DomainRef, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_ABORT_JOB, domArgs(dom), o);
+  }
+
+  /** The domain's job statistics (flags: JobStatsFlags): its type and typed parameters. */
+  async getJobStats(dom: DomainRef, flags = 0, o?: CallOptions): Promise<{ type: number; params: TypedParam[] }> {
+    const dec = new XdrDecoder(await this.call(Proc.DOMAIN_GET_JOB_STATS, domArgs(dom).uint(flags), o));
+    return { type: dec.int(), params: readTypedParams(dec) };
   }
 
   // ---- events ------------------------------------------------------------------------

@@ -32,6 +32,9 @@ const HYPERVISOR_ONLY: CapabilityId[] = [
   'operation.attach-interface',
   'operation.detach-interface',
   'console.serial.log',
+  // Between libvirt hosts (migration-*.ts); resize in place and evacuate are not done.
+  'operation.migrate',
+  'operation.live-migrate',
 ];
 
 /** What libvirt's test driver does differently (it runs no guest and keeps its state in libvirtd's memory). */

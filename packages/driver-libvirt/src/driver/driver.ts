@@ -10,6 +10,8 @@ import {
   type InstanceSpec,
   type InstanceSummary,
   type LifecycleListener,
+  type MigrationRequest,
+  type MigrationTarget,
   type NodeInfo,
   type PowerOffOptions,
   type RebootType,
@@ -33,6 +35,8 @@ import { onLifecycle, recoverMissedEvents } from './events.js';
 import * as instances from './instances.js';
 import * as inventory from './inventory.js';
 import * as lifecycle from './lifecycle.js';
+import * as migrationDestination from './migration-destination.js';
+import { migrate } from './migration-source.js';
 import * as power from './power.js';
 import { ensureReady } from './readiness.js';
 import * as rescue from './rescue.js';
@@ -212,6 +216,24 @@ export class LibvirtDriver implements ComputeDriver {
 
   getConsoleOutput(uuid: string, options?: CallOptions): Promise<ConsoleOutput> {
     return devices.getConsoleOutput(this.ctx, uuid, options);
+  }
+
+  // ---- migration (QEMU/KVM; between libvirt hosts) -----------------------------------
+
+  prepareMigration(request: MigrationRequest, options?: CallOptions): Promise<MigrationTarget> {
+    return migrationDestination.prepareMigration(this.ctx, request, options);
+  }
+
+  migrate(uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void> {
+    return migrate(this.ctx, uuid, target, options);
+  }
+
+  finishMigration(migrationId: string, options?: CallOptions): Promise<void> {
+    return migrationDestination.finishMigration(this.ctx, migrationId, options);
+  }
+
+  abortMigration(migrationId: string, options?: CallOptions): Promise<void> {
+    return migrationDestination.abortMigration(this.ctx, migrationId, options);
   }
 
   // ---- events ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import type { DriverContext, NodeFacts } from './context.js';
 import type { Usage } from './owned-index.js';
 import { ensureReady } from './readiness.js';
 import { refreshOwned } from './records.js';
+import { reservedUsages } from './migration-book.js';
 
 /** Read what the node offers (NODE_GET_INFO, and the instances' filesystem unless diskTotalGb is set) and keep it. */
 export async function readNodeFacts(ctx: DriverContext, signal?: AbortSignal): Promise<NodeFacts> {
@@ -49,7 +50,9 @@ export async function getInventory(ctx: DriverContext, options?: CallOptions): P
   await ensureReady(ctx, 'getInventory');
   try {
     const [node] = await Promise.all([readNodeFacts(ctx, options?.signal), refreshOwned(ctx, options?.signal)]);
-    return { nodes: [nodeInventory(ctx, node, ctx.owned.usages())] };
+    // Prepared migrations count until their instance arrives (R-MIGRATE-RESERVE).
+    const migrations = ctx.hasFiles ? await reservedUsages(ctx) : [];
+    return { nodes: [nodeInventory(ctx, node, [...ctx.owned.usages(), ...migrations])] };
   } catch (err) {
     throw toContractError(err, 'getInventory');
   }

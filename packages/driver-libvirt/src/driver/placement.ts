@@ -2,6 +2,7 @@ import { assertFits, errors, expectedUsage, type Flavor } from '@nova-common/cor
 import type { DriverContext } from './context.js';
 import { nodeInventory, readNodeFacts } from './inventory.js';
 import { uuidTaken } from './records.js';
+import { reservedUsages } from './migration-book.js';
 
 /**
  * Placement for a spawn, done by the driver since it owns the inventory, from what this
@@ -15,8 +16,10 @@ import { uuidTaken } from './records.js';
 export async function place(ctx: DriverContext, uuid: string, flavor: Flavor, signal?: AbortSignal): Promise<void> {
   const node = ctx.node ?? (await readNodeFacts(ctx, signal));
   const usage = expectedUsage(flavor);
+  // Read before the check: from the check to the reservation nothing awaits.
+  const migrations = ctx.hasFiles ? await reservedUsages(ctx) : [];
   try {
-    assertFits(usage, nodeInventory(ctx, node, [...ctx.owned.usages(), ...ctx.reservations.values()]), { op: 'spawn', target: uuid });
+    assertFits(usage, nodeInventory(ctx, node, [...ctx.owned.usages(), ...ctx.reservations.values(), ...migrations]), { op: 'spawn', target: uuid });
   } catch (err) {
     // The table's answer comes first: a uuid in use is INSTANCE_EXISTS whatever the flavor.
     if (await uuidTaken(ctx, uuid, signal)) throw errors.exists(uuid, 'spawn');

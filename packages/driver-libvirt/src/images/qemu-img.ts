@@ -61,3 +61,8 @@ export async function resize(path: string, format: string, bytes: number): Promi
 export async function mkswap(path: string): Promise<void> {
   await run('mkswap', [path], INFO_TIMEOUT_MS);
 }
+
+/** A blank image of `bytes` (a live migration's destination disk, filled by the source's copy). */
+export async function create(path: string, format: string, bytes: number): Promise<void> {
+  await run('qemu-img', ['create', '-q', '-f', format, path, String(bytes)], TIMEOUT_MS);
+}

@@ -1,0 +1,135 @@
+import { assertFits, DriverError, errors, expectedUsage, type CallOptions, type MigrationRequest, type MigrationTarget } from '@nova-common/core';
+import { Flags } from '../client/protocol/remote-types.js';
+import { DRIVER_NAME } from '../driver-name.js';
+import { toContractError } from '../mapping/errors.js';
+import { defaultMigrationUri, formatMigrationAddress } from '../mapping/migration-address.js';
+import * as files from '../host-files.js';
+import type { DriverContext } from './context.js';
+import { identify } from './instances.js';
+import { nodeInventory, readNodeFacts } from './inventory.js';
+import * as book from './migration-book.js';
+import { ensureReady } from './readiness.js';
+import { refreshOwned, uuidTaken } from './records.js';
+
+/** This host's address in a target: its daemon for the source's libvirtd, its socket and instance directory for the source's driver. */
+export function ownAddress(ctx: DriverContext): string {
+  const { config } = ctx;
+  return formatMigrationAddress({
+    daemonUri: config.migrationAddress ?? defaultMigrationUri(config.uri, config.socketPath),
+    socketPath: config.socketPath,
+    openUri: config.uri,
+    instancesDir: config.instancesDir,
+    listen: config.migrationListenAddress,
+  });
+}
+
+/**
+ * What this driver does not do, refused before any input is judged (R-GEN-ORDER), naming the
+ * most specific capability the call needs: resize in place (never done), then, on libvirt's
+ * test driver (no guest runs there), live migration or migration.
+ */
+export function refuseUnsupported(ctx: DriverContext, op: string, target: string, call: { kind?: string; sameHost?: boolean } = {}): void {
+  if (call.sameHost) throw new DriverError('UNSUPPORTED', { op, target, capability: 'operation.resize-in-place', detail: 'this driver does not resize in place' });
+  if (!ctx.hasFiles) {
+    const capability = call.kind === 'LIVE' ? 'operation.live-migrate' : 'operation.migrate';
+    throw new DriverError('UNSUPPORTED', { op, target, capability, detail: "libvirt's test driver runs no guest to migrate" });
+  }
+}
+
+/**
+ * DESTINATION: check that this host can take the instance and reserve its flavor. Every check
+ * comes before the reservation is written; a repeated prepare answers the same target.
+ */
+export async function prepareMigration(ctx: DriverContext, request: MigrationRequest, options?: CallOptions): Promise<MigrationTarget> {
+  const op = 'prepareMigration';
+  const uuid = request.instance.uuid.toLowerCase();
+  // What the driver does not do is refused before any input is judged (R-GEN-ORDER).
+  refuseUnsupported(ctx, op, uuid, request);
+  const again = await book.readPrepared(ctx, request.migrationId);
+  if (again !== undefined) {
+    if (again.target.instanceUuid !== uuid) throw errors.invalidInput([{ path: ['request', 'migrationId'], message: 'already names a migration of another instance' }], op);
+    return { ...again.target };
+  }
+  if (request.sourceDriver !== DRIVER_NAME) {
+    throw errors.invalidInput([{ path: ['request', 'sourceDriver'], message: `must be ${DRIVER_NAME}: a libvirt host takes instances only from libvirt hosts` }], op);
+  }
+  await ensureReady(ctx, op);
+  const flavor = request.flavor ?? request.instance.flavor;
+  const usage = expectedUsage(flavor);
+  try {
+    if (await uuidTaken(ctx, uuid, options?.signal)) throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'a domain with this uuid is already on this host' });
+    await refreshOwned(ctx, options?.signal);
+    const node = ctx.node ?? (await readNodeFacts(ctx, options?.signal));
+    const migrations = await book.reservedUsages(ctx);
+    assertFits(usage, nodeInventory(ctx, node, [...ctx.owned.usages(), ...ctx.reservations.values(), ...migrations]), { op, target: uuid });
+    const target: MigrationTarget = {
+      migrationId: request.migrationId,
+      kind: request.kind,
+      driver: DRIVER_NAME,
+      instanceUuid: uuid,
+      node: ctx.nodeName,
+      flavor,
+      sameHost: false,
+      address: ownAddress(ctx),
+    };
+    await book.writePrepared(ctx, { target, usage, since: new Date().toISOString() });
+    return { ...target };
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  }
+}
+
+/**
+ * Whether the migration delivered the instance here: its domain is persistent and this
+ * driver's. An incoming domain is transient until libvirt finishes the migration (with
+ * PERSIST_DEST); after a failed or aborted one libvirt tears it down, a moment later.
+ */
+async function arrived(ctx: DriverContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
+  const persistent = await ctx.client.listAllDomains(Flags.LIST_DOMAINS_PERSISTENT, signal ? { signal } : undefined);
+  if (!persistent.some((d) => ctx.instanceUuidOf(d) === uuid)) return false;
+  return (await identify(ctx, uuid, signal)) !== undefined; // ours; notes it in the owned tally
+}
+
+/** DESTINATION: the instance arrived: its reservation becomes its own usage. Idempotent. */
+export async function finishMigration(ctx: DriverContext, migrationId: string, options?: CallOptions): Promise<void> {
+  const op = 'finishMigration';
+  refuseUnsupported(ctx, op, migrationId);
+  if (await book.isFinished(ctx, migrationId)) return;
+  const prepared = await book.readPrepared(ctx, migrationId);
+  if (prepared === undefined) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'no migration is prepared here under this id' });
+  await ensureReady(ctx, op);
+  const here = await hasArrived(ctx, op, prepared.target.instanceUuid, options?.signal);
+  if (!here) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'the instance has not arrived: call migrate on the source first' });
+  await book.markFinished(ctx, migrationId);
+}
+
+/** Whether the migration's instance is here as an instance of this host (a backend error, in the contract's terms). */
+async function hasArrived(ctx: DriverContext, op: string, uuid: string, signal: AbortSignal | undefined): Promise<boolean> {
+  try {
+    return await arrived(ctx, uuid, signal);
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  }
+}
+
+/**
+ * DESTINATION: give up a migration that did not deliver: the reservation goes, and so do
+ * files a failed migration left in the instance's directory here. An instance that arrived
+ * is refused (R-MIGRATE-ABORT). Idempotent.
+ */
+export async function abortMigration(ctx: DriverContext, migrationId: string, options?: CallOptions): Promise<void> {
+  const op = 'abortMigration';
+  refuseUnsupported(ctx, op, migrationId);
+  const refuse = (): never => {
+    throw new DriverError('INVALID_STATE', { op, target: migrationId, detail: 'R-MIGRATE-ABORT: the migration delivered its instance here; finish it (or destroy the instance)' });
+  };
+  if (await book.isFinished(ctx, migrationId)) refuse();
+  const prepared = await book.readPrepared(ctx, migrationId);
+  if (prepared === undefined) return;
+  await ensureReady(ctx, op);
+  const uuid = prepared.target.instanceUuid;
+  if (await hasArrived(ctx, op, uuid, options?.signal)) refuse();
+  // The instance is not an instance of this host: what is in its directory is what a failed migration left.
+  await files.removeTree(ctx.instanceDir(uuid));
+  await book.removePrepared(ctx, migrationId);
+}

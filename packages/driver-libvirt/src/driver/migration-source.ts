@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { abortError, DriverError, errors, migrationCell, type CallOptions, type InputIssue, type MigrationTarget } from '@nova-common/core';
+import { DRIVER_NAME } from '../driver-name.js';
+import { toContractError } from '../mapping/errors.js';
+import { parseMigrationAddress } from '../mapping/migration-address.js';
+import * as files from '../host-files.js';
+import type { DriverContext } from './context.js';
+import { load } from './instances.js';
+import { coldMigrate } from './migration-cold.js';
+import { refuseUnsupported } from './migration-destination.js';
+import { liveMigrate, wasAborted } from './migration-live.js';
+import { ensureReady } from './readiness.js';
+import { removeDomain } from './teardown.js';
+
+const op = 'migrate';
+
+function invalid(path: (string | number)[], message: string): DriverError {
+  return errors.invalidInput([{ path, message } satisfies InputIssue], op);
+}
+
+/**
+ * SOURCE: move the instance to a prepared libvirt destination (R-MIGRATE-KIND, then
+ * MIGRATION_SEMANTICS decide before anything moves). When it resolves the instance is on the
+ * destination and nothing of it is left here; when it rejects it is here as before
+ * (R-MIGRATE-ROLLBACK), CANCELLED when the signal aborted it.
+ */
+export async function migrate(ctx: DriverContext, uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void> {
+  const signal = options?.signal;
+  // What the driver does not do is refused before any input is judged (R-GEN-ORDER).
+  refuseUnsupported(ctx, op, uuid, target);
+  if (target.driver !== DRIVER_NAME) throw invalid(['target', 'driver'], `must be ${DRIVER_NAME}: this source moves instances only to libvirt hosts`);
+  if (target.instanceUuid.toLowerCase() !== uuid.toLowerCase()) throw invalid(['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
+  const dest = parseMigrationAddress(target.address);
+  if (dest === undefined) throw invalid(['target', 'address'], 'is not the address of a libvirt destination (prepareMigration answers it)');
+  if (resolve(dest.instancesDir) === resolve(ctx.config.instancesDir)) {
+    throw invalid(['target', 'address'], 'the destination keeps its instances in this host\'s instance directory: the two hosts would share the instance\'s files');
+  }
+  await ensureReady(ctx, op);
+  let l;
+  try {
+    l = await load(ctx, uuid, signal);
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  }
+  if (l === undefined) throw errors.notFound(uuid, op);
+  const cell = migrationCell(target.kind, l.semantic);
+  if (cell.kind === 'error') throw new DriverError(cell.error, { op, target: uuid, detail: `${cell.rule}: ${cell.why}` });
+  const from = l.record.flavor;
+  const to = target.flavor;
+  if (target.kind === 'LIVE' && (to.memoryMb !== from.memoryMb || to.vcpus !== from.vcpus || to.rootGb !== from.rootGb)) {
+    throw invalid(['target', 'flavor'], 'a live migration keeps the flavor: resize with a cold migration');
+  }
+  if (to.rootGb < from.rootGb) throw invalid(['target', 'flavor', 'rootGb'], `cannot shrink the root disk (${from.rootGb} GB)`);
+  if (signal?.aborted) throw abortError(signal);
+  const destDir = files.inside(dest.instancesDir, l.record.uuid);
+  try {
+    if (target.kind === 'LIVE') await liveMigrate(ctx, l, dest, destDir, signal);
+    else await coldMigrate(ctx, l, dest, destDir, { ...l.record, flavor: to }, signal);
+  } catch (err) {
+    if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration was cancelled; the instance stays on this host', cause: err });
+    if (wasAborted(err)) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration job was aborted; the instance stays on this host', cause: err });
+    throw toContractError(err, op, uuid);
+  }
+  if (target.kind === 'LIVE') {
+    // libvirt undefined the source's domain (UNDEFINE_SOURCE); its files are removed here. The
+    // instance has moved whatever happens now, so a failure leaves files behind, not an error.
+    await removeDomain(ctx, l.ref, uuid).catch(() => undefined);
+  }
+}

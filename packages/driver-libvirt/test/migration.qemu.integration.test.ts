@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guard, type GuardedDriver, type InstanceSpecInput, type MigrationKind, type MigrationTarget } from '@nova-common/core';
+import { LibvirtClient } from '../src/client/libvirt-client.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
+import { DRIVER_NAME } from '../src/driver-name.js';
+import { SOCKET, requireGuest, requireLibvirtd, waitUntil } from './helpers/backend.js';
+import { guestSpec, qemuConfig, waitConsole } from './helpers/qemu.js';
+
+/**
+ * Migration between two libvirt hosts on this machine: host a (scripts/backends/libvirt.sh)
+ * and host b (scripts/backends/libvirt-b.sh, its own libvirtd in its own mount namespace).
+ * Live a -> b (peer-to-peer, disks copied over NBD), cold b -> a with a bigger flavor, a live
+ * migration cancelled by the caller's signal, and the refusals, on real TCG guests.
+ */
+const B_SOCKET = '/run/nova-common/libvirt-b/libvirt-sock';
+/** Host a as b's libvirtd reaches it (b has its own /run/libvirt; a's socket is bound here inside b's namespace). */
+const A_FROM_B = 'qemu+unix:///system?socket=/run/nova-common/libvirt-b/host-a/libvirt-sock';
+const PREFIX = 'nvmig-';
+
+const rawA = createLibvirtDriver(qemuConfig(PREFIX, { migrationAddress: A_FROM_B }));
+const rawB = createLibvirtDriver(qemuConfig(PREFIX, { socketPath: B_SOCKET, instancesDir: '/var/lib/libvirt/images/nova-common/instances-b' }));
+const a: GuardedDriver = guard(rawA);
+const b: GuardedDriver = guard(rawB);
+const made = new Set<string>();
+
+async function requireHostB(): Promise<void> {
+  const c = new LibvirtClient({ socketPath: B_SOCKET, uri: 'qemu:///system', connectTimeoutMs: 5_000, keepaliveIntervalMs: 0 });
+  try {
+    await c.connect();
+  } catch (err) {
+    throw new Error(`host b's libvirtd is not reachable at ${B_SOCKET} (${(err as Error).message}): run scripts/backends/libvirt-b.sh start (after libvirt.sh start)`);
+  } finally {
+    await c.close().catch(() => undefined);
+  }
+}
+
+/** Every domain named by this test's prefix on a daemon, asked of libvirtd directly. */
+async function domainsOf(socketPath: string): Promise<string[]> {
+  const c = new LibvirtClient({ socketPath, uri: 'qemu:///system', keepaliveIntervalMs: 0 });
+  try {
+    await c.connect();
+    return (await c.listAllDomains(0)).map((d) => d.name).filter((n) => n.startsWith(PREFIX));
+  } finally {
+    await c.close().catch(() => undefined);
+  }
+}
+
+async function domainXml(socketPath: string, uuid: string): Promise<string> {
+  const c = new LibvirtClient({ socketPath, uri: 'qemu:///system', keepaliveIntervalMs: 0 });
+  try {
+    await c.connect();
+    return await c.getXmlDesc(await c.lookupByUuid(uuid));
+  } finally {
+    await c.close().catch(() => undefined);
+  }
+}
+
+async function listed(d: GuardedDriver, uuid: string): Promise<boolean> {
+  return (await d.listInstances()).some((i) => i.uuid === uuid);
+}
+
+/** The caller's sequence: prepare on the destination, migrate on the source, finish (or abort when migrate fails). */
+async function move(from: GuardedDriver, to: GuardedDriver, spec: InstanceSpecInput, kind: MigrationKind, extra: { flavor?: InstanceSpecInput['flavor']; signal?: AbortSignal } = {}): Promise<MigrationTarget> {
+  const migrationId = randomUUID();
+  const target = await to.prepareMigration({ migrationId, kind, sourceDriver: DRIVER_NAME, instance: spec, ...(extra.flavor ? { flavor: extra.flavor } : {}) });
+  try {
+    await from.migrate(spec.uuid!, target, extra.signal ? { signal: extra.signal } : undefined);
+  } catch (err) {
+    await to.abortMigration(migrationId);
+    throw err;
+  }
+  await to.finishMigration(migrationId);
+  return target;
+}
+
+beforeAll(async () => {
+  await requireLibvirtd('qemu:///system');
+  await requireHostB();
+  requireGuest();
+  await a.initHost();
+  await b.initHost();
+});
+
+afterAll(async () => {
+  for (const uuid of made) {
+    await a.destroy(uuid).catch(() => undefined);
+    await b.destroy(uuid).catch(() => undefined);
+  }
+  await a.cleanupHost();
+  await b.cleanupHost();
+});
+
+describe('migration between two libvirt hosts (QEMU/TCG)', () => {
+  it('declares migrate and live-migrate, not resize in place', async () => {
+    const caps = (await a.getCapabilities()).capabilities;
+    expect(caps['operation.migrate'].level).toBe('complete');
+    expect(caps['operation.live-migrate'].level).toBe('complete');
+    expect(caps['operation.resize-in-place'].level).toBe('missing');
+  });
+
+  it('moves a guest live a -> b, cold b -> a with a bigger flavor, survives a cancelled move, refuses what it must, and leaves nothing', async () => {
+    const vif1 = randomUUID();
+    const spec = guestSpec({ name: 'migrant', metadata: { role: 'migration-test' }, networkInfo: [{ id: vif1, address: 'fa:16:3e:00:00:01', network: { id: 'test-net' } }] });
+    const uuid = spec.uuid!;
+    made.add(uuid);
+    await a.spawn(spec);
+    await waitConsole(a, uuid, /NOVA-GUEST: READY/);
+    const before = await a.getInfo(uuid);
+
+    // Live a -> b.
+    const usedBefore = (await b.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used;
+    const target = await b.prepareMigration({ migrationId: randomUUID(), kind: 'LIVE', sourceDriver: DRIVER_NAME, instance: spec });
+    expect((await b.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used).toBe(usedBefore + 128); // R-MIGRATE-RESERVE
+    const t0 = Date.now();
+    await a.migrate(uuid, target);
+    console.log(`live a -> b: ${Date.now() - t0} ms`);
+    await b.finishMigration(target.migrationId);
+    await b.finishMigration(target.migrationId); // idempotent
+    await expect(b.abortMigration(target.migrationId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect(await listed(b, uuid)).toBe(true);
+    expect(await listed(a, uuid)).toBe(false);
+    const onB = await b.getInfo(uuid);
+    expect(onB.powerState).toBe('RUNNING');
+    expect({ ...onB, node: undefined }).toEqual({ ...before, node: undefined });
+    expect((await b.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used).toBe(usedBefore + 128);
+
+    // The guest still runs there: it sees a NIC hot-plugged on b and says so on its console.
+    const vif2 = randomUUID();
+    await b.attachInterface(uuid, { id: vif2, address: 'fa:16:3e:00:00:02', network: { id: 'test-net' } });
+    await waitConsole(b, uuid, /NET\+ \S+ mac=fa:16:3e:00:00:02/i, 60_000);
+    await b.detachInterface(uuid, vif2);
+
+    // Cold b -> a, resized to 256 MiB.
+    const bigger = { ...spec.flavor!, id: 'small', name: 'small', memoryMb: 256 };
+    await move(b, a, spec, 'COLD', { flavor: bigger });
+    expect(await listed(a, uuid)).toBe(true);
+    expect(await listed(b, uuid)).toBe(false);
+    expect((await a.getInfo(uuid)).powerState).toBe('RUNNING');
+    expect(await domainXml(SOCKET, uuid)).toMatch(/<memory unit='KiB'>262144<\/memory>/);
+    await waitUntil('a second boot on a', async () => ((await a.getConsoleOutput(uuid)).output.match(/NOVA-GUEST: READY/g)?.length ?? 0) >= 2, 90_000, 250);
+    const specNow = { ...spec, flavor: bigger };
+
+    // A live move cancelled by the caller: the guest stays running on a, b holds nothing.
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 700);
+    await expect(move(a, b, specNow, 'LIVE', { signal: ctl.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await listed(a, uuid)).toBe(true);
+    expect((await a.getInfo(uuid)).powerState).toBe('RUNNING');
+    expect(await listed(b, uuid)).toBe(false);
+    expect(await domainsOf(B_SOCKET)).toEqual([]);
+    expect((await b.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used).toBe(usedBefore); // released by abort
+
+    // Refusals, before anything moves.
+    await a.powerOff(uuid, { gracefulTimeoutMs: 0 });
+    await expect(move(a, b, specNow, 'LIVE')).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    const other = await b.prepareMigration({ migrationId: randomUUID(), kind: 'COLD', sourceDriver: DRIVER_NAME, instance: specNow });
+    await expect(a.migrate(uuid, { ...other, driver: 'some-other-driver' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('driver') });
+    await b.abortMigration(other.migrationId);
+    await b.abortMigration(other.migrationId); // idempotent
+    await expect(b.prepareMigration({ migrationId: randomUUID(), kind: 'COLD', sourceDriver: 'some-other-driver', instance: specNow })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await listed(a, uuid)).toBe(true);
+    expect((await a.getInfo(uuid)).powerState).toBe('SHUTDOWN');
+
+    await a.destroy(uuid);
+    made.delete(uuid);
+    expect(await domainsOf(SOCKET)).toEqual([]);
+    expect(await domainsOf(B_SOCKET)).toEqual([]);
+  }, 600_000);
+});
