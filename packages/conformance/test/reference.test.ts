@@ -61,7 +61,11 @@ describe('the reference driver passes in its other configurations', () => {
     });
   }
 
-  const disabled: CapabilityId[] = ['operation.pause', 'operation.unpause', 'operation.rescue', 'operation.snapshot', 'console.serial.log', 'event.lifecycle', 'event.out-of-band', 'operation.extend-volume'];
+  const disabled: CapabilityId[] = [
+    'operation.pause', 'operation.unpause', 'operation.rescue', 'operation.snapshot', 'console.serial.log', 'event.lifecycle', 'event.out-of-band', 'operation.extend-volume',
+    // Migration, as bare metal declares it: each kind's calls raise UNSUPPORTED and change nothing.
+    'operation.migrate', 'operation.live-migrate', 'operation.resize-in-place', 'operation.evacuate',
+  ];
   for (let i = 0; i < 5; i++) {
     const seed = 7 + i * 15485863;
     it(`with capabilities declared missing, verified UNSUPPORTED (seed ${seed})`, async () => {
@@ -76,6 +80,24 @@ describe('the reference driver passes in its other configurations', () => {
       expect(r.properties.find((p) => p.id === 'P-EVENTS')!.status).toBe('skipped');
     });
   }
+
+  it('a driver without the migration methods at all (as bare metal): every kind verified UNSUPPORTED', async () => {
+    const make = (): ComputeDriver => {
+      const d = createReferenceDriver({ disabledCapabilities: ['operation.migrate', 'operation.live-migrate', 'operation.resize-in-place', 'operation.evacuate'] });
+      const bare: Record<string, unknown> = {};
+      for (const k of Object.getOwnPropertyNames(Object.getPrototypeOf(d)) as (keyof typeof d)[]) {
+        if (k === 'constructor' || /Migration$|^migrate$/.test(k)) continue;
+        if (typeof d[k] === 'function') bare[k] = (d[k] as (...a: unknown[]) => unknown).bind(d);
+      }
+      return bare as unknown as ComputeDriver;
+    };
+    const r = await runConformance({ driver: make, seed: 3, simulate });
+    expectClean(r);
+    for (const id of ['operation.migrate', 'operation.live-migrate', 'operation.resize-in-place'] as const) {
+      expect(r.properties.find((p) => p.id === `P-UNSUPPORTED-${id}`)!.status, id).toBe('passed');
+      expect(r.capabilities.find((c) => c.id === id)!.status, id).toBe('missing');
+    }
+  });
 
   it('leaves instances present before the run untouched', async () => {
     const foreign: InstanceSpec[] = [];

@@ -1,4 +1,4 @@
-import { OPERATION_NAMES, OPERATIONS, type CapabilityId, type InstanceSpecInput, type OperationName, type RuleId } from '@nova-common/core';
+import { OPERATION_NAMES, OPERATIONS, capabilitiesOfCall, supports, type CapabilityId, type DriverCapabilities, type InstanceSpecInput, type OperationName, type RuleId } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import { makeCall } from '../commands/arguments.js';
 import { SEQUENCE_OPS, callArgs, invoke, shapeOf, type Call, type SequenceOp } from '../commands/call.js';
@@ -41,6 +41,17 @@ function sampleMigrationArgs(op: OperationName, uuid: string, spec: InstanceSpec
     return [uuid, { migrationId, kind, driver: 'sample-driver', instanceUuid: uuid, node: 'sample-node', flavor: spec.flavor, sameHost, address: 'sample-address' }];
   }
   return [migrationId];
+}
+
+/**
+ * The capability an UNSUPPORTED error must name: the one the property checks, or, for a call
+ * that needs several (a LIVE migration needs operation.migrate and operation.live-migrate), any
+ * of those the driver declares missing: each is a true reason.
+ */
+function namedCapability(error: unknown, op: OperationName, args: readonly unknown[], checked: CapabilityId, caps: DriverCapabilities): CapabilityId {
+  const named = (error as { capability?: unknown }).capability;
+  const reasons = capabilitiesOfCall(op, args).filter((c) => !supports(caps, c));
+  return reasons.includes(named as CapabilityId) ? (named as CapabilityId) : checked;
 }
 
 export interface FixedOutcome {
@@ -96,7 +107,7 @@ export async function checkUnsupported(session: Session, options: ResolvedOption
           violation = fail('R-GEN-UNSUPPORTED', `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}) ${r.ok ? 'succeeded' : `raised ${r.code}`} although ${capability} is declared missing; expected UNSUPPORTED`, op);
           return { trace: log.trace, violation };
         }
-        const p = errorFieldsProblem(r.error, { capability });
+        const p = errorFieldsProblem(r.error, { capability: namedCapability(r.error, op, args, capability, session.caps) });
         if (p) {
           violation = new Violation(id, p.rule, `${op}(${target === uuid ? 'existing instance' : 'unknown uuid'}): ${p.message}`, op, p.expected, p.actual);
           return { trace: log.trace, violation };
