@@ -11,12 +11,12 @@ import {
   type ComputeDriver,
   type LoadedDriver,
 } from '@nova-common/core';
-import { runConformance, type RunResult } from '@nova-common/conformance';
+import { MIGRATION_PROPERTY_IDS, runConformance, type RunResult } from '@nova-common/conformance';
 import { EngineClient } from '../src/client/engine-client.js';
 import { SOCKET, VOLUME_ROOT, adaptSpec, images, requireEngine, volumeConnection } from './helpers.js';
 
 // The container driver as released for contract 1.0 (conformance's test/fixtures/contract-1.0), unchanged, under
-// the current core: its `@nova-common/core` import resolves to this workspace's core 1.1. It must load, be held
+// the current core: its `@nova-common/core` import resolves to this workspace's core 1.2. It must load, be held
 // to its 1.0 baseline and pass the current suite on dockerd (R-BASELINE).
 
 const packageDir = resolve(import.meta.dirname, '..');
@@ -30,9 +30,10 @@ const OWNER = 'compat-1-0';
 /** The 1.0 configuration schema (strict): no state directory, which 1.1 added. */
 const CONFIG = { socketPath: SOCKET, volumeRoot: VOLUME_ROOT, ownerId: OWNER, stopTimeoutSeconds: 2 };
 
-const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since === '1.1.0');
-// R-CANCEL came with 1.1: P-CANCEL holds 1.1 drivers only.
-const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL'];
+/** What the contract added after 1.0 (1.1 and 1.2): the 1.0 driver does not claim it. */
+const ADDED_IN_1_1 = CAPABILITY_IDS.filter((id) => CAPABILITY_CATALOG[id].since !== '1.0.0');
+// R-CANCEL came with 1.1, the two-host migration properties with 1.2: they hold later drivers only.
+const ADDED_PROPERTIES = [...ADDED_IN_1_1.map((id) => `P-UNSUPPORTED-${id}`), 'P-CANCEL', ...MIGRATION_PROPERTY_IDS];
 
 function failures(r: RunResult): string {
   return r.properties
@@ -63,7 +64,7 @@ describe('the container driver released for contract 1.0, under the current core
     const corePackageJson = realpathSync(fromDriver.resolve('@nova-common/core/package.json'));
     expect(corePackageJson).toBe(realpathSync(join(coreDir, 'package.json')));
     expect((JSON.parse(readFileSync(corePackageJson, 'utf8')) as { version: string }).version).toBe(CONTRACT_VERSION);
-    expect(CONTRACT_VERSION).toBe('1.1.0');
+    expect(CONTRACT_VERSION).toBe('1.2.0');
   });
 
   it('loads through the current loader, held to its baseline 1.0.0', () => {
@@ -92,7 +93,7 @@ describe('the container driver released for contract 1.0, under the current core
     for (const id of ADDED_PROPERTIES) {
       const p = r.properties.find((x) => x.id === id);
       expect(p?.status, id).toBe('skipped');
-      expect(p?.reason, id).toBe("introduced in contract 1.1.0; the driver's contract (baseline 1.0.0) predates it (R-BASELINE)");
+      expect(p?.reason, id).toMatch(/^introduced in contract 1\.[12]\.0; the driver's contract \(baseline 1\.0\.0\) predates it \(R-BASELINE\)$/);
     }
     for (const id of ADDED_IN_1_1) {
       const c = r.capabilities.find((x) => x.id === id);
