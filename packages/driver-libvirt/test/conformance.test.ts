@@ -39,6 +39,10 @@ describeDifferential('driver-libvirt vs reference', {
   reference: () =>
     createReferenceDriver({
       capacity: { vcpus: 16, memoryMb: 3072, reservedMemoryMb: 512, diskGb: 200, cpuAllocationRatio: 4, ramAllocationRatio: 1, diskAllocationRatio: 1 },
-      disabledCapabilities: ['operation.attach-volume', 'operation.detach-volume', 'operation.extend-volume', 'operation.attach-interface', 'operation.detach-interface', 'console.serial.log', 'operation.list-snapshots'],
+      disabledCapabilities: [
+        'operation.attach-volume', 'operation.detach-volume', 'operation.extend-volume', 'operation.attach-interface', 'operation.detach-interface', 'console.serial.log', 'operation.list-snapshots',
+        // The test driver cannot migrate (QEMU only).
+        'operation.migrate', 'operation.live-migrate', 'operation.resize-in-place', 'operation.evacuate',
+      ],
     }),
 });

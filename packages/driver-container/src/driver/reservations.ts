@@ -61,6 +61,8 @@ const invalid = (path: (string | number)[], message: string) => errors.invalidIn
 
 export async function prepareMigration(ctx: EngineContext, request: MigrationRequest, signal?: AbortSignal): Promise<MigrationTarget> {
   const op = 'prepareMigration';
+  // R-GEN-ORDER: UNSUPPORTED before any other check.
+  if (request.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op, capability: 'operation.live-migrate', detail: LIVE_MISSING });
   const uuid = request.instance.uuid;
   await ctx.removals.flush(signal);
   const again = await reservationOf(ctx, request.migrationId, signal);
@@ -71,7 +73,6 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   if (request.sourceDriver !== DRIVER_NAME) {
     throw invalid(['request', 'sourceDriver'], `must be ${DRIVER_NAME}: a container host takes instances only from container hosts`);
   }
-  if (request.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op, capability: 'operation.live-migrate', detail: LIVE_MISSING });
   const flavor = request.flavor ?? request.instance.flavor;
   assertHonouredExtraSpecs(flavor, op);
   // The destination mounts the same host paths: they must pass this driver's own volume rules.
