@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { guard, isDriverError, type ComputeDriver, type GuardedDriver, type LifecycleEvent } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import fc from 'fast-check';
@@ -112,13 +113,36 @@ describe('every operation through the agent answers exactly what the driver answ
     await same('restoreState', (d) => d.restoreState!(u, 'SUSPENDED')); // no-op
     await same('restoreState', (d) => d.restoreState!(u, 'SHUTDOWN')); // INVALID_STATE, currentState SUSPENDED
     await same('restoreState', (d) => d.restoreState!(u, 'RUNNING'));
+    // Migration (1.2): the refusals answer the same on both sides...
+    const mig = '0d7c3f9e-1b2a-4c5d-8e6f-7a8b9c0d1e2f';
+    await same('prepareMigration', (d) => d.prepareMigration!({ migrationId: mig, kind: 'COLD', sourceDriver: 'another-kind', instance: s } as never)); // INVALID_INPUT
+    await same('prepareMigration', (d) => d.prepareMigration!({ migrationId: mig, kind: 'COLD', sourceDriver: '@nova-common/core/testing', instance: s } as never)); // INSTANCE_EXISTS
+    await same('finishMigration', (d) => d.finishMigration!(mig)); // INSTANCE_NOT_FOUND
+    await same('abortMigration', (d) => d.abortMigration!(mig)); // nothing to abort
+    await same('migrate', (d) => d.migrate!(u, { migrationId: mig, kind: 'COLD', driver: 'another-kind', instanceUuid: u, node: 'n', flavor: s.flavor, sameHost: false, address: 'x' } as never)); // INVALID_INPUT
+    // ...and an instance moves into the agent's host through the wire, and back out of it.
+    const w = spec();
+    await local.spawn(w as never);
+    const into = await remote.prepareMigration({ migrationId: randomUUID(), kind: 'LIVE', sourceDriver: '@nova-common/core/testing', instance: w } as never);
+    await local.migrate(w.uuid, into);
+    await remote.finishMigration(into.migrationId);
+    expect((await remote.getInfo(w.uuid)).powerState).toBe('RUNNING');
+    expect(await local.listInstances()).not.toContainEqual(expect.objectContaining({ uuid: w.uuid }));
+    const back = await local.prepareMigration({ migrationId: randomUUID(), kind: 'COLD', sourceDriver: '@nova-common/core/testing', instance: w } as never);
+    await remote.migrate(w.uuid, back);
+    await local.finishMigration(back.migrationId);
+    expect((await local.getInfo(w.uuid)).powerState).toBe('RUNNING');
+    expect(await remote.listInstances()).not.toContainEqual(expect.objectContaining({ uuid: w.uuid }));
+    await local.destroy(w.uuid);
     await same('destroy', (d) => d.destroy(u));
     await same('destroy', (d) => d.destroy(u)); // idempotent
     await same('getInfo', (d) => d.getInfo(u)); // INSTANCE_NOT_FOUND
     await same('getConsoleOutput', (d) => d.getConsoleOutput!(u));
     await same('restoreState', (d) => d.restoreState!(u, 'RUNNING')); // INSTANCE_NOT_FOUND
     expect(remoteEvents.length).toBeGreaterThan(5);
-    expect(withoutTimestamp(remoteEvents)).toStrictEqual(withoutTimestamp(localEvents));
+    // The moved instance's events are each side's own (it was spawned and destroyed on the local host only).
+    const walked = (events: LifecycleEvent[]) => withoutTimestamp(events.filter((e) => e.uuid !== w.uuid));
+    expect(walked(remoteEvents)).toStrictEqual(walked(localEvents));
     expect([...REMOTE_OPERATIONS].filter((op) => !used.has(op))).toStrictEqual([]);
   });
 
