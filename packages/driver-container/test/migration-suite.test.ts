@@ -51,7 +51,7 @@ describe('the two-host migration suite on dockerd (A) and podman (B)', () => {
           kind: DRIVER_NAME,
           spec: (uuid, salt) => spec(uuid, { name: `suite-${salt}`, metadata: { suite: 'migration', salt: String(salt) } }),
           resizeTo: (f) => ({ ...f, id: `${f.id}-bigger`, name: `${f.name}-bigger`, memoryMb: f.memoryMb * 2 }),
-          oversized: { id: 'huge', name: 'huge', vcpus: 4096, memoryMb: 16 * 1024 * 1024, rootGb: 1 },
+          oversized: { id: 'huge', name: 'huge', vcpus: 1024, memoryMb: 16 * 1024 * 1024, rootGb: 1 },
           witnesses,
         },
         { runId: `container-suite-${Date.now()}` },
