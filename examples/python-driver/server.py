@@ -8,6 +8,7 @@ RpcStatus holding one ErrorDetail in `grpc-status-details-bin`; `request_id` on 
 clients can wait for the events a call caused; WatchEvents with sequence numbers and resume.
 """
 import argparse
+import importlib
 import os
 import sys
 import threading
@@ -243,7 +244,9 @@ def deterministic_handlers(servicer):
     service = compute_pb2.DESCRIPTOR.services_by_name["ComputeService"]
     handlers = {}
     for method in service.methods:
-        request = getattr(compute_pb2, method.input_type.name)
+        # The message's own generated module (the service's messages live in several .proto files).
+        module = importlib.import_module(method.input_type.file.name[: -len(".proto")].replace("/", ".") + "_pb2")
+        request = getattr(module, method.input_type.name)
         make = grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
         handlers[method.name] = make(
             getattr(servicer, method.name),

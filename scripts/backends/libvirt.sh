@@ -49,11 +49,13 @@ fix_kvm() {
 }
 
 
-# The first live (not zombie) process with this exact name.
+# The first live (not zombie) process with this exact name in this mount namespace: host b's
+# libvirtd and virtlogd (libvirt-b.sh) run in a namespace of their own and are never taken for ours.
 pgrep_alive() {
-  local p
+  local p mine
+  mine="$(readlink /proc/self/ns/mnt)"
   for p in $(pgrep -x "$1" || true); do
-    if alive "$p"; then
+    if alive "$p" && [[ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null || true)" == "$mine" ]]; then
       echo "$p"
       return 0
     fi

@@ -3,7 +3,7 @@
  * against the versions of @nova-common/core, @nova-common/conformance and the root toolchain.
  */
 export const DEPENDENCY_RANGES = {
-  '@nova-common/core': '^1.1.0',
+  '@nova-common/core': '^1.2.0',
   zod: '^4.6.7',
 } as const;
 
@@ -16,7 +16,7 @@ export const DEV_DEPENDENCY_RANGES = {
 } as const;
 
 /** The contract range a generated driver implements. */
-export const CONTRACT_RANGE = '^1.1.0';
+export const CONTRACT_RANGE = '^1.2.0';
 
 /** Where the generated CI workflow takes the reusable conformance workflow from, unless --ci-source says otherwise. */
 export const DEFAULT_CI_SOURCE = 'nova-common/nova-common@main';

@@ -29,7 +29,7 @@ beforeAll(() => {
   const tools = join(work.dir, 'tools');
   timed('install create-driver', ok('npm', ['install', '--prefix', tools, '--no-audit', '--no-fund', tarballs['@nova-common/create-driver']!], work.dir));
   timed('scaffold', ok(join(tools, 'node_modules/.bin/create-driver'), ['driver-demo', '--name', '@acme/driver-demo'], work.dir));
-  // The generated ranges (^1.1.0) are not on the registry: point them at the tarballs.
+  // The generated ranges (^1.2.0) are not on the registry: point them at the tarballs.
   ok('node', [join(REPO, 'scripts/ci/lib/pin-tarballs.mjs'), driverDir, tarballs['@nova-common/core']!, tarballs['@nova-common/conformance']!], work.dir);
   timed('npm install', ok('npm', ['install', '--no-audit', '--no-fund'], driverDir));
 }, 1_200_000);

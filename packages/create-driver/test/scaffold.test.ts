@@ -56,7 +56,7 @@ describe('scaffold', () => {
     const manifest = read(dir, 'src/manifest.ts');
     expect(manifest).toContain('name: "@acme/driver-one",');
     expect(manifest).toContain('description: "Machines \\"quoted\\" \\\\ here.",');
-    expect(manifest).toContain("contract: '^1.1.0'");
+    expect(manifest).toContain("contract: '^1.2.0'");
     expect(read(dir, 'README.md')).toMatch(/^# @acme\/driver-one\n\nMachines "quoted" \\ here\.\n/);
     for (const file of EXPECTED_FILES) expect(read(dir, file), file).not.toMatch(/@@[A-Z_]+@@/);
   });

@@ -22,7 +22,7 @@ export type Config = z.output<typeof ConfigSchema>;
 export const manifest = defineDriver({
   name: @@NAME_LITERAL@@,
   version: '0.1.0',
-  contract: '^1.1.0',
+  contract: '^1.2.0',
   description: @@DESCRIPTION_LITERAL@@,
   configSchema: ConfigSchema,
   create: (config) => new MemoryDriver(config),
