@@ -198,11 +198,14 @@ export const instanceSpecArb: fc.Arbitrary<InstanceSpecInput> = record(
   },
 );
 
-/** Valid MigrationRequest inputs (since 1.2.0), the flavor and sameHost sometimes absent. */
+/**
+ * Valid MigrationRequest inputs (since 1.2.0), the flavor and sameHost sometimes absent. A LIVE
+ * request keeps the instance's flavor (R-MIGRATE-LIVE-FLAVOR): when it names one, it is that one.
+ */
 export const migrationRequestArb = record(
   { migrationId: uuidArb, kind: fc.constantFrom('LIVE' as const, 'COLD' as const), sourceDriver: identifierArb, instance: instanceSpecArb },
   { sameHost: fc.boolean(), flavor: flavorArb },
-);
+).map((r) => (r.kind === 'LIVE' && r.flavor !== undefined ? { ...r, flavor: r.instance.flavor } : r));
 
 // ---- outputs: what drivers return (the parsed form, as the guard validates it) ------------
 
