@@ -6,7 +6,7 @@ export { sweep, type SweepResult } from './run/sweep.js';
 export { runKillMatrix, type KillMatrixOptions, type KillCell } from './faults/kill-matrix/run.js';
 export { renderKillMatrix } from './faults/kill-matrix/render.js';
 export { runMigrationSuite, renderMigrationResults, type MigrationSuiteOptions, type MigrationPropertyResult } from './migration/run.js';
-export { whereIs, type MigrationHosts } from './migration/hosts.js';
+export { doubledMemory, whereIs, type MigrationHosts } from './migration/hosts.js';
 export type { KillOperation } from './faults/kill-matrix/operations.js';
 export { runReplay, readReplayFile, writeReplayFile, parseReplayDocument, type ReplayResult } from './replay/replay.js';
 export { renderProgram } from './replay/program.js';

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard } from '@nova-common/core';
-import { renderMigrationResults, runMigrationSuite } from '@nova-common/conformance';
+import { doubledMemory, renderMigrationResults, runMigrationSuite } from '@nova-common/conformance';
 import { ContainerDriverConfigSchema } from '../src/config.js';
 import { createContainerDriver } from '../src/driver/driver.js';
 import { containerWitness } from '../src/witness.js';
@@ -50,7 +50,7 @@ describe('the two-host migration suite on dockerd (A) and podman (B)', () => {
           b: hostB,
           kind: DRIVER_NAME,
           spec: (uuid, salt) => spec(uuid, { name: `suite-${salt}`, metadata: { suite: 'migration', salt: String(salt) } }),
-          resizeTo: (f) => ({ ...f, id: `${f.id}-bigger`, name: `${f.name}-bigger`, memoryMb: f.memoryMb * 2 }),
+          resizeTo: doubledMemory,
           oversized: { id: 'huge', name: 'huge', vcpus: 1024, memoryMb: 16 * 1024 * 1024, rootGb: 1 },
           witnesses,
         },

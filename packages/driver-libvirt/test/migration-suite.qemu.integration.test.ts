@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard } from '@nova-common/core';
-import { renderMigrationResults, runMigrationSuite } from '@nova-common/conformance';
+import { doubledMemory, renderMigrationResults, runMigrationSuite } from '@nova-common/conformance';
 import { LibvirtDriverConfigSchema } from '../src/config.js';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { DRIVER_NAME } from '../src/driver-name.js';
@@ -49,7 +49,7 @@ describe('the two-host migration suite on two libvirt hosts (QEMU/TCG)', () => {
         b,
         kind: DRIVER_NAME,
         spec: (uuid, salt) => guestSpec({ uuid, name: `suite-${salt}`, metadata: { suite: 'migration', salt: String(salt) } }),
-        resizeTo: (f) => ({ ...f, id: `${f.id}-bigger`, name: `${f.name}-bigger`, memoryMb: f.memoryMb * 2 }),
+        resizeTo: doubledMemory,
         oversized: { id: 'huge', name: 'huge', vcpus: 1, memoryMb: 16 * 1024 * 1024, rootGb: 1 },
         witnesses,
       },

@@ -33,6 +33,11 @@ export interface MigrationHosts {
   readonly witnesses?: { readonly a?: BackendWitness; readonly b?: BackendWitness };
 }
 
+/** The resize the suite asks for by default: the same flavor with twice the memory, under its own id. */
+export function doubledMemory(f: FlavorInput): FlavorInput {
+  return { ...f, id: `${f.id}-resized`, name: `${f.name}-resized`, memoryMb: f.memoryMb * 2 };
+}
+
 /** A check that did not hold: the rule it states and what was seen. */
 export class MigrationViolation extends Error {
   constructor(

@@ -1,9 +1,9 @@
-import { OPERATIONS, type CapabilityId, type FlavorInput, type GuardedDriver } from '@nova-common/core';
+import { OPERATIONS, type CapabilityId, type GuardedDriver } from '@nova-common/core';
 import type { ResolvedOptions } from '../config.js';
 import { MIGRATION_PROPERTY_IDS, type MigrationPropertyId, type PropertyId } from '../properties/catalog.js';
 import type { PropertyResult } from '../result.js';
 import { OVERSIZED_FLAVOR } from '../model/arbitraries.js';
-import type { MigrationHosts } from '../migration/hosts.js';
+import { doubledMemory, type MigrationHosts } from '../migration/hosts.js';
 import { runMigrationSuite } from '../migration/run.js';
 import { sampleSpec } from './fixed.js';
 import type { PlannedProperty } from './plan.js';
@@ -16,11 +16,6 @@ export interface MigrationStepOutcome {
   observed: CapabilityId[];
   /** The capabilities each failed property exercised. */
   failed: { capability: CapabilityId; property: PropertyId }[];
-}
-
-/** A bigger flavor of the same shape: the resize the properties ask for. */
-function resized(f: FlavorInput): FlavorInput {
-  return { ...f, id: `${f.id}-resized`, name: `${f.name}-resized`, memoryMb: f.memoryMb * 2 };
 }
 
 /** Count each contract call a host's driver gets (the support matrix sees which operations ran). The guard is frozen: a new object over it. */
@@ -58,7 +53,7 @@ export async function runMigrationStep(session: Session, resolved: ResolvedOptio
       b: counted(peer.driver, counts),
       kind: resolved.peer.kind,
       spec: (uuid, salt) => resolved.adaptSpec(sampleSpec(resolved, uuid, 7000 + salt)),
-      resizeTo: resized,
+      resizeTo: doubledMemory,
       oversized: OVERSIZED_FLAVOR,
       witnesses: { ...(resolved.witness ? { a: resolved.witness } : {}), ...(resolved.peer.witness ? { b: resolved.peer.witness } : {}) },
     };
@@ -75,7 +70,8 @@ export async function runMigrationStep(session: Session, resolved: ResolvedOptio
         results.push({ ...base(p), status: 'skipped', reason: r.reason ?? 'the peer does not declare what it needs', ...stats });
       } else {
         results.push({ ...base(p), status: 'passed', ...stats });
-        for (const c of p.capabilities) if (OPERATIONS.migrate.capability !== c) outcome.observed.push(c);
+        // operation.migrate has operations of its own: the call counts show it; the others have none.
+        for (const c of p.capabilities) if (c !== 'operation.migrate') outcome.observed.push(c);
       }
     }
     return outcome;

@@ -12,6 +12,7 @@ import { VifSchema } from '../schemas/network-info.js';
 import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
 import { RestorableStateSchema } from '../schemas/power-state.js';
 import { MigrationRequestSchema, MigrationTargetSchema } from '../schemas/migration.js';
+import { lowerRequestIds, lowerSpecIds, lowerTargetIds, lowerVifId, lowerVolumeId } from './canonical-ids.js';
 
 /** Errors any operation may raise, in addition to its own list. */
 export const COMMON_ERRORS: readonly ErrorCode[] = ['BACKEND_UNAVAILABLE', 'TIMEOUT', 'CANCELLED', 'CONFLICT', 'INTERNAL'];
@@ -96,27 +97,6 @@ const uuidArg = { name: 'uuid', schema: UuidSchema, role: 'instance' } as const;
 const arg = <N extends string, S extends z.ZodType>(name: N, schema: S, role: ArgumentDescriptor['role'] = 'value', canonicalise?: (parsed: z.output<S>) => void) =>
   ({ name, schema, role, ...(canonicalise ? { canonicalise } : {}) }) as const;
 
-/** Device ids inside arguments, lower-cased like every uuid the guard hands to a driver. */
-const lowerVolumeId = (a: { volumeId: string }): void => {
-  a.volumeId = a.volumeId.toLowerCase();
-};
-const lowerVifId = (v: { id: string }): void => {
-  v.id = v.id.toLowerCase();
-};
-const lowerSpecIds = (s: z.output<typeof InstanceSpecSchema>): void => {
-  s.uuid = s.uuid.toLowerCase();
-  for (const v of s.networkInfo) lowerVifId(v);
-  for (const v of s.blockDeviceInfo.volumes) lowerVolumeId(v);
-};
-
-const lowerRequestIds = (r: z.output<typeof MigrationRequestSchema>): void => {
-  r.migrationId = r.migrationId.toLowerCase();
-  lowerSpecIds(r.instance);
-};
-const lowerTargetIds = (t: z.output<typeof MigrationTargetSchema>): void => {
-  t.migrationId = t.migrationId.toLowerCase();
-  t.instanceUuid = t.instanceUuid.toLowerCase();
-};
 /** What a migration's kind and place need besides operation.migrate. */
 const migrationCapabilities = (m: { kind?: unknown; sameHost?: unknown } | undefined): CapabilityId[] => {
   const out: CapabilityId[] = [];
