@@ -87,14 +87,14 @@ function intersect(a: DriverCapabilities, b: DriverCapabilities): DriverCapabili
 }
 
 /** Eight hex digits from the run id: every uuid of the run starts with them. */
-function runPrefix(runId: string): string {
+export function runPrefix(runId: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < runId.length; i++) h = Math.imul(h ^ runId.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(16).padStart(8, '0');
 }
 
 /** A version-4 shaped uuid: the run's prefix, then a counter. */
-function uuidFrom(prefix: string, n: number): string {
+export function uuidFrom(prefix: string, n: number): string {
   const tail = n.toString(16).padStart(12, '0');
   return `${prefix}-7a11-4c0d-8e1f-${tail}`;
 }
