@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard, type GuardedDriver, type InstanceSpecInput, type MigrationKind, type MigrationTarget } from '@nova-common/core';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
@@ -17,9 +20,11 @@ const B_SOCKET = '/run/nova-common/libvirt-b/libvirt-sock';
 /** Host a as b's libvirtd reaches it (b has its own /run/libvirt; a's socket is bound here inside b's namespace). */
 const A_FROM_B = 'qemu+unix:///system?socket=/run/nova-common/libvirt-b/host-a/libvirt-sock';
 const PREFIX = 'nvmig-';
+const DIR_A = '/var/lib/libvirt/images/nova-common/instances';
+const DIR_B = '/var/lib/libvirt/images/nova-common/instances-b';
 
 const rawA = createLibvirtDriver(qemuConfig(PREFIX, { migrationAddress: A_FROM_B }));
-const rawB = createLibvirtDriver(qemuConfig(PREFIX, { socketPath: B_SOCKET, instancesDir: '/var/lib/libvirt/images/nova-common/instances-b' }));
+const rawB = createLibvirtDriver(qemuConfig(PREFIX, { socketPath: B_SOCKET, instancesDir: DIR_B }));
 const a: GuardedDriver = guard(rawA);
 const b: GuardedDriver = guard(rawB);
 const made = new Set<string>();
@@ -92,11 +97,31 @@ afterAll(async () => {
 });
 
 describe('migration between two libvirt hosts (QEMU/TCG)', () => {
-  it('declares migrate and live-migrate, not resize in place', async () => {
+  it('declares migrate, live-migrate and evacuate, not resize in place', async () => {
     const caps = (await a.getCapabilities()).capabilities;
     expect(caps['operation.migrate'].level).toBe('complete');
     expect(caps['operation.live-migrate'].level).toBe('complete');
     expect(caps['operation.resize-in-place'].level).toBe('missing');
+    expect(caps['operation.evacuate'].level).toBe('complete');
+  });
+
+  it('evacuate: the guest spawned again on b; a destroys its stale copy and nothing of b\'s', async () => {
+    const spec = guestSpec({ name: 'evacuee', metadata: { role: 'evacuate-test' } });
+    const uuid = spec.uuid!;
+    made.add(uuid);
+    await a.spawn(spec);
+    await b.spawn(spec); // a is "dead": the caller spawns the same uuid from its spec on b
+    const filesOnB = (await readdir(join(DIR_B, uuid))).sort();
+    expect(filesOnB.length).toBeGreaterThan(0);
+    await a.destroy(uuid);
+    expect(await domainsOf(SOCKET)).toEqual([]);
+    expect(existsSync(join(DIR_A, uuid))).toBe(false);
+    expect(await domainsOf(B_SOCKET)).toEqual([expect.stringContaining(`${PREFIX}${uuid}`)]);
+    expect((await readdir(join(DIR_B, uuid))).sort()).toEqual(filesOnB);
+    expect((await b.getInfo(uuid)).powerState).toBe('RUNNING');
+    await b.destroy(uuid);
+    made.delete(uuid);
+    expect(existsSync(join(DIR_B, uuid))).toBe(false);
   });
 
   it('moves a guest live a -> b, cold b -> a with a bigger flavor, survives a cancelled move, refuses what it must, and leaves nothing', async () => {
