@@ -8,7 +8,9 @@ import { LibvirtClient } from '../src/client/libvirt-client.js';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { DRIVER_NAME } from '../src/driver-name.js';
 import { SOCKET, requireGuest, requireLibvirtd, waitUntil } from './helpers/backend.js';
-import { guestSpec, qemuConfig, waitConsole } from './helpers/qemu.js';
+import { boots, guestSpec, qemuConfig, waitConsole } from './helpers/qemu.js';
+import { instanceDiskFormat } from '../src/images/formats.js';
+import { imageInfo } from '../src/images/qemu-img.js';
 
 /**
  * Migration between two libvirt hosts on this machine: host a (scripts/backends/libvirt.sh)
@@ -61,6 +63,10 @@ async function domainXml(socketPath: string, uuid: string): Promise<string> {
   }
 }
 
+async function memoryUsed(d: GuardedDriver): Promise<number> {
+  return (await d.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used;
+}
+
 async function listed(d: GuardedDriver, uuid: string): Promise<boolean> {
   return (await d.listInstances()).some((i) => i.uuid === uuid);
 }
@@ -97,11 +103,11 @@ afterAll(async () => {
 });
 
 describe('migration between two libvirt hosts (QEMU/TCG)', () => {
-  it('declares migrate, live-migrate and evacuate, not resize in place', async () => {
+  it('declares migrate, live-migrate, resize in place and evacuate', async () => {
     const caps = (await a.getCapabilities()).capabilities;
     expect(caps['operation.migrate'].level).toBe('complete');
     expect(caps['operation.live-migrate'].level).toBe('complete');
-    expect(caps['operation.resize-in-place'].level).toBe('missing');
+    expect(caps['operation.resize-in-place'].level).toBe('complete');
     expect(caps['operation.evacuate'].level).toBe('complete');
   });
 
@@ -122,6 +128,48 @@ describe('migration between two libvirt hosts (QEMU/TCG)', () => {
     await b.destroy(uuid);
     made.delete(uuid);
     expect(existsSync(join(DIR_B, uuid))).toBe(false);
+  });
+
+  it('resizes a running guest in place: a shrink refused, then more vCPUs, memory and root; finish, abort refused', async () => {
+    const spec = guestSpec({ name: 'resized', flavor: { id: 'two', name: 'two', vcpus: 1, memoryMb: 128, rootGb: 2 } });
+    const uuid = spec.uuid!;
+    made.add(uuid);
+    await a.spawn(spec);
+    await waitConsole(a, uuid, /NOVA-GUEST: READY/);
+    const before = await a.getInfo(uuid);
+    const usedBefore = await memoryUsed(a);
+    const inPlace = (flavor: NonNullable<InstanceSpecInput['flavor']>) =>
+      a.prepareMigration({ migrationId: randomUUID(), kind: 'COLD', sourceDriver: DRIVER_NAME, instance: spec, sameHost: true, flavor });
+
+    // A shrink of the root is refused before anything moves; abort releases the reservation.
+    const shrink = await inPlace({ ...spec.flavor!, rootGb: 1 });
+    await expect(a.migrate(uuid, shrink)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await a.abortMigration(shrink.migrationId);
+    expect(await memoryUsed(a)).toBe(usedBefore);
+    expect(await boots(a, uuid)).toBe(1);
+
+    const bigger = { id: 'bigger', name: 'bigger', vcpus: 2, memoryMb: 256, rootGb: 3 };
+    const target = await inPlace(bigger);
+    expect(target.sameHost).toBe(true);
+    expect(await memoryUsed(a)).toBe(usedBefore + 256); // the new flavor is held beside the current one
+    await expect(a.finishMigration(target.migrationId)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+    const t0 = Date.now();
+    await a.migrate(uuid, target);
+    console.log(`resize in place (running): ${Date.now() - t0} ms`);
+    await a.finishMigration(target.migrationId);
+    await a.finishMigration(target.migrationId); // idempotent
+    await expect(a.abortMigration(target.migrationId)).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    expect(await memoryUsed(a)).toBe(usedBefore - 128 + 256);
+    expect(await a.getInfo(uuid)).toEqual(before);
+    const xml = await domainXml(SOCKET, uuid);
+    expect(xml).toMatch(/<memory unit='KiB'>262144<\/memory>/);
+    expect(xml).toMatch(/<vcpu[^>]*>2<\/vcpu>/);
+    expect((await imageInfo(join(DIR_A, uuid, 'disk'), instanceDiskFormat('raw'))).virtualSize).toBe(3 * 1024 ** 3);
+    await waitUntil('a second boot after the resize', async () => (await boots(a, uuid)) >= 2, 90_000, 250);
+    expect(await domainsOf(B_SOCKET)).toEqual([]);
+
+    await a.destroy(uuid);
+    made.delete(uuid);
   });
 
   it('moves a guest live a -> b, cold b -> a with a bigger flavor, survives a cancelled move, refuses what it must, and leaves nothing', async () => {

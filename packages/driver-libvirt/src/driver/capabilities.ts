@@ -32,11 +32,12 @@ const HYPERVISOR_ONLY: CapabilityId[] = [
   'operation.attach-interface',
   'operation.detach-interface',
   'console.serial.log',
-  // Between libvirt hosts (migration-*.ts); resize in place is not done. Evacuate: each host keeps
-  // its domains on its own daemon and its files in its own instance directory, so a destroy
-  // removes only its own copy.
+  // Between libvirt hosts (migration-*.ts); resize in place: the domain redefined with the new
+  // flavor on its own host (migration-in-place.ts); evacuate: each host keeps its domains on its
+  // own daemon and its files in its own instance directory, so a destroy removes only its own copy.
   'operation.migrate',
   'operation.live-migrate',
+  'operation.resize-in-place',
   'operation.evacuate',
 ];
 

@@ -17,6 +17,12 @@ export interface PreparedMigration {
   usage: Usage;
   /** When it was prepared (ISO time), for an operator reading the directory. */
   since: string;
+  /**
+   * A resize in place (sameHost) that migrate has done: the instance never leaves, so its
+   * arrival is this mark (finish closes it, abort refuses it), and its new flavor is counted
+   * by the owned tally from then on.
+   */
+  delivered?: boolean;
 }
 
 function bookDir(ctx: DriverContext): string {
@@ -84,9 +90,11 @@ export async function removePrepared(ctx: DriverContext, migrationId: string): P
 
 /**
  * What prepared migrations hold in this host's inventory: each one's usage until its
- * instance has arrived (then the instance's domain counts, in the owned tally).
+ * instance has arrived (then the instance's domain counts, in the owned tally). A resize in
+ * place holds its new flavor beside the instance's current one until migrate has resized it.
  */
 export async function reservedUsages(ctx: DriverContext): Promise<Usage[]> {
   const prepared = await listPrepared(ctx);
-  return prepared.filter((p) => !ctx.owned.lookup(p.target.instanceUuid)).map((p) => p.usage);
+  const holds = (p: PreparedMigration): boolean => (p.target.sameHost ? p.delivered !== true : !ctx.owned.lookup(p.target.instanceUuid));
+  return prepared.filter(holds).map((p) => p.usage);
 }

@@ -24,14 +24,13 @@ export function ownAddress(ctx: DriverContext): string {
 }
 
 /**
- * What this driver does not do, refused before any input is judged (R-GEN-ORDER), naming the
- * most specific capability the call needs: resize in place (never done), then, on libvirt's
- * test driver (no guest runs there), live migration or migration.
+ * What this driver does not do, refused before any input is judged (R-GEN-ORDER): on libvirt's
+ * test driver (no guest runs there) nothing of migration, naming the most specific capability
+ * the call needs: resize in place, live migration or migration.
  */
 export function refuseUnsupported(ctx: DriverContext, op: string, target: string, call: { kind?: string; sameHost?: boolean } = {}): void {
-  if (call.sameHost) throw new DriverError('UNSUPPORTED', { op, target, capability: 'operation.resize-in-place', detail: 'this driver does not resize in place' });
   if (!ctx.hasFiles) {
-    const capability = call.kind === 'LIVE' ? 'operation.live-migrate' : 'operation.migrate';
+    const capability = call.sameHost ? 'operation.resize-in-place' : call.kind === 'LIVE' ? 'operation.live-migrate' : 'operation.migrate';
     throw new DriverError('UNSUPPORTED', { op, target, capability, detail: "libvirt's test driver runs no guest to migrate" });
   }
 }
@@ -54,10 +53,18 @@ export async function prepareMigration(ctx: DriverContext, request: MigrationReq
     throw errors.invalidInput([{ path: ['request', 'sourceDriver'], message: `must be ${DRIVER_NAME}: a libvirt host takes instances only from libvirt hosts` }], op);
   }
   await ensureReady(ctx, op);
+  if (request.sameHost && request.kind === 'LIVE') {
+    throw errors.invalidInput([{ path: ['request', 'kind'], message: 'a resize in place is COLD: the guest is stopped while its domain takes the new flavor' }], op);
+  }
   const flavor = request.flavor ?? request.instance.flavor;
   const usage = expectedUsage(flavor);
   try {
-    if (await uuidTaken(ctx, uuid, options?.signal)) throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'a domain with this uuid is already on this host' });
+    if (request.sameHost) {
+      // A resize in place: the instance must be this host's; the new flavor must fit beside its current one.
+      if ((await identify(ctx, uuid, options?.signal)) === undefined) throw errors.notFound(uuid, op);
+    } else if (await uuidTaken(ctx, uuid, options?.signal)) {
+      throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'a domain with this uuid is already on this host' });
+    }
     await refreshOwned(ctx, options?.signal);
     const node = ctx.node ?? (await readNodeFacts(ctx, options?.signal));
     const migrations = await book.reservedUsages(ctx);
@@ -69,7 +76,7 @@ export async function prepareMigration(ctx: DriverContext, request: MigrationReq
       instanceUuid: uuid,
       node: ctx.nodeName,
       flavor,
-      sameHost: false,
+      sameHost: request.sameHost,
       address: ownAddress(ctx),
     };
     await book.writePrepared(ctx, { target, usage, since: new Date().toISOString() });
@@ -98,7 +105,7 @@ export async function finishMigration(ctx: DriverContext, migrationId: string, o
   const prepared = await book.readPrepared(ctx, migrationId);
   if (prepared === undefined) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'no migration is prepared here under this id' });
   await ensureReady(ctx, op);
-  const here = await hasArrived(ctx, op, prepared.target.instanceUuid, options?.signal);
+  const here = prepared.target.sameHost ? prepared.delivered === true : await hasArrived(ctx, op, prepared.target.instanceUuid, options?.signal);
   if (!here) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'the instance has not arrived: call migrate on the source first' });
   await book.markFinished(ctx, migrationId);
 }
@@ -126,6 +133,13 @@ export async function abortMigration(ctx: DriverContext, migrationId: string, op
   if (await book.isFinished(ctx, migrationId)) refuse();
   const prepared = await book.readPrepared(ctx, migrationId);
   if (prepared === undefined) return;
+  // A resize in place that was done is delivered; one not done holds only its reservation (the
+  // instance and its files are the host's own and stay).
+  if (prepared.target.sameHost) {
+    if (prepared.delivered === true) refuse();
+    await book.removePrepared(ctx, migrationId);
+    return;
+  }
   await ensureReady(ctx, op);
   const uuid = prepared.target.instanceUuid;
   if (await hasArrived(ctx, op, uuid, options?.signal)) refuse();

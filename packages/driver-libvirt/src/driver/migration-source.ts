@@ -7,6 +7,7 @@ import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { load } from './instances.js';
 import { coldMigrate } from './migration-cold.js';
+import { resizeInPlace } from './migration-in-place.js';
 import { refuseUnsupported } from './migration-destination.js';
 import { liveMigrate, wasAborted } from './migration-live.js';
 import { ensureReady } from './readiness.js';
@@ -32,9 +33,12 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   if (target.instanceUuid.toLowerCase() !== uuid.toLowerCase()) throw invalid(['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
   const dest = parseMigrationAddress(target.address);
   if (dest === undefined) throw invalid(['target', 'address'], 'is not the address of a libvirt destination (prepareMigration answers it)');
-  if (resolve(dest.instancesDir) === resolve(ctx.config.instancesDir)) {
+  const here = resolve(dest.instancesDir) === resolve(ctx.config.instancesDir);
+  if (target.sameHost && (!here || dest.socketPath !== ctx.config.socketPath)) throw invalid(['target', 'sameHost'], 'is set but the target is another host');
+  if (!target.sameHost && here) {
     throw invalid(['target', 'address'], 'the destination keeps its instances in this host\'s instance directory: the two hosts would share the instance\'s files');
   }
+  if (target.sameHost && target.kind === 'LIVE') throw invalid(['target', 'kind'], 'a resize in place is COLD');
   await ensureReady(ctx, op);
   let l;
   try {
@@ -54,7 +58,8 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   if (signal?.aborted) throw abortError(signal);
   const destDir = files.inside(dest.instancesDir, l.record.uuid);
   try {
-    if (target.kind === 'LIVE') await liveMigrate(ctx, l, dest, destDir, signal);
+    if (target.sameHost) await resizeInPlace(ctx, l, target, signal);
+    else if (target.kind === 'LIVE') await liveMigrate(ctx, l, dest, destDir, signal);
     else await coldMigrate(ctx, l, dest, destDir, { ...l.record, flavor: to }, signal);
   } catch (err) {
     if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration was cancelled; the instance stays on this host', cause: err });

@@ -52,9 +52,12 @@ export async function convert(from: string, fromFormat: string, to: string, toFo
   await run('qemu-img', ['convert', '-U', '-f', fromFormat, '-O', toFormat, from, to], TIMEOUT_MS);
 }
 
-/** Grow the image to `bytes` (never shrinks: the caller checked). */
-export async function resize(path: string, format: string, bytes: number): Promise<void> {
-  await run('qemu-img', ['resize', '-f', format, path, String(bytes)], TIMEOUT_MS);
+/**
+ * Grow the image to `bytes` (the caller checked it is not a shrink), or with `shrink` take it
+ * back to a size it had before a grow (a rolled back resize: only the grown tail goes).
+ */
+export async function resize(path: string, format: string, bytes: number, o: { shrink?: boolean } = {}): Promise<void> {
+  await run('qemu-img', ['resize', ...(o.shrink ? ['--shrink'] : []), '-f', format, path, String(bytes)], TIMEOUT_MS);
 }
 
 /** Write a swap signature on a file, as the guest's swapon expects. */
