@@ -72,6 +72,15 @@ ready() {
   [[ -S "$SOCK" ]] && [[ "$(timeout 5 curl -sS --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null || true)" == OK ]]
 }
 
+# still_running PID: the process exists and is no zombie, whatever command it runs yet.
+still_running() {
+  local stat state
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  state="${stat##*) }"
+  state="${state%% *}"
+  [[ "$state" != Z && "$state" != X ]]
+}
+
 launch() {
   local driver="$1"
   : >"$LOG"
@@ -85,14 +94,16 @@ launch() {
     --pidfile="$ENGINE_PIDFILE" \
     -H "unix://$SOCK" \
     >>"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
+  local launched=$!
+  echo "$launched" >"$PIDFILE"
   local deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
     if ready; then
       echo "$driver" >"$STATE_DIR/storage-driver"
       return 0
     fi
-    if [[ -z "$(daemon_pid)" ]]; then return 1; fi
+    # Not $(daemon_pid): until setsid has exec'd dockerd, the process runs under another name and would read as dead.
+    if ! still_running "$launched"; then return 1; fi
     sleep 0.2
   done
   return 1

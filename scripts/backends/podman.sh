@@ -122,6 +122,15 @@ ready() {
   [[ -S "$SOCK" ]] && [[ "$(timeout 5 curl -sS --unix-socket "$SOCK" http://localhost/_ping 2>/dev/null || true)" == OK ]]
 }
 
+# still_running PID: the process exists and is no zombie, whatever command it runs yet.
+still_running() {
+  local stat state
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  state="${stat##*) }"
+  state="${state%% *}"
+  [[ "$state" != Z && "$state" != X ]]
+}
+
 launch() {
   local driver="$1"
   write_config "$driver"
@@ -134,14 +143,16 @@ launch() {
     CONTAINERS_REGISTRIES_CONF="$CONF_DIR/registries.conf" \
     podman --log-level=info system service --time=0 "unix://$SOCK" \
     >>"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
+  local launched=$!
+  echo "$launched" >"$PIDFILE"
   local deadline=$((SECONDS + READY_TIMEOUT))
   while ((SECONDS < deadline)); do
     if ready; then
       echo "$driver" >"$STATE_DIR/storage-driver"
       return 0
     fi
-    if [[ -z "$(service_pid)" ]]; then return 1; fi
+    # Not $(service_pid): until setsid, unshare and env have exec'd podman, the process runs under another name and would read as dead.
+    if ! still_running "$launched"; then return 1; fi
     sleep 0.2
   done
   return 1
@@ -171,8 +182,14 @@ start() {
   if ! launch "$first"; then
     log "podman service ($first) did not come up; log tail:"
     tail -n 20 "$LOG" >&2 || true
+    cp "$LOG" "$LOG.failed" 2>/dev/null || true
     stop_service
-    if [[ "$first" == vfs ]]; then exit 1; fi
+    # Never on a graph root a previous start chose its driver for: the fallback starts from an empty one, and
+    # a service killed mid-call (the fault tests SIGKILL it) must come back with its images and containers.
+    if [[ "$first" == vfs || -f "$STATE_DIR/storage-driver" ]]; then
+      log "not switching storage drivers (the $first choice holds this engine's images and containers)"
+      exit 1
+    fi
     log "falling back to the vfs storage driver (on a fresh graph root)"
     rm -rf "$GRAPH_ROOT"
     if ! launch vfs; then
