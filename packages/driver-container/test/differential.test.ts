@@ -9,7 +9,7 @@ const OWNER = 'differential';
 
 // The capabilities this driver declares missing on every engine (see getCapabilities): the reference is
 // configured alike so UNSUPPORTED answers line up.
-const MISSING: CapabilityId[] = ['operation.suspend', 'operation.resume', 'operation.rescue', 'operation.extend-volume', 'operation.live-migrate', 'operation.evacuate'];
+const MISSING: CapabilityId[] = ['operation.suspend', 'operation.resume', 'operation.rescue', 'operation.extend-volume', 'operation.live-migrate'];
 
 /**
  * The reference driver with this engine's capacity, so placement answers (INSUFFICIENT_RESOURCES) line up too.

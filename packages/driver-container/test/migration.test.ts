@@ -8,6 +8,7 @@ import { CAPABILITY_NOTES } from '../src/driver/capabilities.js';
 import { DRIVER_NAME } from '../src/driver-name.js';
 import { SOCKET, requireEngine, spec, uuidv4 } from './helpers.js';
 import { PODMAN_SOCKET, PODMAN_SCRIPT, requirePodman } from './podman/helpers.js';
+import { inspectOf, readFileIn, tracesOf, writeFileIn } from './migration-helpers.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -43,42 +44,6 @@ afterAll(async () => {
 
 const flavor = (memoryMb: number) => ({ id: `m${memoryMb}`, name: `m${memoryMb}`, vcpus: 1, memoryMb, rootGb: 1 });
 
-/** A one-file tar (ustar), to write a file into a container's filesystem through the archive endpoint (no exec). */
-function tarOf(name: string, content: string): Buffer {
-  const data = Buffer.from(content);
-  const h = Buffer.alloc(512);
-  const put = (s: string, off: number, len: number) => h.write(s.padEnd(len, '\0').slice(0, len), off, 'latin1');
-  put(name, 0, 100);
-  put('0000644', 100, 8);
-  put('0000000', 108, 8);
-  put('0000000', 116, 8);
-  put(data.length.toString(8).padStart(11, '0'), 124, 12);
-  put(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0'), 136, 12);
-  h.write('        ', 148, 'latin1');
-  h.write('0', 156, 'latin1');
-  put('ustar\u000000', 257, 8);
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  const pad = Buffer.alloc((512 - (data.length % 512)) % 512);
-  return Buffer.concat([h, data, pad, Buffer.alloc(1024)]);
-}
-
-async function writeFile(client: EngineClient, uuid: string, dir: string, name: string, content: string): Promise<void> {
-  await client.request('PUT', `/containers/${OWNER_PREFIX}${uuid}/archive`, { query: { path: dir }, rawBody: { data: tarOf(name, content), contentType: 'application/x-tar' } });
-}
-
-async function readFile(client: EngineClient, uuid: string, file: string): Promise<string> {
-  const tar = await client.bytes(`/containers/${OWNER_PREFIX}${uuid}/archive`, { path: file });
-  const size = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim(), 8);
-  return tar.subarray(512, 512 + size).toString('utf8');
-}
-const OWNER_PREFIX = 'nova-';
-
-async function inspect(client: EngineClient, uuid: string) {
-  return client.inspectContainer(`${OWNER_PREFIX}${uuid}`);
-}
-
 /** Where the instance is listed: exactly one engine, or none. */
 async function listedOn(uuid: string): Promise<string[]> {
   const out: string[] = [];
@@ -87,12 +52,7 @@ async function listedOn(uuid: string): Promise<string[]> {
   return out;
 }
 
-/** What the engines hold of an instance: containers (any name) and images carrying its uuid. */
-async function tracesOn(client: EngineClient, uuid: string): Promise<string[]> {
-  const containers = await client.listContainers({ label: [`io.nova-common.uuid=${uuid}`] });
-  const images = (await client.listImages({ label: [`io.nova-common.owner=${OWNER}`] })).filter((i) => i.Labels?.['io.nova-common.uuid'] === uuid);
-  return [...containers.map((c) => `container ${c.Names[0]}`), ...images.map((i) => `image ${i.RepoTags?.join(',') ?? i.Id}`)];
-}
+const tracesOn = (client: EngineClient, uuid: string) => tracesOf(client, OWNER, uuid);
 
 function request(uuid: string, sourceSpec: ReturnType<typeof spec>, extra: Partial<MigrationRequestInput> = {}): MigrationRequestInput {
   return { migrationId: uuidv4(), kind: 'COLD', sourceDriver: DRIVER_NAME, instance: sourceSpec, ...extra } as MigrationRequestInput;
@@ -103,12 +63,13 @@ async function usedMemory(d: GuardedDriver): Promise<number> {
 }
 
 describe('capabilities', () => {
-  it('declares cold migration and resize in place (partial, with notes), live migration missing', async () => {
+  it('declares cold migration, resize in place and evacuate (partial, with notes), live migration missing', async () => {
     for (const d of [docker, podman]) {
       const caps = await d.getCapabilities();
       expect(caps.capabilities['operation.migrate']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.migrate });
       expect(caps.capabilities['operation.resize-in-place']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.resizeInPlace });
       expect(caps.capabilities['operation.live-migrate']?.level).toBe('missing');
+      expect(caps.capabilities['operation.evacuate']).toEqual({ level: 'partial', notes: CAPABILITY_NOTES.evacuate });
     }
   });
 });
@@ -127,7 +88,7 @@ describe('cold migration dockerd -> podman and back, with a resize', () => {
       blockDeviceInfo: { volumes: [{ volumeId, deviceName: 'vdb', connectionInfo: { driverVolumeType: 'file', path: volFile } }] },
     });
     await docker.spawn(s);
-    await writeFile(dockerClient, uuid, '/root', 'state.txt', 'written before the move\n');
+    await writeFileIn(dockerClient, uuid, '/root', 'state.txt', 'written before the move\n');
     const before = await docker.getInfo(uuid);
     expect(before.powerState).toBe('RUNNING');
 
@@ -154,25 +115,25 @@ describe('cold migration dockerd -> podman and back, with a resize', () => {
 
     const onPodman = await podman.getInfo(uuid);
     expect(onPodman).toMatchObject({ uuid, name: before.name, powerState: 'RUNNING', metadata: before.metadata, volumes: before.volumes, interfaces: before.interfaces });
-    expect((await inspect(podmanClient, uuid)).HostConfig.Memory).toBe(96 * MIB);
-    expect(JSON.parse((await inspect(podmanClient, uuid)).Config.Labels!['io.nova-common.flavor']!)).toMatchObject({ memoryMb: 96 });
-    expect(await readFile(podmanClient, uuid, '/root/state.txt')).toBe('written before the move\n');
-    expect(await readFile(podmanClient, uuid, `/volumes/${volumeId}`)).toBe('volume content\n');
+    expect((await inspectOf(podmanClient, uuid)).HostConfig.Memory).toBe(96 * MIB);
+    expect(JSON.parse((await inspectOf(podmanClient, uuid)).Config.Labels!['io.nova-common.flavor']!)).toMatchObject({ memoryMb: 96 });
+    expect(await readFileIn(podmanClient, uuid, '/root/state.txt')).toBe('written before the move\n');
+    expect(await readFileIn(podmanClient, uuid, `/volumes/${volumeId}`)).toBe('volume content\n');
     expect(await tracesOn(dockerClient, uuid)).toEqual([]);
 
     // podman -> dockerd, stopped first: it arrives stopped, 128 MiB.
     await podman.powerOff(uuid);
-    await writeFile(podmanClient, uuid, '/root', 'second.txt', 'written on podman\n');
+    await writeFileIn(podmanClient, uuid, '/root', 'second.txt', 'written on podman\n');
     const t2 = await docker.prepareMigration(request(uuid, { ...s, flavor: flavor(96) }, { flavor: flavor(128) }));
     await podman.migrate(uuid, t2);
     expect(await listedOn(uuid)).toEqual(['docker']);
     await docker.finishMigration(t2.migrationId);
     const back = await docker.getInfo(uuid);
     expect(back).toMatchObject({ powerState: 'SHUTDOWN', metadata: before.metadata, volumes: before.volumes, interfaces: before.interfaces });
-    expect((await inspect(dockerClient, uuid)).HostConfig.Memory).toBe(128 * MIB);
+    expect((await inspectOf(dockerClient, uuid)).HostConfig.Memory).toBe(128 * MIB);
     await docker.powerOn(uuid);
-    expect(await readFile(dockerClient, uuid, '/root/state.txt')).toBe('written before the move\n');
-    expect(await readFile(dockerClient, uuid, '/root/second.txt')).toBe('written on podman\n');
+    expect(await readFileIn(dockerClient, uuid, '/root/state.txt')).toBe('written before the move\n');
+    expect(await readFileIn(dockerClient, uuid, '/root/second.txt')).toBe('written on podman\n');
     expect(await tracesOn(podmanClient, uuid)).toEqual([]);
 
     await docker.destroy(uuid);
@@ -186,15 +147,15 @@ describe('resize in place', () => {
     const uuid = uuidv4();
     const s = spec(uuid, { flavor: flavor(64) });
     await docker.spawn(s);
-    await writeFile(dockerClient, uuid, '/root', 'kept.txt', 'kept\n');
+    await writeFileIn(dockerClient, uuid, '/root', 'kept.txt', 'kept\n');
     const t = await docker.prepareMigration(request(uuid, s, { sameHost: true, flavor: flavor(160) }));
     expect(t.sameHost).toBe(true);
     await docker.migrate(uuid, t);
     await docker.finishMigration(t.migrationId);
     expect(await listedOn(uuid)).toEqual(['docker']);
     expect((await docker.getInfo(uuid)).powerState).toBe('RUNNING');
-    expect((await inspect(dockerClient, uuid)).HostConfig.Memory).toBe(160 * MIB);
-    expect(await readFile(dockerClient, uuid, '/root/kept.txt')).toBe('kept\n');
+    expect((await inspectOf(dockerClient, uuid)).HostConfig.Memory).toBe(160 * MIB);
+    expect(await readFileIn(dockerClient, uuid, '/root/kept.txt')).toBe('kept\n');
     await docker.destroy(uuid);
     expect(await tracesOn(dockerClient, uuid)).toEqual([]);
   });
@@ -241,13 +202,13 @@ describe('refusals leave everything as it was', () => {
     const uuid = uuidv4();
     const s = spec(uuid);
     await docker.spawn(s);
-    await writeFile(dockerClient, uuid, '/root', 'x.txt', 'x\n');
+    await writeFileIn(dockerClient, uuid, '/root', 'x.txt', 'x\n');
     const t = await podman.prepareMigration(request(uuid, s));
     await podman.abortMigration(t.migrationId);
     await expect(docker.migrate(uuid, t)).rejects.toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['target', 'migrationId'] }] });
     expect(await listedOn(uuid)).toEqual(['docker']);
     expect((await docker.getInfo(uuid)).powerState).toBe('RUNNING');
-    expect(await readFile(dockerClient, uuid, '/root/x.txt')).toBe('x\n');
+    expect(await readFileIn(dockerClient, uuid, '/root/x.txt')).toBe('x\n');
     expect(await tracesOn(podmanClient, uuid)).toEqual([]);
     await docker.destroy(uuid);
   });

@@ -16,6 +16,8 @@ export const CAPABILITY_NOTES = {
   resizeInPlace:
     'The container is recreated with the new flavor through the replace path (stop, commit, recreate, start): container labels, which carry the flavor, cannot change, and podman 4.3\'s update does not last a restart. Processes restart.',
   liveMigrate: LIVE_MISSING,
+  evacuate:
+    "The instance of a dead host is spawned again from its spec: same uuid, labels, metadata, VIFs, and the same volume host paths, which every host must see (a shared volume root). Volumes are the caller's: the driver never creates, changes or removes a volume's file or device, so destroying the stale copy when its host comes back (a dockerd killed with its host brings it back stopped) removes only that engine's container, state image and the networks only it used, never the evacuated copy's data. podman is daemonless: its containers outlive a dead service, so a host counts as dead only once it is fenced (its containers stopped), as Nova requires, or both copies write the same volumes.",
   restoreState:
     'RUNNING, PAUSED and SHUTDOWN from every state a container can be in (containers come back stopped after an engine or host restart). SUSPENDED is UNSUPPORTED: a container has no saved memory image (operation.suspend is missing), so no instance is or can be made SUSPENDED.',
 } as const;
@@ -57,6 +59,7 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'event.out-of-band',
       'operation.migrate',
       'operation.resize-in-place',
+      'operation.evacuate',
       // operation.live-migrate is missing: CAPABILITY_NOTES.liveMigrate says why (no working CRIU here).
     ],
     partial: {
@@ -65,6 +68,7 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'operation.restore-state': CAPABILITY_NOTES.restoreState,
       'operation.migrate': CAPABILITY_NOTES.migrate,
       'operation.resize-in-place': CAPABILITY_NOTES.resizeInPlace,
+      'operation.evacuate': CAPABILITY_NOTES.evacuate,
       ...interfaces,
     },
     volumeTransports: ['file', 'block'],
