@@ -55,9 +55,15 @@ function targetOf(pair: PairRun, id: string): MigrationTarget {
 
 const call = (d: GuardedDriver, op: string, ...args: unknown[]): Promise<unknown> => (d as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[op]!(...args);
 
-/** Whether the command can run in this state (fast-check's precondition). */
-export function canRun(state: SharedState, intent: MigrationIntent): boolean {
+/** Whether the command can run in this state (fast-check's precondition). `ownHost: false` leaves out a migrate on the host its migration was prepared on. */
+export function canRun(state: SharedState, intent: MigrationIntent, ownHost = true): boolean {
   switch (intent.kind) {
+    case 'migrate': {
+      if (state.migrations.length === 0) return false;
+      if (ownHost) return true;
+      const { m } = pickOf(state, intent.pick, 'prepared');
+      return sideOf(state, m.slot, intent.on) !== m.dest;
+    }
     case 'spawn':
     case 'finish-unknown':
     case 'abort-unknown':

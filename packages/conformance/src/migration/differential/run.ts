@@ -25,6 +25,13 @@ export interface MigrationDifferentialOptions {
   instances?: number;
   /** Keeps the uuids of two runs apart (default: random). */
   runId?: string;
+  /**
+   * Whether to generate a migrate on the very host its migration was prepared on: a target
+   * of the source's own host without `sameHost` (default true). The contract does not order
+   * that refusal against INSTANCE_NOT_FOUND, and the reference host accepts such a target (the
+   * instance moves onto its own host): false leaves these calls out.
+   */
+  migrateToOwnHost?: boolean;
 }
 
 /**
@@ -54,10 +61,13 @@ interface Real {
 }
 
 class LockstepMigration implements fc.AsyncCommand<SharedState, Real> {
-  constructor(readonly intent: MigrationIntent) {}
+  constructor(
+    readonly intent: MigrationIntent,
+    private readonly ownHost: boolean,
+  ) {}
 
   check(s: Readonly<SharedState>): boolean {
-    return canRun(s as SharedState, this.intent);
+    return canRun(s as SharedState, this.intent, this.ownHost);
   }
 
   async run(s: SharedState, real: Real): Promise<void> {
@@ -122,7 +132,7 @@ export async function runMigrationDifferential(options: MigrationDifferentialOpt
   const fresh = (): string => uuidFrom(prefix, ++counter);
   const { caps, releaseMs } = await common(hosts);
   const scope: MigrationScope = { caps, instances };
-  const arbs = migrationIntentArbitraries(scope).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((i) => new LockstepMigration(i)), weight }));
+  const arbs = migrationIntentArbitraries(scope).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((i) => new LockstepMigration(i, options.migrateToOwnHost ?? true)), weight }));
   const result: MigrationDifferentialResult = { drivers: names, runs: numRuns, steps: 0, seed, durationMs: 0, calls: {} };
   if (arbs.length === 0) {
     result.durationMs = performance.now() - t0;
