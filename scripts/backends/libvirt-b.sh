@@ -7,6 +7,9 @@
 #   stop     destroy b's guests, stop every process of b (its QEMU processes too); the private
 #            mounts vanish with the namespace's last process
 #   status   say whether b answers, and print its socket path
+#   kill     SIGKILL b's libvirtd (a crash of the daemon, for fault tests): its QEMU processes and
+#            the namespace stay until the next `start`, which replaces the half-dead host (a
+#            restart of host b: its guests are gone, definitions written to disk stay)
 # Why a mount namespace: as root, libvirtd's QEMU driver uses fixed paths (/run/libvirt,
 # /var/lib/libvirt/qemu, /etc/libvirt, /var/log/libvirt, /var/cache/libvirt). Host b gets private
 # copies of those (tmpfs for /run/libvirt, bind mounts of directories under $STATE_DIR for the
@@ -164,6 +167,18 @@ stop() {
   log "stopped"
 }
 
+kill_daemon() {
+  local pid
+  pid="$(live_pid libvirtd)"
+  if [[ -z "$pid" ]]; then
+    log "libvirtd of host b is not running"
+    return 1
+  fi
+  kill -9 "$pid"
+  wait_gone "$pid" 5 || true
+  log "libvirtd of host b (pid $pid) killed"
+}
+
 status() {
   if ready; then
     echo "libvirtd (host b): running, pid $(live_pid libvirtd), socket $SOCK"
@@ -180,5 +195,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  kill) kill_daemon ;;
+  *) echo "usage: $0 install|start|stop|status|kill" >&2; exit 2 ;;
 esac

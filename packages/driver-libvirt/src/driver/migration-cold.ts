@@ -15,16 +15,27 @@ import { hardStop, removeDomain } from './teardown.js';
 const UNDEFINE_ALL = 1 | 2;
 
 /** A short-lived connection to the destination's daemon, as this driver reaches it. */
-async function connectDestination(ctx: DriverContext, dest: MigrationAddress): Promise<LibvirtClient> {
+async function connectDestination(ctx: DriverContext, dest: MigrationAddress, connectTimeoutMs = ctx.config.connectTimeoutMs): Promise<LibvirtClient> {
   const client = new LibvirtClient({
     socketPath: dest.socketPath,
     uri: daemonUri(dest.openUri),
     callTimeoutMs: ctx.config.callTimeoutMs,
-    connectTimeoutMs: ctx.config.connectTimeoutMs,
+    connectTimeoutMs,
     keepaliveIntervalMs: 0,
   });
   await client.connect();
   return client;
+}
+
+/** Whether the destination's daemon answers now (after a failed migration: was the peer lost?). */
+export async function destinationAnswers(ctx: DriverContext, dest: MigrationAddress): Promise<boolean> {
+  try {
+    const client = await connectDestination(ctx, dest, Math.min(ctx.config.connectTimeoutMs, 5_000));
+    await client.close().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The root disk grows to the target flavor's root (a shrink is refused before anything moves). */

@@ -6,7 +6,7 @@ import { parseMigrationAddress } from '../mapping/migration-address.js';
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { load } from './instances.js';
-import { coldMigrate } from './migration-cold.js';
+import { coldMigrate, destinationAnswers } from './migration-cold.js';
 import { resizeInPlace } from './migration-in-place.js';
 import { refuseUnsupported } from './migration-destination.js';
 import { liveMigrate, wasAborted } from './migration-live.js';
@@ -64,6 +64,12 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   } catch (err) {
     if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration was cancelled; the instance stays on this host', cause: err });
     if (wasAborted(err)) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration job was aborted; the instance stays on this host', cause: err });
+    // A lost peer: libvirtd reports it in its own words (an operation failure); what matters is
+    // that the destination's daemon went away, which the caller can retry once it is back.
+    if (!(err instanceof DriverError) && !target.sameHost && !(await destinationAnswers(ctx, dest))) {
+      const detail = `the destination's libvirtd cannot be reached; the instance stays on this host (${err instanceof Error ? err.message : String(err)})`;
+      throw new DriverError('BACKEND_UNAVAILABLE', { op, target: uuid, detail, cause: err });
+    }
     throw toContractError(err, op, uuid);
   }
   if (target.kind === 'LIVE') {
