@@ -14,6 +14,12 @@ export interface ContainerDriverHooks {
   afterCreate?: (containerId: string, uuid: string) => Promise<void> | void;
   /** After its networks are connected, before it is started and renamed. */
   beforeStart?: (containerId: string, uuid: string) => Promise<void> | void;
+  /**
+   * On the source of a cold migration, at a step on the destination engine: `loading` once part of the
+   * image has gone into the destination's load (the rest is sent when the hook returns), `created` once
+   * the container is made and wired there, before it is started and takes the instance name.
+   */
+  migrationStep?: (step: 'loading' | 'created', uuid: string) => Promise<void> | void;
 }
 
 /** What initHost learned about the engine's host. */

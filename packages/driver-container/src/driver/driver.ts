@@ -32,6 +32,7 @@ import { initHost } from './host.js';
 import { getConsoleOutput, getInfo, listInstances } from './instances.js';
 import { getInventory } from './inventory.js';
 import { migrate } from './migration.js';
+import { settleAllUndos } from './migration-undo.js';
 import { abortMigration, finishMigration, prepareMigration } from './reservations.js';
 import { destroy, rebuild, spawn } from './lifecycle.js';
 import { pause, powerOff, powerOn, reboot, unpause } from './power.js';
@@ -69,6 +70,8 @@ export class ContainerDriver implements ComputeDriver {
     this.events?.close();
     this.events = undefined;
     this.ctx.removals.stop();
+    // One last try at what failed migrations still owe their destinations (the engine was away).
+    await settleAllUndos(this.ctx);
     // One last try at what a failed spawn left behind.
     await this.ctx.removals.flush().catch(() => undefined);
     await this.ctx.disconnect();

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { DriverError, errors, migrationCell, type MigrationTarget, type SemanticState, type Vif } from '@nova-common/core';
 import { loadImage, saveImage, tagImage } from '../client/transfer.js';
 import { ContainerDriverConfigSchema } from '../config.js';
@@ -9,6 +10,7 @@ import { containerName, type InstanceLabels } from '../mapping/labels.js';
 import { decodeAddress, handedOverName, loadError, migrationKeys, transferImage, type MigrationAddress } from '../mapping/migration.js';
 import { vifOfEndpoint } from '../mapping/networks.js';
 import { removeOwnedContainer } from './cleanup.js';
+import { settleUndo, undoOrRetry } from './migration-undo.js';
 import { EngineContext } from './context.js';
 import { locate, type Located } from './instances.js';
 import { collectNetworks, connectVif } from './networks.js';
@@ -46,12 +48,20 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
     throw invalid(['target', 'sameHost'], target.sameHost ? 'is set but the target is another engine' : 'is not set but the target is this engine');
   }
   await ctx.removals.flush(signal);
+  // What an earlier move of this instance still owes its destination goes first (it carries the same names).
+  await settleUndo(ctx, uuid);
   const found = await locate(ctx, uuid, signal);
   const cell = migrationCell(target.kind, found?.power ?? 'ABSENT');
   if (cell.kind === 'error') {
     throw new DriverError(cell.error, { op: OP, target: uuid, detail: `${cell.rule}: ${cell.why}`, ...(found ? { currentState: found.power } : {}) });
   }
   const dest = target.sameHost ? ctx : remoteContext(ctx, address, target.node);
+  const closeDest = async () => {
+    dest.removals.stop();
+    await dest.disconnect();
+  };
+  // Set when a rollback's undo on the destination goes on in the background (its engine was away): it closes dest then.
+  const owed = { undo: false };
   try {
     const reserved = await reservationOf(dest, target.migrationId, signal);
     if (reserved === undefined || reserved.instanceUuid !== uuid || (await arrivedContainer(dest, target.migrationId, signal)) !== undefined) {
@@ -66,12 +76,9 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
       }, signal);
       return;
     }
-    await coldMove(ctx, dest, found!, target, { to: cell.to, pidsLimit: pidsLimitOf(target.flavor, address.pidsLimit) }, signal);
+    await coldMove(ctx, dest, found!, target, { to: cell.to, pidsLimit: pidsLimitOf(target.flavor, address.pidsLimit), owed, closeDest }, signal);
   } finally {
-    if (dest !== ctx) {
-      dest.removals.stop();
-      await dest.disconnect();
-    }
+    if (dest !== ctx && !owed.undo) await closeDest();
   }
 }
 
@@ -134,7 +141,7 @@ async function coldMove(
   dest: EngineContext,
   found: Located,
   target: MigrationTarget,
-  how: { to: SemanticState; pidsLimit: number },
+  how: { to: SemanticState; pidsLimit: number; owed: { undo: boolean }; closeDest: () => Promise<void> },
   signal?: AbortSignal,
 ): Promise<void> {
   const uuid = found.labels.uuid;
@@ -142,7 +149,7 @@ async function coldMove(
   const stateRepo = `${dest.config.namePrefix}-state/${uuid}`;
   const wasRunning = found.power === 'RUNNING';
   const vifs = await vifsOf(ctx, found, signal);
-  const done = { stopped: false, committed: false, loaded: false, tagged: false };
+  const done = { stopped: false, committed: false };
   let newId: string | undefined;
   const touched: string[] = [];
   ctx.inFlight.add(uuid);
@@ -159,10 +166,10 @@ async function coldMove(
     done.committed = true; // before the call: a commit whose answer is lost may still have been made
     await commitWithLabels(ctx, found.inspect.Id, { repo: transfer.repo, tag: transfer.tag, labels: stateLabels });
     throwIfCancelled(signal, uuid);
-    done.loaded = true;
-    await loadImage(dest.client, await saveImage(ctx.client, transfer.ref), undefined, loadError);
+    const tar = await saveImage(ctx.client, transfer.ref);
+    const step = ctx.hooks.migrationStep;
+    await loadImage(dest.client, step ? midway(tar, () => step('loading', uuid)) : tar, undefined, loadError);
     throwIfCancelled(signal, uuid);
-    done.tagged = true;
     await tagImage(dest.client, transfer.ref, stateRepo, 'latest', signal);
     await removeImageQuietly(dest, transfer.ref);
     const labels: InstanceLabels = { ...found.labels, flavor: target.flavor, node: target.node };
@@ -173,6 +180,7 @@ async function coldMove(
     newId = await dest.client.createContainer(containerName(dest.naming, uuid, 'spawning'), body);
     const wired = { Id: newId, NetworkSettings: { Networks: {} as Record<string, object> } };
     for (const vif of vifs) wired.NetworkSettings.Networks[await connectVif(dest, wired, vif, signal, touched)] = {};
+    await ctx.hooks.migrationStep?.('created', uuid);
     if (how.to === 'RUNNING') await dest.client.startContainer(newId, signal);
     throwIfCancelled(signal, uuid);
     // The switch. The source leaves its instance name first, so the instance is never listed twice;
@@ -185,7 +193,7 @@ async function coldMove(
       throw err;
     }
   } catch (err) {
-    await rollback(ctx, dest, found, { ...done, newId, touched, transfer: transfer.ref, state: `${stateRepo}:latest` }).catch(() => undefined);
+    await rollback(ctx, dest, found, target, { ...done, touched, transfer: transfer.ref }, how).catch(() => undefined);
     throw err;
   } finally {
     ctx.inFlight.delete(uuid);
@@ -203,23 +211,38 @@ async function coldMove(
   }
 }
 
-/** Undo a move that did not reach the switch: nothing of it on the destination, the source as it was. Without the signal. */
+/** The stream `tar`, with `hook` awaited once its first chunk has been taken (by the destination's load) and before the next. */
+function midway(tar: Readable, hook: () => Promise<void> | void): Readable {
+  return Readable.from(
+    (async function* () {
+      let n = 0;
+      for await (const chunk of tar) {
+        if (n++ === 1) await hook();
+        yield chunk as Buffer;
+      }
+    })(),
+    { objectMode: false },
+  );
+}
+
+/**
+ * Undo a move that did not reach the switch: nothing of it on the destination (now, or once its engine is
+ * back: migration-undo.ts), the source as it was. Without the signal.
+ */
 async function rollback(
   ctx: EngineContext,
   dest: EngineContext,
   found: Located,
-  done: { stopped: boolean; committed: boolean; loaded: boolean; tagged: boolean; newId: string | undefined; touched: string[]; transfer: string; state: string },
+  target: MigrationTarget,
+  done: { stopped: boolean; committed: boolean; touched: string[]; transfer: string },
+  how: { owed: { undo: boolean }; closeDest: () => Promise<void> },
 ): Promise<void> {
-  const steps: Promise<unknown>[] = [];
   const destSide = async () => {
-    if (done.newId !== undefined || done.touched.length > 0) await dest.removals.discard(done.newId, done.touched);
-    if (done.tagged) await removeImageQuietly(dest, done.state).catch(() => undefined);
-    if (done.loaded) await removeImageQuietly(dest, done.transfer).catch(() => undefined);
+    if (!(await undoOrRetry(ctx, dest, target, done.touched, how.closeDest))) how.owed.undo = true;
   };
   const sourceSide = async () => {
     if (done.committed) await removeImageQuietly(ctx, done.transfer).catch(() => undefined);
     if (done.stopped) await ctx.client.startContainer(found.inspect.Id);
   };
-  steps.push(destSide(), sourceSide());
-  await Promise.all(steps);
+  await Promise.all([destSide(), sourceSide()]);
 }

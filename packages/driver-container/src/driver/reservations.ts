@@ -10,6 +10,7 @@ import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
 import { locate } from './instances.js';
 import { nodeInventory } from './inventory.js';
+import { collectNetworks } from './networks.js';
 import { removeStateImage } from './replace.js';
 
 /**
@@ -128,14 +129,22 @@ export async function abortMigration(ctx: EngineContext, migrationId: string, si
   await dropReservation(ctx, migrationId);
 }
 
-/** What a migrate that did not complete (or is given up) left here: its container under a temporary name, its images. */
+/**
+ * What a migrate that did not complete (or is given up) left here: its container under a temporary name,
+ * the networks made or joined for its VIFs that nothing else uses now (a source whose rollback found this
+ * engine away could not remove them), its images.
+ */
 async function removeHalfArrived(ctx: EngineContext, target: MigrationTarget): Promise<void> {
   const label = [...ownerFilter(ctx.naming, 'instance'), `${migrationKeys(ctx.naming).migrationId}=${target.migrationId}`];
+  const networks = new Set<string>();
   for (const c of await ctx.client.listContainers({ label })) {
     if (c.Names[0]?.replace(/^\//, '') === containerName(ctx.naming, target.instanceUuid)) continue;
     const inspect = await ctx.client.inspectContainer(c.Id).catch(() => undefined);
-    if (inspect && isOwned(ctx.naming, inspect.Config.Labels, 'instance')) await removeOwnedContainer(ctx, inspect);
+    if (!inspect || !isOwned(ctx.naming, inspect.Config.Labels, 'instance')) continue;
+    for (const n of Object.keys(inspect.NetworkSettings.Networks ?? {})) networks.add(n);
+    await removeOwnedContainer(ctx, inspect);
   }
+  await collectNetworks(ctx, [...networks]);
   if (target.sameHost) return;
   // Not for a resize in place: the state image there may be the instance's own.
   await removeStateImage(ctx, target.instanceUuid);
