@@ -31,6 +31,8 @@ const PREFIX = 'nvfault-';
 const a: GuardedDriver = guard(createLibvirtDriver(qemuConfig(PREFIX, { migrationAddress: A_FROM_B })));
 const b: GuardedDriver = guard(createLibvirtDriver(qemuConfig(PREFIX, { socketPath: B_SOCKET, instancesDir: DIR_B })));
 const made = new Set<string>();
+/** Migrations prepared on b: aborted at the end, so a test that failed half way leaves no reservation. */
+const prepared = new Set<string>();
 
 async function hostB(cmd: 'start' | 'kill'): Promise<void> {
   await promisify(execFile)('bash', [B_SCRIPT, cmd], { timeout: 120_000 });
@@ -67,6 +69,7 @@ async function answers(uuid: string, mac: string): Promise<void> {
  */
 async function migrateKillingB(uuid: string, spec: InstanceSpecInput, kind: MigrationKind, inFlight: () => Promise<boolean> | boolean) {
   const target = await b.prepareMigration({ migrationId: randomUUID(), kind, sourceDriver: DRIVER_NAME, instance: spec });
+  prepared.add(target.migrationId);
   let settled = false;
   let killedAt: number | undefined;
   const t0 = Date.now();
@@ -114,6 +117,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hostB('start'); // b stays up for later tests, also when a test failed half way
+  for (const id of prepared) await b.abortMigration(id).catch(() => undefined);
   for (const uuid of made) {
     await a.destroy(uuid).catch(() => undefined);
     await b.destroy(uuid).catch(() => undefined);
