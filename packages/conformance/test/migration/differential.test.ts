@@ -96,8 +96,8 @@ describe('the differential lockstep of migrations', () => {
     expect(r.steps).toBeGreaterThan(200 * 5);
     console.log(JSON.stringify(r.calls));
     // What agreed was exercised: moves, and refusals of each kind.
-    expect(r.calls['migrate']?.['ok']).toBeGreaterThan(20);
-    expect(r.calls['finishMigration']?.['ok']).toBeGreaterThan(5);
+    expect(r.calls['migrate']?.['ok']).toBeGreaterThan(50);
+    expect(r.calls['finishMigration']?.['ok']).toBeGreaterThan(50);
     expect(r.calls['abortMigration']?.['INVALID_STATE']).toBeGreaterThan(0);
     expect(r.calls['prepareMigration']?.['INVALID_INPUT']).toBeGreaterThan(0);
     expect(r.calls['prepareMigration']?.['INSUFFICIENT_RESOURCES']).toBeGreaterThan(0);
@@ -114,14 +114,14 @@ describe('the differential lockstep of migrations', () => {
     }
   }, 120_000);
 
-  it('finds a source that keeps a copy after migrate, shrunk to prepare, spawn, migrate', async () => {
+  it('finds a source that keeps a copy after migrate, shrunk to spawn, prepare, migrate', async () => {
     const r = await runMigrationDifferential({ pairs: { reference: referencePair(), leaky: referencePair(leavesCopy) }, numRuns: 100, seed: 42 });
     const report = renderMigrationDifferential(r);
     console.log(report);
     const d = r.divergence!;
     expect(d, report).toBeDefined();
-    // Deterministic with this seed: exactly these three calls (fast-check kept the prepare before the spawn, on slot #1).
-    expect(d.steps!.map((s) => s.op)).toEqual(['b.prepareMigration', 'a.spawn', 'a.migrate']);
+    // Deterministic with this seed: exactly these three calls.
+    expect(d.steps!.map((s) => s.op)).toEqual(['a.spawn', 'b.prepareMigration', 'a.migrate']);
     expect(d.stepIndex).toBe(2);
     expect(d.step.op).toBe('a.migrate');
     const slot = d.step.args[0] as string;
@@ -152,15 +152,13 @@ describe('the differential lockstep of migrations', () => {
     console.log(report);
     const d = r.divergence!;
     expect(d, report).toBeDefined();
-    // Deterministic with this seed: four calls. fast-check found the shortest way there with the
-    // migration prepared on host a itself before the spawn (the reference then moves the
-    // instance onto its own host), so the paused instance is read on a.
-    expect(d.steps!.map((s) => s.op)).toEqual(['a.prepareMigration', 'a.spawn', 'a.pause', 'a.migrate']);
-    expect(d.steps![0]!.args[0]).toMatchObject({ kind: 'LIVE' });
+    // Deterministic with this seed: exactly these four calls.
+    expect(d.steps!.map((s) => s.op)).toEqual(['a.spawn', 'a.pause', 'b.prepareMigration', 'a.migrate']);
+    expect(d.steps![2]!.args[0]).toMatchObject({ kind: 'LIVE' });
     const slot = d.step.args[0] as string;
     const outcomes = d.outcomes as Record<string, PairOutcome>;
     expect([outcomes['reference']!.result, outcomes['waking']!.result]).toEqual(['ok', 'ok']);
-    const power = (o: PairOutcome) => (o.instances[slot]!.info!.a as { powerState: string }).powerState;
+    const power = (o: PairOutcome) => (o.instances[slot]!.info!.b as { powerState: string }).powerState;
     expect([power(outcomes['reference']!), power(outcomes['waking']!)]).toEqual(['PAUSED', 'RUNNING']);
     expect(report).toContain(`diverge at step 4 of 4 (a.migrate): ${slot} info`);
   }, 120_000);

@@ -38,6 +38,7 @@ function named(state: SharedState, slot: number): number {
 
 /** A migration a command names: one in `prefer` status when there is one (the next step of its protocol), else any. */
 function pickOf(state: SharedState, pick: number, prefer: SharedMigration['status']): { m: SharedMigration; index: number } {
+  if (pick < 0) return { m: state.migrations[state.migrations.length - 1]!, index: state.migrations.length - 1 };
   const open = state.migrations.filter((m) => m.status === prefer);
   const m = open.length > 0 ? open[pick % open.length]! : state.migrations[pick % state.migrations.length]!;
   return { m, index: state.migrations.indexOf(m) };
@@ -55,16 +56,27 @@ function targetOf(pair: PairRun, id: string): MigrationTarget {
 
 const call = (d: GuardedDriver, op: string, ...args: unknown[]): Promise<unknown> => (d as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[op]!(...args);
 
-/** Whether the command can run in this state (fast-check's precondition). `ownHost: false` leaves out a migrate on the host its migration was prepared on. */
-export function canRun(state: SharedState, intent: MigrationIntent, ownHost = true): boolean {
+/** What a run leaves out: a migrate on the host its migration was prepared on (`ownHost: false`), a second copy of a live instance (`evacuate: false`). */
+export interface Allowed {
+  ownHost: boolean;
+  evacuate: boolean;
+}
+
+/** Whether the command can run in this state (fast-check's precondition). */
+export function canRun(state: SharedState, intent: MigrationIntent, allowed: Allowed = { ownHost: true, evacuate: true }): boolean {
   switch (intent.kind) {
+    case 'spawn': {
+      // Spawning an instance that lives on the other host is an evacuation (R-EVACUATE): only when every host declares it.
+      const w = state.where.get(intent.slot) ?? 'none';
+      return allowed.evacuate || w === 'none' || w === intent.host;
+    }
     case 'migrate': {
       if (state.migrations.length === 0) return false;
-      if (ownHost) return true;
+      if (allowed.ownHost) return true;
       const { m } = pickOf(state, intent.pick, 'prepared');
       return sideOf(state, m.slot, intent.on) !== m.dest;
     }
-    case 'spawn':
+    case 'move':
     case 'finish-unknown':
     case 'abort-unknown':
     case 'power':
@@ -77,7 +89,7 @@ export function canRun(state: SharedState, intent: MigrationIntent, ownHost = tr
 }
 
 /** The concrete call an intent makes now. */
-export function resolve(state: SharedState, intent: MigrationIntent): ResolvedCall {
+export function resolve(state: SharedState, intent: Exclude<MigrationIntent, { kind: 'move' }>): ResolvedCall {
   switch (intent.kind) {
     case 'spawn': {
       const slot = intent.slot;

@@ -38,7 +38,18 @@ export type MigrationIntent =
   /** finishMigration / abortMigration of a migration id no host ever prepared. */
   | { kind: 'finish-unknown'; host: HostName }
   | { kind: 'abort-unknown'; host: HostName }
-  | { kind: 'destroy'; slot: number; on: Side };
+  | { kind: 'destroy'; slot: number; on: Side }
+  /** The whole protocol, one call at a time: prepare on the other host, migrate from the instance's host, finish (or abort when migrate failed). */
+  | { kind: 'move'; slot: number; migration: 'LIVE' | 'COLD'; resize: boolean };
+
+/** The calls a `move` makes, in order; `pick: -1` is the migration the move just prepared. */
+export function stepsOfMove(i: Extract<MigrationIntent, { kind: 'move' }>): MigrationIntent[] {
+  return [
+    { kind: 'prepare', slot: i.slot, migration: i.migration, variant: i.resize && i.migration === 'COLD' ? 'resized' : 'same', to: 'there' },
+    { kind: 'migrate', pick: -1, on: 'here', foreign: false },
+    { kind: 'finish', pick: -1 },
+  ];
+}
 
 /** Which commands a run may generate: only what every host of every pair declares. */
 export interface MigrationScope {
@@ -66,7 +77,7 @@ export function migrationIntentArbitraries(scope: MigrationScope): { arbitrary: 
   const pick = fc.nat({ max: 7 });
   const kinds: ('LIVE' | 'COLD')[] = liveAllowed(scope.caps) ? ['COLD', 'LIVE'] : ['COLD'];
   const out: { arbitrary: fc.Arbitrary<MigrationIntent>; weight: number }[] = [
-    { arbitrary: fc.record({ kind: fc.constant('spawn' as const), slot, host }), weight: 3 },
+    { arbitrary: fc.record({ kind: fc.constant('spawn' as const), slot, host }), weight: 5 },
     {
       // Mostly a valid request to the other host; the malformed ones and a prepare on the instance's own host now and then.
       arbitrary: fc.record({
@@ -81,6 +92,7 @@ export function migrationIntentArbitraries(scope: MigrationScope): { arbitrary: 
       }),
       weight: 4,
     },
+    { arbitrary: fc.record({ kind: fc.constant('move' as const), slot, migration: fc.constantFrom(...kinds), resize: fc.boolean() }), weight: 4 },
     { arbitrary: fc.record({ kind: fc.constant('prepare-again' as const), pick }), weight: 1 },
     {
       arbitrary: fc.record({
@@ -123,5 +135,7 @@ export function describeMigrationIntent(i: MigrationIntent): string {
       return `${i.kind}(on ${i.host})`;
     case 'destroy':
       return `destroy(#${i.slot} ${i.on})`;
+    case 'move':
+      return `move(#${i.slot} ${i.migration}${i.resize ? ' resized' : ''})`;
   }
 }

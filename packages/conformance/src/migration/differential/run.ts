@@ -4,8 +4,8 @@ import { CAPABILITY_IDS, supports, type CapabilityDeclaration, type CapabilityId
 import type { DifferentialResult, StepRecord } from '../../result.js';
 import type { MigrationHosts } from '../hosts.js';
 import { runPrefix, uuidFrom } from '../run.js';
-import { canRun, resolve, stepRecord } from './execute.js';
-import { describeMigrationIntent, migrationIntentArbitraries, type MigrationIntent, type MigrationScope } from './intents.js';
+import { canRun, resolve, stepRecord, type Allowed } from './execute.js';
+import { describeMigrationIntent, migrationIntentArbitraries, stepsOfMove, type MigrationIntent, type MigrationScope } from './intents.js';
 import type { PairOutcome } from './observe.js';
 import { PairRun, type SharedState } from './pair.js';
 import { differingParts, renderMigrationProgram } from './render.js';
@@ -60,33 +60,48 @@ interface Real {
   calls: Record<string, Record<string, number>>;
 }
 
+/** One call on every pair; throws PairsDiverge when their outcomes differ, else answers the result they agreed on. */
+async function lockstep(s: SharedState, real: Real, intent: Exclude<MigrationIntent, { kind: 'move' }>): Promise<string> {
+  const call = resolve(s, intent);
+  const outcomes: Record<string, PairOutcome> = {};
+  for (let i = 0; i < real.pairs.length; i++) {
+    const pair = real.pairs[i]!;
+    const { run, onOk } = call.make(pair, i);
+    outcomes[real.names[i]!] = await pair.step(s, run, onOk);
+  }
+  const first = outcomes[real.names[0]!]!;
+  const step = stepRecord(call, first);
+  real.trace.push(step);
+  const all = real.names.map((n) => outcomes[n]!);
+  if (all.some((o) => JSON.stringify(o) !== JSON.stringify(first))) throw new PairsDiverge(real.trace.length - 1, step, outcomes, differingParts(all));
+  call.agreed?.(s, first);
+  for (const [slot, seen] of Object.entries(first.instances)) s.where.set(Number(slot.slice(1)), seen.at);
+  const counts = (real.calls[call.op] ??= {});
+  counts[first.result] = (counts[first.result] ?? 0) + 1;
+  return first.result;
+}
+
 class LockstepMigration implements fc.AsyncCommand<SharedState, Real> {
   constructor(
     readonly intent: MigrationIntent,
-    private readonly ownHost: boolean,
+    private readonly allowed: Allowed,
   ) {}
 
   check(s: Readonly<SharedState>): boolean {
-    return canRun(s as SharedState, this.intent, this.ownHost);
+    return canRun(s as SharedState, this.intent, this.allowed);
   }
 
   async run(s: SharedState, real: Real): Promise<void> {
-    const call = resolve(s, this.intent);
-    const outcomes: Record<string, PairOutcome> = {};
-    for (let i = 0; i < real.pairs.length; i++) {
-      const pair = real.pairs[i]!;
-      const { run, onOk } = call.make(pair, i);
-      outcomes[real.names[i]!] = await pair.step(s, run, onOk);
+    if (this.intent.kind !== 'move') {
+      await lockstep(s, real, this.intent);
+      return;
     }
-    const first = outcomes[real.names[0]!]!;
-    const step = stepRecord(call, first);
-    real.trace.push(step);
-    const all = real.names.map((n) => outcomes[n]!);
-    if (all.some((o) => JSON.stringify(o) !== JSON.stringify(first))) throw new PairsDiverge(real.trace.length - 1, step, outcomes, differingParts(all));
-    call.agreed?.(s, first);
-    const counts = (real.calls[call.op] ??= {});
-    counts[first.result] = (counts[first.result] ?? 0) + 1;
-    for (const [slot, seen] of Object.entries(first.instances)) s.where.set(Number(slot.slice(1)), seen.at);
+    // A move: prepare, migrate, then finish, or abort when migrate was refused; each call in lockstep.
+    const [prepare, migrate, finish] = stepsOfMove(this.intent) as [Exclude<MigrationIntent, { kind: 'move' }>, Exclude<MigrationIntent, { kind: 'move' }>, Exclude<MigrationIntent, { kind: 'move' }>];
+    if ((await lockstep(s, real, prepare)) !== 'ok') return;
+    if (!canRun(s, migrate, this.allowed)) return;
+    const moved = await lockstep(s, real, migrate);
+    await lockstep(s, real, moved === 'ok' ? finish : { kind: 'abort', pick: -1 });
   }
 
   toString(): string {
@@ -110,7 +125,8 @@ async function common(pairs: readonly MigrationHosts[]): Promise<{ caps: DriverC
  * prepare on the instance's own host, an oversized flavor, a kind the schema does not know, a
  * source of another kind; migrate on either host, with the prepared target or one of another
  * kind; finishMigration and abortMigration of prepared and of unknown ids; destroy), restricted
- * to what every host of every pair declares. Every pair runs each sequence in lockstep; after
+ * to what every host of every pair declares (a spawn of an instance that lives on the other
+ * host only with operation.evacuate). Every pair runs each sequence in lockstep; after
  * each call the pairs' normalised outcomes must be equal: ok or the error code, the prepared
  * target's kind and flavor, where each instance is (a, b, both, none), getInfo on each host
  * that has it (power state, mode, and whether name, metadata, volumes and interfaces are as
@@ -132,7 +148,8 @@ export async function runMigrationDifferential(options: MigrationDifferentialOpt
   const fresh = (): string => uuidFrom(prefix, ++counter);
   const { caps, releaseMs } = await common(hosts);
   const scope: MigrationScope = { caps, instances };
-  const arbs = migrationIntentArbitraries(scope).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((i) => new LockstepMigration(i, options.migrateToOwnHost ?? true)), weight }));
+  const allowed: Allowed = { ownHost: options.migrateToOwnHost ?? true, evacuate: supports(caps, 'operation.evacuate') };
+  const arbs = migrationIntentArbitraries(scope).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((i) => new LockstepMigration(i, allowed)), weight }));
   const result: MigrationDifferentialResult = { drivers: names, runs: numRuns, steps: 0, seed, durationMs: 0, calls: {} };
   if (arbs.length === 0) {
     result.durationMs = performance.now() - t0;
