@@ -1,4 +1,4 @@
-import { guard, InstanceSpecSchema, type ComputeDriver, type MigrationRequest, type MigrationTarget } from '@nova-common/core';
+import { DriverError, guard, InstanceSpecSchema, type ComputeDriver, type MigrationRequest, type MigrationTarget } from '@nova-common/core';
 import { createReferenceBackend, referenceManifest } from '@nova-common/core/testing';
 import { describe, expect, it } from 'vitest';
 import { renderMigrationDifferential, runMigrationDifferential, type MigrationHosts, type PairOutcome } from '../../src/index.js';
@@ -166,4 +166,52 @@ describe('the differential lockstep of migrations', () => {
   it('refuses fewer than two pairs', async () => {
     await expect(runMigrationDifferential({ pairs: { only: referencePair() } })).rejects.toThrow(/at least two pairs/);
   });
+
+  it('migrateToOwnHost: false leaves out a migrate on the host its migration was prepared on', async () => {
+    // A pair that refuses a target of the source's own host before anything else (as the container driver does).
+    const strictPair = () => referencePair((a, b) => {
+      const own = new Map<string, ComputeDriver>();
+      const wrap = (d: ComputeDriver): ComputeDriver => {
+        const copy = bound(d);
+        copy.prepareMigration = async (request: MigrationRequest) => {
+          const t = await d.prepareMigration!(request);
+          own.set(t.migrationId, d);
+          return t;
+        };
+        copy.migrate = async (uuid: string, target: MigrationTarget) => {
+          if (own.get(target.migrationId) === d && !target.sameHost) throw new DriverError('INVALID_INPUT', { op: 'migrate', issues: [{ path: ['target', 'sameHost'], message: 'the target is this host' }] });
+          return d.migrate!(uuid, target);
+        };
+        return copy as unknown as ComputeDriver;
+      };
+      return { a: wrap(a), b: wrap(b) };
+    });
+    const found = await runMigrationDifferential({ pairs: { reference: referencePair(), strict: strictPair() }, numRuns: 300, seed: 3 });
+    expect(found.divergence, renderMigrationDifferential(found)).toBeDefined();
+    expect((found.divergence!.outcomes as Record<string, PairOutcome>)['strict']!.result).toBe('INVALID_INPUT');
+    const avoided = await runMigrationDifferential({ pairs: { reference: referencePair(), strict: strictPair() }, numRuns: 300, seed: 3, migrateToOwnHost: false });
+    expect(avoided.divergence, renderMigrationDifferential(avoided)).toBeUndefined();
+    expect(avoided.calls['migrate']?.['ok']).toBeGreaterThan(50);
+  }, 120_000);
+
+  it('spawns a second copy of a live instance on the other host only when every host declares operation.evacuate', async () => {
+    // A pair that declares evacuate missing and fails any spawn of an instance its peer has: never asked to.
+    const noEvacuate = (): MigrationHosts => {
+      const backA = createReferenceBackend({ disabledCapabilities: ['operation.evacuate'] });
+      const backB = createReferenceBackend({ disabledCapabilities: ['operation.evacuate'] });
+      const raw = { a: backA.createDriver(), b: backB.createDriver() };
+      const wrap = (d: ComputeDriver, peer: ComputeDriver): ComputeDriver => {
+        const copy = bound(d);
+        copy.spawn = async (spec: Parameters<ComputeDriver['spawn']>[0], o?: Parameters<ComputeDriver['spawn']>[1]) => {
+          if ((await peer.listInstances()).some((x) => x.uuid.toLowerCase() === spec.uuid.toLowerCase())) throw new DriverError('INSTANCE_EXISTS', { op: 'spawn', target: spec.uuid });
+          return d.spawn(spec, o);
+        };
+        return copy as unknown as ComputeDriver;
+      };
+      return { ...referencePair(), a: guard(wrap(raw.a, raw.b)), b: guard(wrap(raw.b, raw.a)), witnesses: { a: backA.witness, b: backB.witness } };
+    };
+    const r = await runMigrationDifferential({ pairs: { reference: referencePair(), noEvacuate: noEvacuate() }, numRuns: 300, seed: 9 });
+    expect(r.divergence, renderMigrationDifferential(r)).toBeUndefined();
+    expect(r.calls['spawn']?.['ok']).toBeGreaterThan(100);
+  }, 120_000);
 });
