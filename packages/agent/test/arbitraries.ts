@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { FlavorInput, ImageMetaInput, InstanceSpecInput, VifInput, VolumeAttachmentInput } from '@nova-common/core';
-import { MigrationTargetSchema } from '@nova-common/core';
+import { MigrationProgressSchema, MigrationTargetSchema } from '@nova-common/core';
 
 type ArbValue<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
@@ -307,3 +307,25 @@ export const migrationTargetArb = fc
     address: fc.string({ minLength: 1, maxLength: 200 }),
   })
   .map((t) => MigrationTargetSchema.parse(t));
+
+const bytesArb = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+
+/** MigrationProgress as a source reports it: NONE alone, or a running migration with the figures it measured. */
+export const migrationProgressArb = fc.oneof(
+  fc.record({ instanceUuid: uuidArb, phase: fc.constant('NONE' as const) }),
+  fc
+    .record(
+      {
+        instanceUuid: uuidArb,
+        phase: fc.constantFrom('COPYING' as const, 'SWITCHING' as const, 'CLEANING' as const),
+        migrationId: uuidArb,
+        kind: fc.constantFrom('LIVE' as const, 'COLD' as const),
+        elapsedMs: bytesArb,
+        dataTotalBytes: bytesArb,
+        dataProcessedBytes: bytesArb,
+        dataRemainingBytes: bytesArb,
+      },
+      { requiredKeys: ['instanceUuid', 'phase', 'migrationId', 'kind'] },
+    )
+    .map((p) => (p.dataTotalBytes !== undefined && p.dataProcessedBytes !== undefined && p.dataProcessedBytes > p.dataTotalBytes ? { ...p, dataProcessedBytes: p.dataTotalBytes } : p)),
+).map((p) => MigrationProgressSchema.parse(p));

@@ -40,6 +40,7 @@ describe('schemas/*.schema.json', () => {
         'instance-spec',
         'instance-summary',
         'lifecycle-event',
+        'migration-progress',
         'migration-request',
         'migration-target',
         'network-info',

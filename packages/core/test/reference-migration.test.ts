@@ -73,6 +73,48 @@ describe('the migration protocol at the guard (contract 1.2)', () => {
     expect(await b.listInstances()).toEqual([]);
   });
 
+  it('getMigrationProgress answers while migrate runs on the same instance: the guard does not queue it behind the move (R-MIGRATE-PROGRESS)', async () => {
+    const rawA = createReferenceDriver();
+    const slowMigrate = rawA.migrate!.bind(rawA);
+    // The move takes a while, as a real copy does.
+    rawA.migrate = async (uuid, target, options) => {
+      await new Promise((r) => setTimeout(r, 200));
+      await slowMigrate(uuid, target, options);
+    };
+    const a = guard(rawA);
+    const b = guard(createReferenceDriver());
+    const s = spec();
+    await a.spawn(s);
+    const target = await b.prepareMigration({ migrationId: randomUUID(), kind: 'LIVE', sourceDriver: KIND, instance: s });
+    let moved = false;
+    const moving = a.migrate(s.uuid, target).then(() => (moved = true));
+    const during = await a.getMigrationProgress(s.uuid);
+    expect(moved).toBe(false);
+    expect(during).toEqual({ instanceUuid: s.uuid, phase: 'NONE' });
+    await moving;
+    expect((await rejection(a.getMigrationProgress(s.uuid))).code).toBe('INSTANCE_NOT_FOUND');
+    expect(await b.getMigrationProgress(s.uuid.toUpperCase())).toEqual({ instanceUuid: s.uuid, phase: 'NONE' });
+  });
+
+  it('the reference source reports COPYING with the migration and its data while the copy runs', async () => {
+    const { a, b } = twoHosts();
+    const s = spec();
+    await a.spawn(s);
+    const target = await b.prepareMigration({ migrationId: randomUUID(), kind: 'COLD', sourceDriver: KIND, instance: s });
+    const readings: unknown[] = [];
+    const moving = a.migrate(s.uuid, target);
+    // The reference copy takes one turn of the event loop; read once per turn until migrate ends.
+    let done = false;
+    void moving.finally(() => (done = true));
+    while (!done) {
+      readings.push(await a.getMigrationProgress(s.uuid).catch((e: DriverError) => e.code));
+      await new Promise((r) => setImmediate(r));
+    }
+    await moving;
+    const copying = readings.find((r) => (r as { phase?: string }).phase === 'COPYING');
+    expect(copying, JSON.stringify(readings)).toMatchObject({ migrationId: target.migrationId, kind: 'COLD', dataTotalBytes: s.flavor.rootGb * 1024 ** 3, dataProcessedBytes: 0 });
+  });
+
   it('every cell of the migration table and every protocol rule has an id the suite can cite', () => {
     for (const kind of ['LIVE', 'COLD'] as const) {
       for (const state of SEMANTIC_STATES) expect(isRuleId(MIGRATION_SEMANTICS[kind][state].rule)).toBe(true);

@@ -6,6 +6,7 @@ import {
   DriverError,
   OPERATIONS,
   type MigrationRequest,
+  type MigrationProgress,
   type MigrationTarget,
   withRetry,
   type CallOptions,
@@ -231,6 +232,9 @@ class RemoteComputeDriver implements RemoteDriver {
   }
   async abortMigration(migrationId: string, o?: CallOptions) {
     await this.invoke('abortMigration', [migrationId], o);
+  }
+  getMigrationProgress(uuid: string, o?: CallOptions) {
+    return this.invoke('getMigrationProgress', [uuid], o) as Promise<MigrationProgress>;
   }
   subscribeEvents(listener: LifecycleListener): Unsubscribe {
     return this.events.add(listener);

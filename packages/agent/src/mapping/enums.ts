@@ -11,6 +11,7 @@ import {
   NodeUnavailableReasonSchema,
   PowerStateSchema,
   MigrationKindSchema,
+  MigrationPhaseSchema,
   RebootTypeSchema,
   RestorableStateSchema,
   SupportLevelSchema,
@@ -86,6 +87,7 @@ export const vnicTypes = enumMapping(VnicTypeSchema.options, pb.VnicTypeSchema);
 export const guestFormats = enumMapping(EphemeralDiskSchema.shape.guestFormat.unwrap().options, pb.GuestFormatSchema);
 export const rebootTypes = enumMapping(RebootTypeSchema.options, pb.RebootTypeSchema);
 export const migrationKinds = enumMapping(MigrationKindSchema.options, pb.MigrationKindSchema);
+export const migrationPhases = enumMapping(MigrationPhaseSchema.options, pb.MigrationPhaseSchema);
 export const nodeUnavailableReasons = enumMapping(NodeUnavailableReasonSchema.options, pb.NodeUnavailableReasonSchema);
 export const supportLevels = enumMapping(SupportLevelSchema.options, pb.SupportLevelSchema);
 export const volumeTransports = enumMapping(VolumeTransportSchema.options, pb.VolumeTransportSchema);
@@ -100,6 +102,7 @@ export const ENUM_MAPPINGS = {
   EventCause: eventCauses,
   RestorableState: restorableStates,
   MigrationKind: migrationKinds,
+  MigrationPhase: migrationPhases,
   DiskFormat: diskFormats,
   ContainerFormat: containerFormats,
   DiskBus: diskBuses,

@@ -1,7 +1,8 @@
 import { create } from '@bufbuild/protobuf';
-import type { MigrationRequest, MigrationRequestInput, MigrationTarget } from '@nova-common/core';
+import type { MigrationProgress, MigrationRequest, MigrationRequestInput, MigrationTarget } from '@nova-common/core';
 import * as pb from '../wire.js';
-import { fromProto, migrationKinds } from './enums.js';
+import { fromProto, migrationKinds, migrationPhases } from './enums.js';
+import { opt, optNum, optU64 } from './scalars.js';
 import { flavorFromProto, flavorToProto } from './flavor.js';
 import { instanceSpecFromProto, instanceSpecToProto } from './instance-spec.js';
 
@@ -54,5 +55,32 @@ export function migrationTargetFromProto(t: pb.MigrationTarget): MigrationTarget
     flavor: req(t.flavor, flavorFromProto) as MigrationTarget['flavor'],
     sameHost: t.sameHost,
     address: t.address,
+  };
+}
+
+export function migrationProgressToProto(p: MigrationProgress): pb.MigrationProgress {
+  return create(pb.MigrationProgressSchema, {
+    instanceUuid: p.instanceUuid,
+    phase: migrationPhases.toProto(p.phase),
+    ...opt('migrationId', p.migrationId),
+    ...opt('kind', p.kind === undefined ? undefined : migrationKinds.toProto(p.kind)),
+    ...opt('elapsedMs', optU64(p.elapsedMs)),
+    ...opt('dataTotalBytes', optU64(p.dataTotalBytes)),
+    ...opt('dataProcessedBytes', optU64(p.dataProcessedBytes)),
+    ...opt('dataRemainingBytes', optU64(p.dataRemainingBytes)),
+  });
+}
+
+/** Wire to contract: absent fields stay absent, and the remote driver's result check sees what came. */
+export function migrationProgressFromProto(p: pb.MigrationProgress): MigrationProgress {
+  return {
+    instanceUuid: p.instanceUuid,
+    phase: fromProto(migrationPhases, p.phase) as MigrationProgress['phase'],
+    ...opt('migrationId', p.migrationId),
+    ...opt('kind', p.kind === undefined ? undefined : (fromProto(migrationKinds, p.kind) as MigrationProgress['kind'])),
+    ...opt('elapsedMs', optNum(p.elapsedMs)),
+    ...opt('dataTotalBytes', optNum(p.dataTotalBytes)),
+    ...opt('dataProcessedBytes', optNum(p.dataProcessedBytes)),
+    ...opt('dataRemainingBytes', optNum(p.dataRemainingBytes)),
   };
 }

@@ -17,7 +17,14 @@ import {
   snapshotSpecToProto,
 } from './instance-spec.js';
 import { hostInventoryFromProto, hostInventoryToProto, nodeInfoFromProto, nodeInfoToProto } from './inventory.js';
-import { migrationRequestFromProto, migrationRequestToProto, migrationTargetFromProto, migrationTargetToProto } from './migration.js';
+import {
+  migrationProgressFromProto,
+  migrationProgressToProto,
+  migrationRequestFromProto,
+  migrationRequestToProto,
+  migrationTargetFromProto,
+  migrationTargetToProto,
+} from './migration.js';
 import { vifFromProto, vifToProto } from './network-info.js';
 import { consoleOutputFromProto, consoleOutputToProto, snapshotResultFromProto, snapshotResultToProto } from './outputs.js';
 
@@ -194,6 +201,11 @@ export const WIRE_OPERATIONS: { readonly [K in RemoteOperation]: WireOperation }
     toCall: (r) => ({ args: [r.migrationId] }),
     toRequest: (a) => ({ migrationId: a[0] as string }),
     ...void_,
+  }),
+  getMigrationProgress: define('getMigrationProgress', false, {
+    ...uuidOnly,
+    toResponse: (p) => ({ progress: migrationProgressToProto(p as never) }),
+    fromResponse: (r) => req(r.progress, migrationProgressFromProto),
   }),
 };
 

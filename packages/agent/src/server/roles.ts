@@ -12,7 +12,7 @@ export type Role = (typeof ROLES)[number];
 /** Every RPC of the service by operation name, WatchEvents included. */
 export type RpcName = RemoteOperation | 'watchEvents';
 
-const READS: readonly RpcName[] = ['getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'getConsoleOutput', 'listSnapshots', 'watchEvents'];
+const READS: readonly RpcName[] = ['getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'getConsoleOutput', 'listSnapshots', 'getMigrationProgress', 'watchEvents'];
 
 const GRANTS: { readonly [R in Exclude<Role, 'compute'>]: readonly RpcName[] } = {
   network: [...READS, 'attachInterface', 'detachInterface'],

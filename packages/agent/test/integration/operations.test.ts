@@ -119,6 +119,8 @@ describe('every operation through the agent answers exactly what the driver answ
     await same('prepareMigration', (d) => d.prepareMigration!({ migrationId: mig, kind: 'COLD', sourceDriver: '@nova-common/core/testing', instance: s } as never)); // INSTANCE_EXISTS
     await same('finishMigration', (d) => d.finishMigration!(mig)); // INSTANCE_NOT_FOUND
     await same('abortMigration', (d) => d.abortMigration!(mig)); // nothing to abort
+    await same('getMigrationProgress', (d) => d.getMigrationProgress!(u)); // NONE
+    await same('getMigrationProgress', (d) => d.getMigrationProgress!(mig)); // INSTANCE_NOT_FOUND
     await same('migrate', (d) => d.migrate!(u, { migrationId: mig, kind: 'COLD', driver: 'another-kind', instanceUuid: u, node: 'n', flavor: s.flavor, sameHost: false, address: 'x' } as never)); // INVALID_INPUT
     // ...and an instance moves into the agent's host through the wire, and back out of it.
     const w = spec();

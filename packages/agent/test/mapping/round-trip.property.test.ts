@@ -2,6 +2,7 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufb
 import {
   ConsoleOutputSchema,
   MigrationRequestSchema,
+  MigrationProgressSchema,
   MigrationTargetSchema,
   FlavorSchema,
   HostInventorySchema,
@@ -27,7 +28,14 @@ import { hostInventoryFromProto, hostInventoryToProto, nodeInfoFromProto, nodeIn
 import { vifFromProto, vifToProto } from '../../src/mapping/network-info.js';
 import { volumeAttachmentFromProto, volumeAttachmentToProto } from '../../src/mapping/block-device-info.js';
 import { consoleOutputFromProto, consoleOutputToProto, snapshotResultFromProto, snapshotResultToProto } from '../../src/mapping/outputs.js';
-import { migrationRequestFromProto, migrationRequestToProto, migrationTargetFromProto, migrationTargetToProto } from '../../src/mapping/migration.js';
+import {
+  migrationProgressFromProto,
+  migrationProgressToProto,
+  migrationRequestFromProto,
+  migrationRequestToProto,
+  migrationTargetFromProto,
+  migrationTargetToProto,
+} from '../../src/mapping/migration.js';
 import * as pb from '../../src/wire.js';
 import {
   consoleOutputArb,
@@ -39,6 +47,7 @@ import {
   instanceSummaryArb,
   metadataArb,
   migrationRequestArb,
+  migrationProgressArb,
   migrationTargetArb,
   nodeInfoArb,
   snapshotResultArb,
@@ -110,6 +119,7 @@ const OUTPUTS = [
   concept({ name: 'NodeInfo', arb: nodeInfoArb, schema: NodeInfoSchema, wire: pb.NodeInfoSchema, toProto: nodeInfoToProto, fromProto: nodeInfoFromProto }),
   concept({ name: 'ConsoleOutput', arb: consoleOutputArb, schema: ConsoleOutputSchema, wire: pb.ConsoleOutputSchema, toProto: consoleOutputToProto, fromProto: consoleOutputFromProto }),
   concept({ name: 'MigrationTarget', arb: migrationTargetArb, schema: MigrationTargetSchema, wire: pb.MigrationTargetSchema, toProto: migrationTargetToProto, fromProto: migrationTargetFromProto }),
+  concept({ name: 'MigrationProgress', arb: migrationProgressArb, schema: MigrationProgressSchema, wire: pb.MigrationProgressSchema, toProto: migrationProgressToProto, fromProto: migrationProgressFromProto }),
   concept({ name: 'SnapshotResult', arb: snapshotResultArb, schema: SnapshotResultSchema, wire: pb.SnapshotResultSchema, toProto: snapshotResultToProto, fromProto: snapshotResultFromProto }),
 ];
 

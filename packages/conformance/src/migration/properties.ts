@@ -66,7 +66,7 @@ const plus = (u: Record<string, number>, d: Record<string, number>, sign = 1): R
 };
 
 /** Destroy on both hosts, whatever happened (destroy is idempotent), and let the release settle. */
-async function cleanUp(ctx: MigrationContext, uuid: string): Promise<void> {
+export async function cleanUp(ctx: MigrationContext, uuid: string): Promise<void> {
   await ctx.hosts.a.destroy(uuid);
   await ctx.hosts.b.destroy(uuid);
   await settle(ctx);
@@ -77,7 +77,7 @@ async function settle(ctx: MigrationContext): Promise<void> {
   if (ctx.releaseMs > 0) await new Promise((r) => setTimeout(r, ctx.releaseMs));
 }
 
-function request(ctx: MigrationContext, uuid: string, kind: MigrationKind, spec: MigrationRequestInput['instance'], flavor?: FlavorInput, sameHost = false): MigrationRequestInput {
+export function request(ctx: MigrationContext, uuid: string, kind: MigrationKind, spec: MigrationRequestInput['instance'], flavor?: FlavorInput, sameHost = false): MigrationRequestInput {
   return { migrationId: ctx.uuid(), kind, sourceDriver: ctx.hosts.kind, sameHost, instance: { ...spec, uuid }, ...(flavor !== undefined ? { flavor } : {}) };
 }
 

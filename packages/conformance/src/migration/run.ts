@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { supports, type CapabilityId, type DriverCapabilities } from '@nova-common/core';
 import { MigrationViolation, type MigrationHosts } from './hosts.js';
 import { MIGRATION_PROPERTY_IDS, propertyDefinition, type MigrationPropertyId } from '../properties/catalog.js';
+import { watchProgress } from './progress.js';
 import { evacuate, kindsOf, migrateFromEveryState, refuseBadMigrations, resizeInPlace, roundTrip, type MigrationContext } from './properties.js';
 
 /** What each two-host property checks, and when it applies (what both hosts must declare). */
@@ -9,6 +10,7 @@ const CHECKS: Record<MigrationPropertyId, { applies: (caps: DriverCapabilities) 
   'P-MIGRATE-STATES': { applies: (caps) => kindsOf(caps).length > 0, check: migrateFromEveryState },
   'P-MIGRATE-REFUSALS': { applies: (caps) => kindsOf(caps).length > 0, check: refuseBadMigrations },
   'P-MIGRATE-ROUND-TRIP': { applies: (caps) => kindsOf(caps).length > 0, check: roundTrip },
+  'P-MIGRATE-PROGRESS': { applies: (caps) => kindsOf(caps).length > 0, check: watchProgress },
   'P-MIGRATE-IN-PLACE': { applies: (caps) => supports(caps, 'operation.migrate') && supports(caps, 'operation.resize-in-place'), check: resizeInPlace },
   'P-MIGRATE-EVACUATE': { applies: (caps) => supports(caps, 'operation.evacuate'), check: evacuate },
 };

@@ -49,7 +49,7 @@ export const CONCURRENCY_PROPERTY_IDS = ['P-CONCURRENT-INSTANCES', 'P-CONCURRENT
 type ConcurrencyPropertyId = (typeof CONCURRENCY_PROPERTY_IDS)[number];
 
 /** The two-host properties of the migration protocol (src/migration), since 1.2.0. */
-export const MIGRATION_PROPERTY_IDS = ['P-MIGRATE-STATES', 'P-MIGRATE-REFUSALS', 'P-MIGRATE-ROUND-TRIP', 'P-MIGRATE-IN-PLACE', 'P-MIGRATE-EVACUATE'] as const;
+export const MIGRATION_PROPERTY_IDS = ['P-MIGRATE-STATES', 'P-MIGRATE-REFUSALS', 'P-MIGRATE-ROUND-TRIP', 'P-MIGRATE-PROGRESS', 'P-MIGRATE-IN-PLACE', 'P-MIGRATE-EVACUATE'] as const;
 export type MigrationPropertyId = (typeof MIGRATION_PROPERTY_IDS)[number];
 
 /** The property checking that a capability declared missing raises UNSUPPORTED and changes nothing. */
@@ -214,6 +214,13 @@ const migration: Record<MigrationPropertyId, PropertyDefinition> = {
     since: '1.2.0',
     rules: ['R-MIGRATE-ONE-HOST', 'R-MIGRATE-KEEPS', 'R-CANCEL'],
     description: `A running instance goes cold to B with a bigger flavor and comes back cold with its first flavor (with LIVE declared, after a live migration whose signal was aborted: it must be on exactly one host either way), checked as P-MIGRATE-STATES checks each move. ${TWO_HOSTS}`,
+  },
+  'P-MIGRATE-PROGRESS': {
+    id: 'P-MIGRATE-PROGRESS',
+    title: 'The source reports where a running migration stands, without waiting for it',
+    since: '1.2.0',
+    rules: ['R-MIGRATE-PROGRESS'],
+    description: `Before a move the source reads phase NONE and the destination INSTANCE_NOT_FOUND; while migrate runs (LIVE when declared, else COLD) the source is read every 25 ms: each reading names the migration and its kind, the phases only move forward (COPYING, SWITCHING, CLEANING, then the instance is gone), the data processed never decreases, and a migrate that runs over a second lets at least one read answer before it ends; after the move the source reads INSTANCE_NOT_FOUND and the destination NONE. ${TWO_HOSTS}`,
   },
   'P-MIGRATE-IN-PLACE': {
     id: 'P-MIGRATE-IN-PLACE',

@@ -37,6 +37,7 @@ describe('the two-host migration suite', () => {
       ['P-MIGRATE-STATES', 'passed'],
       ['P-MIGRATE-REFUSALS', 'passed'],
       ['P-MIGRATE-ROUND-TRIP', 'passed'],
+      ['P-MIGRATE-PROGRESS', 'passed'],
       ['P-MIGRATE-IN-PLACE', 'passed'],
       ['P-MIGRATE-EVACUATE', 'passed'],
     ]);
@@ -61,6 +62,7 @@ describe('the two-host migration suite', () => {
       ['P-MIGRATE-STATES', 'passed'],
       ['P-MIGRATE-REFUSALS', 'passed'],
       ['P-MIGRATE-ROUND-TRIP', 'passed'],
+      ['P-MIGRATE-PROGRESS', 'passed'],
       ['P-MIGRATE-IN-PLACE', 'skipped'],
       ['P-MIGRATE-EVACUATE', 'passed'],
     ]);
@@ -101,5 +103,53 @@ describe('the two-host migration suite', () => {
     const results = await runMigrationSuite({ ...hosts, b: unreserving }, { runId: 'ref-reserve', only: ['P-MIGRATE-STATES'] });
     expect(results[0]!.status).toBe('failed');
     expect(results[0]!.failure!.rule).toBe('R-MIGRATE-RESERVE');
+  });
+
+  /** A's driver with its methods bound, and `extra` replacing some of them: where a test plants a bug. */
+  const planted = (extra: (d: ComputeDriver) => Partial<ComputeDriver>) => (d: ComputeDriver): ComputeDriver => {
+    const bound = Object.fromEntries(
+      [...new Set([...Object.keys(d), ...Object.getOwnPropertyNames(Object.getPrototypeOf(d))])]
+        .filter((k) => k !== 'constructor' && typeof (d as unknown as Record<string, unknown>)[k] === 'function')
+        .map((k) => [k, (d as unknown as Record<string, (...a: unknown[]) => unknown>)[k]!.bind(d)]),
+    );
+    return { ...bound, ...extra(d) } as unknown as ComputeDriver;
+  };
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('fails a source whose progress read waits for the migration to end (R-MIGRATE-PROGRESS)', async () => {
+    let moving: Promise<void> = Promise.resolve();
+    const waiting = planted((d) => ({
+      migrate: (uuid: string, target: MigrationTarget) => (moving = pause(1500).then(() => d.migrate!(uuid, target))),
+      // The planted bug: the read answers only once the migration is over, as a read queued behind it would.
+      getMigrationProgress: async (uuid: string) => {
+        await moving.catch(() => undefined);
+        return d.getMigrationProgress!(uuid);
+      },
+    }));
+    const results = await runMigrationSuite(referenceHosts({}, waiting), { runId: 'ref-progress-wait', only: ['P-MIGRATE-PROGRESS'] });
+    expect(results[0]!.failure?.rule, renderMigrationResults(results)).toBe('R-MIGRATE-PROGRESS');
+    expect(results[0]!.failure!.message).toMatch(/no progress read answered before it ended/);
+  });
+
+  it('fails a source whose phases go backwards (R-MIGRATE-PROGRESS)', async () => {
+    let running: MigrationTarget | undefined;
+    let reads = 0;
+    const backwards = planted((d) => ({
+      migrate: async (uuid: string, target: MigrationTarget) => {
+        running = target;
+        await pause(300);
+        await d.migrate!(uuid, target);
+        running = undefined;
+      },
+      // The planted bug: CLEANING, then COPYING again.
+      getMigrationProgress: async (uuid: string) => {
+        if (running === undefined) return d.getMigrationProgress!(uuid);
+        const phase = reads++ === 0 ? 'CLEANING' : 'COPYING';
+        return { instanceUuid: uuid, phase, migrationId: running.migrationId, kind: running.kind };
+      },
+    }));
+    const results = await runMigrationSuite(referenceHosts({}, backwards), { runId: 'ref-progress-back', only: ['P-MIGRATE-PROGRESS'] });
+    expect(results[0]!.failure?.rule, renderMigrationResults(results)).toBe('R-MIGRATE-PROGRESS');
+    expect(results[0]!.failure!.message).toMatch(/COPYING after CLEANING.*only move forward/);
   });
 });

@@ -6,7 +6,7 @@ import type { ConsoleOutput, LifecycleEvent, SnapshotResult } from '../schemas/o
 import type { RestorableState } from '../schemas/power-state.js';
 import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { Vif } from '../schemas/network-info.js';
-import type { MigrationRequest, MigrationTarget } from '../schemas/migration.js';
+import type { MigrationProgress, MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 
 /** Options every call accepts. */
 export interface CallOptions {
@@ -124,6 +124,12 @@ export interface ComputeDriver {
    * Idempotent. @since 1.2.0 capability operation.migrate
    */
   abortMigration?(migrationId: string, options?: CallOptions): Promise<void>;
+  /**
+   * SOURCE: where the migration of `uuid` stands (phase NONE when none runs). Answers while
+   * migrate runs, without waiting for it (R-MIGRATE-PROGRESS).
+   * @since 1.2.0 capability operation.migrate
+   */
+  getMigrationProgress?(uuid: string, options?: CallOptions): Promise<MigrationProgress>;
   /**
    * Listen to power transitions of this driver's instances. @since 1.0.0 capability event.lifecycle;
    * transitions no call asked for (the guest shut down or crashed, an operator acted on the

@@ -89,6 +89,8 @@ export const MIGRATION_RULES = {
     'abortMigration MUST release the reservation and remove anything of a migration that did not complete, and MUST NOT touch an instance the migration delivered: that is INVALID_STATE (finish it, or destroy it).',
   'R-MIGRATE-FINISH':
     'finishMigration of a migration whose instance has not arrived MUST reject with INSTANCE_NOT_FOUND and change nothing; an unknown migrationId too.',
+  'R-MIGRATE-PROGRESS':
+    'getMigrationProgress on the source MUST answer while migrate runs, without waiting for it: the migration\'s id and kind, a phase that only moves forward (COPYING, SWITCHING, CLEANING), and data figures of which the processed part never decreases; phase NONE when no migration of the instance runs there; INSTANCE_NOT_FOUND when the host neither holds the instance nor runs its migration.',
   'R-MIGRATE-IN-PLACE':
     'A driver that declares operation.resize-in-place MUST accept a request with sameHost for an instance it holds, and migrate then changes the flavor without the instance leaving the host.',
   'R-EVACUATE':

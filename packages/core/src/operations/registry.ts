@@ -11,7 +11,7 @@ import { HostInventorySchema, NodeInfoSchema } from '../schemas/inventory.js';
 import { VifSchema } from '../schemas/network-info.js';
 import { ConsoleOutputSchema, SnapshotResultSchema } from '../schemas/outputs.js';
 import { RestorableStateSchema } from '../schemas/power-state.js';
-import { MigrationRequestSchema, MigrationTargetSchema } from '../schemas/migration.js';
+import { MigrationProgressSchema, MigrationRequestSchema, MigrationTargetSchema } from '../schemas/migration.js';
 import { lowerRequestIds, lowerSpecIds, lowerTargetIds, lowerVifId, lowerVolumeId } from './canonical-ids.js';
 
 /** Errors any operation may raise, in addition to its own list. */
@@ -320,6 +320,15 @@ export const OPERATIONS = {
     args: [arg('migrationId', UuidSchema, 'id')],
     since: '1.2.0',
     peer: 'destination',
+  }),
+  getMigrationProgress: op({
+    capability: 'operation.migrate',
+    errors: ['INVALID_INPUT', 'UNSUPPORTED', 'INSTANCE_NOT_FOUND'],
+    // An `id`, not the instance: the read must not wait in the instance's queue behind the migrate it watches.
+    args: [arg('uuid', UuidSchema, 'id')],
+    result: MigrationProgressSchema,
+    since: '1.2.0',
+    peer: 'source',
   }),
 } as const satisfies Record<string, OperationDescriptor>;
 

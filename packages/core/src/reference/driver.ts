@@ -20,7 +20,7 @@ import { NodePool } from './nodes.js';
 import { enforceCell } from '../toolkit/enforce-cell.js';
 import { copyMetadata, invalidField } from './validate.js';
 import { MigrationDesk } from './migration.js';
-import type { MigrationRequest, MigrationTarget } from '../schemas/migration.js';
+import type { MigrationProgress, MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 
 /**
  * The reference driver: every ComputeDriver operation, present and required, plus hooks
@@ -297,7 +297,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
 
   async migrate(uuid: string, target: MigrationTarget, options?: CallOptions): Promise<void> {
     this.gateCall('migrate', [uuid, target]);
-    this.desk.migrate(uuid, this.instances.get(key(uuid)), target, options?.signal);
+    await this.desk.migrate(uuid, () => this.instances.get(key(uuid)), target, options?.signal);
   }
 
   async finishMigration(migrationId: string, _options?: CallOptions): Promise<void> {
@@ -308,6 +308,11 @@ export class ReferenceComputeDriver implements ReferenceDriver {
   async abortMigration(migrationId: string, _options?: CallOptions): Promise<void> {
     this.gate('abortMigration');
     this.desk.abort(migrationId);
+  }
+
+  async getMigrationProgress(uuid: string, _options?: CallOptions): Promise<MigrationProgress> {
+    this.gate('getMigrationProgress');
+    return this.desk.progress(uuid, this.instances.has(key(uuid)));
   }
 
   // ---- console and events -----------------------------------------------------------

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DriverError, errors, isDriverError } from '../errors/driver-error.js';
 import { migrationCell } from '../migration/semantics.js';
-import type { MigrationRequest, MigrationTarget } from '../schemas/migration.js';
+import type { MigrationPhase, MigrationProgress, MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 import { expectedUsage } from '../semantics/oracle.js';
 import { appendConsole, type ExistingState, type InstanceRecord } from './instance.js';
 import type { NodePool, ReferenceNode, Usage } from './nodes.js';
@@ -25,6 +25,19 @@ interface Prepared {
   arrived: boolean;
 }
 
+/** A migration running on its source, as getMigrationProgress reads it. */
+interface Running {
+  readonly target: MigrationTarget;
+  readonly startedAt: number;
+  /** What the move sends in all: the flavor's memory (LIVE) or root disk (COLD), as a backend would count it. */
+  readonly total: number;
+  phase: Exclude<MigrationPhase, 'NONE'>;
+  processed: number;
+}
+
+/** One turn of the event loop: where a real backend's copy would take time, and a progress read gets in. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Reference hosts with a prepared migration, by address: where a source finds its destination,
  * as a libvirt source finds its destination's daemon by URI. A host is listed only while it
@@ -43,6 +56,8 @@ export class MigrationDesk {
   private readonly prepared = new Map<string, Prepared>();
   /** Migrations finished here: finish is idempotent and abort refuses them. */
   private readonly finished = new Set<string>();
+  /** Migrations running on this host as their source, by instance uuid. */
+  private readonly running = new Map<string, Running>();
 
   constructor(private readonly host: DeskHost) {}
 
@@ -90,8 +105,53 @@ export class MigrationDesk {
     return { ...target };
   }
 
-  /** SOURCE: move `record` (an instance of this host) to the target's desk, or leave it as it is. */
-  migrate(uuid: string, record: InstanceRecord | undefined, target: MigrationTarget, signal: AbortSignal | undefined): void {
+  /**
+   * SOURCE: move the instance to the target's desk, or leave it as it is. The copy takes a turn
+   * of the event loop (COPYING, where a cancellation still leaves the instance here), the move
+   * itself is one synchronous step, and the clean-up another turn (CLEANING).
+   */
+  async migrate(uuid: string, lookup: () => InstanceRecord | undefined, target: MigrationTarget, signal: AbortSignal | undefined): Promise<void> {
+    this.check(uuid, lookup(), target, signal);
+    const key = uuid.toLowerCase();
+    const total = target.kind === 'LIVE' ? target.flavor.memoryMb * 1024 * 1024 : target.flavor.rootGb * 1024 ** 3;
+    const run: Running = { target, startedAt: Date.now(), total, phase: 'COPYING', processed: 0 };
+    this.running.set(key, run);
+    try {
+      await turn();
+      run.processed = total;
+      run.phase = 'SWITCHING';
+      // The instance may have changed while the copy ran (a driver's own backend, not this queue): checked again.
+      this.check(uuid, lookup(), target, signal);
+      this.move(lookup()!, target);
+      run.phase = 'CLEANING';
+      await turn();
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  /** SOURCE: where the migration of `uuid` stands; `here` is whether this host holds the instance. */
+  progress(uuid: string, here: boolean): MigrationProgress {
+    const key = uuid.toLowerCase();
+    const run = this.running.get(key);
+    if (run === undefined) {
+      if (!here) throw errors.notFound(uuid, 'getMigrationProgress');
+      return { instanceUuid: key, phase: 'NONE' };
+    }
+    return {
+      instanceUuid: key,
+      phase: run.phase,
+      migrationId: run.target.migrationId,
+      kind: run.target.kind,
+      elapsedMs: Math.max(0, Date.now() - run.startedAt),
+      dataTotalBytes: run.total,
+      dataProcessedBytes: run.processed,
+      dataRemainingBytes: run.total - run.processed,
+    };
+  }
+
+  /** Every refusal of migrate, before anything moves. */
+  private check(uuid: string, record: InstanceRecord | undefined, target: MigrationTarget, signal: AbortSignal | undefined): void {
     const op = 'migrate';
     if (target.driver !== REFERENCE_KIND) throw invalidField(op, ['target', 'driver'], `must be ${REFERENCE_KIND}: this source moves instances only to reference hosts`);
     if (target.instanceUuid !== uuid.toLowerCase()) throw invalidField(op, ['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
@@ -105,6 +165,14 @@ export class MigrationDesk {
       throw invalidField(op, ['target', 'migrationId'], 'is not prepared on the destination (aborted, finished, or never prepared)');
     }
     if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: record.uuid, detail: 'the migration was cancelled before the instance moved' });
+  }
+
+  private move(record: InstanceRecord, target: MigrationTarget): void {
+    const cell = migrationCell(target.kind, record.state);
+    // check() ran just before, in the same synchronous step: the cell allows the move and the destination has it prepared.
+    if (cell.kind === 'error') throw new Error(`unreachable: ${cell.rule}`);
+    const destination = DESKS.get(target.address)!;
+    const prepared = destination.prepared.get(target.migrationId)!;
     // The move itself: one synchronous step, so no caller ever sees the instance on two hosts or none.
     const moved: InstanceRecord = { ...record, node: prepared.node, flavor: target.flavor, usage: prepared.usage, state: cell.to as ExistingState, console: [...record.console] };
     const word = target.sameHost ? 'RESIZED' : `MIGRATED-${target.kind}`;

@@ -69,3 +69,48 @@ export const MigrationTargetSchema = z
   })
   .strict();
 export type MigrationTarget = z.infer<typeof MigrationTargetSchema>;
+
+/**
+ * Where a migration of an instance stands on its source (since 1.2.0), as getMigrationProgress
+ * reads it while migrate runs:
+ * - NONE: no migration of the instance runs on this host;
+ * - COPYING: its memory (LIVE, the guest running) or its disks (COLD, the guest stopped) are copied;
+ * - SWITCHING: the last copy, or the start on the destination: a LIVE guest is paused (the downtime);
+ * - CLEANING: the instance is on the destination; the source removes what it left here.
+ */
+export const MigrationPhaseSchema = z.enum(['NONE', 'COPYING', 'SWITCHING', 'CLEANING']);
+export type MigrationPhase = z.infer<typeof MigrationPhaseSchema>;
+
+const Bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A reading of a migration's progress on its source. The byte figures are what the backend
+ * reports (a driver that cannot measure them leaves them out): the data the move has to send
+ * in all, what it has sent, and what is left. For one migration, `dataProcessedBytes` never
+ * decreases, and the phases follow each other in the order above.
+ */
+export const MigrationProgressSchema = z
+  .object({
+    instanceUuid: UuidSchema,
+    phase: MigrationPhaseSchema,
+    /** The migration running (absent when the phase is NONE). */
+    migrationId: UuidSchema.optional(),
+    kind: MigrationKindSchema.optional(),
+    /** Milliseconds since migrate started on this host. */
+    elapsedMs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    dataTotalBytes: Bytes.optional(),
+    dataProcessedBytes: Bytes.optional(),
+    dataRemainingBytes: Bytes.optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const running = p.phase !== 'NONE';
+    for (const field of ['migrationId', 'kind'] as const) {
+      if (running && p[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a ${p.phase} migration names its ${field}` });
+      if (!running && p[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'no migration runs (phase NONE)' });
+    }
+    if (p.dataTotalBytes !== undefined && p.dataProcessedBytes !== undefined && p.dataProcessedBytes > p.dataTotalBytes) {
+      ctx.addIssue({ code: 'custom', path: ['dataProcessedBytes'], message: 'more data processed than there is in all' });
+    }
+  });
+export type MigrationProgress = z.infer<typeof MigrationProgressSchema>;

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nova_common/compute/v1/migration.proto.
  */
 export const file_nova_common_compute_v1_migration: GenFile = /*@__PURE__*/
-  fileDesc("CiZub3ZhX2NvbW1vbi9jb21wdXRlL3YxL21pZ3JhdGlvbi5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSL/AQoQTWlncmF0aW9uUmVxdWVzdBIUCgxtaWdyYXRpb25faWQYASABKAkSMwoEa2luZBgCIAEoDjIlLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuTWlncmF0aW9uS2luZBIVCg1zb3VyY2VfZHJpdmVyGAMgASgJEhEKCXNhbWVfaG9zdBgEIAEoCBI2CghpbnN0YW5jZRgFIAEoCzIkLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuSW5zdGFuY2VTcGVjEjMKBmZsYXZvchgGIAEoCzIeLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuRmxhdm9ySACIAQFCCQoHX2ZsYXZvciLlAQoPTWlncmF0aW9uVGFyZ2V0EhQKDG1pZ3JhdGlvbl9pZBgBIAEoCRIzCgRraW5kGAIgASgOMiUubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25LaW5kEg4KBmRyaXZlchgDIAEoCRIVCg1pbnN0YW5jZV91dWlkGAQgASgJEgwKBG5vZGUYBSABKAkSLgoGZmxhdm9yGAYgASgLMh4ubm92YV9jb21tb24uY29tcHV0ZS52MS5GbGF2b3ISEQoJc2FtZV9ob3N0GAcgASgIEg8KB2FkZHJlc3MYCCABKAkiaAoXUHJlcGFyZU1pZ3JhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRI5CgdyZXF1ZXN0GAIgASgLMigubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25SZXF1ZXN0IlMKGFByZXBhcmVNaWdyYXRpb25SZXNwb25zZRI3CgZ0YXJnZXQYASABKAsyJy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLk1pZ3JhdGlvblRhcmdldCJrCg5NaWdyYXRlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBHV1aWQYAiABKAkSNwoGdGFyZ2V0GAMgASgLMicubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25UYXJnZXQiEQoPTWlncmF0ZVJlc3BvbnNlIkIKFkZpbmlzaE1pZ3JhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIUCgxtaWdyYXRpb25faWQYAiABKAkiGQoXRmluaXNoTWlncmF0aW9uUmVzcG9uc2UiQQoVQWJvcnRNaWdyYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFAoMbWlncmF0aW9uX2lkGAIgASgJIhgKFkFib3J0TWlncmF0aW9uUmVzcG9uc2UqYQoNTWlncmF0aW9uS2luZBIeChpNSUdSQVRJT05fS0lORF9VTlNQRUNJRklFRBAAEhcKE01JR1JBVElPTl9LSU5EX0xJVkUQARIXChNNSUdSQVRJT05fS0lORF9DT0xEEAJiBnByb3RvMw", [file_nova_common_compute_v1_image, file_nova_common_compute_v1_instance]);
+  fileDesc("CiZub3ZhX2NvbW1vbi9jb21wdXRlL3YxL21pZ3JhdGlvbi5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSL/AQoQTWlncmF0aW9uUmVxdWVzdBIUCgxtaWdyYXRpb25faWQYASABKAkSMwoEa2luZBgCIAEoDjIlLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuTWlncmF0aW9uS2luZBIVCg1zb3VyY2VfZHJpdmVyGAMgASgJEhEKCXNhbWVfaG9zdBgEIAEoCBI2CghpbnN0YW5jZRgFIAEoCzIkLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuSW5zdGFuY2VTcGVjEjMKBmZsYXZvchgGIAEoCzIeLm5vdmFfY29tbW9uLmNvbXB1dGUudjEuRmxhdm9ySACIAQFCCQoHX2ZsYXZvciLlAQoPTWlncmF0aW9uVGFyZ2V0EhQKDG1pZ3JhdGlvbl9pZBgBIAEoCRIzCgRraW5kGAIgASgOMiUubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25LaW5kEg4KBmRyaXZlchgDIAEoCRIVCg1pbnN0YW5jZV91dWlkGAQgASgJEgwKBG5vZGUYBSABKAkSLgoGZmxhdm9yGAYgASgLMh4ubm92YV9jb21tb24uY29tcHV0ZS52MS5GbGF2b3ISEQoJc2FtZV9ob3N0GAcgASgIEg8KB2FkZHJlc3MYCCABKAkiaAoXUHJlcGFyZU1pZ3JhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRI5CgdyZXF1ZXN0GAIgASgLMigubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25SZXF1ZXN0IlMKGFByZXBhcmVNaWdyYXRpb25SZXNwb25zZRI3CgZ0YXJnZXQYASABKAsyJy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLk1pZ3JhdGlvblRhcmdldCJrCg5NaWdyYXRlUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEgwKBHV1aWQYAiABKAkSNwoGdGFyZ2V0GAMgASgLMicubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25UYXJnZXQiEQoPTWlncmF0ZVJlc3BvbnNlIkIKFkZpbmlzaE1pZ3JhdGlvblJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIUCgxtaWdyYXRpb25faWQYAiABKAkiGQoXRmluaXNoTWlncmF0aW9uUmVzcG9uc2UiQQoVQWJvcnRNaWdyYXRpb25SZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSFAoMbWlncmF0aW9uX2lkGAIgASgJIhgKFkFib3J0TWlncmF0aW9uUmVzcG9uc2UipAMKEU1pZ3JhdGlvblByb2dyZXNzEhUKDWluc3RhbmNlX3V1aWQYASABKAkSNQoFcGhhc2UYAiABKA4yJi5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLk1pZ3JhdGlvblBoYXNlEhkKDG1pZ3JhdGlvbl9pZBgDIAEoCUgAiAEBEjgKBGtpbmQYBCABKA4yJS5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLk1pZ3JhdGlvbktpbmRIAYgBARIXCgplbGFwc2VkX21zGAUgASgESAKIAQESHQoQZGF0YV90b3RhbF9ieXRlcxgGIAEoBEgDiAEBEiEKFGRhdGFfcHJvY2Vzc2VkX2J5dGVzGAcgASgESASIAQESIQoUZGF0YV9yZW1haW5pbmdfYnl0ZXMYCCABKARIBYgBAUIPCg1fbWlncmF0aW9uX2lkQgcKBV9raW5kQg0KC19lbGFwc2VkX21zQhMKEV9kYXRhX3RvdGFsX2J5dGVzQhcKFV9kYXRhX3Byb2Nlc3NlZF9ieXRlc0IXChVfZGF0YV9yZW1haW5pbmdfYnl0ZXMiPwobR2V0TWlncmF0aW9uUHJvZ3Jlc3NSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSDAoEdXVpZBgCIAEoCSJbChxHZXRNaWdyYXRpb25Qcm9ncmVzc1Jlc3BvbnNlEjsKCHByb2dyZXNzGAEgASgLMikubm92YV9jb21tb24uY29tcHV0ZS52MS5NaWdyYXRpb25Qcm9ncmVzcyphCg1NaWdyYXRpb25LaW5kEh4KGk1JR1JBVElPTl9LSU5EX1VOU1BFQ0lGSUVEEAASFwoTTUlHUkFUSU9OX0tJTkRfTElWRRABEhcKE01JR1JBVElPTl9LSU5EX0NPTEQQAiqlAQoOTWlncmF0aW9uUGhhc2USHwobTUlHUkFUSU9OX1BIQVNFX1VOU1BFQ0lGSUVEEAASGAoUTUlHUkFUSU9OX1BIQVNFX05PTkUQARIbChdNSUdSQVRJT05fUEhBU0VfQ09QWUlORxACEh0KGU1JR1JBVElPTl9QSEFTRV9TV0lUQ0hJTkcQAxIcChhNSUdSQVRJT05fUEhBU0VfQ0xFQU5JTkcQBGIGcHJvdG8z", [file_nova_common_compute_v1_image, file_nova_common_compute_v1_instance]);
 
 /**
  * What a caller asks a destination to prepare. Since 1.2.0.
@@ -274,6 +274,103 @@ export const AbortMigrationResponseSchema: GenMessage<AbortMigrationResponse> = 
   messageDesc(file_nova_common_compute_v1_migration, 9);
 
 /**
+ * A reading of a migration's progress on its source. Since 1.2.0.
+ *
+ * @generated from message nova_common.compute.v1.MigrationProgress
+ */
+export type MigrationProgress = Message<"nova_common.compute.v1.MigrationProgress"> & {
+  /**
+   * @generated from field: string instance_uuid = 1;
+   */
+  instanceUuid: string;
+
+  /**
+   * @generated from field: nova_common.compute.v1.MigrationPhase phase = 2;
+   */
+  phase: MigrationPhase;
+
+  /**
+   * Absent when the phase is NONE.
+   *
+   * @generated from field: optional string migration_id = 3;
+   */
+  migrationId?: string | undefined;
+
+  /**
+   * @generated from field: optional nova_common.compute.v1.MigrationKind kind = 4;
+   */
+  kind?: MigrationKind | undefined;
+
+  /**
+   * @generated from field: optional uint64 elapsed_ms = 5;
+   */
+  elapsedMs?: bigint | undefined;
+
+  /**
+   * What the backend reports; absent when the driver cannot measure it.
+   *
+   * @generated from field: optional uint64 data_total_bytes = 6;
+   */
+  dataTotalBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint64 data_processed_bytes = 7;
+   */
+  dataProcessedBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint64 data_remaining_bytes = 8;
+   */
+  dataRemainingBytes?: bigint | undefined;
+};
+
+/**
+ * Describes the message nova_common.compute.v1.MigrationProgress.
+ * Use `create(MigrationProgressSchema)` to create a new message.
+ */
+export const MigrationProgressSchema: GenMessage<MigrationProgress> = /*@__PURE__*/
+  messageDesc(file_nova_common_compute_v1_migration, 10);
+
+/**
+ * @generated from message nova_common.compute.v1.GetMigrationProgressRequest
+ */
+export type GetMigrationProgressRequest = Message<"nova_common.compute.v1.GetMigrationProgressRequest"> & {
+  /**
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: string uuid = 2;
+   */
+  uuid: string;
+};
+
+/**
+ * Describes the message nova_common.compute.v1.GetMigrationProgressRequest.
+ * Use `create(GetMigrationProgressRequestSchema)` to create a new message.
+ */
+export const GetMigrationProgressRequestSchema: GenMessage<GetMigrationProgressRequest> = /*@__PURE__*/
+  messageDesc(file_nova_common_compute_v1_migration, 11);
+
+/**
+ * @generated from message nova_common.compute.v1.GetMigrationProgressResponse
+ */
+export type GetMigrationProgressResponse = Message<"nova_common.compute.v1.GetMigrationProgressResponse"> & {
+  /**
+   * @generated from field: nova_common.compute.v1.MigrationProgress progress = 1;
+   */
+  progress?: MigrationProgress | undefined;
+};
+
+/**
+ * Describes the message nova_common.compute.v1.GetMigrationProgressResponse.
+ * Use `create(GetMigrationProgressResponseSchema)` to create a new message.
+ */
+export const GetMigrationProgressResponseSchema: GenMessage<GetMigrationProgressResponse> = /*@__PURE__*/
+  messageDesc(file_nova_common_compute_v1_migration, 12);
+
+/**
  * How an instance moves between two hosts. Since 1.2.0.
  *
  * @generated from enum nova_common.compute.v1.MigrationKind
@@ -304,4 +401,50 @@ export enum MigrationKind {
  */
 export const MigrationKindSchema: GenEnum<MigrationKind> = /*@__PURE__*/
   enumDesc(file_nova_common_compute_v1_migration, 0);
+
+/**
+ * Where a migration stands on its source. Since 1.2.0.
+ *
+ * @generated from enum nova_common.compute.v1.MigrationPhase
+ */
+export enum MigrationPhase {
+  /**
+   * @generated from enum value: MIGRATION_PHASE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No migration of the instance runs on this host.
+   *
+   * @generated from enum value: MIGRATION_PHASE_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Memory (live) or disks (cold) are being copied.
+   *
+   * @generated from enum value: MIGRATION_PHASE_COPYING = 2;
+   */
+  COPYING = 2,
+
+  /**
+   * The last copy, or the start on the destination (a live guest is paused).
+   *
+   * @generated from enum value: MIGRATION_PHASE_SWITCHING = 3;
+   */
+  SWITCHING = 3,
+
+  /**
+   * The instance is on the destination; the source removes what it left.
+   *
+   * @generated from enum value: MIGRATION_PHASE_CLEANING = 4;
+   */
+  CLEANING = 4,
+}
+
+/**
+ * Describes the enum nova_common.compute.v1.MigrationPhase.
+ */
+export const MigrationPhaseSchema: GenEnum<MigrationPhase> = /*@__PURE__*/
+  enumDesc(file_nova_common_compute_v1_migration, 1);
 
