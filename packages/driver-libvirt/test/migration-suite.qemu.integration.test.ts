@@ -61,10 +61,14 @@ describe('the two-host migration suite on two libvirt hosts (QEMU/TCG)', () => {
       ['P-MIGRATE-STATES', 'passed'],
       ['P-MIGRATE-REFUSALS', 'passed'],
       ['P-MIGRATE-ROUND-TRIP', 'passed'],
+      ['P-MIGRATE-PROGRESS', 'passed'],
       ['P-MIGRATE-IN-PLACE', 'passed'],
       ['P-MIGRATE-EVACUATE', 'passed'],
     ]);
     // LIVE and COLD from every state the driver reaches (RUNNING, SHUTDOWN, PAUSED, SUSPENDED, RESCUE).
     expect(results[0]!.log.filter((l) => l.startsWith('case ')).length).toBe(10);
+    // The live copy was read while it ran, with libvirt's job figures (memory and disks sent).
+    const progress = results.find((r) => r.id === 'P-MIGRATE-PROGRESS')!.log.join('\n');
+    expect(progress).toMatch(/LIVE migrate: (NONEx\d+ )?COPYINGx\d+.*; [1-9]\d* of [1-9]\d* bytes processed/);
   }, 1_200_000);
 });

@@ -6,6 +6,7 @@ import { daemonUri, inferDomainType, type LibvirtDriverConfig } from '../config.
 import { defaultCpu, diskCache, isInstanceDomainName, type CpuSettings, type DiskCaches, type DomainEnvironment, type DomainType } from '../mapping/domain-xml.js';
 import * as files from '../host-files.js';
 import { OwnedIndex, type Usage } from './owned-index.js';
+import type { RunningMigration } from './migration-progress.js';
 import { RequestedTransitions } from './requested.js';
 
 /** Hooks for fault-injection tests; not part of the configuration. */
@@ -42,6 +43,8 @@ export class DriverContext {
   readonly inFlight = new Set<string>();
   /** What spawns in flight hold: placement counts them with the instances. */
   readonly reservations = new Map<string, Usage>();
+  /** Migrations running with this host as their source, by instance uuid: what getMigrationProgress reads. */
+  readonly migrations = new Map<string, RunningMigration>();
   /** Which domains are this driver's and what they use: placement's tally, and event filtering. */
   readonly owned = new OwnedIndex();
   /**

@@ -11,6 +11,7 @@ import {
   type InstanceSummary,
   type LifecycleListener,
   type MigrationRequest,
+  type MigrationProgress,
   type MigrationTarget,
   type NodeInfo,
   type PowerOffOptions,
@@ -36,6 +37,7 @@ import * as instances from './instances.js';
 import * as inventory from './inventory.js';
 import * as lifecycle from './lifecycle.js';
 import * as migrationDestination from './migration-destination.js';
+import { getMigrationProgress } from './migration-progress.js';
 import { migrate } from './migration-source.js';
 import * as power from './power.js';
 import { ensureReady } from './readiness.js';
@@ -234,6 +236,10 @@ export class LibvirtDriver implements ComputeDriver {
 
   abortMigration(migrationId: string, options?: CallOptions): Promise<void> {
     return migrationDestination.abortMigration(this.ctx, migrationId, options);
+  }
+
+  getMigrationProgress(uuid: string, options?: CallOptions): Promise<MigrationProgress> {
+    return getMigrationProgress(this.ctx, uuid, options);
   }
 
   // ---- events ------------------------------------------------------------------------

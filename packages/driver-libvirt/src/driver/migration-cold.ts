@@ -9,6 +9,7 @@ import type { InstanceRecord } from '../mapping/instance-record.js';
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import type { Loaded } from './instances.js';
+import { enterPhase } from './migration-progress.js';
 import { hardStop, removeDomain } from './teardown.js';
 
 /** Undefine with the managed save image and snapshot metadata (see teardown.ts). */
@@ -71,6 +72,7 @@ export async function coldMigrate(ctx: DriverContext, l: Loaded, dest: Migration
       await files.copyTreeSparse(ctx.instanceDir(uuid), destDir);
       await growRoot(record, destDir, record.flavor.rootGb);
       throwIfAborted(signal);
+      enterPhase(ctx, uuid, 'SWITCHING');
       const env = { ...ctx.env(uuid, l.domain.name), instanceDir: destDir };
       await client.defineXml(buildDomainXml(record, env));
       defined = true;
@@ -85,6 +87,7 @@ export async function coldMigrate(ctx: DriverContext, l: Loaded, dest: Migration
       throw err;
     }
     // The instance is on the destination: the source's domain and files go.
+    enterPhase(ctx, uuid, 'CLEANING');
     await removeDomain(ctx, l.ref, uuid, false);
   } finally {
     await client.close().catch(() => undefined);

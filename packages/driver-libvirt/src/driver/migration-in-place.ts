@@ -7,6 +7,7 @@ import { arrivalKinds, requestedKinds } from '../mapping/requested-events.js';
 import type { DriverContext } from './context.js';
 import type { Loaded } from './instances.js';
 import * as book from './migration-book.js';
+import { enterPhase } from './migration-progress.js';
 import { hardStop } from './teardown.js';
 
 /**
@@ -45,6 +46,7 @@ export async function resizeInPlace(ctx: DriverContext, l: Loaded, target: Migra
       done.grown = true;
       await resize(root, format, bytes);
     }
+    enterPhase(ctx, uuid, 'SWITCHING');
     if (wasRunning) await ctx.client.create(l.ref);
   } catch (err) {
     await rollback(ctx, l, { ...done, oldXml, root, format, oldSize, wasRunning }).catch(() => undefined);

@@ -2,14 +2,15 @@ import { resolve } from 'node:path';
 import { abortError, DriverError, errors, migrationCell, type CallOptions, type InputIssue, type MigrationTarget } from '@nova-common/core';
 import { DRIVER_NAME } from '../driver-name.js';
 import { toContractError } from '../mapping/errors.js';
-import { parseMigrationAddress } from '../mapping/migration-address.js';
+import { parseMigrationAddress, type MigrationAddress } from '../mapping/migration-address.js';
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
-import { load } from './instances.js';
+import { load, type Loaded } from './instances.js';
 import { coldMigrate, destinationAnswers } from './migration-cold.js';
 import { resizeInPlace } from './migration-in-place.js';
 import { refuseUnsupported } from './migration-destination.js';
 import { liveMigrate, wasAborted } from './migration-live.js';
+import { enterPhase, trackMigration } from './migration-progress.js';
 import { ensureReady } from './readiness.js';
 import { removeDomain } from './teardown.js';
 
@@ -57,6 +58,18 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   if (to.rootGb < from.rootGb) throw invalid(['target', 'flavor', 'rootGb'], `cannot shrink the root disk (${from.rootGb} GB)`);
   if (signal?.aborted) throw abortError(signal);
   const destDir = files.inside(dest.instancesDir, l.record.uuid);
+  const untrack = trackMigration(ctx, uuid, target);
+  try {
+    await move(ctx, l, target, dest, destDir, signal);
+  } finally {
+    untrack();
+  }
+}
+
+/** The move itself, once every check passed; the phases it reports (migration-progress.ts) follow it. */
+async function move(ctx: DriverContext, l: Loaded, target: MigrationTarget, dest: MigrationAddress, destDir: string, signal: AbortSignal | undefined): Promise<void> {
+  const uuid = l.record.uuid;
+  const to = target.flavor;
   try {
     if (target.sameHost) await resizeInPlace(ctx, l, target, signal);
     else if (target.kind === 'LIVE') await liveMigrate(ctx, l, dest, destDir, signal);
@@ -72,6 +85,7 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
     }
     throw toContractError(err, op, uuid);
   }
+  enterPhase(ctx, uuid, 'CLEANING');
   if (target.kind === 'LIVE') {
     // libvirt undefined the source's domain (UNDEFINE_SOURCE); its files are removed here. The
     // instance has moved whatever happens now, so a failure leaves files behind, not an error.
