@@ -7,6 +7,7 @@ import { baseNetworkName } from '../mapping/networks.js';
 import { RequestedActivity } from './activity.js';
 import { PendingRemovals } from './cleanup.js';
 import { StopRecords } from './stop-records.js';
+import type { RunningMigration } from './migration-progress.js';
 
 /** Hooks for fault tests: called between the steps of a spawn. Not part of the configuration. */
 export interface ContainerDriverHooks {
@@ -52,6 +53,8 @@ export class EngineContext {
   differences: EngineDifferences = differencesOf('docker');
   /** Uuids with a spawn or a replacement in flight here: the startup sweep and destroy leave their temporary containers alone. */
   readonly inFlight = new Set<string>();
+  /** Migrations running with this engine as their source, by instance uuid: what getMigrationProgress reads. */
+  readonly migrations = new Map<string, RunningMigration>();
   /** This process, written on the containers it makes (see currentHolder). */
   readonly holder = currentHolder();
   readonly networkQueue = new KeyedQueue();

@@ -10,6 +10,7 @@ import {
   type InstanceSummary,
   type LifecycleListener,
   type MigrationRequest,
+  type MigrationProgress,
   type MigrationTarget,
   type NodeInfo,
   type PowerOffOptions,
@@ -32,6 +33,7 @@ import { initHost } from './host.js';
 import { getConsoleOutput, getInfo, listInstances } from './instances.js';
 import { getInventory } from './inventory.js';
 import { migrate } from './migration.js';
+import { getMigrationProgress } from './migration-progress.js';
 import { settleAllUndos } from './migration-undo.js';
 import { abortMigration, finishMigration, prepareMigration } from './reservations.js';
 import { destroy, rebuild, spawn } from './lifecycle.js';
@@ -189,6 +191,11 @@ export class ContainerDriver implements ComputeDriver {
 
   abortMigration(migrationId: string, options?: CallOptions): Promise<void> {
     return mapped('abortMigration', migrationId, () => abortMigration(this.ctx, migrationId, options?.signal));
+  }
+
+  /** A read: not queued behind the migrate it watches (acting() would be). */
+  getMigrationProgress(uuid: string, options?: CallOptions): Promise<MigrationProgress> {
+    return mapped('getMigrationProgress', uuid, () => getMigrationProgress(this.ctx, uuid, options?.signal));
   }
 
   // ---- events -----------------------------------------------------------------------

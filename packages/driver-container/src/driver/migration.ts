@@ -11,6 +11,7 @@ import { decodeAddress, handedOverName, loadError, migrationKeys, transferImage,
 import { vifOfEndpoint } from '../mapping/networks.js';
 import { removeOwnedContainer } from './cleanup.js';
 import { settleUndo, undoOrRetry } from './migration-undo.js';
+import { countedTransfer, enterPhase, trackMigration } from './migration-progress.js';
 import { EngineContext } from './context.js';
 import { locate, type Located } from './instances.js';
 import { collectNetworks, connectVif } from './networks.js';
@@ -62,6 +63,7 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
   };
   // Set when a rollback's undo on the destination goes on in the background (its engine was away): it closes dest then.
   const owed = { undo: false };
+  const untrack = trackMigration(ctx, uuid, target);
   try {
     const reserved = await reservationOf(dest, target.migrationId, signal);
     if (reserved === undefined || reserved.instanceUuid !== uuid || (await arrivedContainer(dest, target.migrationId, signal)) !== undefined) {
@@ -78,6 +80,7 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
     }
     await coldMove(ctx, dest, found!, target, { to: cell.to, pidsLimit: pidsLimitOf(target.flavor, address.pidsLimit), owed, closeDest }, signal);
   } finally {
+    untrack();
     if (dest !== ctx && !owed.undo) await closeDest();
   }
 }
@@ -166,7 +169,7 @@ async function coldMove(
     done.committed = true; // before the call: a commit whose answer is lost may still have been made
     await commitWithLabels(ctx, found.inspect.Id, { repo: transfer.repo, tag: transfer.tag, labels: stateLabels });
     throwIfCancelled(signal, uuid);
-    const tar = await saveImage(ctx.client, transfer.ref);
+    const tar = countedTransfer(ctx, uuid, await saveImage(ctx.client, transfer.ref));
     const step = ctx.hooks.migrationStep;
     await loadImage(dest.client, step ? midway(tar, () => step('loading', uuid)) : tar, undefined, loadError);
     throwIfCancelled(signal, uuid);
@@ -177,6 +180,7 @@ async function coldMove(
     body.Labels[migrationKeys(dest.naming).migrationId] = target.migrationId;
     throwIfCancelled(signal, uuid);
     // Not abandoned half way (as spawn): a create given up on would still be made, unseen.
+    enterPhase(ctx, uuid, 'SWITCHING');
     newId = await dest.client.createContainer(containerName(dest.naming, uuid, 'spawning'), body);
     const wired = { Id: newId, NetworkSettings: { Networks: {} as Record<string, object> } };
     for (const vif of vifs) wired.NetworkSettings.Networks[await connectVif(dest, wired, vif, signal, touched)] = {};
@@ -200,6 +204,7 @@ async function coldMove(
   }
   // The instance is the destination's now: the source's container, images and unused networks go.
   // What fails here (the source engine went away) is retried in the background, never undone.
+  enterPhase(ctx, uuid, 'CLEANING');
   const networks = Object.keys(found.inspect.NetworkSettings.Networks ?? {}).filter((n) => n !== ctx.baseNetwork);
   try {
     await removeOwnedContainer(ctx, found.inspect);
