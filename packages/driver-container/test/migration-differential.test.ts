@@ -182,7 +182,7 @@ describe('differential lockstep of migrations: dockerd (A) and podman (B) agains
 
   it('short generated sequences: the container pair and the reference pair agree on every step', async () => {
     const r = await withContainerPair((container) =>
-      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 5, maxCommands: 10, seed: 5, migrateToOwnHost: false, runId: `container-mdiff-${Date.now()}` }),
+      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 10, maxCommands: 12, seed: 5, migrateToOwnHost: false, runId: `container-mdiff-${Date.now()}` }),
     );
     console.log(renderMigrationDifferential(r));
     console.log(JSON.stringify(r.calls));
