@@ -82,7 +82,11 @@ export class EventStream {
       this.oom.add(e.Actor.ID);
       return;
     }
-    const uuid = e.Actor.Attributes[this.ctx.keys.uuid];
+    // Filtered by owner and kind on the engine already; checked again here: a podman run delivered a STOPPED of
+    // another owner's container (the migration tests' uuids) to this owner's stream (P-EVENTS, podman conformance).
+    const attrs = e.Actor.Attributes;
+    if (attrs[this.ctx.keys.owner] !== this.ctx.config.ownerId || attrs[this.ctx.keys.kind] !== 'instance') return;
+    const uuid = attrs[this.ctx.keys.uuid];
     if (!uuid) return;
     const timeMs = Math.floor(e.timeNano / 1e6);
     const exit = e.Action === 'die' || e.Action === 'died';
