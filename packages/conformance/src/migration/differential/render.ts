@@ -23,7 +23,7 @@ export function renderMigrationProgram(
 ): string {
   const out: string[] = [
     `// Differential migration run: pairs ${header.pairs.join(', ')} (each pair: host a and host b of one driver kind).`,
-    `// Replay: runMigrationDifferential({ pairs, seed: ${header.seed}, path: ${JSON.stringify(header.path)} }).`,
+    `// Found again by runMigrationDifferential({ pairs, seed: ${header.seed} }) with the same numRuns and maxCommands (fast-check's path ${JSON.stringify(header.path)} is not replayable on its own here).`,
     ...header.uuids.map((u, i) => `// #${i} = ${u}`),
   ];
   steps.forEach((s, i) => {
