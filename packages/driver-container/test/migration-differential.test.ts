@@ -133,56 +133,39 @@ async function migrateAndBack(pair: MigrationHosts): Promise<string[]> {
 }
 
 describe('differential lockstep of migrations: dockerd (A) and podman (B) against two reference hosts', () => {
-  // Two divergences the differential run found between this pair and the reference pair, where
-  // the contract does not decide (reported; the container driver is not changed here). Each is
-  // asserted as it is, on both pairs, so a change on either side shows; the generated run below
-  // leaves these calls out.
-  it('KNOWN DIVERGENCE 1 (a target of the source\'s own host, without sameHost): the container host refuses it with INVALID_INPUT; the reference looks the instance up first, and moves it onto itself', async () => {
-    // Found by runMigrationDifferential as: b.prepareMigration(m0), b.migrate(#0, m0) ->
-    // reference INSTANCE_NOT_FOUND, container INVALID_INPUT (the container checks that
-    // target.sameHost matches whether the target is its own engine before anything else).
+  // Three divergences an earlier differential run found between this pair and the reference pair,
+  // each since decided by the contract and fixed on the side that was wrong; the same calls here,
+  // on both pairs, must now agree.
+  it('a target of the source\'s own host without sameHost is INVALID_INPUT before the instance is looked up (R-MIGRATE-SELF), on both pairs', async () => {
     const reference = await migrateOnOwnHost(referencePair());
     const container = await withContainerPair(migrateOnOwnHost);
-    expect(reference).toEqual(['INSTANCE_NOT_FOUND', 'ok', 'a']);
-    expect(container).toEqual(['INVALID_INPUT', 'INVALID_INPUT', 'a']);
+    expect(reference).toEqual(['INVALID_INPUT', 'INVALID_INPUT', 'a']);
+    expect(container).toEqual(reference);
     expect(await witnesses.a.listMachines()).toEqual([]);
     expect(await witnesses.b.listMachines()).toEqual([]);
   }, 300_000);
 
-  it('KNOWN DIVERGENCE 2 (migrate onto a host that spawned the instance after the prepare): the reference overwrites the copy there, the container host refuses with CONFLICT and both copies stay', async () => {
-    // Found by runMigrationDifferential (seed 31, before spawns of a live instance on the other
-    // host were gated on operation.evacuate) as: b.spawn(#0), a.prepareMigration(m0), a.spawn(#0),
-    // b.migrate(#0, m0) -> reference ok, #0 on a alone (its record replaces a's copy, whose
-    // inventory use is never released); container CONFLICT, #0 on both. R-MIGRATE-EXISTS checks
-    // only at prepare; the contract names no error for a destination that has the instance by
-    // the time migrate runs, and CONFLICT is not among migrate's codes.
+  it('a migrate onto a host that spawned the instance after the prepare is INSTANCE_EXISTS and both copies stay (R-MIGRATE-EXISTS), on both pairs', async () => {
     const reference = await migrateOntoACopy(referencePair());
     const container = await withContainerPair(migrateOntoACopy);
-    expect(reference).toEqual(['ok', 'a']);
-    expect(container).toEqual(['CONFLICT', 'a+b']);
+    expect(reference).toEqual(['INSTANCE_EXISTS', 'a+b']);
+    expect(container).toEqual(reference);
     expect(await witnesses.a.listMachines()).toEqual([]);
     expect(await witnesses.b.listMachines()).toEqual([]);
   }, 300_000);
 
-  it('KNOWN DIVERGENCE 3 (abort of a migration finished earlier, after the instance left again): the reference refuses with INVALID_STATE, the container host answers ok', async () => {
-    // Found by runMigrationDifferential (seed 31, 12 sequences of up to 12 commands,
-    // migrateToOwnHost false; about two minutes to find and shrink) as: a.spawn(#0),
-    // b.prepareMigration(m0), a.migrate(#0, m0), b.finishMigration(m0), a.prepareMigration(m1),
-    // b.migrate(#0, m1), b.abortMigration(m0) -> reference INVALID_STATE (R-MIGRATE-ABORT: a
-    // migration that delivered its instance is never aborted), container ok (once the instance
-    // has left, the finished migration is no longer known there); every other part of the step
-    // agreed. The same calls here, on both pairs.
-    const there = await migrateAndBack(referencePair());
+  it('abort of a migration finished earlier, after the instance left again, is INVALID_STATE (R-MIGRATE-ABORT), on both pairs', async () => {
+    const reference = await migrateAndBack(referencePair());
     const container = await withContainerPair(migrateAndBack);
-    expect(there).toEqual(['ok', 'ok', 'INVALID_STATE', 'a']);
-    expect(container).toEqual(['ok', 'ok', 'ok', 'a']);
+    expect(reference).toEqual(['ok', 'ok', 'INVALID_STATE', 'a']);
+    expect(container).toEqual(reference);
     expect(await witnesses.a.listMachines()).toEqual([]);
     expect(await witnesses.b.listMachines()).toEqual([]);
   }, 300_000);
 
   it('short generated sequences: the container pair and the reference pair agree on every step', async () => {
     const r = await withContainerPair((container) =>
-      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 10, maxCommands: 12, seed: 5, migrateToOwnHost: false, runId: `container-mdiff-${Date.now()}` }),
+      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 10, maxCommands: 12, seed: 5, runId: `container-mdiff-${Date.now()}` }),
     );
     console.log(renderMigrationDifferential(r));
     console.log(JSON.stringify(r.calls));

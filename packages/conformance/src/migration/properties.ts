@@ -11,7 +11,7 @@ import {
   type MigrationTarget,
   type SemanticState,
 } from '@nova-common/core';
-import { expectError, expectOn, kept, MigrationViolation, sameUsage, usageDelta, usageOfFlavor, usedOf, type HostName, type MigrationHosts } from './hosts.js';
+import { expectError, expectOn, kept, MigrationViolation, sameUsage, usageDelta, usageOfFlavor, usedOf, whereIs, type HostName, type MigrationHosts } from './hosts.js';
 
 /** What a property sees: the hosts, their capabilities, and a log of its steps for the report. */
 export interface MigrationContext {
@@ -169,12 +169,34 @@ export async function refuseBadMigrations(ctx: MigrationContext): Promise<void> 
     await expectError('finish before migrate', 'R-MIGRATE-FINISH', 'INSTANCE_NOT_FOUND', () => b.finishMigration(target.migrationId));
     await expectError('migrate to a target of another kind', 'R-MIGRATE-KIND', 'INVALID_INPUT', () => a.migrate(uuid, { ...target, driver: `${ctx.hosts.kind}-other` }), ['target', 'driver']);
     await expectError('migrate with a target prepared for another instance', 'R-MIGRATE-KIND', 'INVALID_INPUT', () => a.migrate(uuid, { ...target, instanceUuid: randomUUID() }), ['target', 'instanceUuid']);
+    // The destination itself called with the target: no resize in place, so a move onto itself (R-MIGRATE-SELF).
+    await expectError('migrate on the host the target was prepared on', 'R-MIGRATE-SELF', 'INVALID_INPUT', () => b.migrate(uuid, target), ['target', 'sameHost']);
     await expectOn(ctx.hosts, uuid, 'a', 'after refused migrates');
+    if (supports(ctx.caps, 'operation.evacuate')) await refuseMoveOntoCopy(ctx, uuid, spec, target);
     await b.abortMigration(target.migrationId);
     await expectUsed(ctx, 'b', usedB, 'R-MIGRATE-ABORT', 'after abort');
     ctx.log.push('every refusal typed, nothing moved, nothing held');
   } finally {
     await cleanUp(ctx, uuid);
+  }
+}
+
+/**
+ * R-MIGRATE-EXISTS at migrate: the destination spawned the instance after the prepare (what a
+ * caller evacuating to it would do; only asked of drivers that declare evacuate, whose two copies
+ * of one instance live side by side). migrate refuses before anything moves and both stay.
+ */
+async function refuseMoveOntoCopy(ctx: MigrationContext, uuid: string, spec: MigrationRequestInput['instance'], target: MigrationTarget): Promise<void> {
+  const { a, b } = ctx.hosts;
+  const before = kept(await a.getInfo(uuid));
+  await b.spawn(spec);
+  try {
+    await expectError('migrate onto a host that has come to hold the instance', 'R-MIGRATE-EXISTS', 'INSTANCE_EXISTS', () => a.migrate(uuid, target));
+    const { listed } = await whereIs(ctx.hosts, uuid);
+    if (listed.join('+') !== 'a+b') throw new MigrationViolation('R-MIGRATE-EXISTS', `after the refused migrate the instance is listed by [${listed.join(', ')}], expected both copies to stay`);
+    if (kept(await a.getInfo(uuid)) !== before) throw new MigrationViolation('R-MIGRATE-ROLLBACK', 'the refused migrate changed the instance on its source');
+  } finally {
+    await b.destroy(uuid);
   }
 }
 
@@ -188,7 +210,8 @@ export async function roundTrip(ctx: MigrationContext): Promise<void> {
   await ctx.hosts.a.spawn(spec);
   try {
     const kinds = kindsOf(ctx.caps);
-    await moveAndCheck(ctx, uuid, 'a', 'b', request(ctx, uuid, 'COLD', spec, ctx.hosts.resizeTo(spec.flavor)), 'RUNNING');
+    const there = request(ctx, uuid, 'COLD', spec, ctx.hosts.resizeTo(spec.flavor));
+    await moveAndCheck(ctx, uuid, 'a', 'b', there, 'RUNNING');
     const resized = { ...spec, flavor: ctx.hosts.resizeTo(spec.flavor) };
     if (kinds.includes('LIVE')) {
       const cancelled = await ctx.hosts.a.prepareMigration(request(ctx, uuid, 'LIVE', resized));
@@ -205,6 +228,8 @@ export async function roundTrip(ctx: MigrationContext): Promise<void> {
     }
     // Back with the first flavor: a resize, so cold (R-MIGRATE-LIVE-FLAVOR).
     await moveAndCheck(ctx, uuid, 'b', 'a', request(ctx, uuid, 'COLD', resized, spec.flavor), 'RUNNING');
+    // The first migration delivered its instance, which has left b again: still never aborted.
+    await expectError('abortMigration of a finished migration whose instance left again', 'R-MIGRATE-ABORT', 'INVALID_STATE', () => ctx.hosts.b.abortMigration(there.migrationId));
   } finally {
     await cleanUp(ctx, uuid);
   }

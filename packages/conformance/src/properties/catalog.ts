@@ -205,14 +205,14 @@ const migration: Record<MigrationPropertyId, PropertyDefinition> = {
     id: 'P-MIGRATE-REFUSALS',
     title: 'Bad migration requests and targets are refused with typed errors before anything moves',
     since: '1.2.0',
-    rules: ['R-MIGRATE-KIND', 'R-MIGRATE-ROOM', 'R-MIGRATE-EXISTS', 'R-MIGRATE-LIVE-FLAVOR', 'R-MIGRATE-FINISH', 'R-MIGRATE-ABORT', 'R-MIGRATE-ONE-HOST'],
-    description: `A source of another kind (INVALID_INPUT at request.sourceDriver), a flavor no node holds (INSUFFICIENT_RESOURCES), a host that has the instance (INSTANCE_EXISTS), a live migration that resizes (INVALID_INPUT at request.flavor), finish of an unknown or undelivered migration (INSTANCE_NOT_FOUND), a target of another kind or instance (INVALID_INPUT at target.driver / target.instanceUuid): each refused, nothing moved and nothing held afterwards. ${TWO_HOSTS}`,
+    rules: ['R-MIGRATE-KIND', 'R-MIGRATE-ROOM', 'R-MIGRATE-EXISTS', 'R-MIGRATE-SELF', 'R-MIGRATE-LIVE-FLAVOR', 'R-MIGRATE-FINISH', 'R-MIGRATE-ABORT', 'R-MIGRATE-ONE-HOST'],
+    description: `A source of another kind (INVALID_INPUT at request.sourceDriver), a flavor no node holds (INSUFFICIENT_RESOURCES), a host that has the instance (INSTANCE_EXISTS), a live migration that resizes (INVALID_INPUT at request.flavor), finish of an unknown or undelivered migration (INSTANCE_NOT_FOUND), a target of another kind or instance (INVALID_INPUT at target.driver / target.instanceUuid), migrate called on the destination itself (INVALID_INPUT at target.sameHost), and with operation.evacuate a migrate onto a host that spawned the instance after the prepare (INSTANCE_EXISTS, both copies stay): each refused, nothing moved and nothing held afterwards. ${TWO_HOSTS}`,
   },
   'P-MIGRATE-ROUND-TRIP': {
     id: 'P-MIGRATE-ROUND-TRIP',
     title: 'An instance resized onto the other host comes back with its first flavor',
     since: '1.2.0',
-    rules: ['R-MIGRATE-ONE-HOST', 'R-MIGRATE-KEEPS', 'R-CANCEL'],
+    rules: ['R-MIGRATE-ONE-HOST', 'R-MIGRATE-KEEPS', 'R-MIGRATE-ABORT', 'R-CANCEL'],
     description: `A running instance goes cold to B with a bigger flavor and comes back cold with its first flavor (with LIVE declared, after a live migration whose signal was aborted: it must be on exactly one host either way), checked as P-MIGRATE-STATES checks each move. ${TWO_HOSTS}`,
   },
   'P-MIGRATE-PROGRESS': {

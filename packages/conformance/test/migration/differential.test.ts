@@ -167,8 +167,8 @@ describe('the differential lockstep of migrations', () => {
     await expect(runMigrationDifferential({ pairs: { only: referencePair() } })).rejects.toThrow(/at least two pairs/);
   });
 
-  it('migrateToOwnHost: false leaves out a migrate on the host its migration was prepared on', async () => {
-    // A pair that refuses a target of the source's own host before anything else (as the container driver does).
+  it('a pair that refuses a target of its own host before anything else agrees with the reference (R-MIGRATE-SELF); one that looks the instance up first diverges', async () => {
+    // What the contract says: INVALID_INPUT at target.sameHost before the instance is looked up.
     const strictPair = () => referencePair((a, b) => {
       const own = new Map<string, ComputeDriver>();
       const wrap = (d: ComputeDriver): ComputeDriver => {
@@ -186,12 +186,24 @@ describe('the differential lockstep of migrations', () => {
       };
       return { a: wrap(a), b: wrap(b) };
     });
-    const found = await runMigrationDifferential({ pairs: { reference: referencePair(), strict: strictPair() }, numRuns: 300, seed: 3 });
+    const agreed = await runMigrationDifferential({ pairs: { reference: referencePair(), strict: strictPair() }, numRuns: 300, seed: 3 });
+    expect(agreed.divergence, renderMigrationDifferential(agreed)).toBeUndefined();
+    expect(agreed.calls['migrate']?.['INVALID_INPUT']).toBeGreaterThan(0);
+    // The planted bug: a host that looks the instance up first answers INSTANCE_NOT_FOUND.
+    const lookupFirst = () => referencePair((a, b) => {
+      const wrap = (d: ComputeDriver): ComputeDriver => {
+        const copy = bound(d);
+        copy.migrate = async (uuid: string, target: MigrationTarget) => {
+          if (!(await d.listInstances()).some((i) => i.uuid.toLowerCase() === uuid.toLowerCase())) throw new DriverError('INSTANCE_NOT_FOUND', { op: 'migrate', target: uuid });
+          return d.migrate!(uuid, target);
+        };
+        return copy as unknown as ComputeDriver;
+      };
+      return { a: wrap(a), b: wrap(b) };
+    });
+    const found = await runMigrationDifferential({ pairs: { reference: referencePair(), lookupFirst: lookupFirst() }, numRuns: 300, seed: 3 });
     expect(found.divergence, renderMigrationDifferential(found)).toBeDefined();
-    expect((found.divergence!.outcomes as Record<string, PairOutcome>)['strict']!.result).toBe('INVALID_INPUT');
-    const avoided = await runMigrationDifferential({ pairs: { reference: referencePair(), strict: strictPair() }, numRuns: 300, seed: 3, migrateToOwnHost: false });
-    expect(avoided.divergence, renderMigrationDifferential(avoided)).toBeUndefined();
-    expect(avoided.calls['migrate']?.['ok']).toBeGreaterThan(50);
+    expect((found.divergence!.outcomes as Record<string, PairOutcome>)['lookupFirst']!.result).toBe('INSTANCE_NOT_FOUND');
   }, 120_000);
 
   it('spawns a second copy of a live instance on the other host only when every host declares operation.evacuate', async () => {

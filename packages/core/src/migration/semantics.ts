@@ -80,13 +80,16 @@ export const MIGRATION_RULES = {
     'A LIVE request whose flavor differs from the instance\'s MUST be refused with INVALID_INPUT naming request.flavor: a running guest moves with its memory and CPUs as they are, and a resize is a COLD migration.',
   'R-MIGRATE-ROOM':
     'prepareMigration MUST reject with INSUFFICIENT_RESOURCES when no node of the destination has room for the target flavor, and MUST then hold nothing.',
-  'R-MIGRATE-EXISTS': 'prepareMigration on a host that already has the instance (and is not asked for a resize in place) MUST reject with INSTANCE_EXISTS.',
+  'R-MIGRATE-EXISTS':
+    'prepareMigration on a host that already has the instance (and is not asked for a resize in place) MUST reject with INSTANCE_EXISTS; so MUST migrate, before anything moves, when the destination has come to hold the instance since the prepare (it was spawned there): both copies stay as they are.',
+  'R-MIGRATE-SELF':
+    'migrate with a target of the source\'s own host that is not a resize in place (sameHost unset) MUST reject with INVALID_INPUT naming target.sameHost, before the instance is looked up.',
   'R-MIGRATE-RESERVE':
     'A prepared migration MUST count its flavor in the destination\'s inventory `used` until it is finished (it is then the instance\'s) or aborted (it is then released).',
   'R-MIGRATE-IDEMPOTENT':
     'prepareMigration with a migrationId already prepared MUST answer the same target; finishMigration and abortMigration MUST succeed when repeated.',
   'R-MIGRATE-ABORT':
-    'abortMigration MUST release the reservation and remove anything of a migration that did not complete, and MUST NOT touch an instance the migration delivered: that is INVALID_STATE (finish it, or destroy it).',
+    'abortMigration MUST release the reservation and remove anything of a migration that did not complete, and MUST NOT touch an instance the migration delivered: that is INVALID_STATE (finish it, or destroy it), also once the migration is finished and the instance has left again.',
   'R-MIGRATE-FINISH':
     'finishMigration of a migration whose instance has not arrived MUST reject with INSTANCE_NOT_FOUND and change nothing; an unknown migrationId too.',
   'R-MIGRATE-PROGRESS':

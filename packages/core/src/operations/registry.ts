@@ -299,7 +299,7 @@ export const OPERATIONS = {
     capability: 'operation.migrate',
     idempotent: false,
     defaultTimeoutMs: LONG,
-    errors: [...INSTANCE_OP_ERRORS, 'INSUFFICIENT_RESOURCES'],
+    errors: [...INSTANCE_OP_ERRORS, 'INSUFFICIENT_RESOURCES', 'INSTANCE_EXISTS'],
     args: [uuidArg, arg('target', MigrationTargetSchema, 'value', lowerTargetIds)],
     since: '1.2.0',
     peer: 'source',

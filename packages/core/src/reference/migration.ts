@@ -155,14 +155,19 @@ export class MigrationDesk {
     const op = 'migrate';
     if (target.driver !== REFERENCE_KIND) throw invalidField(op, ['target', 'driver'], `must be ${REFERENCE_KIND}: this source moves instances only to reference hosts`);
     if (target.instanceUuid !== uuid.toLowerCase()) throw invalidField(op, ['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
+    if (target.sameHost && target.address !== this.address) throw invalidField(op, ['target', 'sameHost'], 'is set but the target is another host');
+    // R-MIGRATE-SELF: a move onto the host the instance is on is a resize in place, or nothing.
+    if (!target.sameHost && target.address === this.address) throw invalidField(op, ['target', 'sameHost'], 'is not set but the target is this host');
     if (record === undefined) throw errors.notFound(uuid, op);
     const cell = migrationCell(target.kind, record.state);
     if (cell.kind === 'error') throw new DriverError(cell.error, { op, target: record.uuid, detail: `${cell.rule}: ${cell.why}` });
-    if (target.sameHost && target.address !== this.address) throw invalidField(op, ['target', 'sameHost'], 'is set but the target is another host');
     const destination = DESKS.get(target.address);
     const prepared = destination?.prepared.get(target.migrationId);
     if (destination === undefined || prepared === undefined || prepared.arrived) {
       throw invalidField(op, ['target', 'migrationId'], 'is not prepared on the destination (aborted, finished, or never prepared)');
+    }
+    if (!target.sameHost && destination.host.instances.has(uuid.toLowerCase())) {
+      throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'R-MIGRATE-EXISTS: the destination has come to hold the instance since the prepare; both copies stay as they are' });
     }
     if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: record.uuid, detail: 'the migration was cancelled before the instance moved' });
   }

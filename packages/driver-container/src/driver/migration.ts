@@ -69,6 +69,9 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
     if (reserved === undefined || reserved.instanceUuid !== uuid || (await arrivedContainer(dest, target.migrationId, signal)) !== undefined) {
       throw invalid(['target', 'migrationId'], 'is not prepared on the destination (aborted, finished, or never prepared)');
     }
+    if (!target.sameHost && (await locate(dest, uuid, signal)) !== undefined) {
+      throw new DriverError('INSTANCE_EXISTS', { op: OP, target: uuid, detail: 'R-MIGRATE-EXISTS: the destination has come to hold the instance since the prepare; both copies stay as they are' });
+    }
     throwIfCancelled(signal, uuid);
     if (target.sameHost) {
       await replace(ctx, uuid, found!, { ...found!.labels, flavor: target.flavor }, {

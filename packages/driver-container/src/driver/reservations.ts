@@ -4,7 +4,7 @@ import { DRIVER_NAME } from '../driver-name.js';
 import { assertHonouredExtraSpecs } from '../mapping/extra-specs.js';
 import { isNotFound } from '../mapping/errors.js';
 import { containerName, isOwned, ownerFilter, phaseOfName } from '../mapping/labels.js';
-import { encodeAddress, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
+import { encodeAddress, finishedLabels, finishedName, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
 import { removeOwnedContainer } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
@@ -101,7 +101,20 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   return target;
 }
 
+/** Whether the migration was finished here (its marker volume is there). */
+async function isFinished(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await inspectVolume(ctx.client, finishedName(ctx.naming, migrationId), signal);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
 export async function finishMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
+  // Finished already (also when the instance has left again since): idempotent.
+  if (await isFinished(ctx, migrationId, signal)) return;
   const reserved = await reservationOf(ctx, migrationId, signal);
   if ((await arrivedContainer(ctx, migrationId, signal)) === undefined) {
     throw new DriverError('INSTANCE_NOT_FOUND', {
@@ -110,12 +123,15 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
       detail: reserved === undefined ? 'no migration is prepared here under this id' : 'the instance has not arrived: call migrate on the source first',
     });
   }
-  // Finished already when there is no reservation left: idempotent.
-  if (reserved !== undefined) await dropReservation(ctx, migrationId);
+  // Finished already when there is no reservation left (a finish from before the marker): idempotent.
+  if (reserved === undefined) return;
+  // The marker first, then the reservation goes: a finish cut between the two is finished.
+  await createVolume(ctx.client, finishedName(ctx.naming, migrationId), finishedLabels(ctx.naming, reserved), signal);
+  await dropReservation(ctx, migrationId);
 }
 
 export async function abortMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
-  if ((await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
+  if ((await isFinished(ctx, migrationId, signal)) || (await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
     throw new DriverError('INVALID_STATE', {
       op: 'abortMigration',
       target: migrationId,

@@ -1,9 +1,11 @@
 import { throwIfAborted } from '@nova-common/core';
 import { LibvirtClient } from '../client/libvirt-client.js';
+import { VirErr } from '../client/protocol/remote-types.js';
 import { daemonUri } from '../config.js';
 import { instanceDiskFormat } from '../images/formats.js';
 import { imageInfo, resize } from '../images/qemu-img.js';
 import { buildDomainXml, rootDiskPath } from '../mapping/domain-xml.js';
+import { isLibvirtCode } from '../mapping/errors.js';
 import type { MigrationAddress } from '../mapping/migration-address.js';
 import type { InstanceRecord } from '../mapping/instance-record.js';
 import * as files from '../host-files.js';
@@ -36,6 +38,23 @@ export async function destinationAnswers(ctx: DriverContext, dest: MigrationAddr
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether the destination's daemon has a domain of the instance (R-MIGRATE-EXISTS at migrate: it
+ * was spawned there after the prepare, an evacuation); asked before anything moves.
+ */
+export async function destinationHolds(ctx: DriverContext, dest: MigrationAddress, uuid: string): Promise<boolean> {
+  const client = await connectDestination(ctx, dest);
+  try {
+    await client.lookupByUuid(uuid);
+    return true;
+  } catch (err) {
+    if (isLibvirtCode(err, VirErr.NO_DOMAIN)) return false;
+    throw err;
+  } finally {
+    await client.close().catch(() => undefined);
   }
 }
 

@@ -6,7 +6,7 @@ import { parseMigrationAddress, type MigrationAddress } from '../mapping/migrati
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { load, type Loaded } from './instances.js';
-import { coldMigrate, destinationAnswers } from './migration-cold.js';
+import { coldMigrate, destinationAnswers, destinationHolds } from './migration-cold.js';
 import { resizeInPlace } from './migration-in-place.js';
 import { refuseUnsupported } from './migration-destination.js';
 import { liveMigrate, wasAborted } from './migration-live.js';
@@ -36,6 +36,8 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   if (dest === undefined) throw invalid(['target', 'address'], 'is not the address of a libvirt destination (prepareMigration answers it)');
   const here = resolve(dest.instancesDir) === resolve(ctx.config.instancesDir);
   if (target.sameHost && (!here || dest.socketPath !== ctx.config.socketPath)) throw invalid(['target', 'sameHost'], 'is set but the target is another host');
+  // R-MIGRATE-SELF: a move onto this very host is a resize in place, or nothing.
+  if (!target.sameHost && here && dest.socketPath === ctx.config.socketPath) throw invalid(['target', 'sameHost'], 'is not set but the target is this host');
   if (!target.sameHost && here) {
     throw invalid(['target', 'address'], 'the destination keeps its instances in this host\'s instance directory: the two hosts would share the instance\'s files');
   }
@@ -56,6 +58,9 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
     throw invalid(['target', 'flavor'], 'a live migration keeps the flavor: resize with a cold migration');
   }
   if (to.rootGb < from.rootGb) throw invalid(['target', 'flavor', 'rootGb'], `cannot shrink the root disk (${from.rootGb} GB)`);
+  if (!target.sameHost && (await destinationHolds(ctx, dest, l.record.uuid).catch((err: unknown) => Promise.reject(toContractError(err, op, uuid))))) {
+    throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'R-MIGRATE-EXISTS: the destination has come to hold the instance since the prepare; both copies stay as they are' });
+  }
   if (signal?.aborted) throw abortError(signal);
   const destDir = files.inside(dest.instancesDir, l.record.uuid);
   const untrack = trackMigration(ctx, uuid, target);

@@ -56,26 +56,22 @@ function targetOf(pair: PairRun, id: string): MigrationTarget {
 
 const call = (d: GuardedDriver, op: string, ...args: unknown[]): Promise<unknown> => (d as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[op]!(...args);
 
-/** What a run leaves out: a migrate on the host its migration was prepared on (`ownHost: false`), a second copy of a live instance (`evacuate: false`). */
+/** What a run leaves out: a second copy of a live instance (`evacuate: false`). */
 export interface Allowed {
-  ownHost: boolean;
   evacuate: boolean;
 }
 
 /** Whether the command can run in this state (fast-check's precondition). */
-export function canRun(state: SharedState, intent: MigrationIntent, allowed: Allowed = { ownHost: true, evacuate: true }): boolean {
+export function canRun(state: SharedState, intent: MigrationIntent, allowed: Allowed = { evacuate: true }): boolean {
   switch (intent.kind) {
     case 'spawn': {
       // Spawning an instance that lives on the other host is an evacuation (R-EVACUATE): only when every host declares it.
       const w = state.where.get(intent.slot) ?? 'none';
       return allowed.evacuate || w === 'none' || w === intent.host;
     }
-    case 'migrate': {
-      if (state.migrations.length === 0) return false;
-      if (allowed.ownHost) return true;
-      const { m } = pickOf(state, intent.pick, 'prepared');
-      return sideOf(state, m.slot, intent.on) !== m.dest;
-    }
+    case 'migrate':
+      // Also on the host the migration was prepared on: R-MIGRATE-SELF decides that one.
+      return state.migrations.length > 0;
     case 'move':
     case 'finish-unknown':
     case 'abort-unknown':

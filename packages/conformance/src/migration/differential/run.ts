@@ -25,13 +25,6 @@ export interface MigrationDifferentialOptions {
   instances?: number;
   /** Keeps the uuids of two runs apart (default: random). */
   runId?: string;
-  /**
-   * Whether to generate a migrate on the very host its migration was prepared on: a target
-   * of the source's own host without `sameHost` (default true). The contract does not order
-   * that refusal against INSTANCE_NOT_FOUND, and the reference host accepts such a target (the
-   * instance moves onto its own host): false leaves these calls out.
-   */
-  migrateToOwnHost?: boolean;
 }
 
 /**
@@ -148,7 +141,7 @@ export async function runMigrationDifferential(options: MigrationDifferentialOpt
   const fresh = (): string => uuidFrom(prefix, ++counter);
   const { caps, releaseMs } = await common(hosts);
   const scope: MigrationScope = { caps, instances };
-  const allowed: Allowed = { ownHost: options.migrateToOwnHost ?? true, evacuate: supports(caps, 'operation.evacuate') };
+  const allowed: Allowed = { evacuate: supports(caps, 'operation.evacuate') };
   const arbs = migrationIntentArbitraries(scope).map(({ arbitrary, weight }) => ({ arbitrary: arbitrary.map((i) => new LockstepMigration(i, allowed)), weight }));
   const result: MigrationDifferentialResult = { drivers: names, runs: numRuns, steps: 0, seed, durationMs: 0, calls: {} };
   if (arbs.length === 0) {
