@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { DriverError, assertFits, errors, expectedUsage, type MigrationRequest, type MigrationTarget } from '@nova-common/core';
 import { createVolume, inspectVolume, removeVolume } from '../client/transfer.js';
 import { DRIVER_NAME } from '../driver-name.js';
 import { assertHonouredExtraSpecs } from '../mapping/extra-specs.js';
 import { isNotFound } from '../mapping/errors.js';
 import { containerName, isOwned, ownerFilter, phaseOfName } from '../mapping/labels.js';
-import { encodeAddress, finishedLabels, finishedName, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
+import { encodeAddress, finishedName, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
 import { removeOwnedContainer } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
@@ -19,7 +22,8 @@ import { removeStateImage } from './replace.js';
  * its target (mapping/migration.ts), and an arrived instance is a container under the instance name
  * carrying the migration's id, so a new driver object, or another process on the same engine, answers
  * the same. The engine rather than a state file: the source checks the reservation through the socket
- * it migrates to, and a file would be one more thing to keep in step with the engine.
+ * it migrates to, and a file would be one more thing to keep in step with the engine. Only a finished
+ * migration, which has nothing left in the engine, is marked by a file (finishedPath).
  */
 
 /** The address a source reaches this engine and makes containers for this driver with. */
@@ -101,20 +105,35 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   return target;
 }
 
-/** Whether the migration was finished here (its marker volume is there). */
-async function isFinished(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<boolean> {
+/**
+ * Where this engine's finished migrations are marked: a file per migration id under the driver's
+ * state directory (`<stateDir>/finished-migrations/<engine socket digest>/<owner>/`), kept like
+ * the stop records, because a finished migration has nothing left in the engine to carry it.
+ */
+function finishedPath(ctx: EngineContext, migrationId: string): string {
+  const engine = createHash('sha256').update(ctx.config.socketPath).digest('hex').slice(0, 16);
+  return path.join(ctx.config.stateDir, 'finished-migrations', engine, ctx.config.ownerId, finishedName(ctx.naming, migrationId));
+}
+
+/** Whether the migration was finished here. */
+async function isFinished(ctx: EngineContext, migrationId: string): Promise<boolean> {
   try {
-    await inspectVolume(ctx.client, finishedName(ctx.naming, migrationId), signal);
+    await stat(finishedPath(ctx, migrationId));
     return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw err;
+  } catch {
+    return false;
   }
+}
+
+async function markFinished(ctx: EngineContext, migrationId: string): Promise<void> {
+  const file = finishedPath(ctx, migrationId);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, new Date().toISOString());
 }
 
 export async function finishMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
   // Finished already (also when the instance has left again since): idempotent.
-  if (await isFinished(ctx, migrationId, signal)) return;
+  if (await isFinished(ctx, migrationId)) return;
   const reserved = await reservationOf(ctx, migrationId, signal);
   if ((await arrivedContainer(ctx, migrationId, signal)) === undefined) {
     throw new DriverError('INSTANCE_NOT_FOUND', {
@@ -126,12 +145,12 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
   // Finished already when there is no reservation left (a finish from before the marker): idempotent.
   if (reserved === undefined) return;
   // The marker first, then the reservation goes: a finish cut between the two is finished.
-  await createVolume(ctx.client, finishedName(ctx.naming, migrationId), finishedLabels(ctx.naming, reserved), signal);
+  await markFinished(ctx, migrationId);
   await dropReservation(ctx, migrationId);
 }
 
 export async function abortMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
-  if ((await isFinished(ctx, migrationId, signal)) || (await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
+  if ((await isFinished(ctx, migrationId)) || (await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
     throw new DriverError('INVALID_STATE', {
       op: 'abortMigration',
       target: migrationId,

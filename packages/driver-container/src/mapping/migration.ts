@@ -76,19 +76,9 @@ export function reservationName(n: Naming, migrationId: string): string {
   return `${n.namePrefix}-migration-${migrationId}`;
 }
 
-/** The marker a finished migration leaves (R-MIGRATE-ABORT: never aborted, also once its instance left again). */
+/** The file name of the marker a finished migration leaves (R-MIGRATE-ABORT: never aborted, also once its instance left again). */
 export function finishedName(n: Naming, migrationId: string): string {
-  return `${n.namePrefix}-migration-${migrationId}-finished`;
-}
-
-/** The marker's labels: this owner's, of a kind no reservation count reads. */
-export function finishedLabels(n: Naming, target: MigrationTarget): Record<string, string> {
-  return {
-    [`${n.labelPrefix}.owner`]: n.ownerId,
-    [`${n.labelPrefix}.kind`]: 'migration-finished',
-    [`${n.labelPrefix}.uuid`]: target.instanceUuid,
-    [migrationKeys(n).migrationId]: target.migrationId,
-  };
+  return `${n.namePrefix}-migration-${migrationId}.finished`;
 }
 
 export function reservationLabels(n: Naming, target: MigrationTarget): Record<string, string> {
