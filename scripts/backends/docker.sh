@@ -47,6 +47,8 @@ ENGINE_PIDFILE="$STATE_DIR/dockerd.engine.pid"
 CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 CONTAINERD_SOCK=/var/run/docker/containerd/containerd.sock
 SHIM_BUNDLES=/var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby
+# runc's state of dockerd's containers (its default runtime root for namespace moby).
+RUNC_ROOT=/var/run/docker/runtime-runc/moby
 
 daemon_pid() {
   pid_from "$PIDFILE" dockerd
@@ -168,6 +170,16 @@ reap_orphan_shims() {
     if [[ "$initpid" =~ ^[0-9]+$ ]]; then kill -KILL "$initpid" 2>/dev/null || true; fi
     kill -KILL "$p" 2>/dev/null || true
     log "ended the orphaned containerd shim of container ${id:0:12} (pid $p)"
+  done
+  # A dockerd killed while runc created a container can leave runc's state of it behind with no task: the next
+  # start of that container then fails ("container with given ID already exists"). Deleted the same way.
+  local d
+  for d in "$RUNC_ROOT"/*; do
+    id="${d##*/}"
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+    if grep -qx "$id" <<<"$known"; then continue; fi
+    timeout 10 runc --root "$RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || rm -rf -- "$d"
+    log "removed the stale runc state of container ${id:0:12}"
   done
 }
 
