@@ -201,7 +201,42 @@ start() {
   fi
   log "podman service ready (pid $(service_pid), storage driver $(cat "$STATE_DIR/storage-driver"), socket $SOCK)"
   clean_up_stopped
+  remove_stale_runc_states
+  remove_broken_images
   prepare
+}
+
+# A service killed while runc created a container can leave runc's state of it behind (status created or
+# stopped, no process): the next start of that container then fails ("container with given ID already
+# exists"), and podman's cleanup does not remove it. Right after the service started nothing is being created,
+# so every state runc holds under podman's runtime root for a container that does not run is deleted.
+remove_stale_runc_states() {
+  local root=/run/runc id status
+  [[ -d "$root" ]] || return 0
+  while read -r id _ status _; do
+    [[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+    [[ "$status" == running || "$status" == paused ]] && continue
+    timeout 10 runc --root "$root" delete --force "$id" >/dev/null 2>&1 || true
+    log "removed the stale runc state ($status) of container ${id:0:12}"
+  done < <(timeout 20 runc --root "$root" list 2>/dev/null | tail -n +2)
+}
+
+# A service killed while it wrote or removed an image can leave the image recorded without its manifest: from
+# then on every image list fails ("locating item named \"manifest\" for image with ID ...: file does not
+# exist", podman's own advice being to remove that image). Once the service is up, each such image is removed,
+# by the service and else by podman's CLI on the same storage; prepare then brings back a test image it was.
+remove_broken_images() {
+  local n out id
+  for n in 1 2 3 4 5 6 7 8 9 10; do
+    out="$(api GET /images/json 2>&1)" && return 0
+    id="$(grep -oE 'for image with ID \\?"[0-9a-f]{64}' <<<"$out" | grep -oE '[0-9a-f]{64}' | head -n 1)"
+    if [[ -z "$id" ]]; then
+      log "listing images fails: $out"
+      return 0
+    fi
+    log "removing image ${id:0:12}: its manifest is missing (a service killed while it wrote or removed it)"
+    api DELETE "/images/$id?force=true" >/dev/null 2>&1 || podman_env podman rmi --force "$id" >>"$LOG" 2>&1 || true
+  done
 }
 
 # A service killed in the middle of a start or a commit leaves what only its own cleanup would have undone: a
