@@ -3,6 +3,7 @@ import { numericParams } from '../client/protocol/typed-params.js';
 import { toContractError } from '../mapping/errors.js';
 import type { DriverContext } from './context.js';
 import { load } from './instances.js';
+import { refuseUnsupported } from './migration-destination.js';
 import { ensureReady } from './readiness.js';
 
 const op = 'getMigrationProgress';
@@ -41,6 +42,8 @@ export function enterPhase(ctx: DriverContext, uuid: string, phase: 'SWITCHING' 
  */
 export async function getMigrationProgress(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<MigrationProgress> {
   const key = uuid.toLowerCase();
+  // What the driver does not do is refused before any input is judged (R-GEN-ORDER).
+  refuseUnsupported(ctx, op, key);
   const run = ctx.migrations.get(key);
   if (run === undefined) {
     await ensureReady(ctx, op);
