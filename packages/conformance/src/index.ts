@@ -7,6 +7,7 @@ export { runKillMatrix, type KillMatrixOptions, type KillCell } from './faults/k
 export { renderKillMatrix } from './faults/kill-matrix/render.js';
 export { runMigrationSuite, renderMigrationResults, type MigrationSuiteOptions, type MigrationPropertyResult } from './migration/run.js';
 export { doubledMemory, whereIs, type MigrationHosts } from './migration/hosts.js';
+export { referenceMigrationHosts } from './migration/reference-hosts.js';
 export { runMigrationDifferential, renderMigrationDifferential, type MigrationDifferentialOptions, type MigrationDifferentialResult } from './migration/differential/run.js';
 export type { PairOutcome } from './migration/differential/observe.js';
 export type { KillOperation } from './faults/kill-matrix/operations.js';

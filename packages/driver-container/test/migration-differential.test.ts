@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard, type InstanceSpecInput } from '@nova-common/core';
-import { createReferenceBackend, referenceManifest } from '@nova-common/core/testing';
-import { doubledMemory, renderMigrationDifferential, runMigrationDifferential, whereIs, type MigrationHosts } from '@nova-common/conformance';
+import { doubledMemory, referenceMigrationHosts, renderMigrationDifferential, runMigrationDifferential, whereIs, type MigrationHosts } from '@nova-common/conformance';
 import { ContainerDriverConfigSchema } from '../src/config.js';
 import { createContainerDriver } from '../src/driver/driver.js';
 import { containerWitness } from '../src/witness.js';
@@ -29,19 +28,7 @@ const witnesses = { a: containerWitness(a), b: containerWitness(b) };
 const mdSpec = (uuid: string, salt: number): InstanceSpecInput => spec(uuid, { name: `mdiff-${salt}`, metadata: { test: 'migration-differential', salt: String(salt) } });
 const OVERSIZED = { id: 'huge', name: 'huge', vcpus: 1024, memoryMb: 16 * 1024 * 1024, rootGb: 1 };
 
-function referencePair(): MigrationHosts {
-  const ra = createReferenceBackend();
-  const rb = createReferenceBackend();
-  return {
-    a: guard(ra.createDriver()),
-    b: guard(rb.createDriver()),
-    kind: referenceManifest.name,
-    spec: mdSpec,
-    resizeTo: doubledMemory,
-    oversized: OVERSIZED,
-    witnesses: { a: ra.witness, b: rb.witness },
-  };
-}
+const referencePair = (): MigrationHosts => referenceMigrationHosts({ spec: mdSpec, resizeTo: doubledMemory, oversized: OVERSIZED });
 
 beforeAll(async () => {
   await (await requireEngine()).close();
