@@ -26,6 +26,8 @@ const DIR_A = '/var/lib/libvirt/images/nova-common/instances';
 const DIR_B = '/var/lib/libvirt/images/nova-common/instances-b';
 const B_SCRIPT = fileURLToPath(new URL('../../../scripts/backends/libvirt-b.sh', import.meta.url));
 const B_PIDFILE = '/tmp/nova-common/libvirt-b/libvirtd.pid';
+/** Where b's libvirtd keeps persistent definitions: a file appears here when a define is done. */
+const B_DEFINITIONS = '/tmp/nova-common/libvirt-b/etc/qemu';
 const PREFIX = 'nvfault-';
 
 const a: GuardedDriver = guard(createLibvirtDriver(qemuConfig(PREFIX, { migrationAddress: A_FROM_B })));
@@ -95,16 +97,27 @@ async function migrateKillingB(uuid: string, spec: InstanceSpecInput, kind: Migr
   return { target, outcome, killed: killedAt !== undefined };
 }
 
-/** After b's restart: nothing of the instance on b (domain, files), its reservation abortable and released. */
+/**
+ * After b's restart: nothing of the instance on b (domain, files), once a's undo has had its
+ * chance (it retries every second while b is away); its reservation abortable and released.
+ */
 async function expectNothingLeftOnB(uuid: string, migrationId: string, usedBefore: number): Promise<void> {
   await hostB('start');
-  expect(await domainsOf(B_SOCKET)).toEqual([]);
+  await waitUntil("a's undo of the domain on b", async () => (await domainsOf(B_SOCKET)).length === 0, 30_000, 250);
   expect(existsSync(join(DIR_B, uuid))).toBe(false);
   await b.abortMigration(migrationId);
   await b.abortMigration(migrationId); // idempotent
   expect(await memoryUsed(b)).toBe(usedBefore);
   expect(await domainsOf(B_SOCKET)).toEqual([]);
   expect((await b.listInstances()).map((i) => i.uuid)).not.toContain(uuid);
+}
+
+/** The end of each case: a's destroy leaves nothing of the instance on a (domain, directory). */
+async function destroyOnA(uuid: string): Promise<void> {
+  await a.destroy(uuid);
+  made.delete(uuid);
+  expect(await domainsOf(SOCKET)).toEqual([]);
+  expect(existsSync(join(DIR_A, uuid))).toBe(false);
 }
 
 beforeAll(async () => {
@@ -155,10 +168,7 @@ describe("the destination's libvirtd killed in the middle of a migration (QEMU/T
     await expectNothingLeftOnB(uuid, target.migrationId, usedB);
     expect(await resourcesOf(a)).toEqual(resourcesA);
 
-    await a.destroy(uuid);
-    made.delete(uuid);
-    expect(await domainsOf(SOCKET)).toEqual([]);
-    expect(existsSync(join(DIR_A, uuid))).toBe(false);
+    await destroyOnA(uuid);
   });
 
   it('cold: migrate rejects BACKEND_UNAVAILABLE, the guest runs on a again and answers, nothing is left on b after its restart', async () => {
@@ -183,9 +193,52 @@ describe("the destination's libvirtd killed in the middle of a migration (QEMU/T
     await expectNothingLeftOnB(uuid, target.migrationId, usedB);
     expect(await resourcesOf(a)).toEqual(resourcesA);
 
-    await a.destroy(uuid);
-    made.delete(uuid);
-    expect(await domainsOf(SOCKET)).toEqual([]);
-    expect(existsSync(join(DIR_A, uuid))).toBe(false);
+    await destroyOnA(uuid);
   });
+
+  /**
+   * The narrowest window of a cold move: b has defined the domain (its definition is on disk)
+   * and dies before a has heard the answer, or while it starts the guest. b keeps the definition
+   * across its restart; a cannot remove it while b is away. Either a's background undo removes
+   * it once b is back, or, when a stopped trying (here: a closed before b came back), b's
+   * abortMigration does, guided by the rolled-back mark a wrote into b's books.
+   */
+  async function coldKilledAfterDefine(name: string, mac: string, sourceKeepsTrying: boolean): Promise<void> {
+    const spec = guestSpec({ name });
+    const uuid = spec.uuid!;
+    made.add(uuid);
+    await a.spawn(spec);
+    await waitConsole(a, uuid, /NOVA-GUEST: READY/);
+    const [usedB, resourcesA] = [await memoryUsed(b), await resourcesOf(a)];
+    const domainName = await raw(SOCKET, async (c) => (await c.lookupByUuid(uuid)).name);
+
+    const { target, outcome, killed } = await migrateKillingB(uuid, spec, 'COLD', () => existsSync(join(B_DEFINITIONS, `${domainName}.xml`)));
+    expect(killed).toBe(true);
+    expect(outcome).toMatchObject({ code: 'BACKEND_UNAVAILABLE', op: 'migrate' });
+    expect((await a.getInfo(uuid)).powerState).toBe('RUNNING');
+    await waitUntil('a second boot on a', async () => ((await a.getConsoleOutput(uuid)).output.match(/NOVA-GUEST: READY/g)?.length ?? 0) >= 2, 90_000, 250);
+    await answers(uuid, mac);
+
+    if (sourceKeepsTrying) {
+      await expectNothingLeftOnB(uuid, target.migrationId, usedB);
+    } else {
+      await a.cleanupHost(); // no more tries from a: b is still away
+      await hostB('start');
+      // The window was hit: b came back with the definition, which only the abort may now remove.
+      expect(await domainsOf(B_SOCKET)).toEqual([domainName]);
+      await expect(b.finishMigration(target.migrationId)).rejects.toMatchObject({ code: 'INSTANCE_NOT_FOUND' });
+      await b.abortMigration(target.migrationId);
+      expect(await domainsOf(B_SOCKET)).toEqual([]);
+      expect(existsSync(join(DIR_B, uuid))).toBe(false);
+      expect(await memoryUsed(b)).toBe(usedB);
+      expect((await b.listInstances()).map((i) => i.uuid)).not.toContain(uuid);
+      await a.initHost();
+    }
+    expect(await resourcesOf(a)).toEqual(resourcesA);
+    await destroyOnA(uuid);
+  }
+
+  it('cold, b killed once it defined the domain: a removes the domain from b when b is back', () => coldKilledAfterDefine('fault-defined', 'fa:16:3e:00:0f:03', true));
+
+  it("cold, b killed once it defined the domain and a stops trying: b's abortMigration removes the domain", () => coldKilledAfterDefine('fault-defined-abort', 'fa:16:3e:00:0f:04', false));
 });

@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guard } from '@nova-common/core';
 import { doubledMemory, renderMigrationResults, runMigrationSuite } from '@nova-common/conformance';
-import { LibvirtDriverConfigSchema } from '../src/config.js';
-import { createLibvirtDriver } from '../src/driver/driver.js';
 import { DRIVER_NAME } from '../src/driver-name.js';
-import { libvirtWitness } from '../src/witness.js';
-import { requireGuest, requireLibvirtd } from './helpers/backend.js';
-import { guestSpec, qemuConfig } from './helpers/qemu.js';
+import { guestSpec } from './helpers/qemu.js';
+import { twoLibvirtHosts } from './helpers/two-hosts.js';
 
 /**
  * The contract's two-host properties (P-MIGRATE-*) on two libvirt hosts of this machine (host a:
@@ -14,32 +10,12 @@ import { guestSpec, qemuConfig } from './helpers/qemu.js';
  * cold, from every state the driver reaches, a resize in place and an evacuation. Each daemon's own domain list (the witness) is read
  * after every step beside the drivers' lists. Both daemons must be up: the test fails loudly otherwise.
  */
-const B_SOCKET = '/run/nova-common/libvirt-b/libvirt-sock';
-const A_FROM_B = 'qemu+unix:///system?socket=/run/nova-common/libvirt-b/host-a/libvirt-sock';
 const PREFIX = 'nvsuite-';
-const configA = LibvirtDriverConfigSchema.parse(qemuConfig(PREFIX, { migrationAddress: A_FROM_B }));
-const configB = LibvirtDriverConfigSchema.parse(qemuConfig(PREFIX, { socketPath: B_SOCKET, instancesDir: '/var/lib/libvirt/images/nova-common/instances-b' }));
-const a = guard(createLibvirtDriver(configA));
-const b = guard(createLibvirtDriver(configB));
-const witnesses = { a: libvirtWitness(configA), b: libvirtWitness(configB) };
+const hosts = twoLibvirtHosts(PREFIX);
+const { a, b, witnesses } = hosts;
 
-beforeAll(async () => {
-  await requireLibvirtd('qemu:///system');
-  requireGuest();
-  try {
-    await b.initHost();
-  } catch (err) {
-    throw new Error(`host b's libvirtd is not reachable at ${B_SOCKET} (${(err as Error).message}): run scripts/backends/libvirt-b.sh start`);
-  }
-  await a.initHost();
-});
-
-afterAll(async () => {
-  await a.cleanupHost();
-  await b.cleanupHost();
-  await witnesses.a.close?.();
-  await witnesses.b.close?.();
-});
+beforeAll(() => hosts.start());
+afterAll(() => hosts.stop());
 
 describe('the two-host migration suite on two libvirt hosts (QEMU/TCG)', () => {
   it('every property passes, resize in place and evacuate included', async () => {

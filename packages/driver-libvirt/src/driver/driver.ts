@@ -44,6 +44,7 @@ import { ensureReady } from './readiness.js';
 import * as rescue from './rescue.js';
 import * as restore from './restore.js';
 import * as snapshots from './snapshots.js';
+import { settleAllUndos } from './migration-undo.js';
 
 /**
  * The libvirt compute driver. Methods receive what the guard parsed (typed, defaulted,
@@ -103,6 +104,7 @@ export class LibvirtDriver implements ComputeDriver {
   }
 
   async cleanupHost(): Promise<void> {
+    await settleAllUndos(this.ctx);
     await this.ctx.client.deregisterLifecycle().catch(() => undefined);
     await this.ctx.client.close().catch(() => undefined);
   }
@@ -230,8 +232,8 @@ export class LibvirtDriver implements ComputeDriver {
     return migrate(this.ctx, uuid, target, options);
   }
 
-  finishMigration(migrationId: string, options?: CallOptions): Promise<void> {
-    return migrationDestination.finishMigration(this.ctx, migrationId, options);
+  finishMigration(migrationId: string): Promise<void> {
+    return migrationDestination.finishMigration(this.ctx, migrationId);
   }
 
   abortMigration(migrationId: string, options?: CallOptions): Promise<void> {

@@ -18,15 +18,20 @@ export interface PreparedMigration {
   /** When it was prepared (ISO time), for an operator reading the directory. */
   since: string;
   /**
-   * A resize in place (sameHost) that migrate has done: the instance never leaves, so its
-   * arrival is this mark (finish closes it, abort refuses it), and its new flavor is counted
-   * by the owned tally from then on.
+   * Set once migrate has delivered the instance (by the source, in these books, or by a resize
+   * in place on its own host): finish closes the migration, abort refuses it, and the
+   * instance's domain is counted by the owned tally from then on instead of the reservation.
    */
   delivered?: boolean;
 }
 
+/** The books of the host whose instances directory is `instancesDir`. */
+function booksOf(instancesDir: string): string {
+  return files.inside(instancesDir, '.migrations');
+}
+
 function bookDir(ctx: DriverContext): string {
-  return files.inside(ctx.config.instancesDir, '.migrations');
+  return booksOf(ctx.config.instancesDir);
 }
 
 /** The books are private; the instances directory stays traversable for QEMU (a recursive mkdir would make it private too). */
@@ -36,7 +41,11 @@ async function ensureBookDir(ctx: DriverContext): Promise<void> {
 }
 
 function preparedPath(ctx: DriverContext, migrationId: string): string {
-  return files.inside(bookDir(ctx), `${migrationId}.json`);
+  return preparedPathIn(ctx.config.instancesDir, migrationId);
+}
+
+function preparedPathIn(instancesDir: string, migrationId: string): string {
+  return files.inside(booksOf(instancesDir), `${migrationId}.json`);
 }
 
 function finishedPath(ctx: DriverContext, migrationId: string): string {
@@ -44,8 +53,13 @@ function finishedPath(ctx: DriverContext, migrationId: string): string {
 }
 
 export async function readPrepared(ctx: DriverContext, migrationId: string): Promise<PreparedMigration | undefined> {
+  return readPreparedIn(ctx.config.instancesDir, migrationId);
+}
+
+/** A prepared migration in the books of the host whose instances directory is `instancesDir` (the source reads its destination's). */
+export async function readPreparedIn(instancesDir: string, migrationId: string): Promise<PreparedMigration | undefined> {
   try {
-    return JSON.parse(await readFile(preparedPath(ctx, migrationId), 'utf8')) as PreparedMigration;
+    return JSON.parse(await readFile(preparedPathIn(instancesDir, migrationId), 'utf8')) as PreparedMigration;
   } catch {
     return undefined;
   }
@@ -67,10 +81,24 @@ export async function listPrepared(ctx: DriverContext): Promise<PreparedMigratio
 /** Write the reservation whole (a temporary file renamed): a reader never sees half of it. */
 export async function writePrepared(ctx: DriverContext, p: PreparedMigration): Promise<void> {
   await ensureBookDir(ctx);
-  const path = preparedPath(ctx, p.target.migrationId);
+  await writePreparedIn(ctx.config.instancesDir, p);
+}
+
+async function writePreparedIn(instancesDir: string, p: PreparedMigration): Promise<void> {
+  const path = preparedPathIn(instancesDir, p.target.migrationId);
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(p), { mode: 0o600 });
   await rename(tmp, path);
+}
+
+/**
+ * Written by the SOURCE into the destination's books once the instance is there: the
+ * reservation is then the instance's own usage, finishMigration closes it and abortMigration
+ * refuses it (R-MIGRATE-RESERVE, R-MIGRATE-ABORT). Only this migration's: another one prepared
+ * for the same instance keeps holding its room until it is finished or aborted.
+ */
+export async function markDeliveredIn(instancesDir: string, p: PreparedMigration): Promise<void> {
+  await writePreparedIn(instancesDir, { ...p, delivered: true });
 }
 
 export async function isFinished(ctx: DriverContext, migrationId: string): Promise<boolean> {
@@ -86,15 +114,35 @@ export async function markFinished(ctx: DriverContext, migrationId: string): Pro
 
 export async function removePrepared(ctx: DriverContext, migrationId: string): Promise<void> {
   await rm(preparedPath(ctx, migrationId), { force: true });
+  await rm(rolledBackPath(ctx.config.instancesDir, migrationId), { force: true });
+}
+
+function rolledBackPath(instancesDir: string, migrationId: string): string {
+  return files.inside(booksOf(instancesDir), `${migrationId}.rolled-back`);
 }
 
 /**
- * What prepared migrations hold in this host's inventory: each one's usage until its
- * instance has arrived (then the instance's domain counts, in the owned tally). A resize in
+ * Written by the SOURCE into the destination's books (the instances directory both hosts
+ * reach, as the cold copy does) when a move it rolled back may have left a domain there
+ * (migration-undo.ts): that domain is a leftover, which abortMigration removes.
+ */
+export async function markRolledBack(instancesDir: string, migrationId: string): Promise<void> {
+  await mkdir(booksOf(instancesDir), { recursive: true, mode: 0o700 });
+  await writeFile(rolledBackPath(instancesDir, migrationId), new Date().toISOString(), { mode: 0o600 });
+}
+
+export async function isRolledBack(ctx: DriverContext, migrationId: string): Promise<boolean> {
+  return files.exists(rolledBackPath(ctx.config.instancesDir, migrationId));
+}
+
+/**
+ * What prepared migrations hold in this host's inventory: each one's usage until it has
+ * delivered its instance (then the instance's domain counts, in the owned tally). A resize in
  * place holds its new flavor beside the instance's current one until migrate has resized it.
+ * An instance that came here otherwise (spawned: an evacuation; or by another migration) does
+ * not release a reservation: that is released by its own finish or abort.
  */
 export async function reservedUsages(ctx: DriverContext): Promise<Usage[]> {
   const prepared = await listPrepared(ctx);
-  const holds = (p: PreparedMigration): boolean => (p.target.sameHost ? p.delivered !== true : !ctx.owned.lookup(p.target.instanceUuid));
-  return prepared.filter(holds).map((p) => p.usage);
+  return prepared.filter((p) => p.delivered !== true).map((p) => p.usage);
 }

@@ -10,6 +10,7 @@ import { nodeInventory, readNodeFacts } from './inventory.js';
 import * as book from './migration-book.js';
 import { ensureReady } from './readiness.js';
 import { refreshOwned, uuidTaken } from './records.js';
+import { removeDomain } from './teardown.js';
 
 /** This host's address in a target: its daemon for the source's libvirtd, its socket and instance directory for the source's driver. */
 export function ownAddress(ctx: DriverContext): string {
@@ -87,42 +88,42 @@ export async function prepareMigration(ctx: DriverContext, request: MigrationReq
 }
 
 /**
- * Whether the migration delivered the instance here: its domain is persistent and this
+ * Whether the instance is here as an instance of this host: its domain is persistent and this
  * driver's. An incoming domain is transient until libvirt finishes the migration (with
  * PERSIST_DEST); after a failed or aborted one libvirt tears it down, a moment later.
  */
-async function arrived(ctx: DriverContext, uuid: string, signal?: AbortSignal): Promise<boolean> {
-  const persistent = await ctx.client.listAllDomains(Flags.LIST_DOMAINS_PERSISTENT, signal ? { signal } : undefined);
-  if (!persistent.some((d) => ctx.instanceUuidOf(d) === uuid)) return false;
-  return (await identify(ctx, uuid, signal)) !== undefined; // ours; notes it in the owned tally
-}
-
-/** DESTINATION: the instance arrived: its reservation becomes its own usage. Idempotent. */
-export async function finishMigration(ctx: DriverContext, migrationId: string, options?: CallOptions): Promise<void> {
-  const op = 'finishMigration';
-  refuseUnsupported(ctx, op, migrationId);
-  if (await book.isFinished(ctx, migrationId)) return;
-  const prepared = await book.readPrepared(ctx, migrationId);
-  if (prepared === undefined) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'no migration is prepared here under this id' });
-  await ensureReady(ctx, op);
-  const here = prepared.target.sameHost ? prepared.delivered === true : await hasArrived(ctx, op, prepared.target.instanceUuid, options?.signal);
-  if (!here) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'the instance has not arrived: call migrate on the source first' });
-  await book.markFinished(ctx, migrationId);
-}
-
-/** Whether the migration's instance is here as an instance of this host (a backend error, in the contract's terms). */
-async function hasArrived(ctx: DriverContext, op: string, uuid: string, signal: AbortSignal | undefined): Promise<boolean> {
+async function isInstanceHere(ctx: DriverContext, op: string, uuid: string, signal: AbortSignal | undefined): Promise<boolean> {
   try {
-    return await arrived(ctx, uuid, signal);
+    const persistent = await ctx.client.listAllDomains(Flags.LIST_DOMAINS_PERSISTENT, signal ? { signal } : undefined);
+    if (!persistent.some((d) => ctx.instanceUuidOf(d) === uuid)) return false;
+    return (await identify(ctx, uuid, signal)) !== undefined; // ours; notes it in the owned tally
   } catch (err) {
     throw toContractError(err, op, uuid);
   }
 }
 
 /**
- * DESTINATION: give up a migration that did not deliver: the reservation goes, and so do
- * files a failed migration left in the instance's directory here. An instance that arrived
- * is refused (R-MIGRATE-ABORT). Idempotent.
+ * DESTINATION: the migration delivered its instance (migrate marked it so in this host's
+ * books): its reservation becomes the instance's own usage. Idempotent.
+ */
+export async function finishMigration(ctx: DriverContext, migrationId: string): Promise<void> {
+  const op = 'finishMigration';
+  refuseUnsupported(ctx, op, migrationId);
+  if (await book.isFinished(ctx, migrationId)) return;
+  const prepared = await book.readPrepared(ctx, migrationId);
+  if (prepared === undefined) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'no migration is prepared here under this id' });
+  if (await book.isRolledBack(ctx, migrationId)) {
+    throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'the source rolled this migration back: abort it' });
+  }
+  if (prepared.delivered !== true) throw new DriverError('INSTANCE_NOT_FOUND', { op, target: migrationId, detail: 'the instance has not arrived: call migrate on the source first' });
+  await book.markFinished(ctx, migrationId);
+}
+
+/**
+ * DESTINATION: give up a migration that did not deliver: the reservation goes, and so do what
+ * a failed move left here (files in the instance's directory, a domain the source rolled back).
+ * A migration that delivered is refused (R-MIGRATE-ABORT). An instance that came here otherwise
+ * (an evacuation, another migration) stays as it is. Idempotent.
  */
 export async function abortMigration(ctx: DriverContext, migrationId: string, options?: CallOptions): Promise<void> {
   const op = 'abortMigration';
@@ -133,17 +134,27 @@ export async function abortMigration(ctx: DriverContext, migrationId: string, op
   if (await book.isFinished(ctx, migrationId)) refuse();
   const prepared = await book.readPrepared(ctx, migrationId);
   if (prepared === undefined) return;
-  // A resize in place that was done is delivered; one not done holds only its reservation (the
-  // instance and its files are the host's own and stay).
+  if (prepared.delivered === true) refuse();
+  // A resize in place not done holds only its reservation (the instance and its files are the host's own and stay).
   if (prepared.target.sameHost) {
-    if (prepared.delivered === true) refuse();
     await book.removePrepared(ctx, migrationId);
     return;
   }
   await ensureReady(ctx, op);
   const uuid = prepared.target.instanceUuid;
-  if (await hasArrived(ctx, op, uuid, options?.signal)) refuse();
-  // The instance is not an instance of this host: what is in its directory is what a failed migration left.
-  await files.removeTree(ctx.instanceDir(uuid));
+  // A domain the source defined here and then rolled back (migration-undo.ts) is a leftover, not an instance.
+  if (await book.isRolledBack(ctx, migrationId)) await removeLeftover(ctx, op, uuid, options?.signal);
+  // What is in the directory of an instance this host does not hold is what a failed move left.
+  if (!(await isInstanceHere(ctx, op, uuid, options?.signal))) await files.removeTree(ctx.instanceDir(uuid));
   await book.removePrepared(ctx, migrationId);
+}
+
+/** The domain of a rolled-back move, when it is this driver's: stopped and undefined with its files. */
+async function removeLeftover(ctx: DriverContext, op: string, uuid: string, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    const found = await identify(ctx, uuid, signal);
+    if (found !== undefined) await removeDomain(ctx, found.ref, uuid);
+  } catch (err) {
+    throw toContractError(err, op, uuid);
+  }
 }

@@ -6,11 +6,14 @@ import { parseMigrationAddress, type MigrationAddress } from '../mapping/migrati
 import * as files from '../host-files.js';
 import type { DriverContext } from './context.js';
 import { load, type Loaded } from './instances.js';
-import { coldMigrate, destinationAnswers, destinationHolds } from './migration-cold.js';
+import { coldMigrate } from './migration-cold.js';
+import { destinationAnswers, destinationHolds } from './migration-peer.js';
 import { resizeInPlace } from './migration-in-place.js';
 import { refuseUnsupported } from './migration-destination.js';
 import { liveMigrate, wasAborted } from './migration-live.js';
 import { enterPhase, trackMigration } from './migration-progress.js';
+import { settleUndo } from './migration-undo.js';
+import * as book from './migration-book.js';
 import { ensureReady } from './readiness.js';
 import { removeDomain } from './teardown.js';
 
@@ -58,27 +61,33 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
     throw invalid(['target', 'flavor'], 'a live migration keeps the flavor: resize with a cold migration');
   }
   if (to.rootGb < from.rootGb) throw invalid(['target', 'flavor', 'rootGb'], `cannot shrink the root disk (${from.rootGb} GB)`);
+  // The destination's books (the instances directory both hosts reach): the migration must be prepared there and not delivered.
+  const prepared = target.sameHost ? undefined : await book.readPreparedIn(dest.instancesDir, target.migrationId);
+  if (!target.sameHost && (prepared === undefined || prepared.delivered === true || prepared.target.instanceUuid !== l.record.uuid)) {
+    throw invalid(['target', 'migrationId'], 'is not prepared on the destination (aborted, finished, or never prepared)');
+  }
   if (!target.sameHost && (await destinationHolds(ctx, dest, l.record.uuid).catch((err: unknown) => Promise.reject(toContractError(err, op, uuid))))) {
     throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'R-MIGRATE-EXISTS: the destination has come to hold the instance since the prepare; both copies stay as they are' });
   }
   if (signal?.aborted) throw abortError(signal);
+  // What an earlier, failed move of this instance still owes its destination is settled first.
+  await settleUndo(ctx, l.record.uuid);
   const destDir = files.inside(dest.instancesDir, l.record.uuid);
   const untrack = trackMigration(ctx, uuid, target);
   try {
-    await move(ctx, l, target, dest, destDir, signal);
+    await move(ctx, l, target, dest, destDir, prepared, signal);
   } finally {
     untrack();
   }
 }
 
 /** The move itself, once every check passed; the phases it reports (migration-progress.ts) follow it. */
-async function move(ctx: DriverContext, l: Loaded, target: MigrationTarget, dest: MigrationAddress, destDir: string, signal: AbortSignal | undefined): Promise<void> {
+async function move(ctx: DriverContext, l: Loaded, target: MigrationTarget, dest: MigrationAddress, destDir: string, prepared: book.PreparedMigration | undefined, signal: AbortSignal | undefined): Promise<void> {
   const uuid = l.record.uuid;
-  const to = target.flavor;
   try {
-    if (target.sameHost) await resizeInPlace(ctx, l, target, signal);
+    if (prepared === undefined) await resizeInPlace(ctx, l, target, signal);
     else if (target.kind === 'LIVE') await liveMigrate(ctx, l, dest, destDir, signal);
-    else await coldMigrate(ctx, l, dest, destDir, { ...l.record, flavor: to }, signal);
+    else await coldMigrate(ctx, l, dest, destDir, prepared, signal);
   } catch (err) {
     if (signal?.aborted) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration was cancelled; the instance stays on this host', cause: err });
     if (wasAborted(err)) throw new DriverError('CANCELLED', { op, target: uuid, detail: 'the migration job was aborted; the instance stays on this host', cause: err });
@@ -91,7 +100,10 @@ async function move(ctx: DriverContext, l: Loaded, target: MigrationTarget, dest
     throw toContractError(err, op, uuid);
   }
   enterPhase(ctx, uuid, 'CLEANING');
-  if (target.kind === 'LIVE') {
+  if (prepared !== undefined && target.kind === 'LIVE') {
+    // The guest runs on the destination: its reservation there is now its usage. Should the mark
+    // fail to write, the reservation stays counted there (and finish refuses) until the migration is aborted.
+    await book.markDeliveredIn(dest.instancesDir, prepared).catch(() => undefined);
     // libvirt undefined the source's domain (UNDEFINE_SOURCE); its files are removed here. The
     // instance has moved whatever happens now, so a failure leaves files behind, not an error.
     await removeDomain(ctx, l.ref, uuid).catch(() => undefined);
