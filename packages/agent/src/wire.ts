@@ -15,4 +15,5 @@ export * from './gen/nova_common/compute/v1/inventory_pb.js';
 export * from './gen/nova_common/compute/v1/migration_pb.js';
 export * from './gen/nova_common/compute/v1/network_pb.js';
 export * from './gen/nova_common/compute/v1/outputs_pb.js';
+export * from './gen/nova_common/compute/v1/plugs_pb.js';
 export * from './gen/nova_common/compute/v1/states_pb.js';

@@ -7,7 +7,8 @@ import type { ServeDriverOptions } from '../server/serve-driver.js';
 
 export const USAGE = `Usage: nova-agent serve --driver <package|path> [options]
 
-Serve a nova-common compute driver over gRPC (nova_common.compute.v1.ComputeService).
+Serve a nova-common compute driver over gRPC (nova_common.compute.v1.ComputeService), and the
+host's plugs (VifPlugsService, VolumeConnectorsService) when given.
 
   --driver <package|path>      the driver package (resolved from the working directory) or module path
   --config <file.json>         the driver's configuration (default {})
@@ -27,6 +28,16 @@ Serve a nova-common compute driver over gRPC (nova_common.compute.v1.ComputeServ
   --validate-outputs <mode>    what the guard checks of the driver's answers: all (default), sampled, none
   --no-capability-gate         let calls of capabilities the driver declares missing reach it (it must
                                  answer UNSUPPORTED itself): for conformance runs through the agent
+  --vif-plugin <module#factory>
+                               serve this VIF plugin (VifPlugsService): a package or module path and the
+                                 factory it exports, e.g. @nova-common/plugs#createVethPlugin
+  --vif-plugin-config <file.json>
+                               the object the VIF plugin's factory is called with (default {})
+  --volume-connector <module#factory>
+                               serve this volume connector (VolumeConnectorsService), e.g.
+                                 @nova-common/plugs#createLoopConnector
+  --volume-connector-config <file.json>
+                               the object the volume connector's factory is called with (default {})
   --log-level <level>          fatal, error, warn, info (default), debug, trace, silent
 `;
 
@@ -34,9 +45,17 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A plug to load: its module and factory (`<package|path>#<export>`) and the factory's argument. */
+export interface PlugCommand {
+  specifier: string;
+  config: unknown;
+}
+
 export interface ServeCommand {
   driver: string;
   config: unknown;
+  vifPlugin?: PlugCommand;
+  volumeConnector?: PlugCommand;
   options: ServeDriverOptions;
   logLevel: LevelWithSilent;
 }
@@ -53,6 +72,17 @@ async function readText(name: string, path: string | undefined, cwd: string): Pr
     return await readFile(resolve(cwd, path), 'utf8');
   } catch (error) {
     throw new UsageError(`--${name} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** A JSON configuration file (`{}` when not given). */
+async function readJson(name: string, path: string | undefined, cwd: string): Promise<unknown> {
+  const text = await readText(name, path, cwd);
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--${name} ${path} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -82,6 +112,10 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
       'log-level': { type: 'string' },
       'validate-outputs': { type: 'string' },
       'no-capability-gate': { type: 'boolean' },
+      'vif-plugin': { type: 'string' },
+      'vif-plugin-config': { type: 'string' },
+      'volume-connector': { type: 'string' },
+      'volume-connector-config': { type: 'string' },
     },
   });
   if (values.driver === undefined) throw new UsageError('--driver is required');
@@ -93,15 +127,13 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
   const tlsParts = [values['tls-cert'], values['tls-key'], values['tls-ca']];
   if (tlsParts.some((p) => p !== undefined) && tlsParts.some((p) => p === undefined)) throw new UsageError('--tls-cert, --tls-key and --tls-ca go together');
   const [cert, key, ca] = await Promise.all([readText('tls-cert', values['tls-cert'], cwd), readText('tls-key', values['tls-key'], cwd), readText('tls-ca', values['tls-ca'], cwd)]);
-  const configText = await readText('config', values.config, cwd);
-  let config: unknown = {};
-  if (configText !== undefined) {
-    try {
-      config = JSON.parse(configText) as unknown;
-    } catch (error) {
-      throw new UsageError(`--config ${values.config} is not valid JSON: ${(error as Error).message}`);
-    }
+  const config = await readJson('config', values.config, cwd);
+  for (const [plug, file] of [['vif-plugin', values['vif-plugin-config']], ['volume-connector', values['volume-connector-config']]] as const) {
+    if (file !== undefined && values[plug] === undefined) throw new UsageError(`--${plug}-config needs --${plug}`);
   }
+  const vifPlugin = values['vif-plugin'] === undefined ? undefined : { specifier: values['vif-plugin'], config: await readJson('vif-plugin-config', values['vif-plugin-config'], cwd) };
+  const volumeConnector =
+    values['volume-connector'] === undefined ? undefined : { specifier: values['volume-connector'], config: await readJson('volume-connector-config', values['volume-connector-config'], cwd) };
   const logLevel = values['log-level'] ?? 'info';
   if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level expects one of ${LEVELS.join(', ')}`);
   const validate = values['validate-outputs'] ?? 'all';
@@ -119,5 +151,12 @@ export async function parseServe(argv: string[], cwd: string): Promise<ServeComm
     ...(values['max-message-bytes'] === undefined ? {} : { maxMessageBytes: int('max-message-bytes', values['max-message-bytes'])! }),
     ...(values['shutdown-grace'] === undefined ? {} : { shutdownGraceMs: int('shutdown-grace', values['shutdown-grace'])! }),
   };
-  return { driver: values.driver, config, options, logLevel: logLevel as LevelWithSilent };
+  return {
+    driver: values.driver,
+    config,
+    ...(vifPlugin === undefined ? {} : { vifPlugin }),
+    ...(volumeConnector === undefined ? {} : { volumeConnector }),
+    options,
+    logLevel: logLevel as LevelWithSilent,
+  };
 }

@@ -1,12 +1,13 @@
 import { DriverLoadError } from '@nova-common/core';
 import { ListenError } from '../server/listen-address.js';
+import { loadPlug, PlugLoadError } from '../server/load-plug.js';
 import { createLogger } from '../server/logger.js';
 import { serveDriver } from '../server/serve-driver.js';
 import { parseServe, UsageError, USAGE } from './args.js';
 
 /**
  * `nova-agent serve ...`. Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 2 for a usage,
- * load or listen error (nothing was served), 1 for anything else.
+ * load (driver or plug) or listen error (nothing was served), 1 for anything else.
  */
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
   const [command, ...rest] = argv;
@@ -23,9 +24,17 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const parsed = await parseServe(rest, cwd);
     const logger = createLogger(parsed.logLevel);
     if (parsed.options.stateDir === undefined) logger.warn('no --state-dir: request ids are remembered in memory only, so a retry after a restart may act twice');
-    served = await serveDriver(parsed.driver, parsed.config, { ...parsed.options, logger });
+    // The plugs load before the driver: a plug that does not load leaves nothing started.
+    const vifPlugin = parsed.vifPlugin === undefined ? undefined : await loadPlug('vif', parsed.vifPlugin.specifier, parsed.vifPlugin.config, cwd);
+    const volumeConnector = parsed.volumeConnector === undefined ? undefined : await loadPlug('volume', parsed.volumeConnector.specifier, parsed.volumeConnector.config, cwd);
+    served = await serveDriver(parsed.driver, parsed.config, {
+      ...parsed.options,
+      ...(vifPlugin === undefined ? {} : { vifPlugin }),
+      ...(volumeConnector === undefined ? {} : { volumeConnector }),
+      logger,
+    });
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ListenError || error instanceof DriverLoadError) {
+    if (error instanceof UsageError || error instanceof ListenError || error instanceof DriverLoadError || error instanceof PlugLoadError) {
       process.stderr.write(`nova-agent: ${error.message}\n`);
       return 2;
     }

@@ -12,7 +12,7 @@ export class RemoteConfigError extends Error {
 }
 
 /** One HTTP/2 channel to the agent; every call of the remote driver shares it. */
-export function openChannel(config: ResolvedRemoteDriverConfig): Client {
+export function openChannel(config: Pick<ResolvedRemoteDriverConfig, 'endpoint' | 'tls' | 'maxMessageBytes'>): Client {
   const address = parseListenAddress(config.endpoint);
   const options: ChannelOptions = {
     'grpc.max_receive_message_length': config.maxMessageBytes,

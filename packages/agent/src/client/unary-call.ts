@@ -1,9 +1,8 @@
-import type { Message } from '@bufbuild/protobuf';
+import type { DescMethod, Message } from '@bufbuild/protobuf';
 import { Metadata, status, type Client, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { abortError, DriverError, OPERATIONS, type OperationName } from '@nova-common/core';
 import { methodDefinition } from '../grpc/service-definition.js';
 import { codeOfBareStatus, driverErrorOf, errorDetailFromStatusBin } from '../mapping/errors.js';
-import type { WireOperation } from '../mapping/operations.js';
 import { EVENT_POSITION_KEY } from '../server/event-log.js';
 
 /** A failure the transport produced, with no contract error behind it: worth retrying when UNAVAILABLE. */
@@ -38,8 +37,14 @@ export interface Answer {
   readonly eventPosition: string | undefined;
 }
 
-const definitions = new WeakMap<WireOperation, ReturnType<typeof methodDefinition>>();
-function definitionOf(wire: WireOperation) {
+/** What a call needs of an operation: its name (for errors) and its RPC. */
+export interface CallTarget {
+  readonly op: string;
+  readonly method: DescMethod;
+}
+
+const definitions = new WeakMap<CallTarget, ReturnType<typeof methodDefinition>>();
+function definitionOf(wire: CallTarget) {
   let d = definitions.get(wire);
   if (d === undefined) definitions.set(wire, (d = methodDefinition(wire.method)));
   return d;
@@ -50,7 +55,7 @@ function definitionOf(wire: WireOperation) {
  * TransportFailure. With `waitForReady` a call made while the channel is down waits for it to
  * come back (until the deadline) instead of failing at once: what retries use.
  */
-export function unaryCall(client: Client, wire: WireOperation, request: Message, deadline: number, signal: AbortSignal | undefined, waitForReady = false): Promise<Answer> {
+export function unaryCall(client: Client, wire: CallTarget, request: Message, deadline: number, signal: AbortSignal | undefined, waitForReady = false): Promise<Answer> {
   const d = definitionOf(wire);
   return new Promise<Answer>((resolve, reject) => {
     if (signal?.aborted) {

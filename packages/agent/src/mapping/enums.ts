@@ -23,6 +23,7 @@ import {
   EphemeralDiskSchema,
   type ErrorCode,
 } from '@nova-common/core';
+import { ConnectedVolumeSchema, PluggedDeviceKindSchema } from '@nova-common/core/plugs';
 import * as pb from '../wire.js';
 
 /**
@@ -92,6 +93,8 @@ export const nodeUnavailableReasons = enumMapping(NodeUnavailableReasonSchema.op
 export const supportLevels = enumMapping(SupportLevelSchema.options, pb.SupportLevelSchema);
 export const volumeTransports = enumMapping(VolumeTransportSchema.options, pb.VolumeTransportSchema);
 export const errorCodes = enumMapping(ERROR_CODE_LIST as readonly ErrorCode[], pb.ErrorCodeSchema);
+export const pluggedDeviceKinds = enumMapping(PluggedDeviceKindSchema.options, pb.PluggedDeviceKindSchema);
+export const connectedVolumeKinds = enumMapping(ConnectedVolumeSchema.shape.kind.options, pb.ConnectedVolumeKindSchema);
 
 /** Every mapping, by proto enum name (the mapping test walks them). */
 export const ENUM_MAPPINGS = {
@@ -118,6 +121,8 @@ export const ENUM_MAPPINGS = {
   SupportLevel: supportLevels,
   VolumeTransport: volumeTransports,
   ErrorCode: errorCodes,
+  PluggedDeviceKind: pluggedDeviceKinds,
+  ConnectedVolumeKind: connectedVolumeKinds,
 } as const;
 
 /** An optional contract value to the wire. */

@@ -2,6 +2,7 @@ import { lstat, unlink } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { CONTRACT_VERSION, supports, type GuardedDriver } from '@nova-common/core';
+import { guardVifPlugin, guardVolumeConnector } from '@nova-common/core/plugs';
 import { HealthImplementation } from 'grpc-health-check';
 import { pino, type Logger } from 'pino';
 import { serviceDefinition } from '../grpc/service-definition.js';
@@ -14,12 +15,15 @@ import { Journal } from './journal.js';
 import { grpcTarget, isLoopback, ListenError, type ListenerSpec } from './listen-address.js';
 import { AgentMetrics, serveMetrics } from './metrics.js';
 import { DEFAULTS, type AgentOptions } from './options.js';
+import { plugImplementation, type ServedPlugs } from './plug-handler.js';
 import { reflectionService } from './reflection.js';
 import { unaryHandler } from './unary-handler.js';
 import { prepareSocketPath, resolveGroup, securePermissions, withSocketUmask } from './unix-socket.js';
 import { Watchers, watchHandler } from './watch-handler.js';
 
 export const COMPUTE_SERVICE_NAME = pb.ComputeService.typeName;
+export const VIF_PLUGS_SERVICE_NAME = pb.VifPlugsService.typeName;
+export const VOLUME_CONNECTORS_SERVICE_NAME = pb.VolumeConnectorsService.typeName;
 
 /** A running agent. */
 export interface Agent {
@@ -68,8 +72,9 @@ function subscribe(driver: GuardedDriver, events: EventLog, log: Logger): () => 
 
 /**
  * Serve a guarded driver over gRPC: one grpc-js server per listener (a unix socket per role,
- * or TCP with mutual TLS), each with the ComputeService, standard health checking and server
- * reflection. Calls initHost before listening and cleanupHost after the shutdown.
+ * or TCP with mutual TLS), each with the ComputeService, the plug services (VifPlugsService,
+ * VolumeConnectorsService: the plugs given, behind the plug guard), standard health checking
+ * and server reflection. Calls initHost before listening and cleanupHost after the shutdown.
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.logger ?? pino({ level: 'silent' });
@@ -96,9 +101,18 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     inFlight,
     identity: { driverName: options.driverName, driverVersion: options.driverVersion, driverContract: options.driverContract ?? `^${CONTRACT_VERSION}`, agentVersion: AGENT_VERSION, contractVersion: CONTRACT_VERSION },
   };
-  const health = new HealthImplementation({ '': 'SERVING', [COMPUTE_SERVICE_NAME]: 'SERVING' });
+  // The plug services are always there: without a plug of the kind they answer UNIMPLEMENTED
+  // with an UNSUPPORTED detail, and health does not know them.
+  const plugs: ServedPlugs = {
+    vif: options.vifPlugin === undefined ? undefined : guardVifPlugin(options.vifPlugin),
+    volume: options.volumeConnector === undefined ? undefined : guardVolumeConnector(options.volumeConnector),
+  };
+  const served = [COMPUTE_SERVICE_NAME, ...(plugs.vif === undefined ? [] : [VIF_PLUGS_SERVICE_NAME]), ...(plugs.volume === undefined ? [] : [VOLUME_CONNECTORS_SERVICE_NAME])];
+  const health = new HealthImplementation(Object.fromEntries(['', ...served].map((name) => [name, 'SERVING' as const])));
   const reflection = reflectionService();
   const definition = serviceDefinition(pb.ComputeService);
+  const vifDefinition = serviceDefinition(pb.VifPlugsService);
+  const volumeDefinition = serviceDefinition(pb.VolumeConnectorsService);
   const maxBytes = options.maxMessageBytes ?? DEFAULTS.maxMessageBytes;
   const servers: Server[] = [];
   const sockets: string[] = [];
@@ -127,6 +141,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       });
       const policy: ListenerPolicy = { listener: spec.address.text, role: spec.role, tls: spec.address.kind === 'tcp' && tls !== undefined };
       server.addService(definition, implementation(ctx, policy, watchers));
+      server.addService(vifDefinition, plugImplementation('vif', plugs, ctx, policy));
+      server.addService(volumeDefinition, plugImplementation('volume', plugs, ctx, policy));
       health.addToServer(server);
       reflection.addToServer(server);
       servers.push(server);
@@ -156,14 +172,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     await driver.cleanupHost().catch(() => undefined);
     throw error;
   }
-  log.info({ addresses, driver: options.driverName, streamId: events?.streamId, metricsPort }, 'serving');
+  log.info({ addresses, driver: options.driverName, vifPlugin: plugs.vif?.name, volumeConnector: plugs.volume?.name, streamId: events?.streamId, metricsPort }, 'serving');
 
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
       log.info({ inFlight: inFlight.size, graceMs }, 'shutting down');
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(COMPUTE_SERVICE_NAME, 'NOT_SERVING');
+      for (const name of ['', ...served]) health.setStatus(name, 'NOT_SERVING');
       watchers.closeAll('the agent is shutting down');
       const drained = Promise.allSettled(servers.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve()))));
       let timer: NodeJS.Timeout | undefined;

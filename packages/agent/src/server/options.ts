@@ -1,4 +1,5 @@
 import type { GuardedDriver } from '@nova-common/core';
+import type { VifPlugin, VolumeConnector } from '@nova-common/core/plugs';
 import type { Logger } from 'pino';
 import type { JournalOptions } from './journal.js';
 import type { ListenerSpec } from './listen-address.js';
@@ -14,6 +15,13 @@ export interface TlsFiles {
 export interface AgentOptions {
   /** The driver, guarded (what loadDriver returns). The agent calls initHost and cleanupHost. */
   driver: GuardedDriver;
+  /**
+   * The host's VIF plugin, served as VifPlugsService (to the network and compute roles). The
+   * agent puts it behind the plug guard. Without it those RPCs answer UNIMPLEMENTED (UNSUPPORTED).
+   */
+  vifPlugin?: VifPlugin;
+  /** The host's volume connector, served as VolumeConnectorsService (to the volume and compute roles), behind the plug guard. */
+  volumeConnector?: VolumeConnector;
   /** Who the driver is (GetCapabilities reports it). */
   driverName: string;
   driverVersion: string;

@@ -7,6 +7,8 @@ import { ReflectionService } from '@grpc/reflection';
 /** The .proto files of the service and of its error details, relative to the package's `proto/` folder. */
 export const COMPUTE_PROTO = 'nova_common/compute/v1/compute.proto';
 export const ERRORS_PROTO = 'nova_common/compute/v1/errors.proto';
+/** The plug services (VifPlugsService, VolumeConnectorsService). */
+export const PLUGS_PROTO = 'nova_common/compute/v1/plugs.proto';
 
 /**
  * The `proto/` folder this package ships (the same files as the repository's proto/, copied by
@@ -28,14 +30,14 @@ let loaded: PackageDefinition | undefined;
 
 /**
  * The shipped .proto files, loaded by @grpc/proto-loader (for reflection only: messages travel
- * as protobuf-es). errors.proto is loaded too, so tools resolve the ErrorDetail of a status.
+ * as protobuf-es). plugs.proto and errors.proto are loaded too, so tools resolve the ErrorDetail of a status.
  */
 export function computePackageDefinition(): PackageDefinition {
-  loaded ??= loadSync([COMPUTE_PROTO, ERRORS_PROTO], { includeDirs: [protoDirectory()], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true });
+  loaded ??= loadSync([COMPUTE_PROTO, ERRORS_PROTO, PLUGS_PROTO], { includeDirs: [protoDirectory()], keepCase: true, longs: String, enums: String, defaults: false, oneofs: true });
   return loaded;
 }
 
-/** Server reflection for the ComputeService, so `grpcurl` and other tools can call it unaided. */
+/** Server reflection for the ComputeService and the plug services, so `grpcurl` and other tools can call it unaided. */
 export function reflectionService(): ReflectionService {
   return new ReflectionService(computePackageDefinition());
 }

@@ -1,22 +1,26 @@
 import type { PeerCertificate } from 'node:tls';
 import type { RemoteOperation } from '../mapping/operations.js';
+import type { PlugOperation } from '../mapping/plug-operations.js';
 
 /**
  * Who may call what. `compute` is the orchestrator (everything); `network` and `volume` are the
- * services that hot-plug their devices (their operations and the reads); `reader` watches
- * (reads only: monitoring, inventory collectors).
+ * services that hot-plug their devices and plug them on the host (their operations and the
+ * reads); `reader` watches (reads only: monitoring, inventory collectors).
  */
 export const ROLES = ['compute', 'network', 'volume', 'reader'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Every RPC of the service by operation name, WatchEvents included. */
-export type RpcName = RemoteOperation | 'watchEvents';
+/** Every RPC of the services by operation name: the compute service's, WatchEvents and the plug services'. */
+export type RpcName = RemoteOperation | 'watchEvents' | PlugOperation;
 
-const READS: readonly RpcName[] = ['getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'getConsoleOutput', 'listSnapshots', 'getMigrationProgress', 'watchEvents'];
+const READS: readonly RpcName[] = [
+  ...['getCapabilities', 'listNodes', 'getInventory', 'listInstances', 'getInfo', 'getConsoleOutput', 'listSnapshots', 'getMigrationProgress', 'watchEvents'] as const,
+  ...['describeVifPlugin', 'listPlugged', 'describeVolumeConnector', 'getConnector', 'listConnected'] as const,
+];
 
 const GRANTS: { readonly [R in Exclude<Role, 'compute'>]: readonly RpcName[] } = {
-  network: [...READS, 'attachInterface', 'detachInterface'],
-  volume: [...READS, 'attachVolume', 'detachVolume', 'extendVolume'],
+  network: [...READS, 'attachInterface', 'detachInterface', 'plug', 'unplug'],
+  volume: [...READS, 'attachVolume', 'detachVolume', 'extendVolume', 'connect', 'disconnect', 'extend'],
   reader: READS,
 };
 

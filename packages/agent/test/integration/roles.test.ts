@@ -115,6 +115,20 @@ describe('roles at the wall: one socket per role', () => {
     }
   });
 
+  it('the plug RPCs: network plugs and unplugs, volume connects, disconnects and extends, every role reads them, compute calls all', () => {
+    const reads = ['describeVifPlugin', 'listPlugged', 'describeVolumeConnector', 'getConnector', 'listConnected'] as const;
+    const grants: Record<Role, readonly string[]> = {
+      compute: ['plug', 'unplug', 'connect', 'disconnect', 'extend'],
+      network: ['plug', 'unplug'],
+      volume: ['connect', 'disconnect', 'extend'],
+      reader: [],
+    };
+    for (const role of ROLES) {
+      for (const rpc of reads) expect(permits(new Set([role]), rpc), `${role} ${rpc}`).toBe(true);
+      for (const rpc of ['plug', 'unplug', 'connect', 'disconnect', 'extend'] as const) expect(permits(new Set([role]), rpc), `${role} ${rpc}`).toBe(grants[role].includes(rpc));
+    }
+  });
+
   it('a reader’s restoreState is refused PERMISSION_DENIED before the driver sees it, and the instance stays as it was', async () => {
     const reader = await served.connect('reader');
     const before = await served.reference.getInfo(x.uuid);
