@@ -119,8 +119,36 @@ async function migrateAndBack(pair: MigrationHosts): Promise<string[]> {
   }
 }
 
+const memoryUsed = async (d: MigrationHosts['b']): Promise<number> => (await d.getInventory()).nodes[0]!.resources['MEMORY_MB']!.used;
+
+/**
+ * There and back before the first migration is finished: the first one stays delivered although its
+ * instance left (its reservation no longer counts on b, finish closes it, abort refuses it).
+ */
+async function backBeforeFinish(pair: MigrationHosts): Promise<(string | number)[]> {
+  const uuid = randomUUID();
+  try {
+    const usedB = await memoryUsed(pair.b);
+    await pair.a.spawn(pair.spec(uuid, 0));
+    const m0 = await pair.b.prepareMigration(request(pair, uuid));
+    const there = await resultOf(pair.a.migrate(uuid, m0));
+    const m1 = await pair.a.prepareMigration(request(pair, uuid));
+    const back = await resultOf(pair.b.migrate(uuid, m1));
+    const heldOnB = (await memoryUsed(pair.b)) - usedB;
+    const again = await resultOf(pair.a.migrate(uuid, m0));
+    const abort = await resultOf(pair.b.abortMigration(m0.migrationId));
+    const finish = await resultOf(pair.b.finishMigration(m0.migrationId));
+    await pair.a.finishMigration(m1.migrationId);
+    const { listed } = await whereIs(pair, uuid);
+    return [there, back, heldOnB, again, abort, finish, listed.join('+')];
+  } finally {
+    await pair.a.destroy(uuid);
+    await pair.b.destroy(uuid);
+  }
+}
+
 describe('differential lockstep of migrations: dockerd (A) and podman (B) against two reference hosts', () => {
-  // Three divergences an earlier differential run found between this pair and the reference pair,
+  // Four divergences earlier differential runs found between this pair and the reference pair,
   // each since decided by the contract and fixed on the side that was wrong; the same calls here,
   // on both pairs, must now agree.
   it('a target of the source\'s own host without sameHost is INVALID_INPUT before the instance is looked up (R-MIGRATE-SELF), on both pairs', async () => {
@@ -150,9 +178,18 @@ describe('differential lockstep of migrations: dockerd (A) and podman (B) agains
     expect(await witnesses.b.listMachines()).toEqual([]);
   }, 300_000);
 
+  it('there and back before the first migration is finished: the first stays delivered (its room released, finish closes it, abort and a second migrate refuse it), on both pairs', async () => {
+    const reference = await backBeforeFinish(referencePair());
+    const container = await withContainerPair(backBeforeFinish);
+    expect(reference).toEqual(['ok', 'ok', 0, 'INVALID_INPUT', 'INVALID_STATE', 'ok', 'a']);
+    expect(container).toEqual(reference);
+    expect(await witnesses.a.listMachines()).toEqual([]);
+    expect(await witnesses.b.listMachines()).toEqual([]);
+  }, 300_000);
+
   it('short generated sequences: the container pair and the reference pair agree on every step', async () => {
     const r = await withContainerPair((container) =>
-      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 10, maxCommands: 12, seed: 5, runId: `container-mdiff-${Date.now()}` }),
+      runMigrationDifferential({ pairs: { reference: referencePair(), container }, numRuns: 40, maxCommands: 16, seed: 13, runId: `container-mdiff-${Date.now()}` }),
     );
     console.log(renderMigrationDifferential(r));
     console.log(JSON.stringify(r.calls));

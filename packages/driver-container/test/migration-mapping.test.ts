@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MigrationTarget } from '@nova-common/core';
 import {
+  deliveredIdOf,
+  deliveredLabels,
+  deliveredName,
   decodeAddress,
   encodeAddress,
   handedOverName,
@@ -84,6 +87,25 @@ describe('the reservation', () => {
     expect(targetOfReservation(naming, { ...labels, 'io.nova-common.kind': 'instance' })).toBeUndefined();
     expect(targetOfReservation(naming, { ...labels, 'io.nova-common.migration-target': '{' })).toBeUndefined();
     expect(targetOfReservation(naming, null)).toBeUndefined();
+  });
+});
+
+describe('the delivered mark', () => {
+  it('is named after the migration and labelled as an owned mark carrying its id (golden)', () => {
+    expect(deliveredName(naming, target.migrationId)).toBe('nova-migration-11111111-2222-4333-8444-555555555555-delivered');
+    expect(deliveredLabels(naming, target.migrationId)).toEqual({
+      'io.nova-common.owner': naming.ownerId,
+      'io.nova-common.kind': 'migration-delivered',
+      'io.nova-common.migration-id': target.migrationId,
+    });
+    expect(deliveredIdOf(naming, deliveredLabels(naming, target.migrationId))).toBe(target.migrationId);
+  });
+
+  it('is not read from another owner\'s labels or a reservation', () => {
+    expect(deliveredIdOf({ ...naming, ownerId: 'other' }, deliveredLabels(naming, target.migrationId))).toBeUndefined();
+    expect(deliveredIdOf(naming, reservationLabels(naming, target))).toBeUndefined();
+    expect(targetOfReservation(naming, deliveredLabels(naming, target.migrationId))).toBeUndefined();
+    expect(deliveredIdOf(naming, null)).toBeUndefined();
   });
 });
 

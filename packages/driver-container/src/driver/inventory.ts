@@ -1,15 +1,16 @@
 import { assertFits, expectedUsage, type Flavor, type HostInventory, type InventoryRecord, type NodeInventory } from '@nova-common/core';
 import { listVolumes } from '../client/transfer.js';
 import { phaseOfName, readInstanceLabels } from '../mapping/labels.js';
-import { migrationKeys, targetOfReservation } from '../mapping/migration.js';
+import { deliveredIdOf, migrationKeys, targetOfReservation } from '../mapping/migration.js';
 import type { EngineContext } from './context.js';
 import { ownedContainers } from './instances.js';
 
 /**
  * What this driver's instances use: the sum of expectedUsage of their flavors (read from their labels),
- * plus the flavors of the migrations prepared here whose instance has not arrived (R-MIGRATE-RESERVE):
- * once it has, its container carries the migration's id and counts as an instance, so the reservation
- * no longer does (it becomes the instance's, as in the reference; finishMigration then removes it).
+ * plus the flavors of the migrations prepared here that have not delivered their instance (R-MIGRATE-RESERVE):
+ * once one has, its delivered mark is beside the reservation (and the instance's container carries the
+ * migration's id and counts as an instance), so the reservation no longer does: it became the
+ * instance's, as in the reference, also once the instance left again; finishMigration then removes it.
  */
 async function usedResources(ctx: EngineContext, signal?: AbortSignal): Promise<Record<string, number>> {
   const used: Record<string, number> = {};
@@ -27,7 +28,12 @@ async function usedResources(ctx: EngineContext, signal?: AbortSignal): Promise<
     if (mid) arrived.add(mid);
   }
   // One label filter: podman 4.3 answers nothing to two on images, so volumes are not trusted with it either; the kind is checked here.
-  for (const v of await listVolumes(ctx.client, { label: [`${ctx.keys.owner}=${ctx.config.ownerId}`] }, signal)) {
+  const volumes = await listVolumes(ctx.client, { label: [`${ctx.keys.owner}=${ctx.config.ownerId}`] }, signal);
+  for (const v of volumes) {
+    const delivered = deliveredIdOf(ctx.naming, v.Labels);
+    if (delivered) arrived.add(delivered);
+  }
+  for (const v of volumes) {
     const target = targetOfReservation(ctx.naming, v.Labels);
     if (target && !arrived.has(target.migrationId)) add(target.flavor);
   }

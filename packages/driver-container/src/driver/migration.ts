@@ -17,7 +17,7 @@ import { locate, type Located } from './instances.js';
 import { collectNetworks, connectVif } from './networks.js';
 import { stopGracefully } from './power.js';
 import { bodyFor, commitWithLabels, removeStateImage, replace } from './replace.js';
-import { LIVE_MISSING, arrivedContainer, reservationOf } from './reservations.js';
+import { LIVE_MISSING, isDelivered, markDelivered, reservationOf } from './reservations.js';
 
 /**
  * The source's side of a migration. COLD between two engines: stop (if running), commit the
@@ -66,7 +66,7 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
   const untrack = trackMigration(ctx, uuid, target);
   try {
     const reserved = await reservationOf(dest, target.migrationId, signal);
-    if (reserved === undefined || reserved.instanceUuid !== uuid || (await arrivedContainer(dest, target.migrationId, signal)) !== undefined) {
+    if (reserved === undefined || reserved.instanceUuid !== uuid || (await isDelivered(dest, target.migrationId, signal))) {
       throw invalid(['target', 'migrationId'], 'is not prepared on the destination (aborted, finished, or never prepared)');
     }
     if (!target.sameHost && (await locate(dest, uuid, signal)) !== undefined) {
@@ -79,6 +79,7 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
         target: cell.to,
         extraLabels: { [migrationKeys(ctx.naming).migrationId]: target.migrationId },
       }, signal);
+      await markDelivered(ctx, target.migrationId).catch(() => undefined);
       return;
     }
     await coldMove(ctx, dest, found!, target, { to: cell.to, pidsLimit: pidsLimitOf(target.flavor, address.pidsLimit), owed, closeDest }, signal);
@@ -199,6 +200,9 @@ async function coldMove(
       await ctx.client.renameContainer(found.inspect.Id, containerName(ctx.naming, uuid));
       throw err;
     }
+    // Delivered: marked on the destination, so that the migration stays delivered once the instance
+    // leaves it again. Without the mark (its engine went away just now) the container's label says so.
+    await markDelivered(dest, target.migrationId).catch(() => undefined);
   } catch (err) {
     await rollback(ctx, dest, found, target, { ...done, touched, transfer: transfer.ref }, how).catch(() => undefined);
     throw err;

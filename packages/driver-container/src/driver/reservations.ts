@@ -7,7 +7,7 @@ import { DRIVER_NAME } from '../driver-name.js';
 import { assertHonouredExtraSpecs } from '../mapping/extra-specs.js';
 import { isNotFound } from '../mapping/errors.js';
 import { containerName, isOwned, ownerFilter, phaseOfName } from '../mapping/labels.js';
-import { encodeAddress, finishedName, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
+import { deliveredLabels, deliveredName, encodeAddress, finishedName, migrationKeys, reservationLabels, reservationName, targetOfReservation, transferImage } from '../mapping/migration.js';
 import { removeOwnedContainer } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
@@ -53,6 +53,25 @@ export async function reservationOf(ctx: EngineContext, migrationId: string, sig
     if (isNotFound(err)) return undefined;
     throw err;
   }
+}
+
+/**
+ * Whether the migration delivered its instance here: its delivered mark is on this engine, or (a
+ * move whose mark could not be made) a container of this driver under the instance name carries its id.
+ */
+export async function isDelivered(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await inspectVolume(ctx.client, deliveredName(ctx.naming, migrationId), signal);
+    return true;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  return (await arrivedContainer(ctx, migrationId, signal)) !== undefined;
+}
+
+/** SOURCE, on the destination's engine: the instance carries its name there (mapping/migration.ts deliveredName). */
+export async function markDelivered(dest: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
+  await createVolume(dest.client, deliveredName(dest.naming, migrationId), deliveredLabels(dest.naming, migrationId), signal);
 }
 
 /** The container of this driver carrying `migrationId` under an instance name: the instance arrived. */
@@ -135,7 +154,7 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
   // Finished already (also when the instance has left again since): idempotent.
   if (await isFinished(ctx, migrationId)) return;
   const reserved = await reservationOf(ctx, migrationId, signal);
-  if ((await arrivedContainer(ctx, migrationId, signal)) === undefined) {
+  if (!(await isDelivered(ctx, migrationId, signal))) {
     throw new DriverError('INSTANCE_NOT_FOUND', {
       op: 'finishMigration',
       target: migrationId,
@@ -150,7 +169,7 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
 }
 
 export async function abortMigration(ctx: EngineContext, migrationId: string, signal?: AbortSignal): Promise<void> {
-  if ((await isFinished(ctx, migrationId)) || (await arrivedContainer(ctx, migrationId, signal)) !== undefined) {
+  if ((await isFinished(ctx, migrationId)) || (await isDelivered(ctx, migrationId, signal))) {
     throw new DriverError('INVALID_STATE', {
       op: 'abortMigration',
       target: migrationId,
@@ -190,11 +209,14 @@ async function removeHalfArrived(ctx: EngineContext, target: MigrationTarget): P
   }
 }
 
+/** The reservation goes, and with it the delivered mark (a finish after the instance arrived). */
 async function dropReservation(ctx: EngineContext, migrationId: string): Promise<void> {
-  try {
-    await removeVolume(ctx.client, reservationName(ctx.naming, migrationId));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  for (const name of [deliveredName(ctx.naming, migrationId), reservationName(ctx.naming, migrationId)]) {
+    try {
+      await removeVolume(ctx.client, name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
   }
 }
 

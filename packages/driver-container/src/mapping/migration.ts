@@ -76,6 +76,31 @@ export function reservationName(n: Naming, migrationId: string): string {
   return `${n.namePrefix}-migration-${migrationId}`;
 }
 
+/**
+ * The mark a migration that delivered its instance leaves beside its reservation until it is
+ * finished: an engine volume like the reservation, made by the source once the instance carries
+ * its name on the destination. While the instance stays, its container's migration-id label says
+ * the same; the mark still holds once the instance has left again or was destroyed (the
+ * migration delivered: finish closes it, abort refuses it, the reservation no longer counts).
+ */
+export function deliveredName(n: Naming, migrationId: string): string {
+  return `${n.namePrefix}-migration-${migrationId}-delivered`;
+}
+
+export function deliveredLabels(n: Naming, migrationId: string): Record<string, string> {
+  return {
+    [`${n.labelPrefix}.owner`]: n.ownerId,
+    [`${n.labelPrefix}.kind`]: 'migration-delivered',
+    [migrationKeys(n).migrationId]: migrationId,
+  };
+}
+
+/** The migration id a delivered mark's labels carry; undefined when they are not an owned mark's. */
+export function deliveredIdOf(n: Naming, labels: Record<string, string> | null | undefined): string | undefined {
+  if (!labels || labels[`${n.labelPrefix}.owner`] !== n.ownerId || labels[`${n.labelPrefix}.kind`] !== 'migration-delivered') return undefined;
+  return labels[migrationKeys(n).migrationId];
+}
+
 /** The file name of the marker a finished migration leaves (R-MIGRATE-ABORT: never aborted, also once its instance left again). */
 export function finishedName(n: Naming, migrationId: string): string {
   return `${n.namePrefix}-migration-${migrationId}.finished`;
