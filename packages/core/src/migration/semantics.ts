@@ -85,13 +85,13 @@ export const MIGRATION_RULES = {
   'R-MIGRATE-SELF':
     'migrate with a target of the source\'s own host that is not a resize in place (sameHost unset) MUST reject with INVALID_INPUT naming target.sameHost, before the instance is looked up.',
   'R-MIGRATE-RESERVE':
-    'A prepared migration MUST count its flavor in the destination\'s inventory `used` until it is finished (it is then the instance\'s) or aborted (it is then released).',
+    'A prepared migration MUST count its flavor in the destination\'s inventory `used` until migrate delivers its instance (the flavor is then the instance\'s usage, and stays released when the instance leaves again or is destroyed before the finish) or it is aborted (it is then released). An instance that came to the destination otherwise (spawned there, or delivered by another migration) releases no reservation.',
   'R-MIGRATE-IDEMPOTENT':
     'prepareMigration with a migrationId already prepared MUST answer the same target; finishMigration and abortMigration MUST succeed when repeated.',
   'R-MIGRATE-ABORT':
-    'abortMigration MUST release the reservation and remove anything of a migration that did not complete, and MUST NOT touch an instance the migration delivered: that is INVALID_STATE (finish it, or destroy it), also once the migration is finished and the instance has left again.',
+    'abortMigration MUST release the reservation and remove anything of a migration that did not complete, and MUST NOT touch an instance the migration delivered: that is INVALID_STATE (finish it, or destroy it), also once the instance has left again, finished or not. An instance on the destination that this migration did not deliver stays as it is.',
   'R-MIGRATE-FINISH':
-    'finishMigration of a migration whose instance has not arrived MUST reject with INSTANCE_NOT_FOUND and change nothing; an unknown migrationId too.',
+    'finishMigration of a migration that has not delivered its instance MUST reject with INSTANCE_NOT_FOUND and change nothing (the instance being there by another way does not count); an unknown migrationId too. migrate with a target whose migration is not prepared on the destination (never prepared, aborted, finished or already delivered) MUST reject with INVALID_INPUT naming target.migrationId, before anything moves.',
   'R-MIGRATE-PROGRESS':
     'getMigrationProgress on the source MUST answer while migrate runs, without waiting for it: the migration\'s id and kind, a phase that only moves forward (COPYING, SWITCHING, CLEANING), and data figures of which the processed part never decreases; phase NONE when no migration of the instance runs there; INSTANCE_NOT_FOUND when the host neither holds the instance nor runs its migration.',
   'R-MIGRATE-IN-PLACE':
