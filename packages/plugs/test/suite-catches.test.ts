@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVifPluginConformance, runVolumeConnectorConformance } from '@nova-common/conformance';
 import type { GuardedVifPlugin, GuardedVolumeConnector } from '@nova-common/core/plugs';
 import { createLinuxBridgeTapPlugin, createLoopConnector } from '../src/index.js';
-import { makeNamespace, makeVolumeDirs, sh, testVif, volumeFixtures } from './host-fixtures.js';
+import { makeNamespace, makeVolumeDirs, sh, testVif, volumeFixtures } from '../src/testing/index.js';
 
 // The plug suite must fail wrong plugs: each planted bug below, on top of a real plug, must
 // make the property that guards against it fail.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVifPluginConformance } from '@nova-common/conformance';
 import { createLinuxBridgeTapPlugin, createVethPlugin } from '../src/index.js';
-import { makeNamespace, sh, testVif } from './host-fixtures.js';
+import { makeNamespace, sh, testVif } from '../src/testing/index.js';
 
 // The VIF plugins on the real kernel, inside a network namespace each test makes: the plug
 // suite's properties must all pass, and a report line says what each plugin supports here.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVolumeConnectorConformance } from '@nova-common/conformance';
 import { createFileConnector, createLoopConnector } from '../src/index.js';
-import { makeVolumeDirs, volumeFixtures } from './host-fixtures.js';
+import { makeVolumeDirs, volumeFixtures } from '../src/testing/index.js';
 
 // The volume connectors on the real host (loop devices through losetup), on files in a
 // directory each test makes: every plug property must pass.

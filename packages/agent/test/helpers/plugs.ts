@@ -1,70 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { create, type Message, type MessageInitShape } from '@bufbuild/protobuf';
 import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import type { DriverError, VifInput } from '@nova-common/core';
-import type { ConnectionInfoInput, VifPlugin, VolumeConnector } from '@nova-common/core/plugs';
+import type { DriverError } from '@nova-common/core';
+import type { VifPlugin, VolumeConnector } from '@nova-common/core/plugs';
 import { methodDefinition } from '../../src/grpc/service-definition.js';
 import { driverErrorOf, errorDetailFromStatusBin } from '../../src/mapping/errors.js';
 import * as pb from '../../src/wire.js';
 
-/** Run a host tool for a fixture (argument arrays, no shell). */
-export const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
-
-/** A network namespace of the test's own, so the plugins never see the host's devices. */
-export function makeNamespace(): { name: string; remove(): void; devices(): string[] } {
-  const name = `nc-agent-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  sh('ip', ['netns', 'add', name]);
-  return {
-    name,
-    remove: () => sh('ip', ['netns', 'del', name]),
-    devices: () => (JSON.parse(sh('ip', ['-n', name, '-j', 'link', 'show'])) as { ifname: string }[]).map((l) => l.ifname),
-  };
-}
-
-/** The i-th test port on `bridge`: ids and MACs differ per i (and in their first characters, as Nova names devices from them). */
-export function testVif(i: number, bridge: string): VifInput {
-  const hex = i.toString(16).padStart(2, '0');
-  return { id: `${hex}0b7c1e-2d3f-4e5a-9b6c-7d8e9f0a1b2c`, address: `fa:16:3e:00:00:${hex}`, network: { id: 'net-agent-test', bridge, mtu: 1450 }, type: 'bridge' };
-}
-
-/** Volume files under `root` and one outside it, as the volume suite's fixtures want them. */
-export function volumeFixtures(dirs: { root: string; outside: string }) {
-  mkdirSync(dirs.root, { recursive: true });
-  mkdirSync(dirs.outside, { recursive: true });
-  return {
-    async makeVolume(i: number, sizeBytes: number) {
-      const hex = i.toString(16).padStart(2, '0');
-      const path = join(dirs.root, `volume-${hex}.img`);
-      writeFileSync(path, '');
-      truncateSync(path, sizeBytes);
-      return { volumeId: `9c3e5a7b-1f2d-4c6e-8a0b-2d4f6a8c0e${hex}`, connectionInfo: { driverVolumeType: 'file', path } as ConnectionInfoInput };
-    },
-    async growVolume(info: ConnectionInfoInput, sizeBytes: number) {
-      if (info.driverVolumeType === 'file') truncateSync(info.path, sizeBytes);
-    },
-    async outsideRoots(): Promise<ConnectionInfoInput> {
-      const path = join(dirs.outside, 'not-a-volume.img');
-      writeFileSync(path, 'x');
-      return { driverVolumeType: 'file', path };
-    },
-    /** Every loop device whose file lies in this test's directories (other tests' loop devices are not ours to judge). */
-    async witness(): Promise<string[]> {
-      const out = sh('losetup', ['--json', '--list']);
-      const loops = out.trim() === '' ? [] : (JSON.parse(out) as { loopdevices: { name: string; 'back-file': string | null }[] }).loopdevices;
-      return loops.filter((l) => (l['back-file'] ?? '').startsWith(dirs.root) || (l['back-file'] ?? '').startsWith(dirs.outside)).map((l) => `${l.name}=${l['back-file']}`);
-    },
-    /** An operator's loop device on the volume's file. */
-    async foreignUse(info: ConnectionInfoInput) {
-      if (info.driverVolumeType !== 'file') throw new Error('file volumes only');
-      const device = sh('losetup', ['--find', '--show', '--', info.path]).trim();
-      return async () => {
-        sh('losetup', ['--detach', device]);
-      };
-    },
-  };
-}
+// The host fixtures of the plug suites (a namespace of the test's own, test ports, volume files) are the plugs package's.
+export { makeNamespace, sh, testVif, volumeFixtures } from '@nova-common/plugs/testing';
 
 /** The plug's calls by method name, recorded before they run (what reached the plug behind the agent). */
 export function recordingVif(plugin: VifPlugin, calls: string[]): VifPlugin {

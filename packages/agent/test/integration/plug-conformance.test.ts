@@ -16,7 +16,7 @@ for (const [label, create] of [
   describe(`${label} through the agent`, () => {
     let ns: ReturnType<typeof makeNamespace>;
     beforeAll(() => {
-      ns = makeNamespace();
+      ns = makeNamespace('agent');
     });
     afterAll(() => ns.remove());
 

@@ -41,7 +41,7 @@ describe('the plug services: real plugs behind the agent, remote plugs in front'
   const volumeOn = async (role: Role) => remotes[remotes.push(await openRemoteVolumeConnector({ endpoint: endpoint(role) })) - 1] as RemoteVolumeConnector;
 
   beforeAll(async () => {
-    ns = makeNamespace();
+    ns = makeNamespace('agent');
     dirs = tempDir('nova-agent-plugs-');
     fx = volumeFixtures({ root: join(dirs.dir, 'volumes'), outside: join(dirs.dir, 'elsewhere') });
     served = await serveReference(

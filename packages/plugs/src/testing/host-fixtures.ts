@@ -5,12 +5,19 @@ import { join } from 'node:path';
 import type { VifInput } from '@nova-common/core';
 import type { ConnectionInfoInput } from '@nova-common/core/plugs';
 
+/**
+ * What the plug suites (runVifPluginConformance, runVolumeConnectorConformance) need from a real
+ * Linux host, for the plugs' own tests and for any caller that runs them through something else
+ * (the agent's wire). They run host tools as root and touch only what they make: a network
+ * namespace of their own, volume files under a temporary directory.
+ */
+
 /** Run a host tool for a test fixture (argument arrays, no shell). */
 export const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
 
 /** A network namespace of the test's own, so the plugins never see the host's devices. */
-export function makeNamespace(): { name: string; remove(): void; devices(): string[] } {
-  const name = `nc-plug-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+export function makeNamespace(tag = 'plug'): { name: string; remove(): void; devices(): string[] } {
+  const name = `nc-${tag}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   sh('ip', ['netns', 'add', name]);
   return {
     name,
@@ -41,7 +48,10 @@ export function makeVolumeDirs(): { root: string; outside: string; state: string
   return { root, outside, state, remove: () => rmSync(base, { recursive: true, force: true }) };
 }
 
+/** Volume files under `root` and one outside it, as the volume suite's fixtures want them (both made when missing). */
 export function volumeFixtures(dirs: { root: string; outside: string }) {
+  mkdirSync(dirs.root, { recursive: true });
+  mkdirSync(dirs.outside, { recursive: true });
   return {
     async makeVolume(i: number, sizeBytes: number) {
       const hex = i.toString(16).padStart(2, '0');

@@ -1,0 +1,1 @@
+export { makeNamespace, makeVolumeDirs, sh, testVif, volumeFixtures } from './host-fixtures.js';
