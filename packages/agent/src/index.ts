@@ -11,7 +11,7 @@ export { ROLES, ROLE_URI_PREFIX, permits, rolesOfCertificate, type Role, type Rp
 export { EVENT_POSITION_KEY } from './server/event-log.js';
 export { createLogger } from './server/logger.js';
 export { protoDirectory, COMPUTE_PROTO, ERRORS_PROTO, PLUGS_PROTO } from './server/reflection.js';
-export { loadPlug, PlugLoadError } from './server/load-plug.js';
+export { loadPlug, PlugLoadError } from '@nova-common/core/plugs';
 
 // Calling one
 export { createRemoteDriver, type RemoteDriver, type RemoteDriverOptions } from './client/remote-driver.js';

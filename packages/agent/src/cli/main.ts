@@ -1,6 +1,6 @@
 import { DriverLoadError } from '@nova-common/core';
 import { ListenError } from '../server/listen-address.js';
-import { loadPlug, PlugLoadError } from '../server/load-plug.js';
+import { loadPlug, PlugLoadError } from '@nova-common/core/plugs';
 import { createLogger } from '../server/logger.js';
 import { serveDriver } from '../server/serve-driver.js';
 import { parseServe, UsageError, USAGE } from './args.js';

@@ -17,3 +17,5 @@ export {
   type VolumeConnectOperation,
 } from './table.js';
 export { guardVifPlugin, guardVolumeConnector } from './guard.js';
+export { loadPlug, PlugLoadError } from './load-plug.js';
+export { PlugSpecSchema, plugAll, unplugAll, connectAll, disconnectAll, type PlugSpec, type VolumeToConnect } from './wiring.js';

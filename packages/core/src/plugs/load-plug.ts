@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { VifPlugin, VolumeConnector } from '@nova-common/core/plugs';
+import type { VifPlugin, VolumeConnector } from './interfaces.js';
 
 /** A plug module that cannot be found, loaded or called, or whose factory answers no plug. */
 export class PlugLoadError extends Error {
