@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: runs the conformance suite against the reference driver (always) and
-# against every real backend that is reachable now, then prints the support matrix of all
-# of them side by side. Needs only Node 20 and npm; it does not install or start backends
+# against every real backend that is reachable now, and the plug suites on the host's plugs
+# (as root), then prints the support matrix of all of them side by side. Needs only Node 20 and npm; it does not install or start backends
 # (scripts/test.sh does). Reports land in .reports/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +59,16 @@ for backend in libvirt docker podman ironic; do
     log "backend ${backend} is not reachable: skipped (scripts/test.sh installs and starts it)"
   fi
 done
+
+# The host-side plugs (VIF plugins, volume connectors) through the plug suites: they make network
+# namespaces and loop devices, so only as root. Their tables follow the drivers' in the matrix.
+if [ "$(id -u)" = "0" ]; then
+  log "plug suites: every plug of @nova-common/plugs on this host"
+  if node packages/plugs/dist/cli.js --json "$OUT/plugs.json"; then :; else status=1; fi
+  if [ -f "$OUT/plugs.json" ]; then reports+=("$OUT/plugs.json"); fi
+else
+  log "plug suites: skipped (they make network namespaces and loop devices: run as root)"
+fi
 
 log "support matrix"
 "${CLI[@]}" matrix --json "${reports[@]}" --md "$OUT/matrix.md" --html "$OUT/matrix.html"

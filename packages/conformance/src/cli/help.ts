@@ -105,8 +105,10 @@ Exit codes: 0 swept, 1 something could not be removed, 2 usage or configuration 
   matrix: `Usage: nova-conformance matrix --json <a.json> [<b.json> ...] [--md <out.md>] [--html <out.html>]
 
 Reads JSON reports written by \`run --json\` (several drivers, or several runs) and writes one
-support matrix with the drivers side by side. Without --md or --html it prints the matrix
-as a plain table on stdout.
+support matrix with the drivers side by side. Plug reports (written by the plug suites'
+runner, e.g. \`nova-plug-conformance --json\` of @nova-common/plugs) add one table per plug
+kind: the plug suite's properties by plug, what each accepts, and what could not run.
+Without --md or --html it prints the matrix as a plain table on stdout.
 
   --json <file...>       JSON reports to combine (repeat the flag or list several)
   --md <file.md>         Write the matrix as Markdown

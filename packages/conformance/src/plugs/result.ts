@@ -15,6 +15,8 @@ export interface PlugPropertyResult {
 export interface PlugRunResult {
   plugin: string;
   kind: 'vif' | 'volume';
+  /** What the plug declares it takes: VIF types (a VIF plugin) or transports (a volume connector). */
+  accepts: string[];
   passed: boolean;
   properties: PlugPropertyResult[];
 }
@@ -46,6 +48,7 @@ export async function expectError(what: string, call: () => Promise<unknown>, co
 export async function runPlugProperties(
   plugin: string,
   kind: PlugRunResult['kind'],
+  accepts: readonly string[],
   properties: { id: string; title: string; rule: string; check: () => Promise<void> }[],
   after: () => Promise<void>,
 ): Promise<PlugRunResult> {
@@ -61,7 +64,7 @@ export async function runPlugProperties(
       await after();
     }
   }
-  return { plugin, kind, passed: results.every((r) => r.passed), properties: results };
+  return { plugin, kind, accepts: [...accepts], passed: results.every((r) => r.passed), properties: results };
 }
 
 export const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');

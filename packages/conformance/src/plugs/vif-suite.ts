@@ -46,7 +46,7 @@ export async function runVifPluginConformance(fx: VifPluginFixtures, options: Pl
     expect(plugged.length === 0, `${what}: listPlugged still answers ${plugged.map((p) => p.device).join(', ')}`);
   };
 
-  return runPlugProperties(plugin.name, 'vif', [
+  return runPlugProperties(plugin.name, 'vif', plugin.vifTypes, [
     {
       id: 'PLUG-VIF-IDEMPOTENT',
       title: 'plug of a plugged port answers the same device; unplug of an unplugged port succeeds',

@@ -46,7 +46,7 @@ export async function runVolumeConnectorConformance(fx: VolumeConnectorFixtures,
     expect(connected.length === 0, `${what}: listConnected still answers ${connected.map((c) => c.path).join(', ')}`);
   };
 
-  return runPlugProperties(connector.name, 'volume', [
+  return runPlugProperties(connector.name, 'volume', connector.transports, [
     {
       id: 'PLUG-VOLUME-IDEMPOTENT',
       title: 'connect of a connected volume answers the same path; disconnect of a disconnected one succeeds',

@@ -1,0 +1,1 @@
+export { runPlugsOnHost, type PlugsOnHostOptions } from './run-on-host.js';
