@@ -1,5 +1,6 @@
 import type { LifecycleEvent, LifecycleEventKind, PowerState } from '@nova-common/core';
 import { DomainEvent, DomainState, VirErr, type DomainRef, type LifecycleMessage } from '../client/protocol/remote-types.js';
+import { ConnectionLostError } from '../client/errors.js';
 import { isLibvirtCode } from '../mapping/errors.js';
 import { mapLifecycleEvent } from '../mapping/events.js';
 import { powerStateOf } from '../mapping/state.js';
@@ -74,15 +75,8 @@ export async function recoverMissedEvents(ctx: DriverContext): Promise<void> {
   await ctx.client.connect(); // the callback first: what changes after a read below arrives as an event
   await Promise.all(
     [...ctx.announced].map(async ([uuid, before]) => {
-      const ref = ctx.ref(uuid);
-      let now: PowerState;
-      try {
-        const st = await ctx.client.getState(ref);
-        now = powerStateOf(st.state, st.state === DomainState.SHUTOFF && (await ctx.client.hasManagedSaveImage(ref)), st.reason);
-      } catch (err) {
-        if (isLibvirtCode(err, VirErr.NO_DOMAIN)) ctx.announced.delete(uuid);
-        return;
-      }
+      const now = await stateAfterRestart(ctx, uuid);
+      if (now === undefined) return;
       const kind = kindOf(now);
       if (now === before || kind === undefined) return;
       const timestamp = new Date().toISOString();
@@ -93,4 +87,32 @@ export async function recoverMissedEvents(ctx: DriverContext): Promise<void> {
       });
     }),
   );
+}
+
+/** How long a read after a reconnect is retried while libvirtd is still busy with its own start. */
+const RECOVERY_READ_MS = 30_000;
+
+/**
+ * The instance's state now, read again after a reconnect. A freshly started libvirtd is still
+ * reconnecting to its QEMU processes (holding their jobs), so a read may fail for a while:
+ * it is retried (not dropped, or the change it would announce is lost with no later call to
+ * find it). A domain that is gone is forgotten; a connection lost again answers undefined,
+ * since the next reconnect runs this again.
+ */
+async function stateAfterRestart(ctx: DriverContext, uuid: string): Promise<PowerState | undefined> {
+  const deadline = Date.now() + RECOVERY_READ_MS;
+  for (;;) {
+    try {
+      const ref = ctx.ref(uuid);
+      const st = await ctx.client.getState(ref);
+      return powerStateOf(st.state, st.state === DomainState.SHUTOFF && (await ctx.client.hasManagedSaveImage(ref)), st.reason);
+    } catch (err) {
+      if (isLibvirtCode(err, VirErr.NO_DOMAIN)) {
+        ctx.announced.delete(uuid);
+        return undefined;
+      }
+      if (err instanceof ConnectionLostError || Date.now() >= deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
