@@ -1,7 +1,7 @@
 import { create, type Message } from '@bufbuild/protobuf';
 import { status, type Client } from '@grpc/grpc-js';
-import { DriverError, withRetry } from '@nova-common/core';
-import { PLUG_CONTRACT_VERSION, type PlugCallOptions } from '@nova-common/core/plugs';
+import { ConnectionInfoSchema, DriverError, UuidSchema, VifSchema, issuesFromZod, withRetry, type InputIssue } from '@nova-common/core';
+import { PLUG_CONTRACT_VERSION, PlugInstanceSchema, type PlugCallOptions } from '@nova-common/core/plugs';
 import { z } from 'zod';
 import { PLUG_WIRE_OPERATIONS, type PlugOperation } from '../mapping/plug-operations.js';
 import { permits, type Role } from '../server/roles.js';
@@ -75,7 +75,8 @@ export class PlugClient {
       request = create(wire.method.input, wire.toRequest(args) as never) as Message;
     } catch (error) {
       // What cannot even be put on the wire (a value outside a wire enum, a missing object).
-      throw new DriverError('INVALID_INPUT', { op, issues: [{ path: [], message: `cannot be sent: ${(error as Error).message}` }] });
+      const issues = argumentIssues(op, args);
+      throw new DriverError('INVALID_INPUT', { op, issues: issues.length > 0 ? issues : [{ path: [], message: `cannot be sent: ${(error as Error).message}` }] });
     }
     const deadline = Date.now() + this.config.timeoutMs;
     const signal = options?.signal;
@@ -99,4 +100,25 @@ export class PlugClient {
   close(): void {
     this.client.close();
   }
+}
+
+/** Each plug operation's arguments, by the name a refusal gives their fields. */
+const ARGUMENTS: Partial<Record<PlugOperation, [string, z.ZodType][]>> = {
+  plug: [['vif', VifSchema], ['instance', PlugInstanceSchema]],
+  unplug: [['vif', VifSchema], ['instance', PlugInstanceSchema]],
+  connect: [['volumeId', UuidSchema], ['connectionInfo', ConnectionInfoSchema]],
+  disconnect: [['volumeId', UuidSchema], ['connectionInfo', ConnectionInfoSchema]],
+  extend: [['volumeId', UuidSchema], ['connectionInfo', ConnectionInfoSchema]],
+};
+
+/**
+ * The fields of arguments that the wire could not carry, named as the plug guard names them
+ * (`vif.type`, `connectionInfo.driverVolumeType`): a value outside a wire enum is one the
+ * contract's schema refuses too.
+ */
+function argumentIssues(op: PlugOperation, args: readonly unknown[]): InputIssue[] {
+  return (ARGUMENTS[op] ?? []).flatMap(([name, schema], i) => {
+    const parsed = schema.safeParse(args[i]);
+    return parsed.success ? [] : issuesFromZod(parsed.error, [name]);
+  });
 }

@@ -157,6 +157,8 @@ describe('the plug services: real plugs behind the agent, remote plugs in front'
     expect((await failure(vif.plug({ ...port, devname: '-tap0' }, INSTANCE))).paths).toStrictEqual(['vif.devname']);
     expect((await failure(vif.plug({ ...port, type: 'ovs' }, INSTANCE))).paths).toStrictEqual(['vif.type']);
     expect((await failure(vif.plug(port, { uuid: 'nope' }))).paths).toStrictEqual(['instance.uuid']);
+    // A value the wire cannot even carry (outside its enum) is refused before sending, naming the field all the same.
+    expect(await failure(vif.plug({ ...port, type: 'disk' as never }, INSTANCE))).toMatchObject({ code: 'INVALID_INPUT', paths: ['vif.type'] });
     const raw = await rawPlugCall(endpoint('network'), 'plug', { vif: vifToProto(port) });
     expect(!raw.ok && [raw.grpcCode, raw.error?.code, raw.error?.issues?.[0]?.path]).toStrictEqual([status.INVALID_ARGUMENT, 'INVALID_INPUT', ['instance']]);
     expect(vifCalls).toStrictEqual([]);

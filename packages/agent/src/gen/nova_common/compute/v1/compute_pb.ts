@@ -1250,7 +1250,10 @@ export const SequencedEventSchema: GenMessage<SequencedEvent> = /*@__PURE__*/
  * different arguments is INVALID_INPUT.
  * Roles: compute may call everything; network Attach/DetachInterface and the reads; volume
  * Attach/Detach/ExtendVolume and the reads; reader the reads only (GetCapabilities, ListNodes,
- * GetInventory, ListInstances, GetInfo, GetConsoleOutput, ListSnapshots, WatchEvents).
+ * GetInventory, ListInstances, GetInfo, GetConsoleOutput, ListSnapshots, WatchEvents,
+ * GetMigrationProgress). The four migration RPCs are compute's alone. The host's plugs
+ * (plugs.proto) follow the same roles: network may Plug and Unplug, volume may Connect,
+ * Disconnect and Extend, and every role may call their Describe, GetConnector and List reads.
  *
  * @generated from service nova_common.compute.v1.ComputeService
  */
