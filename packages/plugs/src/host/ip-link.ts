@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DriverError } from '@nova-common/core';
-import { mustRun } from './run-command.js';
+import { mustRun, runCommand } from './run-command.js';
 
 export interface VethPair {
   name: string;
@@ -51,6 +51,39 @@ export class IpLink {
     return mustRun(op, 'ip', this.args(rest), signal);
   }
 
+  /**
+   * Several `ip` commands in one process (`ip -batch -`, which stops at the first that fails):
+   * making and configuring a device costs one process, not one per step. ip splits a batch line
+   * at white space and reads quotes and `#` itself, so a token holding any of them is refused
+   * (names reaching here are validated interface names, MACs and aliases made of them).
+   */
+  /**
+   * Make a device and configure it in one process (`ip -batch -`, which stops at the first
+   * command that fails): one process, not one per step. The first command makes the device; when
+   * a later one fails, the device is removed again, so no half-made device stays. When the first
+   * fails nothing was made, and nothing is removed: the name may be someone else's. ip splits a
+   * batch line at white space and reads quotes and `#` itself, so a token holding any of them is
+   * refused (names reaching here are validated interface names, MACs and aliases made of them).
+   */
+  private async makeOrRemove(op: string, name: string, commands: string[][], signal?: AbortSignal): Promise<void> {
+    for (const token of commands.flat()) {
+      if (!/^[^\s"'#\\]+$/.test(token)) throw new DriverError('INTERNAL', { op, detail: `refused to send ${JSON.stringify(token)} to ip -batch` });
+    }
+    let r: Awaited<ReturnType<typeof runCommand>>;
+    try {
+      r = await runCommand(op, 'ip', this.args(['-batch', '-']), signal, `${commands.map((c) => c.join(' ')).join('\n')}\n`);
+    } catch (error) {
+      // Cancelled while ip ran: any step may have happened. The name was free when the plugin
+      // listed the devices before making it, so what stands under it now is this call's.
+      await this.remove(op, name).catch(() => undefined);
+      throw error;
+    }
+    if (r.ok) return;
+    const failedLine = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1] ?? '0');
+    if (failedLine !== 1) await this.remove(op, name).catch(() => undefined);
+    throw new DriverError('INTERNAL', { op, detail: `ip ${commands[Math.max(failedLine, 1) - 1]!.join(' ')} failed (exit ${r.exitCode}): ${r.stderr}` });
+  }
+
   async list(op: string, signal?: AbortSignal): Promise<Link[]> {
     const out = await this.run(op, ['-j', '-d', 'link', 'show'], signal);
     const parsed = LinkJsonSchema.safeParse(JSON.parse(out === '' ? '[]' : out));
@@ -75,20 +108,22 @@ export class IpLink {
 
   /** A tap on `bridge`, configured (MTU, alias, bridge, up) in one `ip link set`. */
   async addTap(op: string, name: string, alias: string, mtu: number | undefined, bridge: string, signal?: AbortSignal): Promise<void> {
-    await this.run(op, ['tuntap', 'add', 'dev', name, 'mode', 'tap'], signal);
-    await this.configureOrRemove(op, name, async () => {
-      await this.run(op, ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, 'master', bridge, 'up'], signal);
-    });
+    await this.makeOrRemove(op, name, [['tuntap', 'add', 'dev', name, 'mode', 'tap'], ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, 'master', bridge, 'up']], signal);
   }
 
   /** A veth pair: `name` stays on the host (on `bridge`), `peer` carries the guest's MAC for the container. */
   async addVeth(op: string, pair: VethPair, bridge: string, signal?: AbortSignal): Promise<void> {
     const { name, peer, mtu } = pair;
-    await this.run(op, ['link', 'add', 'name', name, ...mtuArgs(mtu), 'type', 'veth', 'peer', 'name', peer, ...mtuArgs(mtu)], signal);
-    await this.configureOrRemove(op, name, async () => {
-      await this.run(op, ['link', 'set', 'dev', peer, 'address', pair.peerAddress, 'alias', pair.peerAlias], signal);
-      await this.run(op, ['link', 'set', 'dev', name, 'alias', pair.alias, 'master', bridge, 'up'], signal);
-    });
+    await this.makeOrRemove(
+      op,
+      name,
+      [
+        ['link', 'add', 'name', name, ...mtuArgs(mtu), 'type', 'veth', 'peer', 'name', peer, ...mtuArgs(mtu)],
+        ['link', 'set', 'dev', peer, 'address', pair.peerAddress, 'alias', pair.peerAlias],
+        ['link', 'set', 'dev', name, 'alias', pair.alias, 'master', bridge, 'up'],
+      ],
+      signal,
+    );
   }
 
   /** The names of the devices on `bridge` (a cheaper look than the whole list). */
@@ -101,7 +136,11 @@ export class IpLink {
     await this.run(op, ['link', 'del', 'dev', name], signal);
   }
 
-  /** A device just created is removed again when configuring it fails: no half-made device stays. */
+  /**
+   * A device is removed again when making or configuring it fails: no half-made device stays.
+   * (The removal fails harmlessly when the device was never made; a name that was taken already
+   * was refused before: the plugin never makes a device under a name that exists.)
+   */
   private async configureOrRemove(op: string, name: string, configure: () => Promise<void>): Promise<void> {
     try {
       await configure();

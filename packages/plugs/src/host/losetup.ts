@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { DriverError } from '@nova-common/core';
 import { mustRun } from './run-command.js';
@@ -27,7 +29,30 @@ export const losetup = {
   async refresh(op: string, device: string, signal?: AbortSignal): Promise<void> {
     await mustRun(op, 'losetup', ['--set-capacity', device], signal);
   },
-  async sizeBytes(op: string, device: string, signal?: AbortSignal): Promise<number> {
-    return Number((await mustRun(op, 'blockdev', ['--getsize64', device], signal)).trim());
+  /**
+   * The file behind one loop device, undefined when the device backs none. Read from sysfs, where
+   * losetup itself reads it: one file read instead of a process listing every loop device.
+   */
+  async backingOf(op: string, device: string): Promise<string | undefined> {
+    const text = await readSysfs(op, device, 'loop/backing_file');
+    return text === undefined ? undefined : text.trimEnd().replace(/ \(deleted\)$/, '');
+  },
+  /** The device's size as the kernel now sees it (sysfs counts 512-byte sectors, as blockdev --getsize64 reads them). */
+  async sizeBytes(op: string, device: string): Promise<number> {
+    const sectors = await readSysfs(op, device, 'size');
+    if (sectors === undefined || !/^\d+$/.test(sectors.trim())) throw new DriverError('INTERNAL', { op, detail: `no size for ${device} in sysfs` });
+    return Number(sectors.trim()) * 512;
   },
 };
+
+/** A loop device's sysfs attribute (`/sys/block/loopN/<attribute>`); undefined when it is absent. */
+async function readSysfs(op: string, device: string, attribute: string): Promise<string | undefined> {
+  const name = basename(device);
+  if (!/^loop\d+$/.test(name)) throw new DriverError('INTERNAL', { op, detail: `${device} is not a loop device` });
+  try {
+    return await readFile(`/sys/block/${name}/${attribute}`, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DriverError('BACKEND_UNAVAILABLE', { op, detail: `cannot read /sys/block/${name}/${attribute}: ${(error as Error).message}`, cause: error });
+  }
+}

@@ -27,12 +27,12 @@ export class LoopConnector implements VolumeConnector {
 
   async connect(volumeId: string, info: ConnectionInfo, options: PlugCallOptions = {}): Promise<ConnectedVolume> {
     const file = await volumeFile('connect', volumeId, pathOf(info), this.options.roots);
-    const existing = await this.live(volumeId, options.signal);
+    const existing = await this.live(volumeId);
     if (existing !== undefined) {
       if (existing.path !== file.path) {
         throw new DriverError('CONFLICT', { op: 'connect', target: volumeId, detail: `the volume is connected from ${existing.path}` });
       }
-      return this.connected(existing, options.signal);
+      return this.connected(existing);
     }
     const device = await losetup.attach('connect', file.path, options.signal);
     try {
@@ -48,18 +48,18 @@ export class LoopConnector implements VolumeConnector {
   }
 
   async disconnect(volumeId: string, _info: ConnectionInfo, options: PlugCallOptions = {}): Promise<void> {
-    const record = await this.live(volumeId, options.signal);
+    const record = await this.live(volumeId);
     if (record?.device !== undefined) await losetup.detach('disconnect', record.device, options.signal);
     await this.records.remove(volumeId);
   }
 
   async extend(volumeId: string, _info: ConnectionInfo, options: PlugCallOptions = {}): Promise<ConnectedVolume> {
-    const record = await this.live(volumeId, options.signal);
+    const record = await this.live(volumeId);
     if (record?.device === undefined) {
       throw new DriverError('VOLUME_NOT_ATTACHED', { op: 'extend', target: volumeId, detail: 'the volume is not connected on this host' });
     }
     await losetup.refresh('extend', record.device, options.signal);
-    return this.connected(record, options.signal);
+    return this.connected(record);
   }
 
   async listConnected(options: PlugCallOptions = {}): Promise<ConnectedVolume[]> {
@@ -67,23 +67,22 @@ export class LoopConnector implements VolumeConnector {
     const out: ConnectedVolume[] = [];
     for (const r of await this.records.all()) {
       if (r.device === undefined || !loops.some((l) => l.device === r.device && l.backing === r.path)) continue;
-      out.push(await this.connected(r, options.signal));
+      out.push(await this.connected(r));
     }
     return out;
   }
 
   /** The volume's record when its loop device still backs its file; a stale record (device gone or reused) is dropped. */
-  private async live(volumeId: string, signal: AbortSignal | undefined): Promise<ConnectionRecord | undefined> {
+  private async live(volumeId: string): Promise<ConnectionRecord | undefined> {
     const record = await this.records.get(volumeId);
     if (record === undefined) return undefined;
-    const loops = await losetup.list('connect', signal);
-    if (record.device !== undefined && loops.some((l) => l.device === record.device && l.backing === record.path)) return record;
+    if (record.device !== undefined && (await losetup.backingOf('connect', record.device)) === record.path) return record;
     await this.records.remove(volumeId);
     return undefined;
   }
 
-  private async connected(record: ConnectionRecord, signal: AbortSignal | undefined): Promise<ConnectedVolume> {
-    const sizeBytes = await losetup.sizeBytes('connect', record.device!, signal);
+  private async connected(record: ConnectionRecord): Promise<ConnectedVolume> {
+    const sizeBytes = await losetup.sizeBytes('connect', record.device!);
     return { volumeId: record.volumeId, kind: 'block', path: record.device!, sizeBytes };
   }
 }
