@@ -8,6 +8,7 @@ import {
   type CapabilityId,
   type ProfileId,
 } from './catalog.js';
+import { VifTypeSchema } from '../schemas/network-info.js';
 
 export const CapabilityIdSchema = z.enum(CAPABILITY_IDS as [CapabilityId, ...CapabilityId[]]);
 export const ProfileIdSchema = z.enum(PROFILE_IDS as [ProfileId, ...ProfileId[]]);
@@ -61,6 +62,12 @@ const DriverCapabilitiesObject = z
     multiNode: z.boolean(),
     /** Connection types attachVolume accepts. */
     volumeTransports: z.array(VolumeTransportSchema),
+    /**
+     * VIF types spawn and attachInterface wire (since 1.2.0); a VIF of another type is
+     * INVALID_INPUT naming its `type`, before anything is made. Absent: not declared (a driver
+     * built before 1.2.0); callers learn it from the refusal.
+     */
+    vifTypes: z.array(VifTypeSchema).optional(),
     eventualConsistency: EventualConsistencySchema,
   })
   .strict()
@@ -119,6 +126,7 @@ export function declareCapabilities(options: {
   partial?: Partial<Record<CapabilityId, string>>;
   multiNode?: boolean;
   volumeTransports?: z.infer<typeof VolumeTransportSchema>[];
+  vifTypes?: z.infer<typeof VifTypeSchema>[];
   eventualConsistency?: Partial<EventualConsistency>;
 }): DriverCapabilities {
   const capabilities = {} as Record<CapabilityId, CapabilityDeclaration>;
@@ -134,6 +142,7 @@ export function declareCapabilities(options: {
     capabilities,
     multiNode: options.multiNode ?? false,
     volumeTransports: options.volumeTransports ?? [],
+    ...(options.vifTypes === undefined ? {} : { vifTypes: options.vifTypes }),
     eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 0, nodeAvailableMs: 0, ...options.eventualConsistency },
   };
 }

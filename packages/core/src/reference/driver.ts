@@ -9,7 +9,7 @@ import type { VolumeAttachment } from '../schemas/block-device-info.js';
 import type { InstanceInfo, InstanceSummary } from '../schemas/instance-info.js';
 import type { InstanceSpec, RebootType, RebuildSpec, RescueSpec, SnapshotSpec } from '../schemas/instance-spec.js';
 import type { HostInventory, NodeInfo } from '../schemas/inventory.js';
-import type { Vif } from '../schemas/network-info.js';
+import { VifTypeSchema, type Vif } from '../schemas/network-info.js';
 import type { ConsoleOutput, EventCause, SnapshotResult } from '../schemas/outputs.js';
 import { expectedUsage, type OutcomeContext } from '../semantics/oracle.js';
 import { powerStateOf, type TableOperation } from '../semantics/states.js';
@@ -93,6 +93,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
       supported: CAPABILITY_IDS.filter((id) => !this.disabled.has(id)),
       multiNode: this.nodes.multiNode,
       volumeTransports: [...ALL_VOLUME_TRANSPORTS],
+      vifTypes: [...VifTypeSchema.options],
       eventualConsistency: {
         resourceReleaseMs: releaseDelayMs,
         eventDeliveryMs: eventDelayMs,
