@@ -1,5 +1,6 @@
 import { guardVifPlugin, guardVolumeConnector, type GuardedVifPlugin, type GuardedVolumeConnector } from '@nova-common/core/plugs';
 import { BridgePortPlugin, type BridgePluginOptions } from './vif/bridge-plugin.js';
+import { OvsPlugin, type OvsPluginOptions } from './vif/ovs-plugin.js';
 import { FileConnector, type FileConnectorOptions } from './volume/file-connector.js';
 import { LoopConnector } from './volume/loop-connector.js';
 
@@ -10,6 +11,9 @@ export const createLinuxBridgeTapPlugin = (options: BridgePluginOptions = {}): G
 /** Ports as veth pairs on a Linux bridge, for containers (the peer goes into the container), behind the plug guard. */
 export const createVethPlugin = (options: BridgePluginOptions = {}): GuardedVifPlugin =>
   guardVifPlugin(new BridgePortPlugin('linux-bridge-veth (a veth pair on a Linux bridge)', 'veth', options));
+
+/** Ports as taps on an Open vSwitch bridge, marked in the Interface's external_ids as os-vif does, behind the plug guard. */
+export const createOvsPlugin = (options: OvsPluginOptions = {}): GuardedVifPlugin => guardVifPlugin(new OvsPlugin(options));
 
 export const createFileConnector = (options: FileConnectorOptions): GuardedVolumeConnector => guardVolumeConnector(new FileConnector(options));
 export const createLoopConnector = (options: FileConnectorOptions): GuardedVolumeConnector => guardVolumeConnector(new LoopConnector(options));

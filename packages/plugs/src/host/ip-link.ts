@@ -73,11 +73,12 @@ export class IpLink {
     });
   }
 
-  /** A tap on `bridge`, configured (MTU, alias, bridge, up) in one `ip link set`. */
-  async addTap(op: string, name: string, alias: string, mtu: number | undefined, bridge: string, signal?: AbortSignal): Promise<void> {
+  /** A tap on `bridge` (none: left for a switch that is not a Linux bridge), configured (MTU, alias, bridge, up) in one `ip link set`. */
+  async addTap(op: string, name: string, alias: string, mtu: number | undefined, bridge: string | undefined, signal?: AbortSignal): Promise<void> {
     await this.run(op, ['tuntap', 'add', 'dev', name, 'mode', 'tap'], signal);
     await this.configureOrRemove(op, name, async () => {
-      await this.run(op, ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, 'master', bridge, 'up'], signal);
+      const master = bridge === undefined ? [] : ['master', bridge];
+      await this.run(op, ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, ...master, 'up'], signal);
     });
   }
 

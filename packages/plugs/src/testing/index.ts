@@ -1,1 +1,2 @@
 export { makeNamespace, makeVolumeDirs, sh, testVif, volumeFixtures } from './host-fixtures.js';
+export { startOvs } from './ovs-fixtures.js';
