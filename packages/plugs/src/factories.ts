@@ -2,6 +2,7 @@ import { guardVifPlugin, guardVolumeConnector, type GuardedVifPlugin, type Guard
 import { BridgePortPlugin, type BridgePluginOptions } from './vif/bridge-plugin.js';
 import { OvsPlugin, type OvsPluginOptions } from './vif/ovs-plugin.js';
 import { FileConnector, type FileConnectorOptions } from './volume/file-connector.js';
+import { IscsiConnector, type IscsiConnectorOptions } from './volume/iscsi-connector.js';
 import { LoopConnector } from './volume/loop-connector.js';
 
 /** Ports as taps on a Linux bridge, for hypervisors (libvirt `<interface type='ethernet'>`), behind the plug guard. */
@@ -17,3 +18,6 @@ export const createOvsPlugin = (options: OvsPluginOptions = {}): GuardedVifPlugi
 
 export const createFileConnector = (options: FileConnectorOptions): GuardedVolumeConnector => guardVolumeConnector(new FileConnector(options));
 export const createLoopConnector = (options: FileConnectorOptions): GuardedVolumeConnector => guardVolumeConnector(new LoopConnector(options));
+
+/** iSCSI volumes through QEMU's user-space initiator, each LUN exported as a file over FUSE (no kernel initiator), behind the plug guard. */
+export const createIscsiConnector = (options: IscsiConnectorOptions): GuardedVolumeConnector => guardVolumeConnector(new IscsiConnector(options));

@@ -3,4 +3,5 @@ export { BridgePortPlugin, type BridgePluginOptions } from './vif/bridge-plugin.
 export { OvsPlugin, OVS_OWNER_KEY, type OvsPluginOptions } from './vif/ovs-plugin.js';
 export { FileConnector, type FileConnectorOptions } from './volume/file-connector.js';
 export { LoopConnector } from './volume/loop-connector.js';
-export { createLinuxBridgeTapPlugin, createVethPlugin, createOvsPlugin, createFileConnector, createLoopConnector } from './factories.js';
+export { IscsiConnector, type IscsiConnectorOptions } from './volume/iscsi-connector.js';
+export { createLinuxBridgeTapPlugin, createVethPlugin, createOvsPlugin, createFileConnector, createLoopConnector, createIscsiConnector } from './factories.js';
