@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVolumeConnectorConformance } from '@nova-common/conformance';
+import type { GuardedVolumeConnector } from '@nova-common/core/plugs';
 import { createIscsiConnector } from '../src/index.js';
 import { makeVolumeDirs, startIscsiTarget } from '../src/testing/index.js';
 
@@ -56,6 +57,15 @@ describe('iscsi connector on a tgt target on 127.0.0.1', () => {
     await connector.disconnect(v.volumeId, v.connectionInfo);
     expect(await connector.listConnected()).toEqual([]);
     expect(await fx.witness()).toEqual([]);
+  });
+
+  it('the suite fails a connector whose disconnect leaves the daemon serving the LUN', async () => {
+    const real = createIscsiConnector({ portals: [target.portal], stateDir: dirs.state });
+    const leaky: GuardedVolumeConnector = { ...real, disconnect: async () => undefined };
+    const result = await runVolumeConnectorConformance({ connector: leaky, ...target.fixtures }, { runs: 2, seed: 7 });
+    expect(result.properties.filter((p) => !p.passed).map((p) => p.id)).toContain('PLUG-VOLUME-IDEMPOTENT');
+    for (const c of await real.listConnected()) await real.disconnect(c.volumeId, { driverVolumeType: 'iscsi', targetPortal: target.portal, targetIqn: 'iqn.2026-12.org.nova-common.test:any', targetLun: 1 });
+    expect(await target.fixtures.witness()).toEqual([]);
   });
 
   it('a target that refuses the login leaves nothing behind', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVifPluginConformance } from '@nova-common/conformance';
 import type { VifInput } from '@nova-common/core';
+import type { GuardedVifPlugin } from '@nova-common/core/plugs';
 import { createOvsPlugin, OVS_OWNER_KEY } from '../src/index.js';
 import { makeNamespace, sh, startOvs, testVif } from '../src/testing/index.js';
 
@@ -22,20 +23,21 @@ describe('ovs plugin on an Open vSwitch in a test network namespace', () => {
     ns?.remove();
   });
 
+  const fixtures = (plugin: GuardedVifPlugin) => ({
+    plugin,
+    // The namespace's devices and the switch's ports: a plugin that forgets either is caught.
+    devices: async () => [...ns.devices(), ...ovs.ports().map((p) => `ovs:${p}`)],
+    makeForeignDevice: async (name: string) => {
+      sh('ip', ['-n', ns.name, 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
+    },
+    removeForeignDevice: async (name: string) => {
+      sh('ip', ['-n', ns.name, 'link', 'del', 'dev', name]);
+    },
+  });
+
   it('passes every plug property', async () => {
     const plugin = createOvsPlugin({ netns: ns.name, db: ovs.db });
-    const result = await runVifPluginConformance({
-      plugin,
-      vif: (i) => ovsVif(i, 'ncovs-test'),
-      // The namespace's devices and the switch's ports: a plugin that forgets either is caught.
-      devices: async () => [...ns.devices(), ...ovs.ports().map((p) => `ovs:${p}`)],
-      makeForeignDevice: async (name) => {
-        sh('ip', ['-n', ns.name, 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
-      },
-      removeForeignDevice: async (name) => {
-        sh('ip', ['-n', ns.name, 'link', 'del', 'dev', name]);
-      },
-    }, { seed: 42 });
+    const result = await runVifPluginConformance({ ...fixtures(plugin), vif: (i) => ovsVif(i, 'ncovs-test') }, { seed: 42 });
     const failed = result.properties.filter((p) => !p.passed).map((p) => `${p.id}: ${p.detail}`);
     expect(failed).toEqual([]);
     expect(result.properties.map((p) => p.id)).toContain('PLUG-VIF-MODEL');
@@ -96,6 +98,21 @@ describe('ovs plugin on an Open vSwitch in a test network namespace', () => {
     expect(await first.listPlugged()).toEqual([]);
     expect(ovs.ports()).toEqual([]);
     expect(ns.devices()).not.toContain(plugged.device);
+  });
+
+  it('the suite fails a plugin whose unplug removes the tap but leaves the switch\'s port', async () => {
+    const real = createOvsPlugin({ netns: ns.name, db: ovs.db });
+    const leaky: GuardedVifPlugin = {
+      ...real,
+      unplug: async (vif) => {
+        const mine = (await real.listPlugged()).find((p) => p.vifId === String(vif.id).toLowerCase());
+        if (mine !== undefined && ns.devices().includes(mine.device)) sh('ip', ['-n', ns.name, 'link', 'del', 'dev', mine.device]);
+      },
+    };
+    const result = await runVifPluginConformance({ ...fixtures(leaky), vif: (i) => ovsVif(i, 'ncovs-mut') }, { runs: 2, seed: 7 });
+    expect(result.properties.filter((p) => !p.passed).map((p) => p.id)).toContain('PLUG-VIF-IDEMPOTENT');
+    for (const p of await real.listPlugged()) await real.unplug(ovsVif(parseInt(p.vifId.slice(0, 2), 16), 'ncovs-mut'), { uuid: p.instanceUuid });
+    expect(ovs.ports()).toEqual([]);
   });
 
   it('answers BACKEND_UNAVAILABLE when no Open vSwitch database answers', async () => {

@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionInfoInput } from '@nova-common/core/plugs';
 import { sh } from './host-fixtures.js';
@@ -38,12 +38,9 @@ export async function startIscsiTarget(dirs: { root: string; outside: string }):
   });
   // A failed test may leave daemons serving this target: they go first (their FUSE mounts with them), then tgtd.
   const stop = async (): Promise<void> => {
-    for (const line of sh('ps', ['-e', '-o', 'pid=,stat=,args=']).split('\n')) {
-      const m = /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line);
-      if (m !== null && !m[2]!.startsWith('Z') && m[3]!.startsWith('qemu-storage-daemon') && m[3]!.includes(portal)) process.kill(Number(m[1]), 'SIGTERM');
-    }
+    for (const pid of daemonsOf(portal)) process.kill(pid, 'SIGTERM');
     const until = Date.now() + 10_000;
-    while (mountsUnder(join(dirs.root, '..')).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while ((mountsUnder(join(dirs.root, '..')).length > 0 || daemonsOf(portal).length > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     await stopTarget();
   };
   const deadline = Date.now() + 10_000;
@@ -79,9 +76,7 @@ function iscsiFixtures(control: number, portal: string, dirs: { root: string; ou
   /** The daemons that could serve this test's target, and mounts under this test's directories (state directory included). */
   const witness = async (): Promise<string[]> => {
     const mounts = mountsUnder(join(dirs.root, '..'));
-    const daemons = sh('ps', ['-e', '-o', 'pid=,stat=,args=']).split('\n')
-      .filter((l) => l.includes('qemu-storage-daemon') && l.includes(portal) && !/^\s*\d+\s+Z/.test(l))
-      .map((l) => `qemu-storage-daemon ${l.trim().split(/\s+/)[0]}`);
+    const daemons = daemonsOf(portal).map((pid) => `qemu-storage-daemon ${pid}`);
     return [...mounts.map((m) => `mount ${m}`), ...daemons];
   };
   return {
@@ -135,7 +130,7 @@ function iscsiFixtures(control: number, portal: string, dirs: { root: string; ou
       return async () => {
         process.kill(pid, 'SIGTERM');
         const until = Date.now() + 10_000;
-        while (readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${mountpoint} `) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        while ((mountsUnder(dirs.outside).includes(mountpoint) || daemonsOf(portal).includes(pid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
         rmSync(mountpoint, { force: true });
         rmSync(pidfile, { force: true });
       };
@@ -145,3 +140,17 @@ function iscsiFixtures(control: number, portal: string, dirs: { root: string; ou
 
 const mountsUnder = (base: string): string[] =>
   readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${base}/`));
+
+/** The live (not zombie) qemu-storage-daemon processes whose command line names `portal`. */
+function daemonsOf(portal: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return [];
+      const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      return argv[0]!.endsWith('qemu-storage-daemon') && argv.some((a) => a.includes(`"${portal}"`)) ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}

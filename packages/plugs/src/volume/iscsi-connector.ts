@@ -136,10 +136,8 @@ const targetUrl = (lun: IscsiLun): string => `iscsi://${lun.portal}/${lun.iqn}/$
 
 /** Whether `pid` is a live qemu-storage-daemon (not a zombie) serving `mountpoint`, and the FUSE mount is there. */
 async function daemonServes(pid: number, mountpoint: string): Promise<boolean> {
+  if (!(await running(pid))) return false;
   try {
-    const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = statLine.slice(statLine.lastIndexOf(')') + 2, statLine.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return false;
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     if (!argv[0]!.endsWith('qemu-storage-daemon') || !argv.some((a) => a.includes(JSON.stringify(mountpoint)))) return false;
   } catch {
@@ -155,24 +153,36 @@ async function isMounted(path: string): Promise<boolean> {
 }
 
 /**
- * Stop the daemon serving `mountpoint` (only while it still is that daemon) and wait until its export
- * is unmounted. A daemon that does not leave within 5 s (measured: one whose target went away mid-session
- * can keep retrying) is killed, and its FUSE mount, which a killed daemon leaves behind, is detached.
+ * Stop the daemon serving `mountpoint` (only while it still is that daemon) and wait until it has
+ * left (logged out, export unmounted). A daemon still there after 5 s (measured: one whose target went
+ * away mid-session can keep retrying) is killed, and a FUSE mount a killed daemon leaves is detached.
  */
 async function stopDaemon(pid: number, mountpoint: string): Promise<void> {
   if (!(await daemonServes(pid, mountpoint))) return;
   process.kill(pid, 'SIGTERM');
-  if (await unmountedWithin(mountpoint, 5_000)) return;
-  if (await daemonServes(pid, mountpoint)) process.kill(pid, 'SIGKILL');
+  if (!(await within(5_000, async () => !(await running(pid))))) {
+    process.kill(pid, 'SIGKILL');
+    await within(5_000, async () => !(await running(pid)));
+  }
   if (await isMounted(mountpoint)) await mustRun('disconnect', 'umount', ['--lazy', '--', mountpoint]);
-  if (!(await unmountedWithin(mountpoint, 5_000))) {
+  if (!(await within(5_000, async () => !(await isMounted(mountpoint))))) {
     throw new DriverError('INTERNAL', { op: 'disconnect', detail: `the export of qemu-storage-daemon ${pid} at ${mountpoint} is still mounted` });
   }
 }
 
-async function unmountedWithin(mountpoint: string, ms: number): Promise<boolean> {
+/** Whether `pid` exists and is not a zombie (this host's PID 1 reaps slowly). */
+async function running(pid: number): Promise<boolean> {
+  try {
+    const statLine = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(statLine.slice(statLine.lastIndexOf(')') + 2, statLine.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
+async function within(ms: number, done: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + ms;
-  while (await isMounted(mountpoint)) {
+  while (!(await done())) {
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
