@@ -11,7 +11,7 @@ export interface VolumeConnectorFixtures {
   makeVolume(i: number, sizeBytes: number): Promise<{ volumeId: string; connectionInfo: ConnectionInfoInput }>;
   /** Grow a test volume's backing store (what the volume service does before asking the host to extend). */
   growVolume(connectionInfo: ConnectionInfoInput, sizeBytes: number): Promise<void>;
-  /** A connection info of a file that exists but lies outside the connector's roots. */
+  /** A connection info the connector must refuse: a file that exists but lies outside its roots, or (iSCSI) a portal it may not reach. */
   outsideRoots(): Promise<ConnectionInfoInput>;
   /** The host's own look at what the connector could have made (e.g. every loop device and its file). */
   witness(): Promise<string[]>;
@@ -81,15 +81,20 @@ export async function runVolumeConnectorConformance(fx: VolumeConnectorFixtures,
     },
     {
       id: 'PLUG-VOLUME-BAD-INPUT',
-      title: 'a path outside the roots, an unknown transport and a bad volume id are refused naming the field, nothing touched',
+      title: 'a path outside the roots (a portal not allowed), an unknown transport and a bad volume id are refused naming the field, nothing touched',
       rule: 'R-PLUG-INPUT',
       async check() {
         const v = await volume(2);
-        await expectError('a file outside the roots', async () => connector.connect(v.volumeId, await fx.outsideRoots()), 'INVALID_INPUT', ['connectionInfo', 'path']);
+        const outside = await fx.outsideRoots();
+        const outsideField = outside.driverVolumeType === 'iscsi' ? 'targetPortal' : 'path';
+        await expectError('a volume outside what the connector may reach', () => connector.connect(v.volumeId, outside), 'INVALID_INPUT', ['connectionInfo', outsideField]);
         await expectError('a path with .. segments', () => connector.connect(v.volumeId, { driverVolumeType: 'file', path: '/var/../etc/passwd' }), 'INVALID_INPUT', ['connectionInfo', 'path']);
         const iscsi = { driverVolumeType: 'iscsi', targetPortal: '127.0.0.1:3260', targetIqn: 'iqn.2026-01.test:vol', targetLun: 0 } as const;
         const refusesIscsi = !connector.transports.includes('iscsi');
         if (refusesIscsi) await expectError('a transport the connector does not speak', () => connector.connect(v.volumeId, iscsi), 'INVALID_INPUT', ['connectionInfo', 'driverVolumeType']);
+        if (!connector.transports.includes('file')) {
+          await expectError('a transport the connector does not speak', () => connector.connect(v.volumeId, { driverVolumeType: 'file', path: '/var/lib/nova-common/volume.img' }), 'INVALID_INPUT', ['connectionInfo', 'driverVolumeType']);
+        }
         await expectError('a volume id that is not a uuid', () => connector.connect('../../etc', v.connectionInfo), 'INVALID_INPUT', ['volumeId']);
         await clean('after refused inputs');
       },

@@ -106,9 +106,10 @@ export class IpLink {
     });
   }
 
-  /** A tap on `bridge`, configured (MTU, alias, bridge, up) in one `ip link set`. */
-  async addTap(op: string, name: string, alias: string, mtu: number | undefined, bridge: string, signal?: AbortSignal): Promise<void> {
-    await this.makeOrRemove(op, name, [['tuntap', 'add', 'dev', name, 'mode', 'tap'], ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, 'master', bridge, 'up']], signal);
+  /** A tap on `bridge` (none: left for a switch that is not a Linux bridge), made and configured (MTU, alias, bridge, up) in one ip process. */
+  async addTap(op: string, name: string, alias: string, mtu: number | undefined, bridge: string | undefined, signal?: AbortSignal): Promise<void> {
+    const master = bridge === undefined ? [] : ['master', bridge];
+    await this.makeOrRemove(op, name, [['tuntap', 'add', 'dev', name, 'mode', 'tap'], ['link', 'set', 'dev', name, ...mtuArgs(mtu), 'alias', alias, ...master, 'up']], signal);
   }
 
   /** A veth pair: `name` stays on the host (on `bridge`), `peer` carries the guest's MAC for the container. */

@@ -4,10 +4,13 @@ import { z } from 'zod';
 
 const RecordSchema = z.object({
   volumeId: z.uuid(),
-  /** The file the volume is (real path, checked inside the roots). */
+  /** The file the volume is (real path, checked inside the roots; a network volume's exported file). */
   path: z.string(),
   /** The loop device the connector attached, when it made one. */
   device: z.string().optional(),
+  /** A network volume: where it comes from (e.g. `iscsi://portal/iqn/lun`), and the daemon that serves it at `path`. */
+  target: z.string().optional(),
+  pid: z.number().int().positive().optional(),
 });
 export type ConnectionRecord = z.infer<typeof RecordSchema>;
 
