@@ -6,9 +6,11 @@ import { runPlugsOnHost } from './conformance/run-on-host.js';
 const USAGE = `Usage: nova-plug-conformance [--json <report.json>] [--seed <n>] [--host <label>]
 
 Runs the plug suites of @nova-common/conformance on every plug of @nova-common/plugs on this
-host (VIF plugins inside network namespaces it makes, volume connectors on files in a temporary
-directory), prints each plug's verdict, and writes a plug report that
-\`nova-conformance matrix --json\` adds to the support matrix. Needs root.
+host (VIF plugins inside network namespaces it makes, Open vSwitch with a database and daemon of
+its own; volume connectors on files in a temporary directory, iSCSI against a tgt target of its
+own on 127.0.0.1), prints each plug's verdict, and writes a plug report that
+\`nova-conformance matrix --json\` adds to the support matrix. A plug whose host tools are not
+installed is reported as not run, with the reason. Needs root.
 
 Exit codes: 0 every plug passed, 1 a property failed, 2 usage error or not root.`;
 
