@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { CapabilityDeclaration, CapabilityId, DriverCapabilities } from '@nova-common/core';
 import * as pb from '../wire.js';
-import { fromProto, supportLevels, volumeTransports } from './enums.js';
+import { fromProto, supportLevels, vifTypes, volumeTransports } from './enums.js';
 import { mapRecord, opt } from './scalars.js';
 
 export function capabilitiesToProto(caps: DriverCapabilities): pb.DriverCapabilities {
@@ -13,6 +13,7 @@ export function capabilitiesToProto(caps: DriverCapabilities): pb.DriverCapabili
     multiNode: caps.multiNode,
     volumeTransports: caps.volumeTransports.map((t) => volumeTransports.toProto(t)),
     eventualConsistency: { ...caps.eventualConsistency },
+    ...(caps.vifTypes === undefined ? {} : { vifTypes: { types: caps.vifTypes.map((t) => vifTypes.toProto(t)) } }),
   });
 }
 
@@ -26,6 +27,7 @@ export function capabilitiesFromProto(caps: pb.DriverCapabilities): DriverCapabi
     })) as Record<CapabilityId, CapabilityDeclaration>,
     multiNode: caps.multiNode,
     volumeTransports: caps.volumeTransports.map((t) => fromProto(volumeTransports, t)),
+    ...(caps.vifTypes === undefined ? {} : { vifTypes: caps.vifTypes.types.map((t) => fromProto(vifTypes, t)) }),
     eventualConsistency: (ec === undefined
       ? undefined
       : { resourceReleaseMs: ec.resourceReleaseMs, eventDeliveryMs: ec.eventDeliveryMs, nodeAvailableMs: ec.nodeAvailableMs }) as DriverCapabilities['eventualConsistency'],

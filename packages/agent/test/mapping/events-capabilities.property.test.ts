@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { CAPABILITY_IDS, declareCapabilities, DriverCapabilitiesSchema, LifecycleEventSchema, type CapabilityId } from '@nova-common/core';
+import { CAPABILITY_IDS, declareCapabilities, DriverCapabilitiesSchema, LifecycleEventSchema, VifTypeSchema, type CapabilityId } from '@nova-common/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFromProto, capabilitiesToProto } from '../../src/mapping/capabilities.js';
@@ -13,9 +13,11 @@ const capabilitiesArb = fc
     partial: fc.dictionary(fc.constantFrom(...CAPABILITY_IDS), fc.string({ minLength: 1, maxLength: 50 }), { maxKeys: 3, noNullPrototype: true }),
     multiNode: fc.boolean(),
     volumeTransports: fc.subarray(['file', 'block', 'iscsi', 'rbd'] as const),
+    // Not declared (a driver built before 1.2.0), none, or some: the three differ on the wire.
+    vifTypes: fc.option(fc.subarray([...VifTypeSchema.options]), { nil: undefined }),
     eventualConsistency: fc.record({ resourceReleaseMs: fc.nat({ max: 3_600_000 }), eventDeliveryMs: fc.nat({ max: 600_000 }), nodeAvailableMs: fc.nat({ max: 3_600_000 }) }),
   })
-  .map((o) => declareCapabilities({ ...o, supported: o.supported as CapabilityId[], partial: o.partial as Partial<Record<CapabilityId, string>> }));
+  .map(({ vifTypes, ...o }) => declareCapabilities({ ...o, ...(vifTypes === undefined ? {} : { vifTypes }), supported: o.supported as CapabilityId[], partial: o.partial as Partial<Record<CapabilityId, string>> }));
 
 /** Seconds and nanoseconds of an RFC 3339 UTC text, to compare instants exactly. */
 function instant(iso: string): [number, number] {

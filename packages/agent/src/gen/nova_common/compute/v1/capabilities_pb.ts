@@ -4,13 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { VifType } from "./network_pb.js";
+import { file_nova_common_compute_v1_network } from "./network_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file nova_common/compute/v1/capabilities.proto.
  */
 export const file_nova_common_compute_v1_capabilities: GenFile = /*@__PURE__*/
-  fileDesc("Cilub3ZhX2NvbW1vbi9jb21wdXRlL3YxL2NhcGFiaWxpdGllcy5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSJqChVDYXBhYmlsaXR5RGVjbGFyYXRpb24SMwoFbGV2ZWwYASABKA4yJC5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLlN1cHBvcnRMZXZlbBISCgVub3RlcxgCIAEoCUgAiAEBQggKBl9ub3RlcyJoChNFdmVudHVhbENvbnNpc3RlbmN5EhsKE3Jlc291cmNlX3JlbGVhc2VfbXMYASABKA0SGQoRZXZlbnRfZGVsaXZlcnlfbXMYAiABKA0SGQoRbm9kZV9hdmFpbGFibGVfbXMYAyABKA0i7wIKEkRyaXZlckNhcGFiaWxpdGllcxJSCgxjYXBhYmlsaXRpZXMYASADKAsyPC5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkRyaXZlckNhcGFiaWxpdGllcy5DYXBhYmlsaXRpZXNFbnRyeRISCgptdWx0aV9ub2RlGAIgASgIEkIKEXZvbHVtZV90cmFuc3BvcnRzGAMgAygOMicubm92YV9jb21tb24uY29tcHV0ZS52MS5Wb2x1bWVUcmFuc3BvcnQSSQoUZXZlbnR1YWxfY29uc2lzdGVuY3kYBCABKAsyKy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkV2ZW50dWFsQ29uc2lzdGVuY3kaYgoRQ2FwYWJpbGl0aWVzRW50cnkSCwoDa2V5GAEgASgJEjwKBXZhbHVlGAIgASgLMi0ubm92YV9jb21tb24uY29tcHV0ZS52MS5DYXBhYmlsaXR5RGVjbGFyYXRpb246AjgBKn8KDFN1cHBvcnRMZXZlbBIdChlTVVBQT1JUX0xFVkVMX1VOU1BFQ0lGSUVEEAASGgoWU1VQUE9SVF9MRVZFTF9DT01QTEVURRABEhkKFVNVUFBPUlRfTEVWRUxfUEFSVElBTBACEhkKFVNVUFBPUlRfTEVWRUxfTUlTU0lORxADKqABCg9Wb2x1bWVUcmFuc3BvcnQSIAocVk9MVU1FX1RSQU5TUE9SVF9VTlNQRUNJRklFRBAAEhkKFVZPTFVNRV9UUkFOU1BPUlRfRklMRRABEhoKFlZPTFVNRV9UUkFOU1BPUlRfQkxPQ0sQAhIaChZWT0xVTUVfVFJBTlNQT1JUX0lTQ1NJEAMSGAoUVk9MVU1FX1RSQU5TUE9SVF9SQkQQBGIGcHJvdG8z");
+  fileDesc("Cilub3ZhX2NvbW1vbi9jb21wdXRlL3YxL2NhcGFiaWxpdGllcy5wcm90bxIWbm92YV9jb21tb24uY29tcHV0ZS52MSJqChVDYXBhYmlsaXR5RGVjbGFyYXRpb24SMwoFbGV2ZWwYASABKA4yJC5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLlN1cHBvcnRMZXZlbBISCgVub3RlcxgCIAEoCUgAiAEBQggKBl9ub3RlcyJoChNFdmVudHVhbENvbnNpc3RlbmN5EhsKE3Jlc291cmNlX3JlbGVhc2VfbXMYASABKA0SGQoRZXZlbnRfZGVsaXZlcnlfbXMYAiABKA0SGQoRbm9kZV9hdmFpbGFibGVfbXMYAyABKA0ipAMKEkRyaXZlckNhcGFiaWxpdGllcxJSCgxjYXBhYmlsaXRpZXMYASADKAsyPC5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkRyaXZlckNhcGFiaWxpdGllcy5DYXBhYmlsaXRpZXNFbnRyeRISCgptdWx0aV9ub2RlGAIgASgIEkIKEXZvbHVtZV90cmFuc3BvcnRzGAMgAygOMicubm92YV9jb21tb24uY29tcHV0ZS52MS5Wb2x1bWVUcmFuc3BvcnQSSQoUZXZlbnR1YWxfY29uc2lzdGVuY3kYBCABKAsyKy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkV2ZW50dWFsQ29uc2lzdGVuY3kSMwoJdmlmX3R5cGVzGAUgASgLMiAubm92YV9jb21tb24uY29tcHV0ZS52MS5WaWZUeXBlcxpiChFDYXBhYmlsaXRpZXNFbnRyeRILCgNrZXkYASABKAkSPAoFdmFsdWUYAiABKAsyLS5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLkNhcGFiaWxpdHlEZWNsYXJhdGlvbjoCOAEiOgoIVmlmVHlwZXMSLgoFdHlwZXMYASADKA4yHy5ub3ZhX2NvbW1vbi5jb21wdXRlLnYxLlZpZlR5cGUqfwoMU3VwcG9ydExldmVsEh0KGVNVUFBPUlRfTEVWRUxfVU5TUEVDSUZJRUQQABIaChZTVVBQT1JUX0xFVkVMX0NPTVBMRVRFEAESGQoVU1VQUE9SVF9MRVZFTF9QQVJUSUFMEAISGQoVU1VQUE9SVF9MRVZFTF9NSVNTSU5HEAMqoAEKD1ZvbHVtZVRyYW5zcG9ydBIgChxWT0xVTUVfVFJBTlNQT1JUX1VOU1BFQ0lGSUVEEAASGQoVVk9MVU1FX1RSQU5TUE9SVF9GSUxFEAESGgoWVk9MVU1FX1RSQU5TUE9SVF9CTE9DSxACEhoKFlZPTFVNRV9UUkFOU1BPUlRfSVNDU0kQAxIYChRWT0xVTUVfVFJBTlNQT1JUX1JCRBAEYgZwcm90bzM", [file_nova_common_compute_v1_network]);
 
 /**
  * @generated from message nova_common.compute.v1.CapabilityDeclaration
@@ -89,6 +91,14 @@ export type DriverCapabilities = Message<"nova_common.compute.v1.DriverCapabilit
    * @generated from field: nova_common.compute.v1.EventualConsistency eventual_consistency = 4;
    */
   eventualConsistency?: EventualConsistency | undefined;
+
+  /**
+   * The VIF types Spawn and AttachInterface wire (since 1.2.0); unset: not declared (a driver
+   * built before 1.2.0).
+   *
+   * @generated from field: nova_common.compute.v1.VifTypes vif_types = 5;
+   */
+  vifTypes?: VifTypes | undefined;
 };
 
 /**
@@ -97,6 +107,25 @@ export type DriverCapabilities = Message<"nova_common.compute.v1.DriverCapabilit
  */
 export const DriverCapabilitiesSchema: GenMessage<DriverCapabilities> = /*@__PURE__*/
   messageDesc(file_nova_common_compute_v1_capabilities, 2);
+
+/**
+ * A list of VIF types, as a message so that "not declared" and "none" differ on the wire.
+ *
+ * @generated from message nova_common.compute.v1.VifTypes
+ */
+export type VifTypes = Message<"nova_common.compute.v1.VifTypes"> & {
+  /**
+   * @generated from field: repeated nova_common.compute.v1.VifType types = 1;
+   */
+  types: VifType[];
+};
+
+/**
+ * Describes the message nova_common.compute.v1.VifTypes.
+ * Use `create(VifTypesSchema)` to create a new message.
+ */
+export const VifTypesSchema: GenMessage<VifTypes> = /*@__PURE__*/
+  messageDesc(file_nova_common_compute_v1_capabilities, 3);
 
 /**
  * complete: works in every configuration the driver accepts. partial: works with caveats,
