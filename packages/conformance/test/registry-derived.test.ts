@@ -121,7 +121,7 @@ describe('rules and property ids', () => {
 
   it('names a conformance test after the property, its title and its rules', () => {
     expect(testName(propertyDefinition('P-EVENTS')!)).toBe('P-EVENTS: Power transitions are followed by lifecycle events [R-EVENT-TRANSITION]');
-    expect(testName(propertyDefinition('P-SPAWN-ATOMIC')!)).toBe('P-SPAWN-ATOMIC: A spawn that fails leaves nothing behind [R-SPAWN-ATOMIC, R-SPAWN-PLACEMENT, R-SPAWN-NODE-UNKNOWN]');
+    expect(testName(propertyDefinition('P-SPAWN-ATOMIC')!)).toBe('P-SPAWN-ATOMIC: A spawn that fails leaves nothing behind [R-SPAWN-ATOMIC, R-SPAWN-PLACEMENT, R-SPAWN-NODE-UNKNOWN, R-SPAWN-VIF-TYPE]');
     expect(testName(propertyDefinition('P-UNSUPPORTED-operation.pause')!)).toMatch(/^P-UNSUPPORTED-operation\.pause: .+ \[R-GEN-UNSUPPORTED, R-GEN-ORDER\]$/);
   });
 

@@ -28,9 +28,11 @@ export interface Produced {
 /**
  * `normal`: a spawn the driver should accept. `oversized`: a flavor no node can hold
  * (INSUFFICIENT_RESOURCES expected). `unknownNode`: a node id the host does not have
- * (NODE_NOT_FOUND expected; multi-node drivers only).
+ * (NODE_NOT_FOUND expected; multi-node drivers only). `undeclaredVifType`: a VIF of a type the
+ * driver's capabilities do not declare (INVALID_INPUT naming its type expected; only when the
+ * driver declares vifTypes and leaves some type out).
  */
-export type SpawnVariant = 'normal' | 'oversized' | 'unknownNode';
+export type SpawnVariant = 'normal' | 'oversized' | 'unknownNode' | 'undeclaredVifType';
 
 /*
  * The registry's types keep each argument's name and schema, and the role only where it is

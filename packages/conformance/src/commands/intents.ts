@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { OPERATIONS, TABLE_OPERATIONS, operationOfColumn, supports, type CapabilityId, type DriverCapabilities, type FlavorInput, type OperationName, type TableOperation } from '@nova-common/core';
+import { OPERATIONS, TABLE_OPERATIONS, VifTypeSchema, operationOfColumn, supports, type CapabilityId, type DriverCapabilities, type FlavorInput, type OperationName, type TableOperation } from '@nova-common/core';
 import { RUN_ID_KEY, type ResolvedOptions } from '../config.js';
 import { FLAVOR_RANGE, metadataArb, nameArb, OVERSIZED_FLAVOR, POOL_VIFS, POOL_VOLUMES, smallFlavor, type Pools } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
@@ -124,6 +124,7 @@ export function intentArbitraries(scope: CommandScope): fc.Arbitrary<Intent>[] {
   const variants: SpawnVariant[] = ['normal'];
   if (!scope.excluded.has('spawn:oversized')) variants.push('oversized');
   if (scope.caps.multiNode && !scope.excluded.has('spawn:unknownNode')) variants.push('unknownNode');
+  if (undeclaredVifType(scope.caps) !== undefined && !scope.excluded.has('spawn:undeclaredVifType')) variants.push('undeclaredVifType');
   const withVolumes = !scope.excluded.has('spawn:volumes');
   // The spawn's small choices in one integer (it shrinks to the smallest flavor, the first
   // image, powered on, no devices, a spawn that should succeed): the flavor's sizes; the image;
@@ -310,11 +311,19 @@ async function spawnCall(s: SequenceModel, intent: Extract<Intent, { kind: 'spaw
     if (model.volumeOwner(volumeId) !== undefined) continue;
     volumes.push({ volumeId, sizeGb: 2, deleteOnTermination: false, connectionInfo: await options.volumeConnection(volumeId) });
   }
-  const networkInfo = intent.vifs
-    .map((i) => pools.vifs[i]!)
-    .filter((v) => model.interfaceOwner(v.id) === undefined)
-    .map((v) => ({ id: v.id, address: v.address, network: NETWORK }));
   let variant = intent.variant;
+  const freeVifs = pools.vifs.filter((v) => model.interfaceOwner(v.id) === undefined);
+  const vifType = variant === 'undeclaredVifType' ? undeclaredVifType(model.caps) : undefined;
+  if (variant === 'undeclaredVifType' && (vifType === undefined || model.get(uuid) !== undefined || freeVifs.length === 0)) variant = 'normal';
+  const chosen = intent.vifs.map((i) => pools.vifs[i]!).filter((v) => model.interfaceOwner(v.id) === undefined);
+  // The planned refusal needs one VIF: the first free one of the pool when the intent drew none.
+  const vifs = variant === 'undeclaredVifType' && chosen.length === 0 ? [freeVifs[0]!] : chosen;
+  const networkInfo = vifs.map((v, i) => ({
+    id: v.id,
+    address: v.address,
+    network: NETWORK,
+    ...(variant === 'undeclaredVifType' && i === 0 ? { type: vifType! } : {}),
+  }));
   let flavor = intent.flavor;
   if (variant === 'oversized') {
     if (model.get(uuid) === undefined && model.neverFits(usageOf(OVERSIZED_FLAVOR))) flavor = OVERSIZED_FLAVOR;
@@ -347,4 +356,10 @@ export function describeIntent(intent: Intent): string {
     case 'explore':
       return `explore(slot ${intent.slot}, ${intent.pick})`;
   }
+}
+
+/** The first VIF type the driver's capabilities leave out, when they declare vifTypes (R-SPAWN-VIF-TYPE). */
+export function undeclaredVifType(caps: DriverCapabilities): (typeof VifTypeSchema.options)[number] | undefined {
+  if (caps.vifTypes === undefined) return undefined;
+  return VifTypeSchema.options.find((t) => !caps.vifTypes!.includes(t));
 }

@@ -272,6 +272,7 @@ export class Model {
       const o = expectedOutcome(this.stateOf(call.spec.uuid), 'spawn', { powerOn: call.spec.powerOn ?? true }, this.table);
       if (!o.ok) return o;
       if (call.variant === 'unknownNode') return { ok: false, error: 'NODE_NOT_FOUND', rule: 'R-SPAWN-NODE-UNKNOWN' };
+      if (call.variant === 'undeclaredVifType') return { ok: false, error: 'INVALID_INPUT', rule: 'R-SPAWN-VIF-TYPE', field: 'type' };
       if (call.variant === 'oversized' || !this.fits(usageOf(call.spec.flavor)) || this.nodeRoom() <= 0) {
         return { ok: false, error: 'INSUFFICIENT_RESOURCES', rule: 'R-SPAWN-PLACEMENT' };
       }

@@ -118,8 +118,8 @@ const fixed: Record<ModelPropertyId | FaultPropertyId, PropertyDefinition> = {
     id: 'P-SPAWN-ATOMIC',
     title: 'A spawn that fails leaves nothing behind',
     since: '1.0.0',
-    rules: ['R-SPAWN-ATOMIC', 'R-SPAWN-PLACEMENT', 'R-SPAWN-NODE-UNKNOWN'],
-    description: 'Spawns that must fail (a flavor no node holds: INSUFFICIENT_RESOURCES; an unknown node: NODE_NOT_FOUND; an existing uuid: INSTANCE_EXISTS) must fail with that code and leave the instance list, the inventory and any existing instance exactly as they were.',
+    rules: ['R-SPAWN-ATOMIC', 'R-SPAWN-PLACEMENT', 'R-SPAWN-NODE-UNKNOWN', 'R-SPAWN-VIF-TYPE'],
+    description: 'Spawns that must fail (a flavor no node holds: INSUFFICIENT_RESOURCES; an unknown node: NODE_NOT_FOUND; an existing uuid: INSTANCE_EXISTS; a VIF of a type the declared vifTypes leave out: INVALID_INPUT naming its type) must fail with that code and leave the instance list, the inventory and any existing instance exactly as they were.',
   },
   'P-TEARDOWN-CLEAN': {
     id: 'P-TEARDOWN-CLEAN',

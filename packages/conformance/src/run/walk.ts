@@ -3,7 +3,7 @@ import type { ResolvedOptions } from '../config.js';
 import { RUN_ID_KEY } from '../config.js';
 import { generatorOf, makeCall, NETWORK } from '../commands/arguments.js';
 import { SEQUENCE_OPS, isSimulation, shapeOf, type Call, type SequenceOp, type SequencedCall } from '../commands/call.js';
-import { opAllowed, type CommandScope } from '../commands/intents.js';
+import { opAllowed, undeclaredVifType, type CommandScope } from '../commands/intents.js';
 import { FixedSource, type FixedIds } from '../commands/sources.js';
 import { OVERSIZED_FLAVOR, TRICKY_METADATA } from '../model/arbitraries.js';
 import { usageOf, type Model } from '../model/model.js';
@@ -122,6 +122,10 @@ export async function walk(w: WalkContext, exec: (call: SequencedCall) => Promis
   }
   if (model.multiNode && !scope.excluded.has('spawn:unknownNode')) {
     await run({ op: 'spawn', spec: { ...spec, node: 'nova-conformance-no-such-node' }, variant: 'unknownNode' });
+  }
+  const vifType = undeclaredVifType(scope.caps);
+  if (vifType !== undefined && !scope.excluded.has('spawn:undeclaredVifType')) {
+    await run({ op: 'spawn', spec: { ...spec, networkInfo: [{ ...keptVif, type: vifType }] }, variant: 'undeclaredVifType' });
   }
   await run({ op: 'spawn', spec });
   await run({ op: 'spawn', spec: { ...spec, name: `${spec.name}-again` } });

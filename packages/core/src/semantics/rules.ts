@@ -25,6 +25,8 @@ export const RULES = {
   'R-SPAWN-PLACEMENT':
     'spawn of a flavor that fits no node (Placement\'s check: minUnit <= amount <= maxUnit, amount a multiple of stepSize, used + amount <= (total - reserved) * allocationRatio) MUST reject with INSUFFICIENT_RESOURCES and change nothing.',
   'R-SPAWN-NODE-UNKNOWN': 'spawn naming a node this host does not manage MUST reject with NODE_NOT_FOUND and change nothing.',
+  'R-SPAWN-VIF-TYPE':
+    'When the capabilities declare vifTypes, spawn or attachInterface with a VIF of a type not declared MUST reject with INVALID_INPUT naming that VIF\'s type, and change nothing (nothing plugged, nothing made).',
   'R-SPAWN-NODE': 'An instance spawned with a requested node MUST be reported on that node by getInfo and listInstances.',
   'R-INV-USED':
     'Summed over nodes, inventory `used` of each resource class MUST equal the sum of expectedUsage(flavor) over existing instances, once destroyed instances have been released.',
