@@ -15,6 +15,7 @@ import { countedTransfer, enterPhase, trackMigration } from './migration-progres
 import { EngineContext } from './context.js';
 import { locate, type Located } from './instances.js';
 import { collectNetworks, connectVif } from './networks.js';
+import { PLUGGED_MIGRATION, plugsConfigured } from './plugs.js';
 import { startOf, stopGracefully } from './power.js';
 import { bodyFor, commitWithLabels, removeStateImage, replace } from './replace.js';
 import { LIVE_MISSING, isDelivered, markDelivered, reservationOf } from './reservations.js';
@@ -39,10 +40,6 @@ import { LIVE_MISSING, isDelivered, markDelivered, reservationOf } from './reser
 const OP = 'migrate';
 const invalid = (path: (string | number)[], message: string) => errors.invalidInput([{ path, message }], OP);
 
-/** Why a move between engines is refused while plugs are configured. */
-export const PLUGGED_MIGRATION =
-  'with a VIF plugin or a volume connector configured, instances do not move between engines (their VIF records and connected volumes are not handed over); resize in place works';
-
 export async function migrate(ctx: EngineContext, uuid: string, target: MigrationTarget, signal?: AbortSignal): Promise<void> {
   if (target.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op: OP, capability: 'operation.live-migrate', detail: LIVE_MISSING });
   if (target.driver !== DRIVER_NAME) throw invalid(['target', 'driver'], `must be ${DRIVER_NAME}: this source moves instances only to container hosts`);
@@ -52,7 +49,7 @@ export async function migrate(ctx: EngineContext, uuid: string, target: Migratio
   if (target.sameHost !== (address.socket === ctx.config.socketPath)) {
     throw invalid(['target', 'sameHost'], target.sameHost ? 'is set but the target is another engine' : 'is not set but the target is this engine');
   }
-  if (!target.sameHost && (ctx.vifPlugin !== undefined || ctx.volumeConnector !== undefined)) {
+  if (!target.sameHost && plugsConfigured(ctx)) {
     throw new DriverError('UNSUPPORTED', { op: OP, target: uuid, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
   }
   await ctx.removals.flush(signal);

@@ -27,6 +27,12 @@ import type { VifEntry } from './vif-records.js';
  * container is given.
  */
 
+/** Why a move between engines is refused while plugs are configured (operation.migrate is then declared missing). */
+export const PLUGGED_MIGRATION =
+  'with a VIF plugin or a volume connector configured, instances do not move between engines (their VIF records and connected volumes are not handed over); resize in place works';
+
+export const plugsConfigured = (ctx: EngineContext): boolean => ctx.vifPlugin !== undefined || ctx.volumeConnector !== undefined;
+
 /** Load the configured plugs (objects given to the driver win over specs), behind core's plug guard. */
 export async function loadPlugs(ctx: EngineContext): Promise<void> {
   const from = ctx.hooks.plugResolveFrom ?? process.cwd();

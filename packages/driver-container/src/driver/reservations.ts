@@ -14,6 +14,7 @@ import { storedVolume } from './devices.js';
 import { locate } from './instances.js';
 import { nodeInventory } from './inventory.js';
 import { collectNetworks } from './networks.js';
+import { PLUGGED_MIGRATION, plugsConfigured } from './plugs.js';
 import { removeStateImage } from './replace.js';
 
 /**
@@ -87,6 +88,7 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   const op = 'prepareMigration';
   // R-GEN-ORDER: UNSUPPORTED before any other check.
   if (request.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op, capability: 'operation.live-migrate', detail: LIVE_MISSING });
+  if (!request.sameHost && plugsConfigured(ctx)) throw new DriverError('UNSUPPORTED', { op, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
   const uuid = request.instance.uuid;
   await ctx.removals.flush(signal);
   const again = await reservationOf(ctx, request.migrationId, signal);
@@ -99,8 +101,9 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   }
   const flavor = request.flavor ?? request.instance.flavor;
   assertHonouredExtraSpecs(flavor, op);
-  // The destination mounts the same host paths: they must pass this driver's own volume rules.
-  for (const [i, v] of request.instance.blockDeviceInfo.volumes.entries()) {
+  // The destination mounts the same host paths: they must pass this driver's own volume rules (with a volume
+  // connector, only a resize in place comes here: its volumes stay connected as they are).
+  for (const [i, v] of ctx.volumeConnector === undefined ? request.instance.blockDeviceInfo.volumes.entries() : []) {
     await storedVolume(ctx, v, ['request', 'instance', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], op);
   }
   const here = await locate(ctx, uuid, signal);

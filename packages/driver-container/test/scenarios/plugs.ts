@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDriverError, type GuardedDriver, type VifInput } from '@nova-common/core';
 import type { GuardedVolumeConnector } from '@nova-common/core/plugs';
@@ -179,6 +180,44 @@ export function describePlugs(engine: TestEngine): void {
       await driver.destroy(uuid);
       expect(ports()).toEqual([]);
       expect(bridgeExists()).toBe(false);
+    });
+
+    it('a start whose wiring fails ends the run again: SHUTDOWN, no device; it starts once the bad port is detached', async () => {
+      const uuid = uuidv4();
+      made.push(uuid);
+      await driver.spawn({
+        uuid,
+        name: 'restart',
+        flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+        image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' },
+        networkInfo: [vif(8)],
+        powerOn: false,
+      });
+      // Recorded while stopped; its bridge is the host's loopback, which the plugin refuses at the next start.
+      await driver.attachInterface(uuid, vif(9, 'lo'));
+      await expect(driver.powerOn(uuid)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
+      expect(ports()).toEqual([]);
+      expect(bridgeExists()).toBe(false);
+      await driver.detachInterface(uuid, vif(9).id);
+      await driver.powerOn(uuid);
+      expect((await driver.getInfo(uuid)).powerState).toBe('RUNNING');
+      expect(macOf(await inside(uuid), 'eth0')).toBe('fa:16:3e:00:00:08');
+      await driver.destroy(uuid);
+      expect(bridgeExists()).toBe(false);
+    });
+
+    it('plugs named in the configuration are loaded at initHost; one that cannot be loaded is INVALID_INPUT naming vifPlugin.use', async () => {
+      const from = path.resolve(import.meta.dirname, '../..');
+      const configured = engine.driver(`${owner}-spec`, { vifPlugin: { use: '@nova-common/plugs#createVethPlugin' } }, { plugResolveFrom: from });
+      await configured.initHost();
+      expect((await configured.getCapabilities()).capabilities['operation.migrate'].level).toBe('missing');
+      await configured.cleanupHost();
+      const broken = engine.driver(`${owner}-spec`, { vifPlugin: { use: '@nova-common/no-such-plug#createVethPlugin' } }, { plugResolveFrom: from });
+      const err = await broken.initHost().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((err as { issues: { path: unknown[] }[] }).issues[0]!.path).toEqual(['config', 'vifPlugin', 'use']);
+      await broken.cleanupHost();
     });
 
     it('declares the connector\'s transports', async () => {
