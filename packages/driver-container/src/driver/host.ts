@@ -5,7 +5,7 @@ import { unsafeVolumeRootReason } from '../mapping/host-paths.js';
 import { pruneStopRecords, sweep } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { ensureNetwork } from './networks.js';
-import { loadPlugs } from './plugs.js';
+import { loadPlugs, pruneVifRecords } from './plugs.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -51,4 +51,5 @@ export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promis
   await ensureNetwork(ctx, ctx.baseNetwork, '__base__', signal);
   await sweep(ctx, ctx.config.spawnSweepAgeSeconds, signal);
   await pruneStopRecords(ctx, signal);
+  await pruneVifRecords(ctx, signal);
 }

@@ -148,7 +148,7 @@ export async function destroy(ctx: EngineContext, uuid: string, signal?: AbortSi
     await unwire(ctx, plugInstance(uuid, found?.labels.name));
   }
   if (!found && leftovers.length === 0) {
-    await ctx.vifRecords.forget(uuid).catch(() => undefined);
+    if (ctx.vifPlugin !== undefined) await ctx.vifRecords.forget(uuid);
     return;
   }
   // From here the destroy runs to its end whatever the signal says: its steps are short, and letting go in

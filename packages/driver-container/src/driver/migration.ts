@@ -42,15 +42,15 @@ const invalid = (path: (string | number)[], message: string) => errors.invalidIn
 
 export async function migrate(ctx: EngineContext, uuid: string, target: MigrationTarget, signal?: AbortSignal): Promise<void> {
   if (target.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op: OP, capability: 'operation.live-migrate', detail: LIVE_MISSING });
+  if (!target.sameHost && plugsConfigured(ctx)) {
+    throw new DriverError('UNSUPPORTED', { op: OP, target: uuid, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
+  }
   if (target.driver !== DRIVER_NAME) throw invalid(['target', 'driver'], `must be ${DRIVER_NAME}: this source moves instances only to container hosts`);
   if (target.instanceUuid !== uuid) throw invalid(['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
   const address = decodeAddress(target.address);
   if (typeof address === 'string') throw invalid(['target', 'address'], address);
   if (target.sameHost !== (address.socket === ctx.config.socketPath)) {
     throw invalid(['target', 'sameHost'], target.sameHost ? 'is set but the target is another engine' : 'is not set but the target is this engine');
-  }
-  if (!target.sameHost && plugsConfigured(ctx)) {
-    throw new DriverError('UNSUPPORTED', { op: OP, target: uuid, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
   }
   await ctx.removals.flush(signal);
   // What an earlier move of this instance still owes its destination goes first (it carries the same names).

@@ -15,6 +15,7 @@ import { isNotRunning } from '../mapping/errors.js';
 import type { StoredVolume } from '../mapping/labels.js';
 import { volumeTarget } from '../mapping/mounts.js';
 import type { EngineContext } from './context.js';
+import { ownedContainers } from './instances.js';
 import { moveIntoNamespace } from './netns.js';
 import type { VifEntry } from './vif-records.js';
 
@@ -166,4 +167,21 @@ export async function disconnectVolumes(ctx: EngineContext, volumes: readonly St
     }
   }
   return out;
+}
+
+/**
+ * initHost: the records of instances that no longer have any container (a spawn the driver died in, after
+ * the startup sweep removed its container) are unplugged and dropped. Only records older than the sweep
+ * age, so a spawn running beside initHost in another process keeps its own.
+ */
+export async function pruneVifRecords(ctx: EngineContext, signal?: AbortSignal): Promise<void> {
+  if (ctx.vifPlugin === undefined) return;
+  const stale = await ctx.vifRecords.uuids(ctx.config.spawnSweepAgeSeconds);
+  if (stale.length === 0) return;
+  const live = new Set((await ownedContainers(ctx, signal)).map((c) => c.Labels?.[ctx.keys.uuid]));
+  for (const uuid of stale) {
+    if (live.has(uuid)) continue;
+    await unwire(ctx, plugInstance(uuid));
+    await ctx.vifRecords.forget(uuid);
+  }
 }

@@ -157,6 +157,7 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
   // Finished already (also when the instance has left again since): idempotent.
   if (await isFinished(ctx, migrationId)) return;
   const reserved = await reservationOf(ctx, migrationId, signal);
+  refuseUnlessResize(ctx, 'finishMigration', migrationId, reserved);
   if (!(await isDelivered(ctx, migrationId, signal))) {
     throw new DriverError('INSTANCE_NOT_FOUND', {
       op: 'finishMigration',
@@ -180,6 +181,7 @@ export async function abortMigration(ctx: EngineContext, migrationId: string, si
     });
   }
   const reserved = await reservationOf(ctx, migrationId, signal);
+  refuseUnlessResize(ctx, 'abortMigration', migrationId, reserved);
   if (reserved === undefined) return;
   // From here to the end whatever the signal says: half a cleanup would leave what abort exists to remove.
   await removeHalfArrived(ctx, reserved);
@@ -226,3 +228,12 @@ async function dropReservation(ctx: EngineContext, migrationId: string): Promise
 /** Why operation.live-migrate is declared missing (README, capabilities). */
 export const LIVE_MISSING =
   "Live migration needs checkpoint/restore (CRIU). Debian 12's CRIU 3.17 fails on kernels from 6.13 on ('vdso: Unexpected rt vDSO area bounds', fixed in CRIU 4.x), this kernel lacks CONFIG_MEM_SOFT_DIRTY (no iterative pre-copy), dockerd needs --experimental for checkpoints and podman 4.3's compatible API has no checkpoint endpoints. Cold migration (operation.migrate) is offered instead.";
+
+/**
+ * With plugs configured only resizes in place are prepared here (operation.migrate is missing): a finish
+ * or an abort of any other migration id is UNSUPPORTED.
+ */
+function refuseUnlessResize(ctx: EngineContext, op: string, migrationId: string, reserved: MigrationTarget | undefined): void {
+  if (!plugsConfigured(ctx) || reserved?.sameHost === true) return;
+  throw new DriverError('UNSUPPORTED', { op, target: migrationId, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Vif } from '@nova-common/core';
 
@@ -56,11 +56,17 @@ export class VifRecords {
     await rm(this.fileOf(uuid), { force: true });
   }
 
-  /** The uuids with a record. */
-  async uuids(): Promise<string[]> {
+  /** The uuids with a record written more than `ageSeconds` ago. */
+  async uuids(ageSeconds = 0): Promise<string[]> {
     if (this.dir === undefined) return [];
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)).filter((u) => UUID.test(u));
+    const out: string[] = [];
+    for (const uuid of names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5))) {
+      if (!UUID.test(uuid)) continue;
+      const written = await stat(this.fileOf(uuid)).then((s) => s.mtimeMs, () => undefined);
+      if (written !== undefined && Date.now() - written >= ageSeconds * 1000) out.push(uuid);
+    }
+    return out;
   }
 
   private fileOf(uuid: string): string {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,6 +219,28 @@ export function describePlugs(engine: TestEngine): void {
       expect(err).toMatchObject({ code: 'INVALID_INPUT' });
       expect((err as { issues: { path: unknown[] }[] }).issues[0]!.path).toEqual(['config', 'vifPlugin', 'use']);
       await broken.cleanupHost();
+    });
+
+    it('initHost drops the VIF record of an instance whose container is gone', async () => {
+      const uuid = uuidv4();
+      made.push(uuid);
+      await driver.spawn({
+        uuid,
+        name: 'gone',
+        flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+        image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' },
+        networkInfo: [vif(10)],
+        powerOn: false,
+      });
+      const rootDir = (await client.info()).DockerRootDir;
+      const record = path.join(engine.stateDir, createHash('sha256').update(rootDir).digest('hex').slice(0, 16), owner, 'vifs', `${uuid}.json`);
+      expect(existsSync(record)).toBe(true);
+      // Removed behind the driver's back, as the startup sweep removes a spawn's container the driver died in.
+      await client.removeContainer(`nova-${uuid}`);
+      const again = engine.driver(owner, { spawnSweepAgeSeconds: 0 }, { vifPlugin: createVethPlugin(), volumeConnector: connector });
+      await again.initHost();
+      expect(existsSync(record)).toBe(false);
+      await again.cleanupHost();
     });
 
     it('declares the connector\'s transports', async () => {
