@@ -243,6 +243,37 @@ export function describePlugs(engine: TestEngine): void {
       await again.cleanupHost();
     });
 
+    it('after a stop and a crash behind the driver\'s back, restoreState and power on wire the ports again; destroy leaves no bridge', async () => {
+      const uuid = uuidv4();
+      made.push(uuid);
+      const { backend, close } = engine.hooks(owner);
+      try {
+        await driver.spawn({
+          uuid,
+          name: 'out-of-band',
+          flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+          image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' },
+          networkInfo: [vif(11), vif(12)],
+        });
+        await backend.powerOffOutOfBand!(uuid);
+        // The pairs die with the namespace (the kernel tears it down a moment later).
+        await expect.poll(ports, { timeout: 10_000, interval: 100 }).toEqual([]);
+        await driver.restoreState(uuid, 'RUNNING');
+        expect(macOf(await inside(uuid), 'eth1')).toBe('fa:16:3e:00:00:0c');
+        expect(ports()).toHaveLength(2);
+        await backend.crash!(uuid);
+        expect((await driver.getInfo(uuid)).powerState).toBe('CRASHED');
+        await driver.powerOn(uuid);
+        expect(macOf(await inside(uuid), 'eth0')).toBe('fa:16:3e:00:00:0b');
+        expect(ports()).toHaveLength(2);
+        await driver.destroy(uuid);
+        expect(ports()).toEqual([]);
+        expect(bridgeExists()).toBe(false);
+      } finally {
+        await close();
+      }
+    });
+
     it('declares the connector\'s transports', async () => {
       expect((await driver.getCapabilities()).volumeTransports).toEqual(['file']);
     });
