@@ -84,6 +84,7 @@ describe('plug mapping', () => {
     expect(nextIfname([])).toBe('eth0');
     expect(nextIfname([{ vif, ifname: 'eth0' }, { vif, ifname: 'eth2' }])).toBe('eth1');
     expect(nextIfname([{ vif, ifname: 'eth0' }, { vif, ifname: 'eth1' }])).toBe('eth2');
+    expect(nextIfname([{ vif, ifname: 'eth1' }], ['lo', 'eth0'])).toBe('eth2');
   });
 
   it('capabilities with plugs: the connector\'s transports, no move between engines, attach-interface through the plugin', () => {

@@ -7,6 +7,7 @@ import { vifOfEndpoint } from '../mapping/networks.js';
 import type { EngineContext } from './context.js';
 import { instanceFor, interfacesOf, sameId, volumesOf, type Located } from './instances.js';
 import { aroundNetworkChange, collectNetworks, connectVif, disconnect } from './networks.js';
+import { namesInNamespace } from './netns.js';
 import { connectVolume, disconnectVolumes, plugInstance, plugInto } from './plugs.js';
 import { replace } from './replace.js';
 import { nextIfname, type VifEntry } from './vif-records.js';
@@ -107,8 +108,10 @@ export async function detachInterface(ctx: EngineContext, uuid: string, vifId: s
  */
 async function attachPlugged(ctx: EngineContext, plugin: GuardedVifPlugin, found: Located, vif: Vif, signal?: AbortSignal): Promise<void> {
   const who = plugInstance(found.labels.uuid, found.labels.name);
-  const entry: VifEntry = { vif, ifname: nextIfname(found.wired) };
   const live = found.power === 'RUNNING' || found.power === 'PAUSED';
+  // The devices in the container count too (an instance made before the plugin was configured has the engine's).
+  const present = live ? await namesInNamespace('attachInterface', found.inspect.State.Pid) : [];
+  const entry: VifEntry = { vif, ifname: nextIfname(found.wired, present) };
   if (live) await plugInto(ctx, plugin, found.inspect.Id, who, [entry], signal);
   try {
     await ctx.vifRecords.put(found.labels.uuid, [...found.wired, entry]);

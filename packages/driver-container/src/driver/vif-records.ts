@@ -76,8 +76,8 @@ export class VifRecords {
   }
 }
 
-/** The name of the next interface inside the container: the lowest eth<N> no recorded VIF uses. */
-export function nextIfname(entries: readonly VifEntry[]): string {
-  const used = new Set(entries.map((e) => e.ifname));
+/** The name of the next interface inside the container: the lowest eth<N> no recorded VIF (nor any device in `present`) uses. */
+export function nextIfname(entries: readonly VifEntry[], present: readonly string[] = []): string {
+  const used = new Set([...entries.map((e) => e.ifname), ...present]);
   for (let n = 0; ; n++) if (!used.has(`eth${n}`)) return `eth${n}`;
 }

@@ -274,6 +274,37 @@ export function describePlugs(engine: TestEngine): void {
       }
     });
 
+    it('an instance made before the plugin was configured keeps its engine network; a VIF attached later goes through the plugin', async () => {
+      const uuid = uuidv4();
+      made.push(uuid);
+      const plain = engine.driver(owner);
+      await plain.initHost();
+      try {
+        await plain.spawn({
+          uuid,
+          name: 'before-plugs',
+          flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+          image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' },
+          networkInfo: [{ id: 'd00dfeed-0000-4000-8000-000000000001', address: 'fa:16:3e:00:01:01', network: { id: 'net-before-plugs' } }],
+        });
+      } finally {
+        await plain.cleanupHost();
+      }
+      const before = (await inside(uuid)).map((l) => l.ifname).filter((n) => n !== 'lo');
+      await driver.attachInterface(uuid, vif(13));
+      const added = (await inside(uuid)).find((l) => l.address === 'fa:16:3e:00:00:0d');
+      expect(added?.ifname).toMatch(/^eth\d+$/);
+      expect(before).not.toContain(added!.ifname);
+      expect((await driver.getInfo(uuid)).interfaces.map((i) => i.id).sort()).toEqual(['d00dfeed-0000-4000-8000-000000000001', vif(13).id].sort());
+      await driver.detachInterface(uuid, vif(13).id);
+      expect((await inside(uuid)).some((l) => l.address === 'fa:16:3e:00:00:0d')).toBe(false);
+      await driver.detachInterface(uuid, 'd00dfeed-0000-4000-8000-000000000001');
+      expect((await driver.getInfo(uuid)).interfaces).toEqual([]);
+      await driver.destroy(uuid);
+      expect(ports()).toEqual([]);
+      expect(bridgeExists()).toBe(false);
+    });
+
     it('declares the connector\'s transports', async () => {
       expect((await driver.getCapabilities()).volumeTransports).toEqual(['file']);
     });
