@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDriverError, type GuardedDriver, type VifInput } from '@nova-common/core';
 import type { GuardedVolumeConnector } from '@nova-common/core/plugs';
-import { createFileConnector, createVethPlugin } from '@nova-common/plugs';
+import { createFileConnector, createLoopConnector, createVethPlugin } from '@nova-common/plugs';
 import { makeVolumeDirs, testVif, volumeFixtures } from '@nova-common/plugs/testing';
 import type { EngineClient } from '../../src/client/engine-client.js';
 import { uuidv4 } from '../helpers.js';
@@ -303,6 +303,35 @@ export function describePlugs(engine: TestEngine): void {
       await driver.destroy(uuid);
       expect(ports()).toEqual([]);
       expect(bridgeExists()).toBe(false);
+    });
+
+    it('with the loop connector a file volume reaches the container as a block device; destroy detaches the loop device', async () => {
+      const uuid = uuidv4();
+      made.push(uuid);
+      const loop = createLoopConnector({ roots: [dirs.root], stateDir: path.join(dirs.state, 'loop') });
+      const withLoop = engine.driver(owner, {}, { vifPlugin: createVethPlugin(), volumeConnector: loop });
+      await withLoop.initHost();
+      try {
+        const vol = await volumes.makeVolume(3, 1024 * 1024);
+        await withLoop.spawn({
+          uuid,
+          name: 'loop',
+          flavor: { id: 'tiny', name: 'tiny', vcpus: 1, memoryMb: 64, rootGb: 1 },
+          image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' },
+          networkInfo: [vif(14)],
+          blockDeviceInfo: { volumes: [{ volumeId: vol.volumeId, connectionInfo: vol.connectionInfo }] },
+        });
+        const [connected] = await loop.listConnected();
+        expect(connected).toMatchObject({ volumeId: vol.volumeId, kind: 'block' });
+        expect(statSync(`/proc/${await pidOf(uuid)}/root/dev/nova-vol-${vol.volumeId}`).isBlockDevice()).toBe(true);
+        expect(await volumes.witness()).toHaveLength(1);
+        await withLoop.destroy(uuid);
+        expect(await loop.listConnected()).toEqual([]);
+        expect(await volumes.witness()).toEqual([]);
+        expect(bridgeExists()).toBe(false);
+      } finally {
+        await withLoop.cleanupHost();
+      }
     });
 
     it('declares the connector\'s transports', async () => {
