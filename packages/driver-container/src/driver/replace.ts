@@ -8,7 +8,7 @@ import { vifOfEndpoint } from '../mapping/networks.js';
 import type { EngineContext } from './context.js';
 import type { Located } from './instances.js';
 import { reconnectEndpoint } from './networks.js';
-import { plugInstance, startInstance } from './plugs.js';
+import { plugInstance, startInstance, unwire } from './plugs.js';
 import { stopGracefully } from './power.js';
 
 /**
@@ -106,6 +106,8 @@ export async function replace(
       throw err;
     }
     ctx.activity.expectExit(found.inspect.Id);
+    // A running container removed without a stop (rebuild) would take its pairs along only a moment later: unplugged first.
+    await unwire(ctx, plugInstance(uuid, found.labels.name));
     await ctx.client.removeContainer(found.inspect.Id, signal);
     await ctx.stops.forget(found.inspect.Id);
     await ctx.client.renameContainer(newId, containerName(ctx.naming, uuid), signal);

@@ -106,6 +106,10 @@ export function describePlugs(engine: TestEngine): void {
       await driver.reboot(uuid, 'HARD');
       expect(macOf(await inside(uuid), 'eth0')).toBe('fa:16:3e:00:00:01');
       expect(ports()).toHaveLength(2);
+      // Rebuild (the running container is replaced without a stop): the new one gets the ports.
+      await driver.rebuild(uuid, { image: { id: 'nova-common/busybox:latest', diskFormat: 'raw', containerFormat: 'docker' } });
+      expect(macOf(await inside(uuid), 'eth1')).toBe('fa:16:3e:00:00:02');
+      expect(ports()).toHaveLength(2);
 
       // Attach a third VIF to the running container: eth2; detach it: gone, and its host end.
       await driver.attachInterface(uuid, vif(3));
