@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PlugSpecSchema } from '@nova-common/core/plugs';
 import { unsafeDeviceEntryReason, unsafeVolumeRootReason } from './mapping/host-paths.js';
 
 const NamePart = z
@@ -101,6 +102,12 @@ export const ContainerDriverConfigSchema = z
     cpuAllocationRatio: z.number().positive().max(1000).default(16).describe('VCPU overcommit ratio reported in inventory.'),
     ramAllocationRatio: z.number().positive().max(1000).default(1.5).describe('MEMORY_MB overcommit ratio reported in inventory.'),
     diskAllocationRatio: z.number().positive().max(1000).default(1).describe('DISK_GB overcommit ratio reported in inventory.'),
+    vifPlugin: PlugSpecSchema.optional().describe(
+      "The VIF plugin that wires instances' ports (e.g. {\"use\": \"@nova-common/plugs#createVethPlugin\"}), loaded at initHost. With one, a VIF is no engine network: the container runs with network mode none, and after every start the driver plugs its VIFs and moves each veth peer into the container as eth<N> (it must answer veth devices). Absent: VIFs are endpoints on internal engine networks.",
+    ),
+    volumeConnector: PlugSpecSchema.optional().describe(
+      'The volume connector that turns connection infos into host files or block devices (e.g. {"use": "@nova-common/plugs#createFileConnector", "config": {...}}), loaded at initHost. With one, volumes of its transports are connected through it and the path it answers is bind-mounted (file) or mapped as a device (block); detach and destroy disconnect them. Absent: connection infos name paths under volumeRoot.',
+    ),
   })
   .strict();
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { guard, type GuardedDriver, type InstanceSpecInput } from '@nova-common/core';
 import { EngineClient } from '../src/client/engine-client.js';
-import type { ContainerDriverHooks } from '../src/driver/context.js';
+import type { ContainerDriverOptions } from '../src/driver/context.js';
 import { createContainerDriver, type ContainerDriver } from '../src/driver/driver.js';
 import type { ContainerDriverConfigInput } from '../src/config.js';
 
@@ -37,12 +37,12 @@ export async function requireEngine(): Promise<EngineClient> {
 }
 
 /** The raw driver on the test engine, for the suites that put it behind the guard themselves (conformance, differential). */
-export function rawTestDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
+export function rawTestDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}): ContainerDriver {
   return createContainerDriver({ socketPath: SOCKET, volumeRoot: VOLUME_ROOT, stateDir: STATE_DIR, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
 }
 
 /** The driver on the test engine as every consumer uses it: behind the guard. */
-export function testDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): GuardedDriver {
+export function testDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}): GuardedDriver {
   return guard(rawTestDriver(ownerId, extra, hooks));
 }
 

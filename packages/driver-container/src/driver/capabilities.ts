@@ -1,4 +1,5 @@
 import { declareCapabilities, type DriverCapabilities } from '@nova-common/core';
+import type { VolumeTransport } from '@nova-common/core/plugs';
 import type { EngineKind } from '../mapping/engine-kind.js';
 import { LIVE_MISSING } from './reservations.js';
 
@@ -16,6 +17,8 @@ export const CAPABILITY_NOTES = {
   resizeInPlace:
     'The container is recreated with the new flavor through the replace path (stop, commit, recreate, start): container labels, which carry the flavor, cannot change, and podman 4.3\'s update does not last a restart. Processes restart.',
   liveMigrate: LIVE_MISSING,
+  attachInterfacePlugged:
+    "With a VIF plugin: the plugin plugs the port (a veth pair on its bridge) and the driver moves the peer into the running container as the next free eth<N>, with the port's MAC; on a stopped instance the VIF is recorded and wired at the next start. The ports are plugged again after every start (a container's network namespace ends with its run).",
   evacuate:
     "The instance of a dead host is spawned again from its spec: same uuid, labels, metadata, VIFs, and the same volume host paths, which every host must see (a shared volume root). Volumes are the caller's: the driver never creates, changes or removes a volume's file or device, so destroying the stale copy when its host comes back (a dockerd killed with its host brings it back stopped) removes only that engine's container, state image and the networks only it used, never the evacuated copy's data. podman is daemonless: its containers outlive a dead service, so a host counts as dead only once it is fenced (its containers stopped), as Nova requires, or both copies write the same volumes.",
   restoreState:
@@ -29,9 +32,15 @@ export const CAPABILITY_NOTES = {
  * Detaching from a paused instance is refused by the table since 1.1, so podman's detach needs
  * no unpause any more; its attach still does.
  */
-export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): DriverCapabilities {
-  const interfaces =
-    engine === 'podman'
+export function capabilitiesOf(
+  engine: EngineKind,
+  macHonoured: boolean,
+  plugs: { vifPlugin: boolean; volumeTransports?: readonly VolumeTransport[] } = { vifPlugin: false },
+): DriverCapabilities {
+  const plugged = plugs.vifPlugin || plugs.volumeTransports !== undefined;
+  const interfaces = plugs.vifPlugin
+    ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePlugged }
+    : engine === 'podman'
       ? { 'operation.attach-interface': CAPABILITY_NOTES.attachInterfacePodman }
       : macHonoured
         ? {}
@@ -57,7 +66,7 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'operation.restore-state',
       'operation.list-snapshots',
       'event.out-of-band',
-      'operation.migrate',
+      ...(plugged ? [] : (['operation.migrate'] as const)),
       'operation.resize-in-place',
       'operation.evacuate',
       // operation.live-migrate is missing: CAPABILITY_NOTES.liveMigrate says why (no working CRIU here).
@@ -66,12 +75,12 @@ export function capabilitiesOf(engine: EngineKind, macHonoured: boolean): Driver
       'operation.attach-volume': CAPABILITY_NOTES.attachVolume,
       'operation.detach-volume': CAPABILITY_NOTES.detachVolume,
       'operation.restore-state': CAPABILITY_NOTES.restoreState,
-      'operation.migrate': CAPABILITY_NOTES.migrate,
+      ...(plugged ? {} : { 'operation.migrate': CAPABILITY_NOTES.migrate }),
       'operation.resize-in-place': CAPABILITY_NOTES.resizeInPlace,
       'operation.evacuate': CAPABILITY_NOTES.evacuate,
       ...interfaces,
     },
-    volumeTransports: ['file', 'block'],
+    volumeTransports: plugs.volumeTransports !== undefined ? [...plugs.volumeTransports] : ['file', 'block'],
     eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 3000, nodeAvailableMs: 0 },
   });
 }

@@ -7,6 +7,8 @@ import { baseNetworkName } from '../mapping/networks.js';
 import { RequestedActivity } from './activity.js';
 import { PendingRemovals } from './cleanup.js';
 import { StopRecords } from './stop-records.js';
+import { VifRecords } from './vif-records.js';
+import type { GuardedVifPlugin, GuardedVolumeConnector, VifPlugin, VolumeConnector } from '@nova-common/core/plugs';
 import type { RunningMigration } from './migration-progress.js';
 
 /** Hooks for fault tests: called between the steps of a spawn. Not part of the configuration. */
@@ -22,6 +24,20 @@ export interface ContainerDriverHooks {
    */
   migrationStep?: (step: 'loading' | 'created', uuid: string) => Promise<void> | void;
 }
+
+/**
+ * Plugs given as objects (instead of, or overriding, the configuration's `vifPlugin` / `volumeConnector`
+ * specs). They are put behind core's plug guard at initHost.
+ */
+export interface ContainerDriverPlugs {
+  vifPlugin?: VifPlugin | GuardedVifPlugin;
+  volumeConnector?: VolumeConnector | GuardedVolumeConnector;
+  /** Where the configuration's plug modules are resolved from (default: the working directory). */
+  plugResolveFrom?: string;
+}
+
+/** The second argument of the driver: fault-test hooks and plug objects. */
+export type ContainerDriverOptions = ContainerDriverHooks & ContainerDriverPlugs;
 
 /** What initHost learned about the engine's host. */
 export interface HostFacts {
@@ -62,6 +78,11 @@ export class EngineContext {
   readonly removals: PendingRemovals = new PendingRemovals(this);
   /** The runs the driver asked to stop (how an ended run reads: SHUTDOWN or CRASHED). */
   readonly stops: StopRecords;
+  /** The VIFs the VIF plugin wires, per instance (driver/vif-records.ts). */
+  readonly vifRecords: VifRecords;
+  /** The plugs in use, behind the plug guard (set at initHost; absent: engine networks and volumeRoot paths). */
+  vifPlugin: GuardedVifPlugin | undefined;
+  volumeConnector: GuardedVolumeConnector | undefined;
   /** When the driver acts on each instance (the cause of the engine's events). */
   readonly activity = new RequestedActivity();
   /** Transitions the driver makes without the engine seeing one (acknowledging a crash); the event stream relays them. */
@@ -69,13 +90,14 @@ export class EngineContext {
 
   constructor(
     readonly config: ContainerDriverConfig,
-    readonly hooks: ContainerDriverHooks,
+    readonly hooks: ContainerDriverOptions,
   ) {
     this.naming = { namePrefix: config.namePrefix, labelPrefix: config.labelPrefix, ownerId: config.ownerId };
     this.keys = labelKeys(this.naming);
     this.baseNetwork = baseNetworkName(this.naming);
     this.client = this.newClient();
     this.stops = new StopRecords(config.stateDir, config.ownerId);
+    this.vifRecords = new VifRecords(config.stateDir, config.ownerId);
   }
 
   /** Report a transition the engine has no event for: a call of the driver made it (`requested`). */

@@ -26,7 +26,7 @@ import {
 import { ContainerDriverConfigSchema, type ContainerDriverConfigInput } from '../config.js';
 import { toContractError } from '../mapping/errors.js';
 import { capabilitiesOf } from './capabilities.js';
-import { EngineContext, type ContainerDriverHooks } from './context.js';
+import { EngineContext, type ContainerDriverOptions } from './context.js';
 import { attachInterface, attachVolume, detachInterface, detachVolume } from './devices.js';
 import { EventStream } from './events.js';
 import { initHost } from './host.js';
@@ -58,7 +58,7 @@ export class ContainerDriver implements ComputeDriver {
   private readonly ctx: EngineContext;
   private events: EventStream | undefined;
 
-  constructor(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}) {
+  constructor(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}) {
     this.ctx = new EngineContext(parseOrInvalid(ContainerDriverConfigSchema, config, 'createContainerDriver', ['config']), hooks);
   }
 
@@ -80,7 +80,10 @@ export class ContainerDriver implements ComputeDriver {
   }
 
   async getCapabilities(_options?: CallOptions): Promise<DriverCapabilities> {
-    return capabilitiesOf(this.ctx.differences.kind, this.ctx.macHonoured);
+    return capabilitiesOf(this.ctx.differences.kind, this.ctx.macHonoured, {
+      vifPlugin: this.ctx.vifPlugin !== undefined,
+      ...(this.ctx.volumeConnector !== undefined ? { volumeTransports: this.ctx.volumeConnector.transports } : {}),
+    });
   }
 
   async listNodes(_options?: CallOptions): Promise<NodeInfo[]> {
@@ -226,6 +229,6 @@ async function mapped<T>(op: string, target: string | undefined, work: () => Pro
 }
 
 /** Create an unconnected container driver; call initHost before anything else. */
-export function createContainerDriver(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
+export function createContainerDriver(config: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}): ContainerDriver {
   return new ContainerDriver(config, hooks);
 }

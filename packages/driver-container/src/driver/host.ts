@@ -5,6 +5,7 @@ import { unsafeVolumeRootReason } from '../mapping/host-paths.js';
 import { pruneStopRecords, sweep } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { ensureNetwork } from './networks.js';
+import { loadPlugs, pruneVifRecords } from './plugs.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -39,7 +40,16 @@ export async function initHost(ctx: EngineContext, signal?: AbortSignal): Promis
   } catch (err) {
     throw errors.invalidInput([{ path: ['config', 'stateDir'], message: `cannot be written: ${(err as Error).message}` }], 'initHost');
   }
+  await loadPlugs(ctx);
+  if (ctx.vifPlugin !== undefined) {
+    try {
+      await ctx.vifRecords.open(info.DockerRootDir);
+    } catch (err) {
+      throw errors.invalidInput([{ path: ['config', 'stateDir'], message: `cannot be written: ${(err as Error).message}` }], 'initHost');
+    }
+  }
   await ensureNetwork(ctx, ctx.baseNetwork, '__base__', signal);
   await sweep(ctx, ctx.config.spawnSweepAgeSeconds, signal);
   await pruneStopRecords(ctx, signal);
+  await pruneVifRecords(ctx, signal);
 }

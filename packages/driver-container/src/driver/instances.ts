@@ -17,12 +17,15 @@ import { mountedTargets } from '../mapping/mounts.js';
 import { vifOfEndpoint } from '../mapping/networks.js';
 import { needsStopRecord, powerStateOf } from '../mapping/state.js';
 import type { EngineContext } from './context.js';
+import type { VifEntry } from './vif-records.js';
 
 /** An instance as the engine reports it: its container, its labels read back, its power state. */
 export interface Located {
   inspect: ContainerInspect;
   labels: InstanceLabels;
   power: PowerState;
+  /** The VIFs the VIF plugin wires (driver/vif-records.ts); empty without a plugin. */
+  wired: VifEntry[];
 }
 
 /**
@@ -50,7 +53,8 @@ export async function locate(ctx: EngineContext, uuid: string, signal?: AbortSig
   }
   const labels = readInstanceLabels(ctx.naming, inspect.Config.Labels);
   if (!labels || labels.uuid !== uuid) return undefined;
-  return { inspect, labels, power: await powerOf(ctx, inspect) };
+  const wired = ctx.vifPlugin === undefined ? [] : await ctx.vifRecords.get(uuid);
+  return { inspect, labels, power: await powerOf(ctx, inspect), wired };
 }
 
 /** The power state of a container: the engine's state, and for a run that ended badly whether the driver asked it to stop. */
@@ -84,9 +88,9 @@ export function volumesOf(found: Located): StoredVolume[] {
   return found.labels.volumes.filter((v) => mounted.has(v.target));
 }
 
-/** The VIFs attached: endpoints carrying a VIF, on any network but the base one. */
-export function interfacesOf(ctx: EngineContext, inspect: ContainerInspect): { id: string; address: string }[] {
-  const out: { id: string; address: string }[] = [];
+/** The VIFs attached: endpoints carrying a VIF, on any network but the base one, and the VIFs the VIF plugin wires. */
+export function interfacesOf(ctx: EngineContext, inspect: ContainerInspect, wired: readonly VifEntry[] = []): { id: string; address: string }[] {
+  const out: { id: string; address: string }[] = wired.map((e) => ({ id: e.vif.id, address: e.vif.address }));
   for (const [name, ep] of Object.entries(inspect.NetworkSettings.Networks ?? {})) {
     if (name === ctx.baseNetwork) continue;
     const vif = vifOfEndpoint(ctx.naming, ep);
@@ -116,7 +120,7 @@ function infoOf(ctx: EngineContext, found: Located): InstanceInfo {
     node: found.labels.node || ctx.host.node,
     metadata: found.labels.metadata,
     volumes,
-    interfaces: interfacesOf(ctx, found.inspect).sort(byKey((i) => i.id)),
+    interfaces: interfacesOf(ctx, found.inspect, found.wired).sort(byKey((i) => i.id)),
   };
 }
 

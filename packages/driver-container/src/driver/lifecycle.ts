@@ -4,13 +4,14 @@ import type { ContainerInspect } from '../client/types.js';
 import { assertHonouredExtraSpecs, pidsLimitOf } from '../mapping/extra-specs.js';
 import { isConflict, isNotFound } from '../mapping/errors.js';
 import { imageAllowed, imageReferenceFor, isValidImageReference } from '../mapping/images.js';
-import { containerName, isOwned, phaseOfName, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
+import { containerName, isOwned, phaseOfName, readInstanceLabels, type InstanceLabels, type StoredVolume } from '../mapping/labels.js';
 import { leftoversOf, removeOwnedContainer } from './cleanup.js';
 import type { EngineContext } from './context.js';
 import { storedVolume } from './devices.js';
 import { instanceFor, locate } from './instances.js';
 import { assertSpawnFits } from './inventory.js';
 import { collectNetworks, connectVif } from './networks.js';
+import { disconnectVolumes, plugInstance, startInstance, unwire } from './plugs.js';
 import { bodyFor, removeStateImage, replace } from './replace.js';
 
 /** The local image an ImageMeta id names: a valid reference, allowed, present in the engine (never pulled). */
@@ -46,9 +47,24 @@ export async function spawn(ctx: EngineContext, spec: InstanceSpec, signal?: Abo
   const imageRef = await resolveImage(ctx, spec.image.id, ['spec', 'image', 'id'], 'spawn', signal);
   await assertSpawnFits(ctx, spec.flavor, signal);
   const volumes: StoredVolume[] = [];
-  for (const [i, v] of spec.blockDeviceInfo.volumes.entries()) {
-    volumes.push(await storedVolume(ctx, v, ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], 'spawn'));
+  try {
+    for (const [i, v] of spec.blockDeviceInfo.volumes.entries()) {
+      volumes.push(await storedVolume(ctx, v, ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], 'spawn', signal));
+    }
+    await spawnWith(ctx, spec, { imageRef, pidsLimit, volumes }, signal);
+  } catch (err) {
+    // What the volume connector connected for this spawn is disconnected again: a failed spawn leaves nothing.
+    await disconnectVolumes(ctx, volumes);
+    throw err;
   }
+}
+
+async function spawnWith(
+  ctx: EngineContext,
+  spec: InstanceSpec,
+  { imageRef, pidsLimit, volumes }: { imageRef: string; pidsLimit: number; volumes: StoredVolume[] },
+  signal?: AbortSignal,
+): Promise<void> {
   const labels: InstanceLabels = {
     uuid: spec.uuid,
     name: spec.name,
@@ -78,21 +94,29 @@ async function createInstance(
   const { uuid } = labels;
   let containerId: string | undefined;
   const touchedNetworks: string[] = [];
+  // With a VIF plugin the VIFs are recorded (each run plugs them: driver/plugs.ts) and the container has network mode none.
+  const plugged = ctx.vifPlugin !== undefined;
   try {
+    if (plugged) await ctx.vifRecords.put(uuid, how.vifs.map((vif, n) => ({ vif, ifname: `eth${n}` })));
     // Not abandoned half way: a create the call gave up on the engine would still make, under a name the
     // driver then could not tell apart from another's. Short; the signal is looked at once it returns.
-    containerId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'spawning'), bodyFor(ctx, how.imageRef, labels, how.pidsLimit));
+    containerId = await ctx.client.createContainer(containerName(ctx.naming, uuid, 'spawning'), bodyFor(ctx, how.imageRef, labels, how.pidsLimit, plugged));
     if (signal?.aborted) throw signal.reason;
     await ctx.hooks.afterCreate?.(containerId, uuid);
     const wired: Pick<ContainerInspect, 'Id' | 'NetworkSettings'> = { Id: containerId, NetworkSettings: { Networks: {} } };
-    for (const vif of how.vifs) {
+    for (const vif of plugged ? [] : how.vifs) {
       const net = await connectVif(ctx, wired, vif, signal, touchedNetworks);
       wired.NetworkSettings.Networks![net] = {};
     }
     await ctx.hooks.beforeStart?.(containerId, uuid);
-    if (how.powerOn) await ctx.client.startContainer(containerId, signal);
+    if (how.powerOn) await startInstance(ctx, containerId, plugInstance(uuid, labels.name), signal);
     await ctx.client.renameContainer(containerId, containerName(ctx.naming, uuid), signal);
   } catch (err) {
+    if (plugged) {
+      // startInstance unplugged what it plugged; this covers a failure after it (the rename).
+      await unwire(ctx, plugInstance(uuid, labels.name));
+      await ctx.vifRecords.forget(uuid).catch(() => undefined);
+    }
     // A create whose answer was lost (the engine went away, the request timed out) may still have been made.
     if (containerId === undefined && !(err instanceof EngineHttpError)) containerId = await madeUnseen(ctx, uuid);
     // What this spawn made goes: its container, and the networks it made or joined that nothing else uses.
@@ -119,7 +143,14 @@ export async function destroy(ctx: EngineContext, uuid: string, signal?: AbortSi
   const found = await locate(ctx, uuid, signal);
   enforceCell(found?.power ?? 'ABSENT', 'destroy', { op: 'destroy', uuid });
   const leftovers = await leftoversOf(ctx, uuid, signal);
-  if (!found && leftovers.length === 0) return;
+  if (ctx.vifPlugin !== undefined && (await ctx.vifRecords.has(uuid))) {
+    // The VIF plugin's devices go first (so the plugin can remove a bridge it made), then the record.
+    await unwire(ctx, plugInstance(uuid, found?.labels.name));
+  }
+  if (!found && leftovers.length === 0) {
+    if (ctx.vifPlugin !== undefined) await ctx.vifRecords.forget(uuid);
+    return;
+  }
   // From here the destroy runs to its end whatever the signal says: its steps are short, and letting go in
   // between would leave a container the engine is still removing (NOSTATE) or networks nothing collects.
   const networks = new Set<string>();
@@ -129,6 +160,10 @@ export async function destroy(ctx: EngineContext, uuid: string, signal?: AbortSi
   }
   await removeStateImage(ctx, uuid);
   await collectNetworks(ctx, [...networks]);
+  if (ctx.vifPlugin !== undefined) await ctx.vifRecords.forget(uuid);
+  // Volumes the connector connected for this instance (or a replacement it left) are disconnected once no container has them.
+  const connected = [found?.labels, ...leftovers.map((c) => readInstanceLabels(ctx.naming, c.Config.Labels))].flatMap((l) => l?.volumes ?? []);
+  await disconnectVolumes(ctx, connected);
 }
 
 /** Recreate the container from the new image (and new metadata when given): same volumes and VIF endpoints, started. */

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { errors, type MigrationPhase, type MigrationProgress, type MigrationTarget } from '@nova-common/core';
+import { DriverError, errors, type MigrationPhase, type MigrationProgress, type MigrationTarget } from '@nova-common/core';
 import type { EngineContext } from './context.js';
 import { locate } from './instances.js';
+import { PLUGGED_MIGRATION, plugsConfigured } from './plugs.js';
 
 /** A migration running with this engine as its source: what getMigrationProgress reads. */
 export interface RunningMigration {
@@ -49,6 +50,10 @@ export function countedTransfer(ctx: EngineContext, uuid: string, tar: Readable)
  */
 export async function getMigrationProgress(ctx: EngineContext, uuid: string, signal?: AbortSignal): Promise<MigrationProgress> {
   const run = ctx.migrations.get(uuid);
+  // With plugs configured only resizes in place run here (operation.migrate is missing).
+  if (plugsConfigured(ctx) && run?.target.sameHost !== true) {
+    throw new DriverError('UNSUPPORTED', { op: 'getMigrationProgress', target: uuid, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
+  }
   if (run === undefined) {
     if ((await locate(ctx, uuid, signal)) === undefined) throw errors.notFound(uuid, 'getMigrationProgress');
     return { instanceUuid: uuid, phase: 'NONE' };

@@ -15,7 +15,8 @@ import { countedTransfer, enterPhase, trackMigration } from './migration-progres
 import { EngineContext } from './context.js';
 import { locate, type Located } from './instances.js';
 import { collectNetworks, connectVif } from './networks.js';
-import { stopGracefully } from './power.js';
+import { PLUGGED_MIGRATION, plugsConfigured } from './plugs.js';
+import { startOf, stopGracefully } from './power.js';
 import { bodyFor, commitWithLabels, removeStateImage, replace } from './replace.js';
 import { LIVE_MISSING, isDelivered, markDelivered, reservationOf } from './reservations.js';
 
@@ -41,6 +42,9 @@ const invalid = (path: (string | number)[], message: string) => errors.invalidIn
 
 export async function migrate(ctx: EngineContext, uuid: string, target: MigrationTarget, signal?: AbortSignal): Promise<void> {
   if (target.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op: OP, capability: 'operation.live-migrate', detail: LIVE_MISSING });
+  if (!target.sameHost && plugsConfigured(ctx)) {
+    throw new DriverError('UNSUPPORTED', { op: OP, target: uuid, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
+  }
   if (target.driver !== DRIVER_NAME) throw invalid(['target', 'driver'], `must be ${DRIVER_NAME}: this source moves instances only to container hosts`);
   if (target.instanceUuid !== uuid) throw invalid(['target', 'instanceUuid'], 'names another instance: the target was prepared for it');
   const address = decodeAddress(target.address);
@@ -254,7 +258,7 @@ async function rollback(
   };
   const sourceSide = async () => {
     if (done.committed) await removeImageQuietly(ctx, done.transfer).catch(() => undefined);
-    if (done.stopped) await ctx.client.startContainer(found.inspect.Id);
+    if (done.stopped) await startOf(ctx, found);
   };
   await Promise.all([destSide(), sourceSide()]);
 }

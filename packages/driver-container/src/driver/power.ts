@@ -2,6 +2,7 @@ import type { RebootType, TableOperation } from '@nova-common/core';
 import { isNotRunning } from '../mapping/errors.js';
 import type { EngineContext } from './context.js';
 import { instanceFor, type Located } from './instances.js';
+import { plugInstance, startInstance, unwire } from './plugs.js';
 
 /**
  * Power operations: each checks the semantics table on the container's state, does nothing in
@@ -30,6 +31,8 @@ export async function unpauseIfEngineNeeds(ctx: EngineContext, found: Located, s
  * and expected, so its end is reported as `requested` (driver/activity.ts).
  */
 async function askToEnd(ctx: EngineContext, found: Located): Promise<void> {
+  // The VIF plugin's devices go first: only an unplug lets the plugin remove a bridge it made (the pairs would die with the namespace).
+  await unwire(ctx, plugInstance(found.labels.uuid, found.labels.name));
   await ctx.stops.note(found.inspect);
   ctx.activity.expectExit(found.inspect.Id);
 }
@@ -65,6 +68,7 @@ export async function stopForced(ctx: EngineContext, found: Located, signal?: Ab
 export async function bringDown(ctx: EngineContext, found: Located, graceSeconds: number, signal?: AbortSignal): Promise<void> {
   switch (found.power) {
     case 'CRASHED':
+      await unwire(ctx, plugInstance(found.labels.uuid, found.labels.name));
       await ctx.stops.note(found.inspect);
       ctx.announce(found.labels.uuid, 'STOPPED', 'SHUTDOWN', found.labels.node);
       return;
@@ -75,6 +79,11 @@ export async function bringDown(ctx: EngineContext, found: Located, graceSeconds
   }
 }
 
+/** Start an instance's container, its VIFs wired by the VIF plugin when there is one (driver/plugs.ts). */
+export function startOf(ctx: EngineContext, found: Located, signal?: AbortSignal): Promise<void> {
+  return startInstance(ctx, found.inspect.Id, plugInstance(found.labels.uuid, found.labels.name), signal);
+}
+
 /** Stop: the grace period is `gracefulTimeoutMs` rounded up to seconds (the guard always passes it; 60 s by default). */
 export async function powerOff(ctx: EngineContext, uuid: string, gracefulTimeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {
   const grace = gracefulTimeoutMs === undefined ? ctx.config.stopTimeoutSeconds : Math.ceil(gracefulTimeoutMs / 1000);
@@ -82,7 +91,7 @@ export async function powerOff(ctx: EngineContext, uuid: string, gracefulTimeout
 }
 
 export async function powerOn(ctx: EngineContext, uuid: string, signal?: AbortSignal): Promise<void> {
-  await transition(ctx, { op: 'powerOn', column: 'powerOn', uuid }, signal, (found) => ctx.client.startContainer(found.inspect.Id, signal));
+  await transition(ctx, { op: 'powerOn', column: 'powerOn', uuid }, signal, (found) => startOf(ctx, found, signal));
 }
 
 /**
@@ -98,7 +107,7 @@ export async function reboot(ctx: EngineContext, uuid: string, type: RebootType,
       if (type === 'SOFT') await stopGracefully(ctx, found, ctx.config.stopTimeoutSeconds, signal);
       else await stopForced(ctx, found, signal);
     }
-    await ctx.client.startContainer(found.inspect.Id, signal);
+    await startOf(ctx, found, signal);
   });
 }
 

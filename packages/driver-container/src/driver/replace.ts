@@ -8,6 +8,7 @@ import { vifOfEndpoint } from '../mapping/networks.js';
 import type { EngineContext } from './context.js';
 import type { Located } from './instances.js';
 import { reconnectEndpoint } from './networks.js';
+import { plugInstance, startInstance, unwire } from './plugs.js';
 import { stopGracefully } from './power.js';
 
 /**
@@ -15,13 +16,16 @@ import { stopGracefully } from './power.js';
  * remove a mount on an existing container, nor change its image.
  */
 
-/** The create body of an instance container, checked by the last safety net before it is sent. */
-export function bodyFor(ctx: EngineContext, imageRef: string, labels: InstanceLabels, pidsLimit: number): ContainerCreateBody {
+/**
+ * The create body of an instance container, checked by the last safety net before it is sent. `plugged`:
+ * the VIF plugin wires its ports, so it runs with network mode none instead of on the base network.
+ */
+export function bodyFor(ctx: EngineContext, imageRef: string, labels: InstanceLabels, pidsLimit: number, plugged = false): ContainerCreateBody {
   const body = buildContainerConfig({
     naming: ctx.naming,
     imageRef,
     labels,
-    baseNetwork: ctx.baseNetwork,
+    baseNetwork: plugged ? 'none' : ctx.baseNetwork,
     hostCpus: ctx.host.cpus,
     pidsLimit,
     init: ctx.config.init,
@@ -85,7 +89,8 @@ export async function replace(
       imageRef = `${repo}:latest`;
     }
     const pidsLimit = found.inspect.HostConfig.PidsLimit ?? ctx.config.pidsLimit;
-    const body = bodyFor(ctx, imageRef, labels, pidsLimit);
+    // An instance whose ports the VIF plugin wires keeps network mode none (its VIFs are in the VIF records, not on endpoints).
+    const body = bodyFor(ctx, imageRef, labels, pidsLimit, found.inspect.HostConfig.NetworkMode === 'none');
     // A CRASHED instance stays CRASHED across the recreation: the new container, never started, carries the crash.
     if (how.target === 'CRASHED') body.Labels[ctx.keys.crashed] = 'true';
     // A resize in place marks its migration on the new container (driver/reservations.ts reads it).
@@ -101,10 +106,12 @@ export async function replace(
       throw err;
     }
     ctx.activity.expectExit(found.inspect.Id);
+    // A running container removed without a stop (rebuild) would take its pairs along only a moment later: unplugged first.
+    await unwire(ctx, plugInstance(uuid, found.labels.name));
     await ctx.client.removeContainer(found.inspect.Id, signal);
     await ctx.stops.forget(found.inspect.Id);
     await ctx.client.renameContainer(newId, containerName(ctx.naming, uuid), signal);
-    if (how.target === 'RUNNING' || how.target === 'PAUSED') await ctx.client.startContainer(newId, signal);
+    if (how.target === 'RUNNING' || how.target === 'PAUSED') await startInstance(ctx, newId, plugInstance(uuid, labels.name), signal);
     if (how.target === 'PAUSED') await ctx.client.pauseContainer(newId, signal);
   } finally {
     ctx.inFlight.delete(uuid);

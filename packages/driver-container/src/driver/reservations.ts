@@ -14,6 +14,7 @@ import { storedVolume } from './devices.js';
 import { locate } from './instances.js';
 import { nodeInventory } from './inventory.js';
 import { collectNetworks } from './networks.js';
+import { PLUGGED_MIGRATION, plugsConfigured } from './plugs.js';
 import { removeStateImage } from './replace.js';
 
 /**
@@ -87,6 +88,7 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   const op = 'prepareMigration';
   // R-GEN-ORDER: UNSUPPORTED before any other check.
   if (request.kind === 'LIVE') throw new DriverError('UNSUPPORTED', { op, capability: 'operation.live-migrate', detail: LIVE_MISSING });
+  if (!request.sameHost && plugsConfigured(ctx)) throw new DriverError('UNSUPPORTED', { op, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
   const uuid = request.instance.uuid;
   await ctx.removals.flush(signal);
   const again = await reservationOf(ctx, request.migrationId, signal);
@@ -99,8 +101,9 @@ export async function prepareMigration(ctx: EngineContext, request: MigrationReq
   }
   const flavor = request.flavor ?? request.instance.flavor;
   assertHonouredExtraSpecs(flavor, op);
-  // The destination mounts the same host paths: they must pass this driver's own volume rules.
-  for (const [i, v] of request.instance.blockDeviceInfo.volumes.entries()) {
+  // The destination mounts the same host paths: they must pass this driver's own volume rules (with a volume
+  // connector, only a resize in place comes here: its volumes stay connected as they are).
+  for (const [i, v] of ctx.volumeConnector === undefined ? request.instance.blockDeviceInfo.volumes.entries() : []) {
     await storedVolume(ctx, v, ['request', 'instance', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'], op);
   }
   const here = await locate(ctx, uuid, signal);
@@ -154,6 +157,7 @@ export async function finishMigration(ctx: EngineContext, migrationId: string, s
   // Finished already (also when the instance has left again since): idempotent.
   if (await isFinished(ctx, migrationId)) return;
   const reserved = await reservationOf(ctx, migrationId, signal);
+  refuseUnlessResize(ctx, 'finishMigration', migrationId, reserved);
   if (!(await isDelivered(ctx, migrationId, signal))) {
     throw new DriverError('INSTANCE_NOT_FOUND', {
       op: 'finishMigration',
@@ -177,6 +181,7 @@ export async function abortMigration(ctx: EngineContext, migrationId: string, si
     });
   }
   const reserved = await reservationOf(ctx, migrationId, signal);
+  refuseUnlessResize(ctx, 'abortMigration', migrationId, reserved);
   if (reserved === undefined) return;
   // From here to the end whatever the signal says: half a cleanup would leave what abort exists to remove.
   await removeHalfArrived(ctx, reserved);
@@ -223,3 +228,12 @@ async function dropReservation(ctx: EngineContext, migrationId: string): Promise
 /** Why operation.live-migrate is declared missing (README, capabilities). */
 export const LIVE_MISSING =
   "Live migration needs checkpoint/restore (CRIU). Debian 12's CRIU 3.17 fails on kernels from 6.13 on ('vdso: Unexpected rt vDSO area bounds', fixed in CRIU 4.x), this kernel lacks CONFIG_MEM_SOFT_DIRTY (no iterative pre-copy), dockerd needs --experimental for checkpoints and podman 4.3's compatible API has no checkpoint endpoints. Cold migration (operation.migrate) is offered instead.";
+
+/**
+ * With plugs configured only resizes in place are prepared here (operation.migrate is missing): a finish
+ * or an abort of any other migration id is UNSUPPORTED.
+ */
+function refuseUnlessResize(ctx: EngineContext, op: string, migrationId: string, reserved: MigrationTarget | undefined): void {
+  if (!plugsConfigured(ctx) || reserved?.sameHost === true) return;
+  throw new DriverError('UNSUPPORTED', { op, target: migrationId, capability: 'operation.migrate', detail: PLUGGED_MIGRATION });
+}

@@ -1,6 +1,6 @@
 import { DriverError, columnOfCall, type RestorableState, type TableOperation } from '@nova-common/core';
 import type { EngineContext } from './context.js';
-import { bringDown, transition } from './power.js';
+import { bringDown, startOf, transition } from './power.js';
 
 /**
  * restoreState: after the engine (or the host) restarts, every container comes back stopped (there
@@ -31,10 +31,10 @@ export async function restoreState(ctx: EngineContext, uuid: string, desired: Re
     switch (desired) {
       case 'RUNNING':
         if (found.power === 'PAUSED') await ctx.client.unpauseContainer(id, signal);
-        else await ctx.client.startContainer(id, signal);
+        else await startOf(ctx, found, signal);
         return;
       case 'PAUSED':
-        if (found.power !== 'RUNNING') await ctx.client.startContainer(id, signal);
+        if (found.power !== 'RUNNING') await startOf(ctx, found, signal);
         await ctx.client.pauseContainer(id, signal);
         return;
       case 'SHUTDOWN':

@@ -14,8 +14,11 @@ export interface ContainerConfigInput {
   /** The local image reference to run. */
   imageRef: string;
   labels: InstanceLabels;
-  /** The driver's base network (every instance starts on it). */
-  baseNetwork: string;
+  /**
+   * The driver's base network (every instance starts on it), or `none` when a VIF plugin wires the
+   * instance's ports: network mode none (only lo; the driver moves the plugged devices in after each start).
+   */
+  baseNetwork: string | 'none';
   /** CPUs the engine host has: NanoCpus is capped there (a flavor may overcommit). */
   hostCpus: number;
   pidsLimit: number;
@@ -67,7 +70,7 @@ export function buildContainerConfig(input: ContainerConfigInput): ContainerCrea
       AutoRemove: false,
       PublishAllPorts: false,
     },
-    NetworkingConfig: { EndpointsConfig: { [input.baseNetwork]: {} } },
+    ...(input.baseNetwork === 'none' ? {} : { NetworkingConfig: { EndpointsConfig: { [input.baseNetwork]: {} } } }),
   };
 }
 

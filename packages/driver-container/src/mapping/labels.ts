@@ -1,4 +1,4 @@
-import type { Flavor, ImageMeta, Metadata } from './contract-types.js';
+import type { ConnectionInfo, Flavor, ImageMeta, Metadata } from './contract-types.js';
 
 /**
  * Labels and names: how the driver marks what it owns and where it keeps instance data.
@@ -125,6 +125,8 @@ export interface StoredVolume {
   /** The host path it comes from (after realpath). */
   source: string;
   kind: 'file' | 'block';
+  /** Set when the volume connector connected it: what its disconnect is given. */
+  connectionInfo?: ConnectionInfo;
 }
 
 export function instanceLabels(n: Naming, data: InstanceLabels): Record<string, string> {

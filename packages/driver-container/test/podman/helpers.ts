@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EngineClient } from '../../src/client/engine-client.js';
 import { guard, type GuardedDriver } from '@nova-common/core';
-import type { ContainerDriverHooks } from '../../src/driver/context.js';
+import type { ContainerDriverOptions } from '../../src/driver/context.js';
 import { createContainerDriver, type ContainerDriver } from '../../src/driver/driver.js';
 import type { ContainerDriverConfigInput } from '../../src/config.js';
 import { engineKindOf } from '../../src/mapping/engine-kind.js';
@@ -36,12 +36,12 @@ export async function requirePodman(): Promise<EngineClient> {
 }
 
 /** The raw driver on podman, for the conformance suite (it puts the driver behind the guard itself). */
-export function rawPodmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): ContainerDriver {
+export function rawPodmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}): ContainerDriver {
   return createContainerDriver({ socketPath: PODMAN_SOCKET, volumeRoot: PODMAN_VOLUME_ROOT, stateDir: PODMAN_STATE_DIR, ownerId, stopTimeoutSeconds: 2, ...extra }, hooks);
 }
 
 /** The driver on podman behind the guard, as every consumer uses it. */
-export function podmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverHooks = {}): GuardedDriver {
+export function podmanDriver(ownerId: string, extra: ContainerDriverConfigInput = {}, hooks: ContainerDriverOptions = {}): GuardedDriver {
   return guard(rawPodmanDriver(ownerId, extra, hooks));
 }
 

@@ -1,6 +1,6 @@
 import type { BackendHooks, GuardedDriver, LifecycleEvent } from '@nova-common/core';
 import type { EngineClient } from '../../src/client/engine-client.js';
-import type { ContainerDriverHooks } from '../../src/driver/context.js';
+import type { ContainerDriverOptions } from '../../src/driver/context.js';
 import { ContainerDriverConfigSchema, type ContainerDriverConfigInput } from '../../src/config.js';
 import { containerConformanceFixtures } from '../../src/conformance-fixtures.js';
 import { SOCKET, STATE_DIR, VOLUME_ROOT, makeVolumeFile, requireEngine, testDriver } from '../helpers.js';
@@ -12,7 +12,7 @@ export interface TestEngine {
   /** A client on the engine; fails with the command to start it when it is not up. */
   require(): Promise<EngineClient>;
   /** The driver behind the guard, with the test settings (stop grace 2 s) and fault hooks when given. */
-  driver(ownerId: string, extra?: ContainerDriverConfigInput, hooks?: ContainerDriverHooks): GuardedDriver;
+  driver(ownerId: string, extra?: ContainerDriverConfigInput, hooks?: ContainerDriverOptions): GuardedDriver;
   /** The driver's own backend hooks (src/backend-hooks.ts) for the same configuration, and how to close them. */
   hooks(ownerId: string): { backend: BackendHooks; close(): Promise<void> };
   /** A small file under the allowlisted volume root. */
