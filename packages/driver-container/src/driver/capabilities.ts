@@ -1,5 +1,5 @@
 import { declareCapabilities, type DriverCapabilities } from '@nova-common/core';
-import type { VolumeTransport } from '@nova-common/core/plugs';
+import type { VifType, VolumeTransport } from '@nova-common/core/plugs';
 import type { EngineKind } from '../mapping/engine-kind.js';
 import { LIVE_MISSING } from './reservations.js';
 
@@ -35,7 +35,7 @@ export const CAPABILITY_NOTES = {
 export function capabilitiesOf(
   engine: EngineKind,
   macHonoured: boolean,
-  plugs: { vifPlugin: boolean; volumeTransports?: readonly VolumeTransport[] } = { vifPlugin: false },
+  plugs: { vifPlugin: boolean; vifTypes?: readonly VifType[]; volumeTransports?: readonly VolumeTransport[] } = { vifPlugin: false },
 ): DriverCapabilities {
   const plugged = plugs.vifPlugin || plugs.volumeTransports !== undefined;
   const interfaces = plugs.vifPlugin
@@ -81,6 +81,7 @@ export function capabilitiesOf(
       ...interfaces,
     },
     volumeTransports: plugs.volumeTransports !== undefined ? [...plugs.volumeTransports] : ['file', 'block'],
+    vifTypes: plugs.vifTypes !== undefined ? [...plugs.vifTypes] : ['bridge'],
     eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: 3000, nodeAvailableMs: 0 },
   });
 }

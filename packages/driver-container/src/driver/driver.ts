@@ -28,6 +28,7 @@ import { toContractError } from '../mapping/errors.js';
 import { capabilitiesOf } from './capabilities.js';
 import { EngineContext, type ContainerDriverOptions } from './context.js';
 import { attachInterface, attachVolume, detachInterface, detachVolume } from './devices.js';
+import { acceptedVifTypes, vifTypeRefusal } from './vif-types.js';
 import { EventStream } from './events.js';
 import { initHost } from './host.js';
 import { getConsoleOutput, getInfo, listInstances } from './instances.js';
@@ -82,6 +83,7 @@ export class ContainerDriver implements ComputeDriver {
   async getCapabilities(_options?: CallOptions): Promise<DriverCapabilities> {
     return capabilitiesOf(this.ctx.differences.kind, this.ctx.macHonoured, {
       vifPlugin: this.ctx.vifPlugin !== undefined,
+      vifTypes: acceptedVifTypes(this.ctx),
       ...(this.ctx.volumeConnector !== undefined ? { volumeTransports: this.ctx.volumeConnector.transports } : {}),
     });
   }
@@ -105,6 +107,8 @@ export class ContainerDriver implements ComputeDriver {
   }
 
   spawn(spec: InstanceSpec, options?: CallOptions): Promise<void> {
+    const refused = vifTypeRefusal(this.ctx, 'spawn', spec.uuid, spec.networkInfo.map((vif, i) => ({ vif, path: ['spec', 'networkInfo', i] })));
+    if (refused !== undefined) return Promise.reject(refused);
     return this.acting('spawn', spec.uuid, () => spawn(this.ctx, spec, options?.signal));
   }
 
@@ -171,6 +175,8 @@ export class ContainerDriver implements ComputeDriver {
   }
 
   attachInterface(uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
+    const refused = vifTypeRefusal(this.ctx, 'attachInterface', uuid, [{ vif, path: ['vif'] }]);
+    if (refused !== undefined) return Promise.reject(refused);
     return this.acting('attachInterface', uuid, () => attachInterface(this.ctx, uuid, vif, options?.signal));
   }
 

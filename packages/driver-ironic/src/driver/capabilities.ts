@@ -11,7 +11,7 @@
  * ownership (one instance, one node) forbids. The suite verifies each missing operation raises
  * UNSUPPORTED and changes nothing (P-UNSUPPORTED-operation.migrate and the kinds').
  */
-import { declareCapabilities, type CapabilityId, type DriverCapabilities } from '@nova-common/core';
+import { VifTypeSchema, declareCapabilities, type CapabilityId, type DriverCapabilities } from '@nova-common/core';
 import type { IronicDriverConfig } from '../config.js';
 
 export function capabilitiesOf(config: IronicDriverConfig): DriverCapabilities {
@@ -47,6 +47,9 @@ export function capabilitiesOf(config: IronicDriverConfig): DriverCapabilities {
     },
     multiNode: true,
     volumeTransports: [],
+    // Ironic attaches a port to the node by its id (POST /v1/nodes/{node}/vifs) and the network
+    // service binds it for the node: the type is the network service's business, never refused here.
+    vifTypes: [...VifTypeSchema.options],
     eventualConsistency: {
       // destroy returns once Ironic has torn the node down and cleared instance_uuid: usage is released at once.
       resourceReleaseMs: 0,
