@@ -7,6 +7,8 @@ import { createLinuxBridgeTapPlugin, createLoopConnector } from '@nova-common/pl
 import { makeVolumeDirs, sh, volumeFixtures } from '@nova-common/plugs/testing';
 import { createLibvirtDriver } from '../src/driver/driver.js';
 import { LibvirtClient } from '../src/client/libvirt-client.js';
+import { DRIVER_NAME } from '../src/driver-name.js';
+import { formatMigrationAddress } from '../src/mapping/migration-address.js';
 import { childNamed, childrenNamed, parseXml } from '../src/mapping/xml-tree.js';
 import { SOCKET, requireGuest, requireLibvirtd, waitUntil } from './helpers/backend.js';
 import { guestSpec, qemuConfig, waitConsole } from './helpers/qemu.js';
@@ -133,6 +135,27 @@ describe('a QEMU guest on the plugs', () => {
   }, 300_000);
 
   it('refuses to move an instance on the plugs to another host, and says so in its capabilities', async () => {
+    const vif = { id: randomUUID(), address: MAC_A, network: { id: 'net-plug', bridge: BRIDGE }, devname: TAP_A };
+    const s = guestSpec({ networkInfo: [vif], powerOn: false });
+    uuid = s.uuid;
+    await driver.spawn(s);
+    const address = formatMigrationAddress({
+      daemonUri: 'qemu+unix:///system?socket=/run/nova-common/no-such-host/libvirt-sock',
+      socketPath: '/run/nova-common/no-such-host/libvirt-sock',
+      openUri: 'qemu:///system',
+      instancesDir: '/var/lib/libvirt/images/nova-common/no-such-host',
+      listen: '127.0.0.1',
+    });
+    // A cold move of the stopped instance (a live one would be INVALID_STATE before anything else).
+    const target = { migrationId: randomUUID(), kind: 'COLD' as const, driver: DRIVER_NAME, instanceUuid: uuid, node: 'elsewhere', flavor: s.flavor, sameHost: false, address };
+    await expect(driver.migrate(uuid, target)).rejects.toMatchObject({ code: 'UNSUPPORTED', capability: 'operation.migrate' });
+    // It stays as it was, tap included.
+    expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
+    expect(masterOf(TAP_A)).toBe(BRIDGE);
+    await driver.destroy(uuid);
+    expect(present(TAP_A)).toBe(false);
+    expect(present(BRIDGE)).toBe(false);
+    uuid = '';
     const caps = await driver.getCapabilities();
     expect(caps.capabilities['operation.migrate']?.level).toBe('partial');
     expect(caps.capabilities['operation.live-migrate']?.level).toBe('partial');
