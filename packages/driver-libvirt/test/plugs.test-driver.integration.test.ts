@@ -250,6 +250,37 @@ describe('after a driver restart', () => {
     expect(await volumes.witness()).toEqual([]);
   });
 
+  it('after a host restart took the taps and loop devices, restoreState plugs and connects again before starting', async () => {
+    const vol = await volumes.makeVolume(4, 4 * 1024 * 1024);
+    const s = spec([testVif(13, BRIDGE)], { powerOn: false, blockDeviceInfo: { volumes: [{ volumeId: vol.volumeId, connectionInfo: vol.connectionInfo }] } });
+    await driver.spawn(s);
+    const [tap] = links().filter((l) => l.master === BRIDGE).map((l) => l.ifname);
+    const [oldLoop] = (await volumes.witness()).map((e) => e.split('=')[0]!);
+    // What a host restart does: the kernel's devices are gone. The old loop number is then taken by someone else.
+    sh('ip', ['-n', ns.name, 'link', 'del', tap!]);
+    sh('ip', ['-n', ns.name, 'link', 'del', BRIDGE]);
+    sh('losetup', ['--detach', oldLoop!]);
+    const other = await volumes.makeVolume(5, 1024 * 1024);
+    sh('losetup', [oldLoop!, (other.connectionInfo as { path: string }).path]);
+    const release = async () => void sh('losetup', ['--detach', oldLoop!]);
+    try {
+      await driver.restoreState(s.uuid, 'RUNNING');
+      expect((await driver.getInfo(s.uuid)).powerState).toBe('RUNNING');
+      expect(links().filter((l) => l.master === BRIDGE).map((l) => l.ifname)).toEqual([tap]);
+      const ours = (await volumes.witness()).find((e) => e.endsWith(`=${(vol.connectionInfo as { path: string }).path}`));
+      expect(ours).toBeDefined();
+      const loop = ours!.split('=')[0]!;
+      expect(loop).not.toBe(oldLoop);
+      // The domain's disk follows the loop device the connector answered now.
+      expect(diskSourcesOf((await domainXml(s.uuid))!)).toEqual([{ type: 'block', source: loop, serial: vol.volumeId }]);
+      await driver.destroy(s.uuid);
+      expect(devices()).toEqual([]);
+      expect((await volumes.witness()).filter((e) => !e.endsWith(`=${(other.connectionInfo as { path: string }).path}`))).toEqual([]);
+    } finally {
+      await release();
+    }
+  });
+
   it('a plug that cannot be loaded fails initHost naming the field', async () => {
     const broken = createLibvirtDriver(
       { uri: 'test:///default', socketPath: SOCKET, namePrefix: PREFIX, vifPlugin: { use: '@nova-common/plugs#noSuchFactory' } },

@@ -15,8 +15,10 @@ import {
   type VifPlugin,
   type VolumeConnector,
 } from '@nova-common/core/plugs';
+import { buildDomainXml } from '../mapping/domain-xml.js';
 import type { InstanceRecord, InterfaceRecord, VolumeRecord } from '../mapping/instance-record.js';
 import type { DriverContext } from './context.js';
+import type { Loaded } from './instances.js';
 
 /**
  * The host-side plugs this driver calls, when it is given them (configuration or hooks): a VIF
@@ -241,6 +243,49 @@ export async function releaseInstancePlugs(ctx: DriverContext, uuid: string, r: 
     problems.push(...(await disconnectAll(connector, volumes)));
   }
   if (problems.length > 0) throw problems[0];
+}
+
+/**
+ * Before a shut-off domain starts (powerOn, resume, restoreState): its taps and volumes are
+ * there again. A host restart takes the plugin's taps and the connector's loop devices with
+ * it; plug and connect are idempotent, so on a host that kept them nothing changes. Should
+ * the plugs answer another device or path than the record has (a loop device of another
+ * number), the record and the domain's definition take the new one before it starts.
+ */
+export async function ensurePlugged(ctx: DriverContext, op: string, l: Pick<Loaded, 'ref' | 'record' | 'domain'>, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await replug(ctx, l, signal);
+  } catch (err) {
+    throw asOperationError(err, op, '', undefined);
+  }
+}
+
+async function replug(ctx: DriverContext, l: Pick<Loaded, 'ref' | 'record' | 'domain'>, signal: AbortSignal | undefined): Promise<void> {
+  const { vif: plugin, volume: connector } = ctx.plugs;
+  const r = l.record;
+  const options = signal ? { signal } : {};
+  let changed = false;
+  if (plugin !== undefined) {
+    for (const [i, n] of r.interfaces.entries()) {
+      if (n.plugged === undefined) continue;
+      const p = await plugin.plug(recordedVif(n), plugInstance(r.uuid, r.name), options);
+      if (p.device !== n.plugged) {
+        r.interfaces[i] = { ...n, plugged: p.device };
+        changed = true;
+      }
+    }
+  }
+  if (connector !== undefined) {
+    for (const [i, v] of r.volumes.entries()) {
+      if (v.connection === undefined) continue;
+      const c = await connector.connect(v.id, v.connection, options);
+      if (c.path !== v.path || c.kind !== v.source) {
+        r.volumes[i] = connectedRecord(v, v.connection, c);
+        changed = true;
+      }
+    }
+  }
+  if (changed) await ctx.client.defineXml(buildDomainXml(r, ctx.env(r.uuid, l.domain.name)));
 }
 
 /** Whether the instance has a VIF plugged or a volume connected by the plugs (a move to another host cannot carry them yet). */
