@@ -149,6 +149,20 @@ describe('a spawn with the plugs', () => {
     await driver.destroy(s.uuid);
   });
 
+  it("a second spawn of an instance's uuid is INSTANCE_EXISTS and leaves the instance's taps and volume alone", async () => {
+    const vol = await volumes.makeVolume(6, 1024 * 1024);
+    const s = spec([testVif(14, BRIDGE)], { blockDeviceInfo: { volumes: [{ volumeId: vol.volumeId, connectionInfo: vol.connectionInfo }] } });
+    await driver.spawn(s);
+    const before = { taps: links().filter((l) => l.master === BRIDGE).map((l) => l.ifname), loops: await volumes.witness() };
+    await expect(driver.spawn(s)).rejects.toMatchObject({ code: 'INSTANCE_EXISTS' });
+    expect({ taps: links().filter((l) => l.master === BRIDGE).map((l) => l.ifname), loops: await volumes.witness() }).toEqual(before);
+    expect(before.taps).toHaveLength(1);
+    expect(before.loops).toHaveLength(1);
+    await driver.destroy(s.uuid);
+    expect(devices()).toEqual([]);
+    expect(await volumes.witness()).toEqual([]);
+  });
+
   it('a VIF without a bridge stays QEMU user-mode networking, and only bridge VIFs are plugged', async () => {
     const s = spec([testVif(3, BRIDGE), { id: randomUUID(), address: 'fa:16:3e:00:01:00', network: { id: 'no-bridge' } }]);
     await driver.spawn(s);

@@ -17,7 +17,7 @@ import { place, settlePlacement } from './placement.js';
 import { ensureReady } from './readiness.js';
 import { uuidTaken } from './records.js';
 import { hardStop, removeDomain } from './teardown.js';
-import { applySpawnPlugs, connectorIssue, plugForSpawn, pluggedVifIssues, releaseInstancePlugs } from './plugs.js';
+import { applySpawnPlugs, connectorIssue, plugForSpawn, pluggedVifIssues, releaseInstancePlugs, usesPlugsAtSpawn } from './plugs.js';
 
 /** What the driver keeps of an image: its id and the properties the domain XML uses. */
 export function imageRecord(image: ImageMeta): ImageRecord {
@@ -231,6 +231,8 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
     await place(ctx, uuid, s.flavor, options?.signal);
     try {
       // With plugs: the taps and volumes first (the domain XML names them), undone when the domain cannot be made.
+      // A uuid already in use is refused before: plugging is idempotent, so undoing would unplug that instance's own.
+      if (usesPlugsAtSpawn(ctx, s) && (await uuidTaken(ctx, uuid, options?.signal))) throw errors.exists(uuid, op);
       const plugs = await plugForSpawn(ctx, s, options?.signal);
       applySpawnPlugs(record, s, plugs);
       await create(ctx, record, image, s.powerOn, options?.signal).catch(async (err: unknown) => {
@@ -278,8 +280,8 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
     const found = await identify(ctx, uuid, options?.signal);
     if (!found) {
       enforceCell('ABSENT', op, { op, uuid });
-      // What a spawn cut short or an earlier destroy left plugged for this uuid (never a spawn in flight).
-      if (!ctx.inFlight.has(uuid)) await releaseInstancePlugs(ctx, uuid, undefined);
+      // What a spawn cut short or an earlier destroy left plugged for this uuid: never a spawn in flight's, nor while a domain (not ours) has the uuid.
+      if (ctx.plugs.vif !== undefined && !ctx.inFlight.has(uuid) && !(await uuidTaken(ctx, uuid, options?.signal))) await releaseInstancePlugs(ctx, uuid, undefined);
       return;
     }
     const end = ctx.requested.begin(uuid, requestedKinds(op, found.domain.active ? 'RUNNING' : 'SHUTDOWN'));

@@ -131,6 +131,11 @@ export function asOperationError(err: unknown, op: string, from: string, to: (st
   return copy;
 }
 
+/** Whether a spawn of `s` calls a plug (a VIF on a bridge with a plugin, a volume with a connector). */
+export function usesPlugsAtSpawn(ctx: DriverContext, s: InstanceSpec): boolean {
+  return (ctx.plugs.vif !== undefined && s.networkInfo.some(pluggable)) || (ctx.plugs.volume !== undefined && s.blockDeviceInfo.volumes.length > 0);
+}
+
 /** What a spawn plugged and connected, and how to undo it. */
 export interface SpawnPlugs {
   /** Per VIF id (lower case): the device the plugin answered. */
