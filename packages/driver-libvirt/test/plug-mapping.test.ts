@@ -7,6 +7,8 @@ import { buildInstanceMetadata } from '../src/mapping/metadata-xml.js';
 import { parseDomainXml, parseInstanceMetadata } from '../src/mapping/xml-read.js';
 import type { InstanceRecord } from '../src/mapping/instance-record.js';
 import { asOperationError } from '../src/driver/plugs.js';
+import { createLibvirtDriver } from '../src/driver/driver.js';
+import { LibvirtDriverConfigSchema } from '../src/config.js';
 
 /** The domain XML of VIFs a VIF plugin plugged and volumes a volume connector connected (plugs.ts). */
 
@@ -102,5 +104,31 @@ describe('plug errors as the operation reports them', () => {
     expect(out.issues).toEqual([{ path: ['spec', 'networkInfo', 1, 'devname'], message: 'names the existing device' }]);
     const conflict = asOperationError(new DriverError('CONFLICT', { op: 'plug' }), 'attachInterface', 'vif', ['vif']) as DriverError;
     expect([conflict.code, conflict.op]).toEqual(['CONFLICT', 'attachInterface']);
+  });
+});
+
+describe('the plugs in the configuration', () => {
+  it('takes a plug spec per plug and refuses a malformed one at construction, naming the field', () => {
+    const parsed = LibvirtDriverConfigSchema.parse({
+      vifPlugin: { use: '@nova-common/plugs#createLinuxBridgeTapPlugin' },
+      volumeConnector: { use: '@nova-common/plugs#createLoopConnector', config: { roots: ['/srv/volumes'], stateDir: '/var/lib/nova-common/connector' } },
+    });
+    expect(parsed.vifPlugin).toEqual({ use: '@nova-common/plugs#createLinuxBridgeTapPlugin' });
+    expect(parsed.volumeConnector?.config).toEqual({ roots: ['/srv/volumes'], stateDir: '/var/lib/nova-common/connector' });
+    expect(LibvirtDriverConfigSchema.parse({}).vifPlugin).toBeUndefined();
+    for (const [field, spec] of [
+      ['vifPlugin', { use: 'a module; rm -rf /#create' }],
+      ['volumeConnector', { use: '' }],
+      ['vifPlugin', { use: 'x#create', extra: 1 }],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        createLibvirtDriver({ [field]: spec });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({ code: 'INVALID_INPUT' });
+      expect((thrown as DriverError).issues?.some((i) => i.path[0] === 'config' && i.path[1] === field)).toBe(true);
+    }
   });
 });

@@ -152,6 +152,14 @@ describe('a QEMU guest on the plugs', () => {
     // It stays as it was, tap included.
     expect((await driver.getInfo(uuid)).powerState).toBe('SHUTDOWN');
     expect(masterOf(TAP_A)).toBe(BRIDGE);
+
+    // An attach libvirt refuses (a multicast MAC, which the plugin takes but libvirt does not): the tap plugged for it goes again.
+    const refused = { id: randomUUID(), address: '01:16:3e:00:00:0b', network: { id: 'net-plug', bridge: BRIDGE }, devname: TAP_B };
+    // libvirt's own refusal (the plugin plugged the tap before it).
+    await expect(driver.attachInterface(uuid, refused)).rejects.toThrow(/multicast/);
+    expect((await driver.getInfo(uuid)).interfaces.map((i) => i.id)).toEqual([vif.id]);
+    expect(present(TAP_B)).toBe(false);
+    expect(masterOf(TAP_A)).toBe(BRIDGE);
     await driver.destroy(uuid);
     expect(present(TAP_A)).toBe(false);
     expect(present(BRIDGE)).toBe(false);
