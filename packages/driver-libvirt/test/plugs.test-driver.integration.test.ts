@@ -163,6 +163,30 @@ describe('a spawn with the plugs', () => {
     expect(await volumes.witness()).toEqual([]);
   });
 
+  it('a volume two instances hold is disconnected only when the last of them lets go of it', async () => {
+    const vol = await volumes.makeVolume(7, 1024 * 1024);
+    const withVolume = { blockDeviceInfo: { volumes: [{ volumeId: vol.volumeId, connectionInfo: vol.connectionInfo }] } };
+    const a = spec([], withVolume);
+    const b = spec([], withVolume);
+    await driver.spawn(a);
+    await driver.spawn(b);
+    const loops = await volumes.witness();
+    expect(loops).toHaveLength(1);
+    await driver.destroy(a.uuid);
+    expect(await volumes.witness()).toEqual(loops);
+    // A spawn that connected the held volume, then failed on its next one, does not take it from the instance holding it.
+    const outside = await volumes.outsideRoots();
+    const failed = spec([testVif(15, BRIDGE)], {
+      blockDeviceInfo: { volumes: [{ volumeId: vol.volumeId, connectionInfo: vol.connectionInfo }, { volumeId: randomUUID(), connectionInfo: outside }] },
+    });
+    await expect(driver.spawn(failed)).rejects.toMatchObject({ code: 'INVALID_INPUT', issues: [expect.objectContaining({ path: ['spec', 'blockDeviceInfo', 'volumes', 1, 'connectionInfo', 'path'] })] });
+    expect(await volumes.witness()).toEqual(loops);
+    expect(links().filter((l) => l.master === BRIDGE)).toEqual([]);
+    expect(diskSourcesOf((await domainXml(b.uuid))!)[0]!.source).toBe(loops[0]!.split('=')[0]);
+    await driver.destroy(b.uuid);
+    expect(await volumes.witness()).toEqual([]);
+  });
+
   it('a VIF without a bridge stays QEMU user-mode networking, and only bridge VIFs are plugged', async () => {
     const s = spec([testVif(3, BRIDGE), { id: randomUUID(), address: 'fa:16:3e:00:01:00', network: { id: 'no-bridge' } }]);
     await driver.spawn(s);

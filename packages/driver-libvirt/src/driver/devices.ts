@@ -136,7 +136,7 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
         }
       } catch (err) {
         // The guest did not get the volume: nothing stays connected for it.
-        await disconnectOne(ctx, v).catch(() => undefined);
+        await disconnectOne(ctx, uuid, v).catch(() => undefined);
         throw err;
       }
       r.volumes.push(v);
@@ -162,7 +162,7 @@ export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: s
       r.volumes = r.volumes.filter((x) => x.id !== volumeId);
       await saveRecord(ctx, l, r);
       // The guest let go of it: the connection the connector made goes too.
-      if (v) await disconnectOne(ctx, v);
+      if (v) await disconnectOne(ctx, uuid, v);
     },
     (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
   );

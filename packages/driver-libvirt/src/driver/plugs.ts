@@ -1,6 +1,5 @@
 import { DriverError, errors, isDriverError, type ConnectionInfo, type InputIssue, type InstanceSpec, type Vif, type VifInput } from '@nova-common/core';
 import {
-  connectAll,
   disconnectAll,
   guardVifPlugin,
   guardVolumeConnector,
@@ -19,6 +18,7 @@ import { buildDomainXml } from '../mapping/domain-xml.js';
 import type { InstanceRecord, InterfaceRecord, VolumeRecord } from '../mapping/instance-record.js';
 import type { DriverContext } from './context.js';
 import type { Loaded } from './instances.js';
+import { readRecord } from './records.js';
 
 /**
  * The host-side plugs this driver calls, when it is given them (configuration or hooks): a VIF
@@ -136,6 +136,41 @@ export function usesPlugsAtSpawn(ctx: DriverContext, s: InstanceSpec): boolean {
   return (ctx.plugs.vif !== undefined && s.networkInfo.some(pluggable)) || (ctx.plugs.volume !== undefined && s.blockDeviceInfo.volumes.length > 0);
 }
 
+/**
+ * The volumes other instances of this driver hold connected (their records): a connection has
+ * no owner (connect of a connected volume answers the same device), so a volume two instances
+ * of this host use at once is disconnected only when the last of them lets go of it, as Nova
+ * checks its other attachments before disconnecting. One listing and a metadata read per
+ * domain, only when a connected volume is let go.
+ */
+async function heldElsewhere(ctx: DriverContext, uuid: string): Promise<Set<string>> {
+  const held = new Set<string>();
+  const domains = await ctx.client.listAllDomains(0);
+  await Promise.all(
+    domains.map(async (d) => {
+      const other = ctx.instanceUuidOf(d);
+      if (other === undefined || other === uuid) return;
+      const r = await readRecord(ctx, d, other);
+      for (const v of r?.volumes ?? []) if (v.connection !== undefined) held.add(v.id);
+    }),
+  );
+  return held;
+}
+
+/** Disconnect the volumes instance `uuid` lets go of, but those another instance still holds; answers the errors met. */
+async function disconnectUnheld(ctx: DriverContext, uuid: string, volumes: readonly { volumeId: string; connectionInfo: ConnectionInfo }[]): Promise<unknown[]> {
+  const connector = ctx.plugs.volume;
+  if (connector === undefined || volumes.length === 0) return [];
+  let held: Set<string>;
+  try {
+    held = await heldElsewhere(ctx, uuid);
+  } catch (err) {
+    // Whether another instance holds them cannot be told: nothing is disconnected (a later destroy or detach retries).
+    return [err];
+  }
+  return disconnectAll(connector, volumes.filter((v) => !held.has(v.volumeId.toLowerCase())));
+}
+
 /** What a spawn plugged and connected, and how to undo it. */
 export interface SpawnPlugs {
   /** Per VIF id (lower case): the device the plugin answered. */
@@ -147,8 +182,8 @@ export interface SpawnPlugs {
 
 /**
  * Spawn, before the domain is defined: plug the VIFs that go on a bridge, then connect the
- * volumes. All or nothing (core's plugAll/connectAll undo their own work; the VIFs are
- * unplugged again when a volume fails).
+ * volumes. All or nothing (core's plugAll undoes its own work; the volumes connected are
+ * disconnected, but those another instance holds, and the VIFs unplugged when a volume fails).
  */
 export async function plugForSpawn(ctx: DriverContext, s: InstanceSpec, signal: AbortSignal | undefined): Promise<SpawnPlugs> {
   const { vif: plugin, volume: connector } = ctx.plugs;
@@ -174,8 +209,10 @@ export async function plugForSpawn(ctx: DriverContext, s: InstanceSpec, signal: 
   let connected: ConnectedVolume[] = [];
   if (connector !== undefined && toConnect.length > 0) {
     try {
-      connected = await connectAll(connector, toConnect, options);
+      // One by one rather than core's connectAll, whose undo would disconnect a volume another instance holds.
+      for (const v of toConnect) connected.push(await connector.connect(v.volumeId, v.connectionInfo, options));
     } catch (err) {
+      await disconnectUnheld(ctx, s.uuid, toConnect.slice(0, connected.length).reverse());
       await unplug();
       const i = s.blockDeviceInfo.volumes.findIndex((v) => isDriverError(err) && v.volumeId.toLowerCase() === err.target);
       throw asOperationError(err, 'spawn', 'connectionInfo', i < 0 ? undefined : ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo']);
@@ -185,7 +222,7 @@ export async function plugForSpawn(ctx: DriverContext, s: InstanceSpec, signal: 
     vifs: new Map(plugged.map((p) => [p.vifId.toLowerCase(), p])),
     volumes: connected,
     undo: async () => {
-      if (connector !== undefined) await disconnectAll(connector, [...toConnect].reverse());
+      await disconnectUnheld(ctx, s.uuid, [...toConnect].reverse());
       await unplug();
     },
   };
@@ -212,10 +249,11 @@ export async function unplugOne(ctx: DriverContext, r: InstanceRecord, n: Interf
   await ctx.plugs.vif.unplug(recordedVif(n), plugInstance(r.uuid, r.name));
 }
 
-/** Disconnect one recorded volume (no-op when the connector did not connect it). */
-export async function disconnectOne(ctx: DriverContext, v: VolumeRecord): Promise<void> {
-  if (v.connection === undefined || ctx.plugs.volume === undefined) return;
-  await ctx.plugs.volume.disconnect(v.id, v.connection);
+/** Disconnect one recorded volume of instance `uuid` (no-op when the connector did not connect it, or another instance holds it). */
+export async function disconnectOne(ctx: DriverContext, uuid: string, v: VolumeRecord): Promise<void> {
+  if (v.connection === undefined) return;
+  const [problem] = await disconnectUnheld(ctx, uuid, [{ volumeId: v.id, connectionInfo: v.connection }]);
+  if (problem !== undefined) throw problem;
 }
 
 /**
@@ -245,7 +283,7 @@ export async function releaseInstancePlugs(ctx: DriverContext, uuid: string, r: 
   }
   if (connector !== undefined && r !== undefined) {
     const volumes = r.volumes.flatMap((v) => (v.connection === undefined ? [] : [{ volumeId: v.id, connectionInfo: v.connection }]));
-    problems.push(...(await disconnectAll(connector, volumes)));
+    problems.push(...(await disconnectUnheld(ctx, uuid, volumes)));
   }
   if (problems.length > 0) throw problems[0];
 }
