@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostPathSchema } from '@nova-common/core';
+import { PlugSpecSchema } from '@nova-common/core/plugs';
 import { deviceEntryProblem, normalise, ownDirectoryProblem, volumeRootProblem } from './volumes/rules.js';
 
 const DEFAULT_VOLUME_ROOT = '/var/lib/libvirt/images/nova-common/volumes';
@@ -145,6 +146,12 @@ export const LibvirtDriverConfigSchema = z
       .min(0)
       .optional()
       .describe('DISK_GB total; when absent, the size of the filesystem holding instancesDir.'),
+    vifPlugin: PlugSpecSchema.optional().describe(
+      "A VIF plugin (@nova-common/core/plugs), e.g. { use: '@nova-common/plugs#createLinuxBridgeTapPlugin' }, loaded at initHost: it makes the tap of every VIF that goes on a bridge before the domain is defined (the guest's NIC opens it: <interface type='ethernet'>, managed='no'), and removes it with the VIF; the VIF types accepted are the plugin's. Absent: libvirt adds its own tap to the VIF's bridge.",
+    ),
+    volumeConnector: PlugSpecSchema.optional().describe(
+      "A volume connector (@nova-common/core/plugs), e.g. { use: '@nova-common/plugs#createLoopConnector', config: { roots, stateDir } }, loaded at initHost: it connects every volume (at spawn and attachVolume) and the guest's disk uses the file or block device it answers; detach and destroy disconnect it. The transports accepted are the connector's, and the connector's roots (not volumeRoots) judge the paths. Absent: the driver opens file and block volumes itself.",
+    ),
     staleSpawnMs: z
       .number()
       .int()

@@ -2,6 +2,7 @@
 export { manifest, DRIVER_NAME, DRIVER_VERSION } from './manifest.js';
 export { createLibvirtDriver, LibvirtDriver } from './driver/driver.js';
 export type { LibvirtDriverHooks } from './driver/context.js';
+export type { PlugObjects } from './driver/plugs.js';
 export { LibvirtDriverConfigSchema, type LibvirtDriverConfig, type LibvirtDriverConfigInput } from './config.js';
 export { libvirtConformanceFixtures, GUEST_IMAGE_ID, type LibvirtFixtureOptions } from './fixtures/conformance-fixtures.js';
 export { libvirtBackendHooks, type LibvirtBackendHooks, type LibvirtBackendHookOptions } from './fixtures/backend-hooks.js';

@@ -48,14 +48,21 @@ const TEST_DRIVER_CAVEATS: Partial<Record<CapabilityId, string>> = {
     "libvirt's test driver keeps no state across a restart of libvirtd (its domains live in the daemon's memory while a connection is open), so there is nothing to restore after one; restoreState follows the table from every state it can reach (RUNNING, PAUSED, SHUTDOWN, SUSPENDED).",
 };
 
+/** With host plugs (plugs.ts), a move to another host cannot carry the taps and connected volumes yet. */
+const PLUGS_NOT_MOVED =
+  'Not for an instance with a VIF plugged by the configured VIF plugin or a volume connected by the configured volume connector: the destination would need its own taps and connections before the guest arrives, which this driver does not make yet; migrate refuses such an instance (UNSUPPORTED) and it stays as it is. A resize in place (sameHost) keeps them and works.';
+
 /** What this driver does on the connected backend (QEMU/KVM, or libvirt's test driver). */
 export function capabilities(ctx: DriverContext): DriverCapabilities {
+  const withPlugs = ctx.plugs.vif !== undefined || ctx.plugs.volume !== undefined;
+  const hypervisorCaveats: Partial<Record<CapabilityId, string>> = withPlugs ? { 'operation.migrate': PLUGS_NOT_MOVED, 'operation.live-migrate': PLUGS_NOT_MOVED } : {};
   return declareCapabilities({
     supported: ctx.hasFiles ? [...EVERYWHERE, ...HYPERVISOR_ONLY] : EVERYWHERE,
-    partial: ctx.hasFiles ? {} : TEST_DRIVER_CAVEATS,
+    partial: ctx.hasFiles ? hypervisorCaveats : TEST_DRIVER_CAVEATS,
     multiNode: false,
     // Volumes given at spawn go into the domain XML on every backend; hot-plug needs a hypervisor.
-    volumeTransports: ['file', 'block'],
+    // With a volume connector: the transports it connects.
+    volumeTransports: ctx.plugs.volume !== undefined ? [...ctx.plugs.volume.transports] : ['file', 'block'],
     eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: ctx.config.eventDeliveryMs, nodeAvailableMs: 0 },
   });
 }

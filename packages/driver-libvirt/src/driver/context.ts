@@ -8,9 +8,14 @@ import * as files from '../host-files.js';
 import { OwnedIndex, type Usage } from './owned-index.js';
 import type { RunningMigration } from './migration-progress.js';
 import { RequestedTransitions } from './requested.js';
+import { plugsFromObjects, type DriverPlugs, type PlugObjects } from './plugs.js';
 
-/** Hooks for fault-injection tests; not part of the configuration. */
-export interface LibvirtDriverHooks {
+/**
+ * What a caller hands the driver besides its JSON configuration: plug objects (a VIF plugin,
+ * a volume connector, which replace the configuration's vifPlugin/volumeConnector specs) and
+ * hooks for fault-injection tests.
+ */
+export interface LibvirtDriverHooks extends PlugObjects {
   /**
    * Awaited in a spawn with powerOn once the domain runs on the backend and before the spawn
    * is complete (between starting the transient domain and making it persistent).
@@ -63,12 +68,15 @@ export class DriverContext {
   resyncing: Promise<void> | undefined;
   /** Lifecycle events are handled one after another so they keep their order. */
   eventChain: Promise<void> = Promise.resolve();
+  /** The host-side plugs (plugs.ts): the objects given at construction, the configured ones once initHost loaded them. */
+  readonly plugs: DriverPlugs;
 
   constructor(
     readonly config: LibvirtDriverConfig,
     readonly hooks: LibvirtDriverHooks,
   ) {
     this.domainType = inferDomainType(config);
+    this.plugs = plugsFromObjects(hooks);
     this.client = new LibvirtClient({
       socketPath: config.socketPath,
       uri: daemonUri(config.uri),

@@ -12,6 +12,7 @@ import { withInstance, type Loaded } from './instances.js';
 import { checkVolumePath } from '../volumes/paths.js';
 import { isQemuDuplicate, removeOrphanDisks } from './orphan-devices.js';
 import { interfaceRecord, vifIssues } from './vifs.js';
+import { asOperationError, connectedRecord, connectorIssue, disconnectOne, pluggable, pluggedRecord, pluggedVifIssues, plugOne, unplugOne } from './plugs.js';
 
 const CONSOLE_TAIL_BYTES = 64 * 1024;
 const DETACH_WAIT_MS = 30_000;
@@ -78,16 +79,24 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
   const op = 'attachVolume';
   requireHypervisor(ctx, op, 'operation.attach-volume');
   const ci = a.connectionInfo;
-  if (ci.driverVolumeType !== 'file' && ci.driverVolumeType !== 'block') {
-    throw errors.invalidInput([{ path: ['attachment', 'connectionInfo', 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` }], op);
+  const connector = ctx.plugs.volume;
+  let path = '';
+  if (connector !== undefined) {
+    // The connector judges the volume (its transports, its roots) and answers the path once the instance allows the attach.
+    const issue = connectorIssue(connector, ci, ['attachment', 'connectionInfo']);
+    if (issue) throw errors.invalidInput([issue], op);
+  } else {
+    if (ci.driverVolumeType !== 'file' && ci.driverVolumeType !== 'block') {
+      throw errors.invalidInput([{ path: ['attachment', 'connectionInfo', 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` }], op);
+    }
+    // The path resolved against the allowlisted roots; the domain is given the resolved path.
+    const checked =
+      ci.driverVolumeType === 'file'
+        ? await checkVolumePath(ctx.config, 'file', ci.path, ['attachment', 'connectionInfo', 'path'])
+        : await checkVolumePath(ctx.config, 'block', ci.devicePath, ['attachment', 'connectionInfo', 'devicePath']);
+    if (!checked.ok) throw errors.invalidInput([checked.issue], op);
+    path = checked.path;
   }
-  // The path resolved against the allowlisted roots; the domain is given the resolved path.
-  const checked =
-    ci.driverVolumeType === 'file'
-      ? await checkVolumePath(ctx.config, 'file', ci.path, ['attachment', 'connectionInfo', 'path'])
-      : await checkVolumePath(ctx.config, 'block', ci.devicePath, ['attachment', 'connectionInfo', 'devicePath']);
-  if (!checked.ok) throw errors.invalidInput([checked.issue], op);
-  const path = checked.path;
   // A volume id inside an attachment reaches the driver as written: one letter case here.
   const volumeId = a.volumeId.toLowerCase();
   await withInstance(
@@ -100,7 +109,7 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
       const r = l.record;
       const bus = a.diskBus ?? r.image.diskBus;
       const used = new Set([...l.domain.disks.map((d) => d.target), ...r.volumes.map((v) => v.target), ...r.localDisks.map((d) => d.target)]);
-      const v: VolumeRecord = {
+      let v: VolumeRecord = {
         id: volumeId,
         target: nextTarget(bus, used),
         bus,
@@ -110,13 +119,25 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
         ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
         deleteOnTermination: a.deleteOnTermination,
       };
-      const xml = volumeDiskXml(v, ctx.caches);
+      if (connector !== undefined) {
+        const connected = await connector.connect(volumeId, ci, options?.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
+          throw asOperationError(err, op, 'connectionInfo', ['attachment', 'connectionInfo']);
+        });
+        v = connectedRecord(v, ci, connected);
+      }
       try {
-        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+        const xml = volumeDiskXml(v, ctx.caches);
+        try {
+          await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+        } catch (err) {
+          // What an attach cut short by libvirtd's death left in QEMU takes the names libvirtd picks now.
+          if (!isQemuDuplicate(err) || (await removeOrphanDisks(ctx, l.ref)).length === 0) throw err;
+          await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+        }
       } catch (err) {
-        // What an attach cut short by libvirtd's death left in QEMU takes the names libvirtd picks now.
-        if (!isQemuDuplicate(err) || (await removeOrphanDisks(ctx, l.ref)).length === 0) throw err;
-        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
+        // The guest did not get the volume: nothing stays connected for it.
+        await disconnectOne(ctx, uuid, v).catch(() => undefined);
+        throw err;
       }
       r.volumes.push(v);
       await saveRecord(ctx, l, r);
@@ -140,6 +161,8 @@ export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: s
       if (v) await detachAndWait(ctx, l, volumeDiskXml(v), (d) => d.disks.some((x) => x.serial?.toLowerCase() === volumeId), options?.signal);
       r.volumes = r.volumes.filter((x) => x.id !== volumeId);
       await saveRecord(ctx, l, r);
+      // The guest let go of it: the connection the connector made goes too.
+      if (v) await disconnectOne(ctx, uuid, v);
     },
     (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
   );
@@ -148,7 +171,8 @@ export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: s
 export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif, options?: CallOptions): Promise<void> {
   const op = 'attachInterface';
   requireHypervisor(ctx, op, 'operation.attach-interface');
-  const issues = vifIssues(vif, ['vif'], ctx.hasFiles);
+  const plugin = ctx.plugs.vif;
+  const issues = plugin !== undefined ? pluggedVifIssues(plugin, vif, ['vif']) : vifIssues(vif, ['vif'], ctx.hasFiles);
   if (issues.length > 0) throw errors.invalidInput(issues, op);
   // A VIF id inside a vif reaches the driver as written: one letter case here.
   const vifId = vif.id.toLowerCase();
@@ -160,8 +184,20 @@ export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif
     options,
     async (l) => {
       const r = l.record;
-      const n = interfaceRecord(vif, r.image.vifModel);
-      await ctx.client.attachDevice(l.ref, interfaceXml(n), deviceFlags(l));
+      let n = interfaceRecord(vif, r.image.vifModel);
+      if (plugin !== undefined && pluggable(vif)) {
+        const device = await plugOne(ctx, r, vif, options?.signal).catch((err: unknown) => {
+          throw asOperationError(err, op, 'vif', ['vif']);
+        });
+        n = pluggedRecord(n, vif, device);
+      }
+      try {
+        await ctx.client.attachDevice(l.ref, interfaceXml(n), deviceFlags(l));
+      } catch (err) {
+        // The guest did not get the NIC: its tap goes again.
+        await unplugOne(ctx, r, n).catch(() => undefined);
+        throw err;
+      }
       r.interfaces.push(n);
       await saveRecord(ctx, l, r);
     },
@@ -184,6 +220,8 @@ export async function detachInterface(ctx: DriverContext, uuid: string, vifId: s
       if (n) await detachAndWait(ctx, l, interfaceXml(n), (d) => d.interfaces.some((x) => x.mac === n.mac), options?.signal);
       r.interfaces = r.interfaces.filter((x) => x.id !== vifId);
       await saveRecord(ctx, l, r);
+      // The guest let go of the NIC: the tap the plugin made for it goes too.
+      if (n) await unplugOne(ctx, r, n);
     },
     (l) => ({ interfaceAttached: interfaceAttached(l, vifId) }),
   );

@@ -40,6 +40,7 @@ import * as migrationDestination from './migration-destination.js';
 import { getMigrationProgress } from './migration-progress.js';
 import { migrate } from './migration-source.js';
 import * as power from './power.js';
+import { loadConfiguredPlugs } from './plugs.js';
 import { ensureReady } from './readiness.js';
 import * as rescue from './rescue.js';
 import * as restore from './restore.js';
@@ -89,6 +90,8 @@ export class LibvirtDriver implements ComputeDriver {
   async initHost(options?: CallOptions): Promise<void> {
     const { ctx } = this;
     const o = options?.signal ? { signal: options.signal } : undefined;
+    // A plug that cannot be loaded is a configuration error, before anything is asked of libvirtd.
+    await loadConfiguredPlugs(ctx);
     try {
       await ctx.client.connect();
       ctx.nodeName = ctx.config.nodeName ?? (await ctx.client.getHostname(o).catch(() => hostname()));

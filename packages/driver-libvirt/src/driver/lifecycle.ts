@@ -17,6 +17,7 @@ import { place, settlePlacement } from './placement.js';
 import { ensureReady } from './readiness.js';
 import { uuidTaken } from './records.js';
 import { hardStop, removeDomain } from './teardown.js';
+import { applySpawnPlugs, connectorIssue, plugForSpawn, pluggedVifIssues, releaseInstancePlugs, usesPlugsAtSpawn } from './plugs.js';
 
 /** What the driver keeps of an image: its id and the properties the domain XML uses. */
 export function imageRecord(image: ImageMeta): ImageRecord {
@@ -71,9 +72,17 @@ export function imagePath(ctx: DriverContext, id: string): string {
 async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Promise<{ paths: string[]; image?: CheckedImage }> {
   const issues: InputIssue[] = [];
   const paths: string[] = [];
+  const { vif: plugin, volume: connector } = ctx.plugs;
   for (const [i, v] of s.blockDeviceInfo.volumes.entries()) {
     const ci = v.connectionInfo;
     const field = ['spec', 'blockDeviceInfo', 'volumes', i, 'connectionInfo'];
+    if (connector !== undefined) {
+      // The connector judges the volume (its transports, its roots) and answers the path at spawn.
+      const issue = connectorIssue(connector, ci, field);
+      if (issue) issues.push(issue);
+      paths.push('');
+      continue;
+    }
     if (ci.driverVolumeType !== 'file' && ci.driverVolumeType !== 'block') {
       issues.push({ path: [...field, 'driverVolumeType'], message: `transport ${ci.driverVolumeType} is not supported by this driver` });
       continue;
@@ -82,7 +91,9 @@ async function refuseUnsupportedInput(ctx: DriverContext, s: InstanceSpec): Prom
     if (checked.ok) paths.push(checked.path);
     else issues.push(checked.issue);
   }
-  s.networkInfo.forEach((vif, i) => issues.push(...vifIssues(vif, ['spec', 'networkInfo', i], ctx.hasFiles)));
+  s.networkInfo.forEach((vif, i) =>
+    issues.push(...(plugin !== undefined ? pluggedVifIssues(plugin, vif, ['spec', 'networkInfo', i]) : vifIssues(vif, ['spec', 'networkInfo', i], ctx.hasFiles))),
+  );
   const { image, issue } = await imageIssue(ctx, s.image, ['spec', 'image']);
   if (issue) issues.push(issue);
   const tooSmall = image && rootSizeIssue(image, s.flavor.rootGb, s.image.minDiskGb, ['spec', 'flavor', 'rootGb'], "flavor's");
@@ -219,7 +230,15 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   try {
     await place(ctx, uuid, s.flavor, options?.signal);
     try {
-      await create(ctx, record, image, s.powerOn, options?.signal);
+      // With plugs: the taps and volumes first (the domain XML names them), undone when the domain cannot be made.
+      // A uuid already in use is refused before: plugging is idempotent, so undoing would unplug that instance's own.
+      if (usesPlugsAtSpawn(ctx, s) && (await uuidTaken(ctx, uuid, options?.signal))) throw errors.exists(uuid, op);
+      const plugs = await plugForSpawn(ctx, s, options?.signal);
+      applySpawnPlugs(record, s, plugs);
+      await create(ctx, record, image, s.powerOn, options?.signal).catch(async (err: unknown) => {
+        await plugs.undo();
+        throw err;
+      });
       succeeded = true;
     } finally {
       settlePlacement(ctx, uuid, succeeded);
@@ -250,7 +269,10 @@ const DESTROY_IN_EVERY_STATE = EXISTING_STATES.every((state) => {
 export async function destroy(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
   const op = 'destroy';
   if (!DESTROY_IN_EVERY_STATE) {
-    await withInstance(ctx, op, op, uuid, options, (l) => removeDomain(ctx, l.ref, uuid, isActive(l.state)));
+    await withInstance(ctx, op, op, uuid, options, async (l) => {
+      await removeDomain(ctx, l.ref, uuid, isActive(l.state));
+      await releaseInstancePlugs(ctx, uuid, l.record);
+    });
     return;
   }
   await ensureReady(ctx, op);
@@ -258,6 +280,8 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
     const found = await identify(ctx, uuid, options?.signal);
     if (!found) {
       enforceCell('ABSENT', op, { op, uuid });
+      // What a spawn cut short or an earlier destroy left plugged for this uuid: never a spawn in flight's, nor while a domain (not ours) has the uuid.
+      if (ctx.plugs.vif !== undefined && !ctx.inFlight.has(uuid) && !(await uuidTaken(ctx, uuid, options?.signal))) await releaseInstancePlugs(ctx, uuid, undefined);
       return;
     }
     const end = ctx.requested.begin(uuid, requestedKinds(op, found.domain.active ? 'RUNNING' : 'SHUTDOWN'));
@@ -268,6 +292,8 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
         throw err;
       },
     );
+    // The domain is gone: its taps and volumes can go (the record read before says which).
+    await releaseInstancePlugs(ctx, uuid, found.record);
   } catch (err) {
     throw toContractError(err, op, uuid);
   }

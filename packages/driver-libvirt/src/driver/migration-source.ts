@@ -14,6 +14,7 @@ import { liveMigrate, wasAborted } from './migration-live.js';
 import { enterPhase, trackMigration } from './migration-progress.js';
 import { settleUndo } from './migration-undo.js';
 import * as book from './migration-book.js';
+import { usesPlugs } from './plugs.js';
 import { ensureReady } from './readiness.js';
 import { removeDomain } from './teardown.js';
 
@@ -59,6 +60,10 @@ export async function migrate(ctx: DriverContext, uuid: string, target: Migratio
   const to = target.flavor;
   if (target.kind === 'LIVE' && (to.memoryMb !== from.memoryMb || to.vcpus !== from.vcpus || to.rootGb !== from.rootGb)) {
     throw invalid(['target', 'flavor'], 'a live migration keeps the flavor: resize with a cold migration');
+  }
+  if (!target.sameHost && usesPlugs(l.record)) {
+    const capability = target.kind === 'LIVE' ? 'operation.live-migrate' : 'operation.migrate';
+    throw new DriverError('UNSUPPORTED', { op, target: uuid, capability, detail: 'the instance has VIFs or volumes of the host plugs, which a move to another host does not carry yet' });
   }
   if (to.rootGb < from.rootGb) throw invalid(['target', 'flavor', 'rootGb'], `cannot shrink the root disk (${from.rootGb} GB)`);
   // The destination's books (the instances directory both hosts reach): the migration must be prepared there and not delivered.

@@ -3,6 +3,7 @@ import { DomainState } from '../client/protocol/remote-types.js';
 import { isActive, isRunning } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { withInstance } from './instances.js';
+import { ensurePlugged } from './plugs.js';
 import { hardStop } from './teardown.js';
 import { acpiShutdown, callOptions, saveTimeout, shutOff, startDomain, wake } from './transitions.js';
 
@@ -21,6 +22,7 @@ export async function powerOff(ctx: DriverContext, uuid: string, options?: Power
 export async function powerOn(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
   await withInstance(ctx, 'powerOn', 'powerOn', uuid, options, async (l) => {
     if (isActive(l.state)) await hardStop(ctx, l.ref);
+    await ensurePlugged(ctx, 'powerOn', l, options?.signal);
     await startDomain(ctx, l, false, callOptions(options?.signal));
   });
 }
@@ -66,6 +68,7 @@ export async function suspend(ctx: DriverContext, uuid: string, options?: CallOp
 export async function resume(ctx: DriverContext, uuid: string, options?: CallOptions): Promise<void> {
   await withInstance(ctx, 'resume', 'resume', uuid, options, async (l) => {
     if (l.state === DomainState.PMSUSPENDED) return wake(ctx, l.ref, options?.signal);
+    await ensurePlugged(ctx, 'resume', l, options?.signal);
     return startDomain(ctx, l, false, callOptions(options?.signal, saveTimeout(ctx)));
   });
 }

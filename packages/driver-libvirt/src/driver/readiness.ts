@@ -4,6 +4,7 @@ import { toContractError } from '../mapping/errors.js';
 import type { DriverContext } from './context.js';
 import { readRecord, refreshOwned } from './records.js';
 import { removeDomain } from './teardown.js';
+import { releaseInstancePlugs } from './plugs.js';
 
 /**
  * Connect if needed. After every (re)connect, before anything else: sweep half-spawned
@@ -55,6 +56,10 @@ async function sweep(ctx: DriverContext): Promise<void> {
     const r = await readRecord(ctx, d, uuid).catch(() => undefined);
     if (!r) continue;
     const age = Date.now() - Date.parse(r.since);
-    if (r.session === ctx.session || !(age < ctx.config.staleSpawnMs) || (r.holder !== undefined && holderIsGone(r.holder))) await removeDomain(ctx, d, uuid, true);
+    if (r.session === ctx.session || !(age < ctx.config.staleSpawnMs) || (r.holder !== undefined && holderIsGone(r.holder))) {
+      await removeDomain(ctx, d, uuid, true);
+      // What that spawn plugged and connected goes with it (best effort: a destroy of the uuid retries the VIFs).
+      await releaseInstancePlugs(ctx, uuid, r).catch(() => undefined);
+    }
   }
 }

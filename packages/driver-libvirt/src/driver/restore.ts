@@ -3,6 +3,7 @@ import { DomainState, Flags } from '../client/protocol/remote-types.js';
 import { isActive, isRunning } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
 import { withInstance, type Loaded } from './instances.js';
+import { ensurePlugged } from './plugs.js';
 import { hardStop } from './teardown.js';
 import { callOptions, saveTimeout, shutOff, startDomain, wake } from './transitions.js';
 
@@ -26,11 +27,13 @@ async function bringTo(ctx: DriverContext, l: Loaded, desired: RestorableState, 
       if (l.state === DomainState.PMSUSPENDED) return wake(ctx, l.ref, signal);
       // Crashed-but-active or NOSTATE: stop what is left, then start.
       if (isActive(l.state)) await hardStop(ctx, l.ref);
+      await ensurePlugged(ctx, 'restoreState', l, signal);
       return startDomain(ctx, l, false, o);
     case 'PAUSED':
       if (l.state === DomainState.PMSUSPENDED) await wake(ctx, l.ref, signal);
       if (isRunning(l.state) || l.state === DomainState.PMSUSPENDED || l.state === DomainState.SHUTDOWN) return ctx.client.suspend(l.ref, o);
       if (isActive(l.state)) await hardStop(ctx, l.ref);
+      await ensurePlugged(ctx, 'restoreState', l, signal);
       return startDomain(ctx, l, true, o);
     case 'SHUTDOWN':
       // A guest running when its caller wants it off gets the same graceful wait as power off.

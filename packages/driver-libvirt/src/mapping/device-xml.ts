@@ -50,11 +50,24 @@ export function diskXml(d: DiskXml, indent = ''): string {
 }
 
 /**
- * One <interface> element; also used alone for attach/detach. A VIF on a named bridge is a tap
- * device libvirt adds to that bridge (its name the VIF's devname when given, its MTU the
- * network's); a VIF without a bridge gets QEMU's user-mode network (a NIC with no host wiring).
+ * One <interface> element; also used alone for attach/detach. A VIF a VIF plugin plugged is
+ * the tap it made, which the guest's NIC opens as it is (`type='ethernet'`, `managed='no'`:
+ * libvirt neither creates nor removes it). Otherwise a VIF on a named bridge is a tap device
+ * libvirt adds to that bridge (its name the VIF's devname when given, its MTU the network's);
+ * a VIF without a bridge gets QEMU's user-mode network (a NIC with no host wiring).
  */
-export function interfaceXml(n: Pick<InterfaceRecord, 'mac' | 'model' | 'bridge' | 'mtu' | 'devname'>, indent = ''): string {
+export function interfaceXml(n: Pick<InterfaceRecord, 'mac' | 'model' | 'bridge' | 'mtu' | 'devname' | 'plugged'>, indent = ''): string {
+  if (n.plugged !== undefined) {
+    const L = [
+      `${indent}<interface type="ethernet">`,
+      `${indent}  <mac address="${escapeAttr(n.mac.toLowerCase())}"/>`,
+      `${indent}  <target dev="${escapeAttr(n.plugged)}" managed="no"/>`,
+      `${indent}  <model type="${escapeAttr(n.model)}"/>`,
+    ];
+    if (n.mtu !== undefined) L.push(`${indent}  <mtu size="${n.mtu}"/>`);
+    L.push(`${indent}</interface>`);
+    return L.join('\n');
+  }
   const L = [`${indent}<interface type="${n.bridge !== undefined ? 'bridge' : 'user'}">`, `${indent}  <mac address="${escapeAttr(n.mac.toLowerCase())}"/>`];
   if (n.bridge !== undefined) L.push(`${indent}  <source bridge="${escapeAttr(n.bridge)}"/>`);
   if (n.bridge !== undefined && n.devname !== undefined) L.push(`${indent}  <target dev="${escapeAttr(n.devname)}"/>`);

@@ -1,4 +1,4 @@
-import type { Flavor } from '@nova-common/core';
+import type { ConnectionInfo, Flavor } from '@nova-common/core';
 
 /** One disk the driver made for the instance (ephemeral or swap), kept to regenerate the XML. */
 export interface LocalDiskRecord {
@@ -19,6 +19,11 @@ export interface VolumeRecord {
   /** The device name the caller asked for, reported back as given. */
   deviceName?: string;
   deleteOnTermination: boolean;
+  /**
+   * With a volume connector: the connection info the connector connected (`path` is then the
+   * file or device it answered), kept so a detach or destroy, even after a restart, disconnects it.
+   */
+  connection?: ConnectionInfo;
 }
 
 /** One attached interface, as the driver recorded it. */
@@ -35,6 +40,14 @@ export interface InterfaceRecord {
   mtu?: number;
   /** The tap device's name (the VIF's devname). */
   devname?: string;
+  /**
+   * With a VIF plugin: the host device (a tap) the plugin plugged for this VIF, which the
+   * guest's NIC opens (`<interface type='ethernet'>`). Absent: libvirt wires the VIF itself.
+   */
+  plugged?: string;
+  /** With a VIF plugin: the VIF's type and network id, kept so the VIF can be unplugged later. */
+  vifType?: string;
+  networkId?: string;
 }
 
 export interface ImageRecord {

@@ -54,10 +54,10 @@ export function buildInstanceMetadata(r: InstanceRecord, indent = '', standalone
   for (const d of r.localDisks) lines.push(`${i1}<${q('disk')}${attrs({ kind: d.kind, target: d.target, bus: d.bus, sizeMb: d.sizeMb })}/>`);
   for (const v of r.volumes) {
     lines.push(
-      `${i1}<${q('volume')}${attrs({ id: v.id, target: v.target, bus: v.bus, source: v.source, path: v.path, sizeGb: v.sizeGb, deviceName: v.deviceName, deleteOnTermination: v.deleteOnTermination })}/>`,
+      `${i1}<${q('volume')}${attrs({ id: v.id, target: v.target, bus: v.bus, source: v.source, path: v.path, sizeGb: v.sizeGb, deviceName: v.deviceName, deleteOnTermination: v.deleteOnTermination, connection: v.connection ? JSON.stringify(v.connection) : undefined })}/>`,
     );
   }
-  for (const n of r.interfaces) lines.push(`${i1}<${q('interface')}${attrs({ id: n.id, mac: n.mac, model: n.model, address: n.address, bridge: n.bridge, mtu: n.mtu, devname: n.devname })}/>`);
+  for (const n of r.interfaces) lines.push(`${i1}<${q('interface')}${attrs({ id: n.id, mac: n.mac, model: n.model, address: n.address, bridge: n.bridge, mtu: n.mtu, devname: n.devname, plugged: n.plugged, vifType: n.vifType, network: n.networkId })}/>`);
   lines.push(`${indent}</${q('instance')}>`);
   return lines.join('\n');
 }

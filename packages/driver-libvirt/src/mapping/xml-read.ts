@@ -1,3 +1,4 @@
+import { ConnectionInfoSchema, type ConnectionInfo } from '@nova-common/core';
 import { fromUtf16Hex } from './xml-escape.js';
 import { METADATA_NS, OWNER_MARKER, type ImageRecord, type InstanceRecord } from './instance-record.js';
 import { childNamed, childrenNamed, localName, parseXml, type XmlElement } from './xml-tree.js';
@@ -21,6 +22,17 @@ function int(v: string | undefined, field: string): number {
   const n = Number(v);
   if (v === undefined || !Number.isInteger(n)) throw new Error(`metadata field ${field} is not an integer`);
   return n;
+}
+
+/** A volume's recorded connection info (JSON in an attribute); undefined when absent or unreadable. */
+function readConnection(v: string | undefined): ConnectionInfo | undefined {
+  if (v === undefined) return undefined;
+  try {
+    const parsed = ConnectionInfoSchema.safeParse(JSON.parse(v));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readImage(el: XmlElement | undefined): ImageRecord | undefined {
@@ -92,6 +104,7 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
     volumes: childrenNamed(el, 'volume').map((v) => {
       const size = attr(v, 'sizeGb');
       const deviceName = attr(v, 'deviceName');
+      const connection = readConnection(attr(v, 'connection'));
       return {
         id: attr(v, 'id') ?? '',
         target: attr(v, 'target') ?? '',
@@ -101,6 +114,7 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
         ...(size !== undefined ? { sizeGb: int(size, 'volume.sizeGb') } : {}),
         ...(deviceName !== undefined ? { deviceName } : {}),
         deleteOnTermination: attr(v, 'deleteOnTermination') === 'true',
+        ...(connection !== undefined ? { connection } : {}),
       };
     }),
     interfaces: childrenNamed(el, 'interface').map((i) => {
@@ -108,6 +122,9 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
       const bridge = attr(i, 'bridge');
       const mtu = attr(i, 'mtu');
       const devname = attr(i, 'devname');
+      const plugged = attr(i, 'plugged');
+      const vifType = attr(i, 'vifType');
+      const networkId = attr(i, 'network');
       return {
         id: attr(i, 'id') ?? '',
         mac: (attr(i, 'mac') ?? '').toLowerCase(),
@@ -116,6 +133,9 @@ function readInstance(el: XmlElement, uuid: string, namespaceKnown = false): Ins
         ...(bridge !== undefined ? { bridge } : {}),
         ...(mtu !== undefined ? { mtu: int(mtu, 'interface.mtu') } : {}),
         ...(devname !== undefined ? { devname } : {}),
+        ...(plugged !== undefined ? { plugged } : {}),
+        ...(vifType !== undefined ? { vifType } : {}),
+        ...(networkId !== undefined ? { networkId } : {}),
       };
     }),
   };
