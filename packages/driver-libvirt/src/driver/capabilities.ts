@@ -63,6 +63,8 @@ export function capabilities(ctx: DriverContext): DriverCapabilities {
     // Volumes given at spawn go into the domain XML on every backend; hot-plug needs a hypervisor.
     // With a volume connector: the transports it connects.
     volumeTransports: ctx.plugs.volume !== undefined ? [...ctx.plugs.volume.transports] : ['file', 'block'],
+    // Bridge ports (libvirt puts its own tap on the bridge, vifs.ts); with a VIF plugin, what it wires.
+    vifTypes: ctx.plugs.vif !== undefined ? [...ctx.plugs.vif.vifTypes] : ['bridge'],
     eventualConsistency: { resourceReleaseMs: 0, eventDeliveryMs: ctx.config.eventDeliveryMs, nodeAvailableMs: 0 },
   });
 }
