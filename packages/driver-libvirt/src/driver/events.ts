@@ -69,19 +69,44 @@ function kindOf(state: PowerState): LifecycleEventKind | undefined {
  * before is read, and one whose state differs gets an out-of-band event for its state now.
  * A transition that happens while this runs may then be announced twice (events are at least
  * once).
+ *
+ * It reads more than once (RECOVERY_PASSES_MS): a libvirtd that has just started accepts calls
+ * while its threads are still reconnecting to the QEMU processes of its running domains, and
+ * until such a thread finds its QEMU gone the domain still reads running; libvirtd then shuts
+ * it off without sending any lifecycle event. A later pass sees it.
  */
 export async function recoverMissedEvents(ctx: DriverContext): Promise<void> {
-  if (ctx.announced.size === 0) return;
-  await ctx.client.connect(); // the callback first: what changes after a read below arrives as an event
+  const generation = (recoveries.get(ctx) ?? 0) + 1;
+  recoveries.set(ctx, generation);
+  const started = Date.now();
+  for (const [i, at] of RECOVERY_PASSES_MS.entries()) {
+    const wait = started + at - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait).unref());
+    if (recoveries.get(ctx) !== generation) return; // a newer reconnect runs its own passes
+    if (i === 0) await ctx.client.connect(); // the callback first: what changes after a read below arrives as an event
+    else if (!ctx.client.connection.isOpen) return; // closed (cleanupHost) or lost: the next reconnect starts again
+    if (ctx.announced.size > 0) await recoveryPass(ctx);
+  }
+}
+
+/** When the passes of recoverMissedEvents run, in ms after the reconnect. */
+const RECOVERY_PASSES_MS = [0, 1_000, 3_000, 7_000, 15_000, 30_000];
+/** The latest reconnect's number per driver: older passes stop when a newer reconnect begins. */
+const recoveries = new WeakMap<DriverContext, number>();
+
+async function recoveryPass(ctx: DriverContext): Promise<void> {
   await Promise.all(
     [...ctx.announced].map(async ([uuid, before]) => {
+      // A change this driver is making arrives as its own (requested) event: not judged here.
+      if (ctx.requested.isActing(uuid)) return;
       const now = await stateAfterRestart(ctx, uuid);
       if (now === undefined) return;
       const kind = kindOf(now);
       if (now === before || kind === undefined) return;
       const timestamp = new Date().toISOString();
       ctx.eventChain = ctx.eventChain.then(() => {
-        if (ctx.announced.get(uuid) !== before) return; // a live event announced it meanwhile
+        // A live event (or an earlier pass) announced it meanwhile, or a call of this driver began.
+        if (ctx.announced.get(uuid) !== before || ctx.requested.isActing(uuid)) return;
         ctx.announced.set(uuid, now);
         ctx.listeners.emit({ uuid, kind, powerState: now, node: ctx.nodeName, timestamp, cause: 'out-of-band' });
       });

@@ -65,6 +65,11 @@ export class RequestedTransitions {
     return 'out-of-band';
   }
 
+  /** Whether one of this driver's calls on `uuid` is running or just ended (its events are still expected). */
+  isActing(uuid: string): boolean {
+    return (this.windows.get(uuid)?.size ?? 0) > 0;
+  }
+
   /** Instances with a window open (for tests). */
   get size(): number {
     return this.windows.size;
