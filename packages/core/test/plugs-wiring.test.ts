@@ -7,6 +7,7 @@ import {
   PlugLoadError,
   PlugSpecSchema,
   connectAll,
+  loadDriverPlugs,
   loadPlug,
   plugAll,
   unplugAll,
@@ -113,5 +114,17 @@ describe('PlugSpecSchema and loadPlug', () => {
     expect(connector.name).toBe('file t1');
     await expect(loadPlug('volume', './plug.mjs#broken', {}, dir)).rejects.toThrow(PlugLoadError);
     await expect(loadPlug('vif', './plug.mjs#absent', {}, dir)).rejects.toThrow(/exports no function absent/);
+  });
+
+  it('loadDriverPlugs: a given object wins over the spec, a spec is loaded, and one that cannot be is INVALID_INPUT naming config.<field>.use', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plug-load-'));
+    writeFileSync(join(dir, 'plug.mjs'), `export function make() { return { name: 'file', transports: ['file'], getConnector() {}, connect() {}, disconnect() {}, extend() {}, listConnected() {} }; }`);
+    const given = hostPlugin(new Set());
+    const plugs = await loadDriverPlugs({ vifPlugin: { use: './absent.mjs#make' }, volumeConnector: { use: './plug.mjs#make' } }, { vifPlugin: given }, dir);
+    expect(plugs.vif?.name).toBe('in-memory');
+    expect(plugs.volume?.transports).toEqual(['file']);
+    const error = await loadDriverPlugs({ volumeConnector: { use: './plug.mjs#absent' } }, {}, dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT', op: 'initHost', issues: [{ path: ['config', 'volumeConnector', 'use'] }] });
+    expect(await loadDriverPlugs({}, {}, dir)).toEqual({});
   });
 });

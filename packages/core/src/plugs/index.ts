@@ -18,4 +18,4 @@ export {
 } from './table.js';
 export { guardVifPlugin, guardVolumeConnector } from './guard.js';
 export { loadPlug, PlugLoadError } from './load-plug.js';
-export { PlugSpecSchema, plugAll, unplugAll, connectAll, disconnectAll, type PlugSpec, type VolumeToConnect } from './wiring.js';
+export { PlugSpecSchema, loadDriverPlugs, plugAll, unplugAll, connectAll, disconnectAll, type DriverPlugs, type PlugSpec, type VolumeToConnect } from './wiring.js';

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { ConnectionInfo } from '../schemas/block-device-info.js';
 import type { Vif } from '../schemas/network-info.js';
-import type { PlugCallOptions, VifPlugin, VolumeConnector } from './interfaces.js';
+import { errors } from '../errors/driver-error.js';
+import { guardVifPlugin, guardVolumeConnector } from './guard.js';
+import type { GuardedVifPlugin, GuardedVolumeConnector, PlugCallOptions, VifPlugin, VolumeConnector } from './interfaces.js';
+import { loadPlug, PlugLoadError } from './load-plug.js';
 import type { ConnectedVolume, PlugInstance, PluggedVif } from './schemas.js';
 
 /**
@@ -21,6 +24,38 @@ export const PlugSpecSchema = z
   })
   .strict();
 export type PlugSpec = z.infer<typeof PlugSpecSchema>;
+
+/** The plugs a driver uses, behind the plug guard. */
+export interface DriverPlugs {
+  vif?: GuardedVifPlugin;
+  volume?: GuardedVolumeConnector;
+}
+
+/**
+ * At a driver's initHost: its plugs, behind the plug guard. A plug object the driver was given
+ * wins over its configuration's spec; a spec is loaded with loadPlug from `resolveFrom`. A plug
+ * that cannot be loaded is INVALID_INPUT naming `config.vifPlugin.use` or `config.volumeConnector.use`.
+ */
+export async function loadDriverPlugs(
+  specs: { vifPlugin?: PlugSpec | undefined; volumeConnector?: PlugSpec | undefined },
+  given: { vifPlugin?: VifPlugin | GuardedVifPlugin | undefined; volumeConnector?: VolumeConnector | GuardedVolumeConnector | undefined },
+  resolveFrom: string,
+): Promise<DriverPlugs> {
+  const load = async <T>(field: 'vifPlugin' | 'volumeConnector', spec: PlugSpec, kind: 'vif' | 'volume'): Promise<T> => {
+    try {
+      return (await (kind === 'vif' ? loadPlug('vif', spec.use, spec.config, resolveFrom) : loadPlug('volume', spec.use, spec.config, resolveFrom))) as T;
+    } catch (error) {
+      if (!(error instanceof PlugLoadError)) throw error;
+      throw errors.invalidInput([{ path: ['config', field, 'use'], message: error.message }], 'initHost');
+    }
+  };
+  const vif = given.vifPlugin ?? (specs.vifPlugin === undefined ? undefined : await load<VifPlugin>('vifPlugin', specs.vifPlugin, 'vif'));
+  const volume = given.volumeConnector ?? (specs.volumeConnector === undefined ? undefined : await load<VolumeConnector>('volumeConnector', specs.volumeConnector, 'volume'));
+  return {
+    ...(vif === undefined ? {} : { vif: guardVifPlugin(vif as VifPlugin) }),
+    ...(volume === undefined ? {} : { volume: guardVolumeConnector(volume as VolumeConnector) }),
+  };
+}
 
 /**
  * Plug every VIF of an instance, in order. If one fails, the ones plugged by this call are

@@ -1,10 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { DriverError, errors, type VolumeAttachment } from '@nova-common/core';
 import {
-  guardVifPlugin,
-  guardVolumeConnector,
-  loadPlug,
-  PlugLoadError,
+  loadDriverPlugs,
   plugAll,
   unplugAll,
   type GuardedVifPlugin,
@@ -36,21 +33,9 @@ export const plugsConfigured = (ctx: EngineContext): boolean => ctx.vifPlugin !=
 
 /** Load the configured plugs (objects given to the driver win over specs), behind core's plug guard. */
 export async function loadPlugs(ctx: EngineContext): Promise<void> {
-  const from = ctx.hooks.plugResolveFrom ?? process.cwd();
-  const load = async <K extends 'vif' | 'volume'>(kind: K, field: 'vifPlugin' | 'volumeConnector') => {
-    const spec = ctx.config[field];
-    if (spec === undefined) return undefined;
-    try {
-      return kind === 'vif' ? await loadPlug('vif', spec.use, spec.config, from) : await loadPlug('volume', spec.use, spec.config, from);
-    } catch (err) {
-      if (!(err instanceof PlugLoadError)) throw err;
-      throw errors.invalidInput([{ path: ['config', field, 'use'], message: err.message }], 'initHost');
-    }
-  };
-  const vif = ctx.hooks.vifPlugin ?? ((await load('vif', 'vifPlugin')) as Parameters<typeof guardVifPlugin>[0] | undefined);
-  const volume = ctx.hooks.volumeConnector ?? ((await load('volume', 'volumeConnector')) as Parameters<typeof guardVolumeConnector>[0] | undefined);
-  ctx.vifPlugin = vif === undefined ? undefined : guardVifPlugin(vif);
-  ctx.volumeConnector = volume === undefined ? undefined : guardVolumeConnector(volume);
+  const plugs = await loadDriverPlugs(ctx.config, ctx.hooks, ctx.hooks.plugResolveFrom ?? process.cwd());
+  ctx.vifPlugin = plugs.vif;
+  ctx.volumeConnector = plugs.volume;
 }
 
 /** The instance a plug is for. */

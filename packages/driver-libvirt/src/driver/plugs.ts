@@ -3,7 +3,7 @@ import {
   disconnectAll,
   guardVifPlugin,
   guardVolumeConnector,
-  loadPlug,
+  loadDriverPlugs,
   plugAll,
   unplugAll,
   type ConnectedVolume,
@@ -49,29 +49,12 @@ export function plugsFromObjects(o: PlugObjects): DriverPlugs {
 }
 
 /**
- * At initHost: load the plugs the configuration names (core's loadPlug) that no object
- * replaced. A plug that cannot be loaded is INVALID_INPUT naming `config.vifPlugin.use` or
+ * At initHost: the plugs the configuration names (core's loadDriverPlugs), where no object
+ * replaced them. A plug that cannot be loaded is INVALID_INPUT naming `config.vifPlugin.use` or
  * `config.volumeConnector.use`.
  */
 export async function loadConfiguredPlugs(ctx: DriverContext): Promise<void> {
-  const from = ctx.hooks.plugResolveFrom ?? process.cwd();
-  const { vifPlugin, volumeConnector } = ctx.config;
-  const failed = (field: string, use: string, err: unknown): DriverError =>
-    errors.invalidInput([{ path: ['config', field, 'use'], message: `cannot load ${use}: ${err instanceof Error ? err.message : String(err)}` }], 'initHost');
-  if (ctx.plugs.vif === undefined && vifPlugin !== undefined) {
-    try {
-      ctx.plugs.vif = guardVifPlugin(await loadPlug('vif', vifPlugin.use, vifPlugin.config, from));
-    } catch (err) {
-      throw failed('vifPlugin', vifPlugin.use, err);
-    }
-  }
-  if (ctx.plugs.volume === undefined && volumeConnector !== undefined) {
-    try {
-      ctx.plugs.volume = guardVolumeConnector(await loadPlug('volume', volumeConnector.use, volumeConnector.config, from));
-    } catch (err) {
-      throw failed('volumeConnector', volumeConnector.use, err);
-    }
-  }
+  Object.assign(ctx.plugs, await loadDriverPlugs(ctx.config, ctx.hooks, ctx.hooks.plugResolveFrom ?? process.cwd()));
 }
 
 /** With a VIF plugin: the VIF types it wires (a VIF without a bridge stays QEMU user-mode), vnic type normal. */
