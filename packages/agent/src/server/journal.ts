@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppendLog } from './append-log.js';
 
@@ -86,8 +86,13 @@ export class Journal {
     return new Journal(undefined, options);
   }
 
-  /** Load `<dir>/requests.jsonl` (dropping what expired), compact it, and append from there. */
+  /**
+   * Load `<dir>/requests.jsonl` (dropping what expired), compact it, and append from there. A
+   * missing `dir` is made (0700: the journal holds the callers' answers), as a daemon makes its
+   * state directory on first start.
+   */
   static async open(dir: string, options: JournalOptions = {}): Promise<Journal> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, FILE);
     let text = '';
     try {

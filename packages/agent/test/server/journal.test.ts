@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, RequestIdReused, type Outcome } from '../../src/server/journal.js';
@@ -72,6 +72,19 @@ describe('the request journal', () => {
     // Compacted at open: one begin and at most one end per live id, the torn line gone.
     const lines = readFileSync(join(d, 'requests.jsonl'), 'utf8').trim().split('\n');
     expect(lines.every((l) => JSON.parse(l) !== undefined)).toBe(true);
+  });
+
+  it('makes a state directory that does not exist yet (0700), and keeps outcomes in it', async () => {
+    const d = join(dir(), 'var', 'lib', 'nova-agent');
+    const journal = await Journal.open(d);
+    expect(statSync(d).mode & 0o777).toBe(0o700);
+    await journal.run('r', 'spawn', 'fp', async () => ok('done'), keepAll);
+    await journal.close();
+    const again = await Journal.open(d);
+    let runs = 0;
+    expect(await again.run('r', 'spawn', 'fp', async () => (runs++, ok('other')), keepAll)).toStrictEqual(ok('done'));
+    expect(runs).toBe(0);
+    await again.close();
   });
 
   it('forgets outcomes past their time to live, and keeps at most maxEntries', async () => {
