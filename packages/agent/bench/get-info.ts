@@ -5,26 +5,36 @@
  *   - through the agent: the guarded remote driver -> unix socket -> `nova-agent serve` (its own
  *     process) -> guard -> reference driver.
  *   - the transport's floor: a bare grpc-js echo server in its own process on a unix socket,
- *     answering the same number of bytes as getInfo (what any grpc-js service costs here).
+ *     answering the same number of bytes as getInfo (what any grpc-js service costs here);
+ *   - HTTP/2's floor: a bare node:http2 server in its own process on a unix socket answering as
+ *     many bytes, no gRPC framing, metadata or deadlines (what any HTTP/2 service in Node costs
+ *     here, grpc-js or another gRPC library built on node:http2).
  * Each round runs N calls with 64 in flight on one connection (one channel) and records every
  * call's latency; it also measures one call at a time. Prints medians (us) and calls/s next to
  * the goals (<= 100 us median, >= 10,000 calls/s through the agent).
+ *
+ * The 64 calls in flight go to 64 instances, call i to instance i mod 64: the guard serialises
+ * the calls on one instance (the contract's per-instance order), so 64 calls on one instance are
+ * one call at a time on the wire, whatever the caller keeps in flight. One instance's queue is
+ * printed as its own row, so what the serialisation costs a caller who polls one instance is seen.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
+import { createConnection } from 'node:net';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { guard, type GuardedDriver } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import { createRemoteDriver } from '../src/client/remote-driver.js';
+import { fmt, median, run, startAgent, startProcess, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 20_000);
 const SEQUENTIAL = Number(process.env['BENCH_SEQUENTIAL'] ?? 2000);
 const IN_FLIGHT = 64;
 
-const NAMES = ['local', 'floor', 'remote'] as const;
+const NAMES = ['local', 'http2', 'floor', 'remote'] as const;
 type Name = (typeof NAMES)[number];
 
 const SPEC = {
@@ -35,51 +45,10 @@ const SPEC = {
   metadata: { a: '1', b: '2' },
 };
 
-function median(xs: number[]): number {
-  const s = Float64Array.from(xs).sort();
-  return s[Math.floor(s.length / 2)]!;
-}
+/** The 64 instances the calls in flight spread over: SPEC with its last 2 hex digits replaced. */
+const UUIDS = Array.from({ length: IN_FLIGHT }, (_, i) => SPEC.uuid.slice(0, -2) + i.toString(16).padStart(2, '0'));
 
-type Target = () => Promise<unknown>;
-
-/** N calls, `inFlight` at a time; every latency in us, and the calls per second. */
-async function run(call: Target, n: number, inFlight: number): Promise<{ latencies: number[]; perSecond: number }> {
-  const latencies = new Array<number>(n);
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const t0 = performance.now();
-      await call();
-      latencies[i] = (performance.now() - t0) * 1000;
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  return { latencies, perSecond: n / ((performance.now() - started) / 1000) };
-}
-
-/** A process printing `ready` once it listens on `socket`. */
-async function startProcess(args: string[], socket: string): Promise<{ socket: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, args, { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => (b.toString().includes('ready') ? resolve() : undefined));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-  return {
-    socket,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-const startAgent = (dir: string) => {
-  const socket = join(dir, 'agent.sock');
-  return startProcess(['--import', 'tsx', join(import.meta.dirname, '../src/cli.ts'), 'serve', '--driver', '@nova-common/core/testing', '--listen', `unix://${socket}`, '--log-level', 'error'], socket);
-};
+const startReferenceAgent = (dir: string) => startAgent(dir, ['--driver', '@nova-common/core/testing']);
 
 /** The floor: grpc-js answering a fixed buffer, nothing else. */
 const ECHO = `
@@ -96,53 +65,94 @@ const startEcho = (dir: string, bytes: number) => {
   return startProcess(['-e', ECHO, socket, String(bytes)], socket);
 };
 
-const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** HTTP/2's floor: node:http2 answering a fixed buffer to every request, nothing else. */
+const HTTP2_ECHO = `
+const http2 = require('node:http2');
+const answer = Buffer.alloc(Number(process.argv[2]));
+const server = http2.createServer();
+server.on('stream', (stream) => {
+  stream.on('data', () => {});
+  stream.on('end', () => { stream.respond({ ':status': 200, 'content-type': 'application/grpc' }); stream.end(answer); });
+});
+server.listen(process.argv[1], () => console.log('ready'));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+const startHttp2Echo = (dir: string, bytes: number) => {
+  const socket = join(dir, 'http2.sock');
+  return startProcess(['-e', HTTP2_ECHO, socket, String(bytes)], socket);
+};
+
+/** One POST of `body` on `session`, resolved with the answer's bytes. */
+function http2Call(session: ClientHttp2Session, body: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/bench.Echo/Get', 'content-type': 'application/grpc' });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'nova-agent-bench-'));
-  const agent = await startAgent(dir);
+  const agent = await startReferenceAgent(dir);
   // getInfo's answer on the wire is about this many bytes for SPEC.
   const echo = await startEcho(dir, 160);
   const echoClient = new Client(`unix://${echo.socket}`, credentials.createInsecure(), { 'grpc.enable_channelz': 0 });
+  const http2Echo = await startHttp2Echo(dir, 160);
+  const http2Session = http2Connect('http://localhost', { createConnection: () => createConnection(http2Echo.socket) });
   try {
     const local = guard(createReferenceDriver());
     await local.initHost();
-    await local.spawn(SPEC);
     const remote = guard(createRemoteDriver({ endpoint: `unix://${agent.socket}` }));
     await remote.initHost();
-    await remote.spawn(SPEC);
+    for (const uuid of UUIDS) {
+      await local.spawn({ ...SPEC, uuid });
+      await remote.spawn({ ...SPEC, uuid });
+    }
     const id = (b: Buffer) => b;
     const request = Buffer.alloc(40);
-    const targets: [Name, Target][] = [
-      ['local', () => local.getInfo(SPEC.uuid)],
-      ['floor', () => new Promise((resolve, reject) => echoClient.makeUnaryRequest('/bench.Echo/Get', id, id, request, new Metadata(), {}, (e, v) => (e ? reject(e) : resolve(v))))],
-      ['remote', () => remote.getInfo(SPEC.uuid)],
+    const echo: Target = () => new Promise((resolve, reject) => echoClient.makeUnaryRequest('/bench.Echo/Get', id, id, request, new Metadata(), {}, (e, v) => (e ? reject(e) : resolve(v))));
+    // [name, 64 instances, one instance (the floors have no instances: the same echo)]
+    const targets: [Name, Target, Target][] = [
+      ['local', (i) => local.getInfo(UUIDS[i % IN_FLIGHT]!), () => local.getInfo(UUIDS[0]!)],
+      ['http2', () => http2Call(http2Session, request), () => http2Call(http2Session, request)],
+      ['floor', echo, echo],
+      ['remote', (i) => remote.getInfo(UUIDS[i % IN_FLIGHT]!), () => remote.getInfo(UUIDS[0]!)],
     ];
 
     // Warm-up: JIT, the HTTP/2 connections, the guard's caches.
     for (const [, call] of targets) await run(call, 5000, IN_FLIGHT);
 
-    const results = Object.fromEntries(NAMES.map((n) => [n, { lat: [] as number[], seq: [] as number[], rates: [] as number[] }])) as Record<Name, { lat: number[]; seq: number[]; rates: number[] }>;
+    const results = Object.fromEntries(NAMES.map((n) => [n, { lat: [] as number[], seq: [] as number[], rates: [] as number[], oneInstance: [] as number[] }])) as Record<
+      Name,
+      { lat: number[]; seq: number[]; rates: number[]; oneInstance: number[] }
+    >;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, call] of targets) {
+      for (const [name, call, sameInstance] of targets) {
         const concurrent = await run(call, CALLS, IN_FLIGHT);
-        const sequential = await run(call, SEQUENTIAL, 1);
+        const sequential = await run(sameInstance, SEQUENTIAL, 1);
+        const queued = await run(sameInstance, SEQUENTIAL, IN_FLIGHT);
         results[name].lat.push(...concurrent.latencies);
         results[name].seq.push(...sequential.latencies);
         results[name].rates.push(concurrent.perSecond);
+        results[name].oneInstance.push(queued.perSecond);
       }
     }
     await remote.cleanupHost();
     echoClient.close();
+    http2Session.close();
 
     const rows = [
-      ['', 'in process (guarded)', 'grpc-js floor (echo)', 'through the agent', 'goal (agent)'],
+      ['', 'in process (guarded)', 'node:http2 floor (echo)', 'grpc-js floor (echo)', 'through the agent', 'goal (agent)'],
       ['median us, 64 in flight', ...NAMES.map((n) => fmt(median(results[n].lat))), ''],
       ['calls/s, 64 in flight', ...NAMES.map((n) => fmt(median(results[n].rates), 0)), '>= 10,000'],
       ['median us, 1 in flight', ...NAMES.map((n) => fmt(median(results[n].seq))), '<= 100'],
+      ['calls/s, 64 in flight on 1 instance', ...NAMES.map((n) => fmt(median(results[n].oneInstance), 0)), ''],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    console.log(`\ngetInfo on the reference driver: ${ROUNDS} rounds x ${CALLS} calls (64 in flight, one connection) + ${SEQUENTIAL} one at a time, interleaved\n`);
+    console.log(`\ngetInfo on the reference driver: ${ROUNDS} rounds x ${CALLS} calls (64 in flight on 64 instances, one connection) + ${SEQUENTIAL} one at a time, interleaved\n`);
     for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   '));
     const remoteSeq = median(results.remote.seq);
     const remoteRate = median(results.remote.rates);
@@ -152,9 +162,13 @@ async function main(): Promise<void> {
     console.log(
       `through the agent vs the grpc-js floor: ${fmt(remoteSeq / median(results.floor.seq))}x the latency one at a time, ${fmt(median(results.floor.rates) / remoteRate)}x fewer calls/s at 64 in flight`,
     );
+    console.log(
+      `the grpc-js floor vs node:http2's: ${fmt(median(results.floor.seq) / median(results.http2.seq))}x the latency one at a time, ${fmt(median(results.http2.rates) / median(results.floor.rates))}x fewer calls/s at 64 in flight`,
+    );
     console.log(`goals: median one at a time ${fmt(remoteSeq)} us ${remoteSeq <= 100 ? 'meets' : 'misses'} <= 100 us; ${fmt(remoteRate, 0)} calls/s ${remoteRate >= 10_000 ? 'meets' : 'misses'} >= 10,000`);
   } finally {
     await echo.stop();
+    await http2Echo.stop();
     await agent.stop();
     rmSync(dir, { recursive: true, force: true });
   }
