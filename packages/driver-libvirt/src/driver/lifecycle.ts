@@ -16,6 +16,7 @@ import { identify, withInstance } from './instances.js';
 import { place, settlePlacement } from './placement.js';
 import { ensureReady } from './readiness.js';
 import { uuidTaken } from './records.js';
+import { listPrepared } from './migration-book.js';
 import { hardStop, removeDomain } from './teardown.js';
 import { applySpawnPlugs, connectorIssue, plugForSpawn, pluggedVifIssues, releaseInstancePlugs, usesPlugsAtSpawn } from './plugs.js';
 
@@ -280,8 +281,13 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
     const found = await identify(ctx, uuid, options?.signal);
     if (!found) {
       enforceCell('ABSENT', op, { op, uuid });
-      // What a spawn cut short or an earlier destroy left plugged for this uuid: never a spawn in flight's, nor while a domain (not ours) has the uuid.
-      if (ctx.plugs.vif !== undefined && !ctx.inFlight.has(uuid) && !(await uuidTaken(ctx, uuid, options?.signal))) await releaseInstancePlugs(ctx, uuid, undefined);
+      // What a spawn cut short or an earlier destroy left for this uuid (plugged, or on disk: a destroy whose process died after
+      // the undefine, before the files): never a spawn in flight's, nor while a domain (not ours) has the uuid.
+      if ((ctx.plugs.vif !== undefined || ctx.hasFiles) && !ctx.inFlight.has(uuid) && !(await uuidTaken(ctx, uuid, options?.signal))) {
+        if (ctx.plugs.vif !== undefined) await releaseInstancePlugs(ctx, uuid, undefined);
+        // Nor the directory an incoming migration is filling.
+        if (ctx.hasFiles && !(await listPrepared(ctx)).some((p) => p.target.instanceUuid === uuid)) await files.removeTree(ctx.instanceDir(uuid));
+      }
       return;
     }
     const end = ctx.requested.begin(uuid, requestedKinds(op, found.domain.active ? 'RUNNING' : 'SHUTDOWN'));
