@@ -4,13 +4,13 @@ import { status } from '@grpc/grpc-js';
 import { guard, InstanceSpecSchema, isDriverError, type InstanceSpecInput } from '@nova-common/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteDriver } from '../../src/client/remote-driver.js';
-import { remoteError, TransportFailure } from '../../src/client/unary-call.js';
 import { instanceSpecToProto } from '../../src/mapping/instance-spec.js';
 import * as pb from '../../src/wire.js';
 import { HoldingProxy } from '../helpers/holding-proxy.js';
 import { BUSYBOX_IMAGE, containersLabelled, DOCKER_SOCKET, DOCKER_VOLUME_ROOT, removeOwnedNetworks, requireDockerd, servePackage, type ServedPackage } from '../helpers/real-backends.js';
 import { tempDir } from '../helpers/serve.js';
-import { WireClient, type WireResult } from '../helpers/wire-client.js';
+import { killAgent, restartAgent, typedError, until } from '../helpers/killable-agent.js';
+import { WireClient } from '../helpers/wire-client.js';
 
 const DRIVER = '@nova-common/driver-container';
 const OWNER = 'agent-killed';
@@ -26,16 +26,6 @@ function bareSpec(): InstanceSpecInput {
 async function onEngine(uuid: string): Promise<{ name: string | undefined; state: string }[]> {
   const all = await containersLabelled(`io.nova-common.uuid=${uuid}`);
   return all.filter((c) => c.Labels['io.nova-common.owner'] === OWNER).map((c) => ({ name: c.Names[0], state: c.State }));
-}
-
-/** The typed error the remote driver makes of a call the agent's death cut short. */
-function typedError(r: WireResult<'spawn'> | WireResult<'destroy'>, op: string) {
-  expect(r.ok).toBe(false);
-  if (r.ok) throw new Error('unreachable');
-  const mapped = remoteError(r.cause, op);
-  expect(mapped).toBeInstanceOf(TransportFailure);
-  const error = (mapped as TransportFailure).error;
-  return { grpc: r.grpcCode, detail: r.error, code: error.code, retryable: error.retryable };
 }
 
 /**
@@ -71,30 +61,19 @@ describe('the agent killed mid-call on dockerd (driver-container)', () => {
     dir.remove();
   });
 
-  async function killAgent(): Promise<void> {
-    served.running.child.kill('SIGKILL');
-    await served.running.exited;
-  }
-
-  async function restartAgent(): Promise<void> {
-    await served.restart();
-    wire.close();
-    wire = new WireClient(served.endpoint);
-  }
-
   it('mid-spawn (container made, its start held): BACKEND_UNAVAILABLE, retryable; the retry with the same request id converges to one running instance', async () => {
     const s = InstanceSpecSchema.parse(bareSpec());
     const request = { requestId: randomUUID(), spec: instanceSpecToProto(s) };
     const held = proxy.holdNext(START);
     const call = wire.call('spawn', request, 60_000);
     await held;
-    await killAgent();
+    await killAgent(served);
     expect(typedError(await call, 'spawn')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
     (await held).drop();
     // Half made: the container exists under its spawning name and never started.
     expect(await onEngine(s.uuid)).toStrictEqual([{ name: `/nck-spawning-${s.uuid}`, state: 'created' }]);
 
-    await restartAgent();
+    wire = await restartAgent(served, wire);
     const retried = await wire.call('spawn', request, 60_000);
     expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
     const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -115,7 +94,7 @@ describe('the agent killed mid-call on dockerd (driver-container)', () => {
       const held = proxy.holdNext(REMOVE);
       const call = wire.call('destroy', request, 60_000);
       await held;
-      await killAgent();
+      await killAgent(served);
       expect(typedError(await call, 'destroy')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
       if (engineActs) {
         (await held).forward();
@@ -125,7 +104,7 @@ describe('the agent killed mid-call on dockerd (driver-container)', () => {
         expect(await onEngine(s.uuid)).toHaveLength(1);
       }
 
-      await restartAgent();
+      wire = await restartAgent(served, wire);
       const retried = await wire.call('destroy', request, 60_000);
       expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
       const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -145,9 +124,9 @@ describe('the agent killed mid-call on dockerd (driver-container)', () => {
         (e: unknown) => (isDriverError(e) ? e.code : String(e)),
       );
       await held;
-      await killAgent();
+      await killAgent(served);
       (await held).drop();
-      await restartAgent();
+      wire = await restartAgent(served, wire);
       expect(await spawn).toBe('OK');
       expect((await remote.getInfo(s.uuid)).powerState).toBe('RUNNING');
       expect(await onEngine(s.uuid)).toStrictEqual([{ name: `/nck-${s.uuid}`, state: 'running' }]);
@@ -158,11 +137,3 @@ describe('the agent killed mid-call on dockerd (driver-container)', () => {
     }
   });
 });
-
-async function until(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not reached in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

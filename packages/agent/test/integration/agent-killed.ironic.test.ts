@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { InstanceSpecSchema, type InstanceSpec } from '@nova-common/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remoteError, TransportFailure } from '../../src/client/unary-call.js';
 import { instanceSpecToProto } from '../../src/mapping/instance-spec.js';
 import * as pb from '../../src/wire.js';
 import { HoldingProxy, type ProxiedRequest } from '../helpers/holding-proxy.js';
 import { IRONIC_ENDPOINT, requireIronic, servePackage, type ServedPackage } from '../helpers/real-backends.js';
-import { WireClient, type WireResult } from '../helpers/wire-client.js';
+import { killAgent, restartAgent, typedError, until } from '../helpers/killable-agent.js';
+import { WireClient } from '../helpers/wire-client.js';
 
 const DRIVER = '@nova-common/driver-ironic';
 /** This file's ownership marker on the nodes it deploys: the driver never touches nodes another host id marked. */
@@ -83,16 +83,6 @@ async function expectFreed(nodeUuid: string): Promise<void> {
   }, NODE_AVAILABLE_MS);
 }
 
-/** The typed error the remote driver makes of a call the agent's death cut short. */
-function typedError(r: WireResult<'spawn'> | WireResult<'destroy'>, op: string) {
-  expect(r.ok).toBe(false);
-  if (r.ok) throw new Error('unreachable');
-  const mapped = remoteError(r.cause, op);
-  expect(mapped).toBeInstanceOf(TransportFailure);
-  const error = (mapped as TransportFailure).error;
-  return { grpc: r.grpcCode, detail: r.error, code: error.code, retryable: error.retryable };
-}
-
 /**
  * The agent SIGKILLed while a call of driver-ironic is in flight on the real Ironic (fake
  * hardware): the caller gets a typed retryable error, and after a restart the retry with the same
@@ -135,17 +125,6 @@ describe('the agent killed mid-call on Ironic (driver-ironic)', () => {
     await releaseLeftovers([...instances], nodesUsed);
   });
 
-  async function killAgent(): Promise<void> {
-    served!.running.child.kill('SIGKILL');
-    await served!.running.exited;
-  }
-
-  async function restartAgent(): Promise<void> {
-    await served!.restart();
-    wire.close();
-    wire = new WireClient(served!.endpoint);
-  }
-
   /** The one node holding the instance, remembered for the cleanup. */
   async function theNodeOf(uuid: string): Promise<NodeView> {
     const nodes = await nodesHolding(uuid);
@@ -161,14 +140,14 @@ describe('the agent killed mid-call on Ironic (driver-ironic)', () => {
     const held = proxy.holdNext(provisionTo('active'));
     const call = wire.call('spawn', request, CALL_MS);
     await held;
-    await killAgent();
+    await killAgent(served!);
     expect(typedError(await call, 'spawn')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
     (await held).drop();
     // Half made: one node reserved for the instance, its deploy never asked for.
     const reserved = await theNodeOf(s.uuid);
     expect(reserved).toMatchObject({ provision_state: 'available', target_provision_state: null });
 
-    await restartAgent();
+    wire = await restartAgent(served!, wire);
     const retried = await wire.call('spawn', request, CALL_MS);
     expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
     const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -197,7 +176,7 @@ describe('the agent killed mid-call on Ironic (driver-ironic)', () => {
       const held = proxy.holdNext(provisionTo('deleted'));
       const call = wire.call('destroy', request, CALL_MS);
       await held;
-      await killAgent();
+      await killAgent(served!);
       expect(typedError(await call, 'destroy')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
       if (ironicActs) {
         (await held).forward();
@@ -208,7 +187,7 @@ describe('the agent killed mid-call on Ironic (driver-ironic)', () => {
         expect(await theNodeOf(s.uuid)).toMatchObject({ uuid: node.uuid, provision_state: 'active', target_provision_state: null });
       }
 
-      await restartAgent();
+      wire = await restartAgent(served!, wire);
       const retried = await wire.call('destroy', request, CALL_MS);
       expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
       const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -252,13 +231,5 @@ async function releaseLeftovers(instances: string[], nodesUsed: Set<string>): Pr
       // Free and settled, or already taken by another suite's instance (then it is theirs to wait for).
       return (n.provision_state === 'available' && !n.target_provision_state) || (n.instance_uuid !== null && !instances.includes(n.instance_uuid));
     }, 60_000);
-  }
-}
-
-async function until(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not reached in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -5,13 +5,13 @@ import { status } from '@grpc/grpc-js';
 import { InstanceSpecSchema, type InstanceSpecInput } from '@nova-common/core';
 import { GUEST_IMAGE_ID, LibvirtClient } from '@nova-common/driver-libvirt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { remoteError, TransportFailure } from '../../src/client/unary-call.js';
 import { instanceSpecToProto } from '../../src/mapping/instance-spec.js';
 import * as pb from '../../src/wire.js';
 import { LibvirtHoldingProxy, LibvirtProc } from '../helpers/libvirt-holding-proxy.js';
 import { LIBVIRT_SOCKET, requireLibvirtd, servePackage, type ServedPackage } from '../helpers/real-backends.js';
 import { tempDir } from '../helpers/serve.js';
-import { WireClient, type WireResult } from '../helpers/wire-client.js';
+import { killAgent, restartAgent, typedError, until } from '../helpers/killable-agent.js';
+import { WireClient } from '../helpers/wire-client.js';
 
 const DRIVER = '@nova-common/driver-libvirt';
 const URI = 'qemu:///system';
@@ -35,16 +35,6 @@ interface OnDaemon {
   name: string;
   running: boolean;
   persistent: boolean;
-}
-
-/** The typed error the remote driver makes of a call the agent's death cut short. */
-function typedError(r: WireResult<'spawn'> | WireResult<'destroy'>, op: string) {
-  expect(r.ok).toBe(false);
-  if (r.ok) throw new Error('unreachable');
-  const mapped = remoteError(r.cause, op);
-  expect(mapped).toBeInstanceOf(TransportFailure);
-  const error = (mapped as TransportFailure).error;
-  return { grpc: r.grpcCode, detail: r.error, code: error.code, retryable: error.retryable };
 }
 
 /**
@@ -107,17 +97,6 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
     for (const uuid of spawned) rmSync(join(INSTANCES_DIR, uuid), { recursive: true, force: true });
   }
 
-  async function killAgent(): Promise<void> {
-    served.running.child.kill('SIGKILL');
-    await served.running.exited;
-  }
-
-  async function restartAgent(): Promise<void> {
-    await served.restart();
-    wire.close();
-    wire = new WireClient(served.endpoint);
-  }
-
   function parsedSpec() {
     const s = InstanceSpecSchema.parse(guestSpec());
     spawned.add(s.uuid);
@@ -132,7 +111,7 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
       const held = proxy.holdNext(LibvirtProc.DOMAIN_DEFINE_XML_FLAGS);
       const call = wire.call('spawn', request, CALL_MS);
       await held;
-      await killAgent();
+      await killAgent(served);
       expect(typedError(await call, 'spawn')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
       (await held).drop();
       // Half made: the guest runs as a transient domain, never defined; its disks are on the host.
@@ -140,7 +119,7 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
       expect(half.map((d) => ({ running: d.running, persistent: d.persistent }))).toStrictEqual([{ running: true, persistent: false }]);
       expect(filesOf(s.uuid)).toBe(true);
 
-      await restartAgent();
+      wire = await restartAgent(served, wire);
       const retried = await wire.call('spawn', request, CALL_MS);
       expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
       const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -172,7 +151,7 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
         await held;
         // The destroy goes alongside the undefine and is not held: the kill waits for the guest to be off.
         await until(async () => (await onDaemon(s.uuid)).every((d) => !d.running));
-        await killAgent();
+        await killAgent(served);
         expect(typedError(await call, 'destroy')).toStrictEqual({ grpc: status.UNAVAILABLE, detail: undefined, code: 'BACKEND_UNAVAILABLE', retryable: true });
         const h = await held;
         if (daemonActs) {
@@ -185,7 +164,7 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
           expect((await onDaemon(s.uuid)).map((d) => ({ running: d.running, persistent: d.persistent }))).toStrictEqual([{ running: false, persistent: true }]);
         }
 
-        await restartAgent();
+        wire = await restartAgent(served, wire);
         const retried = await wire.call('destroy', request, CALL_MS);
         expect(retried.ok, JSON.stringify(!retried.ok && retried.error)).toBe(true);
         const info = await wire.call('getInfo', { uuid: s.uuid });
@@ -197,11 +176,3 @@ describe('the agent killed mid-call on libvirtd (driver-libvirt, QEMU/TCG)', () 
     );
   }
 });
-
-async function until(check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`condition not reached in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
