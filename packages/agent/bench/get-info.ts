@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { connect as http2Connect, type ClientHttp2Session } from 'node:http2';
 import { createConnection } from 'node:net';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
-import { guard, type GuardedDriver } from '@nova-common/core';
+import { guard } from '@nova-common/core';
 import { createReferenceDriver } from '@nova-common/core/testing';
 import { createRemoteDriver } from '../src/client/remote-driver.js';
 import { fmt, median, run, startAgent, startProcess, type Target } from './lib.js';

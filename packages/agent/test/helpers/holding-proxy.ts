@@ -32,7 +32,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * The client's byte stream is cut into whole requests (Content-Length or chunked framing) before
  * matching: keep-alive clients such as undici send many requests on one connection, and one
  * request may arrive in several chunks (headers and body apart), so matching the first line of a
- * chunk could miss a request or look at a body. A request asking to upgrade the connection (the
+ * chunk could miss a request or look at a body (node:http's parser is not offered for a raw byte
+ * stream, hence the small framer below). A request asking to upgrade the connection (the
  * engine's attach and exec) turns the rest of that connection into a plain pass-through.
  */
 export class HoldingProxy {
