@@ -2,12 +2,14 @@
 # The whole test suite, from a fresh machine with Node 20 and npm: installs pnpm, the
 # workspace, the agent's test prerequisites (openssl, Python gRPC, protoc), and every real
 # backend (libvirt + QEMU, Docker, podman, Ironic) from Debian packages,
-# starts them, runs the package checks and every package's tests, and stops the backends.
+# starts them, runs the package checks and every package's tests (scripts/lib/package-tests.sh:
+# pnpm test's packages, driver-ironic's beside the others), and stops the backends.
 # Must run as root (it installs packages and starts daemons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/bootstrap.sh
 source scripts/lib/backends.sh
+source scripts/lib/package-tests.sh
 
 if [ "$(id -u)" != "0" ]; then
   echo "scripts/test.sh installs Debian packages and starts daemons: run it as root" >&2
@@ -26,7 +28,7 @@ log "installing what the agent's tests need (openssl, Python gRPC, protoc)"
 bash scripts/lib/agent-prereqs.sh
 bash scripts/lib/site-prereqs.sh
 bash scripts/lib/plugs-prereqs.sh
-trap backends_stop_all EXIT
+trap 'stop_ironic_lane; backends_stop_all' EXIT
 backends_do start
 
 log "checking packages (publint, are-the-types-wrong)"
@@ -36,5 +38,4 @@ log "checking the public API of core against its committed report"
 pnpm api:check
 bash packages/core/scripts/check-api-break.sh
 
-log "running every package's tests"
-pnpm test
+run_package_tests
