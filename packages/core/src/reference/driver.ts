@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CAPABILITY_IDS, type CapabilityId } from '../capabilities/catalog.js';
 import { declareCapabilities, type DriverCapabilities } from '../capabilities/driver-capabilities.js';
 import type { CallOptions, ComputeDriver, LifecycleListener, PowerOffOptions, Unsubscribe } from '../driver/compute-driver.js';
@@ -20,6 +19,7 @@ import { NodePool } from './nodes.js';
 import { enforceCell } from '../toolkit/enforce-cell.js';
 import { copyMetadata, invalidField } from './validate.js';
 import { MigrationDesk } from './migration.js';
+import { SnapshotStore } from './snapshots.js';
 import type { MigrationProgress, MigrationRequest, MigrationTarget } from '../schemas/migration.js';
 
 /**
@@ -37,11 +37,6 @@ export interface ReferenceDriver extends Required<ComputeDriver> {
 
 const ALL_VOLUME_TRANSPORTS = ['file', 'block', 'iscsi', 'rbd'] as const;
 
-interface StoredSnapshot {
-  readonly result: SnapshotResult;
-  readonly sourceUuid: string;
-}
-
 /** Identity of uuids and device ids is case-insensitive, as a UUID's value is; ids are reported as given. */
 function key(id: string): string {
   return id.toLowerCase();
@@ -57,7 +52,7 @@ function key(id: string): string {
 export class ReferenceComputeDriver implements ReferenceDriver {
   readonly config: ResolvedReferenceDriverConfig;
   private readonly instances = new Map<string, InstanceRecord>();
-  private readonly snapshots = new Map<string, StoredSnapshot>();
+  private readonly snapshots = new SnapshotStore();
   private readonly disabled: ReadonlySet<CapabilityId>;
   private readonly nodes: NodePool;
   private readonly events: EventHub;
@@ -221,16 +216,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
 
   async snapshot(uuid: string, s: SnapshotSpec, _options?: CallOptions): Promise<SnapshotResult> {
     this.gate('snapshot');
-    const r = this.decide('snapshot', 'snapshot', uuid).record!;
-    const result: SnapshotResult = {
-      imageId: randomUUID(),
-      name: s.name,
-      diskFormat: r.image.diskFormat,
-      containerFormat: 'bare',
-      ...(r.image.sizeBytes !== undefined ? { sizeBytes: r.image.sizeBytes } : {}),
-    };
-    this.snapshots.set(result.imageId, { result, sourceUuid: r.uuid });
-    return { ...result };
+    return this.snapshots.take(this.decide('snapshot', 'snapshot', uuid).record!, s.name);
   }
 
   async deleteSnapshot(imageId: string, _options?: CallOptions): Promise<void> {
@@ -240,7 +226,7 @@ export class ReferenceComputeDriver implements ReferenceDriver {
 
   async listSnapshots(_options?: CallOptions): Promise<SnapshotResult[]> {
     this.gate('listSnapshots');
-    return [...this.snapshots.values()].map((s) => ({ ...s.result }));
+    return this.snapshots.list();
   }
 
   // ---- host restart -----------------------------------------------------------------
