@@ -18,6 +18,7 @@ import { ensureReady } from './readiness.js';
 import { uuidTaken } from './records.js';
 import { listPrepared } from './migration-book.js';
 import { hardStop, removeDomain } from './teardown.js';
+import { claimedByLiveSpawn, claimSpawn, type Unclaim } from './spawn-claim.js';
 import { applySpawnPlugs, connectorIssue, plugForSpawn, pluggedVifIssues, releaseInstancePlugs, usesPlugsAtSpawn } from './plugs.js';
 
 /** What the driver keeps of an image: its id and the properties the domain XML uses. */
@@ -228,7 +229,17 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   ctx.inFlight.add(uuid);
   const end = ctx.requested.begin(uuid, requestedKinds('spawn', 'ABSENT'));
   let succeeded = false;
+  let unclaim: Unclaim | undefined;
   try {
+    // On QEMU/KVM the claim comes first: other processes sharing the instances directory then
+    // leave this spawn's files and taps alone, and a second spawn of the uuid is refused.
+    if (ctx.hasFiles) {
+      unclaim = await claimSpawn(ctx.instanceDir(uuid), uuid);
+      // The directory of a uuid arriving by migration is the migration's: its disks are being copied there.
+      if ((await listPrepared(ctx)).some((p) => p.target.instanceUuid === uuid && !p.target.sameHost)) {
+        throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'an incoming migration of this uuid is prepared on this host' });
+      }
+    }
     await place(ctx, uuid, s.flavor, options?.signal);
     try {
       // With plugs: the taps and volumes first (the domain XML names them), undone when the domain cannot be made.
@@ -247,6 +258,7 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   } catch (err) {
     throw toContractError(err, op, uuid);
   } finally {
+    await unclaim?.(succeeded);
     ctx.inFlight.delete(uuid);
     end(succeeded ? arrivalKinds(s.powerOn ? 'RUNNING' : 'SHUTDOWN') : []);
   }
@@ -282,8 +294,14 @@ export async function destroy(ctx: DriverContext, uuid: string, options?: CallOp
     if (!found) {
       enforceCell('ABSENT', op, { op, uuid });
       // What a spawn cut short or an earlier destroy left for this uuid (plugged, or on disk: a destroy whose process died after
-      // the undefine, before the files): never a spawn in flight's, nor while a domain (not ours) has the uuid.
-      if ((ctx.plugs.vif !== undefined || ctx.hasFiles) && !ctx.inFlight.has(uuid) && !(await uuidTaken(ctx, uuid, options?.signal))) {
+      // the undefine, before the files): never a spawn in flight's (this process's, or another's claim), nor while a domain
+      // (not ours) has the uuid.
+      const leftover =
+        (ctx.plugs.vif !== undefined || ctx.hasFiles) &&
+        !ctx.inFlight.has(uuid) &&
+        !(ctx.hasFiles && (await claimedByLiveSpawn(ctx.instanceDir(uuid)))) &&
+        !(await uuidTaken(ctx, uuid, options?.signal));
+      if (leftover) {
         if (ctx.plugs.vif !== undefined) await releaseInstancePlugs(ctx, uuid, undefined);
         // Nor the directory an incoming migration is filling.
         if (ctx.hasFiles && !(await listPrepared(ctx)).some((p) => p.target.instanceUuid === uuid)) await files.removeTree(ctx.instanceDir(uuid));

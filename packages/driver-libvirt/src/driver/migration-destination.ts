@@ -11,6 +11,7 @@ import * as book from './migration-book.js';
 import { ensureReady } from './readiness.js';
 import { refreshOwned, uuidTaken } from './records.js';
 import { removeDomain } from './teardown.js';
+import { claimedByLiveSpawn } from './spawn-claim.js';
 
 /** This host's address in a target: its daemon for the source's libvirtd, its socket and instance directory for the source's driver. */
 export function ownAddress(ctx: DriverContext): string {
@@ -65,6 +66,9 @@ export async function prepareMigration(ctx: DriverContext, request: MigrationReq
       if ((await identify(ctx, uuid, options?.signal)) === undefined) throw errors.notFound(uuid, op);
     } else if (await uuidTaken(ctx, uuid, options?.signal)) {
       throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'a domain with this uuid is already on this host' });
+    } else if (ctx.hasFiles && (await claimedByLiveSpawn(ctx.instanceDir(uuid)))) {
+      // An abort would remove the directory: it is a spawn's, still making the instance.
+      throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'a spawn of this uuid is in progress on this host' });
     }
     await refreshOwned(ctx, options?.signal);
     const node = ctx.node ?? (await readNodeFacts(ctx, options?.signal));
