@@ -7,7 +7,7 @@
 #     puts itself to sleep (nova.sleep=N: suspend to RAM N s after READY, libvirt's PMSUSPENDED) or
 #     powers itself off (nova.poweroff=N), so tests can watch transitions no caller asked for, or
 #     prints N KiB to its console (nova.fill=N, then FILLED) so tests can see the console log's cap;
-#     it reports each disk's size and each NIC's MAC and MTU as it sees them
+#     it reports each disk's size and each NIC's MAC and MTU as it sees them, and a disk's new size when it grows
 #   - a small raw "image" file the driver copies as each instance's root disk
 # Output (readable by libvirt-qemu): /var/lib/libvirt/images/nova-common/{guest/vmlinuz,guest/initrd.img,images/nova-common-guest.raw}
 # Idempotent and cached: rebuilds only when the output is missing or this script changed.
@@ -99,6 +99,7 @@ echo "NOVA-GUEST: BOOTED kernel=$(uname -r)"
 acpid -c /etc/acpi -l /tmp/acpid.log
 list_block() { ls /sys/block 2>/dev/null | tr '\n' ' '; }
 list_net() { ls /sys/class/net 2>/dev/null | grep -v '^lo$' | tr '\n' ' '; }
+list_sizes() { for d in $(list_block); do echo "$d:$(cat /sys/block/$d/size 2>/dev/null)"; done | tr '\n' ' '; }
 # What the guest sees of a new device: a disk's size in 512-byte sectors; a NIC's MAC and MTU
 # (the NIC is brought up, so a bridge it is on learns its MAC from the kernel's first packets).
 facts() {
@@ -115,6 +116,7 @@ report() {
 blk=""; net=""
 report BLOCK "" "$(list_block)"; blk="$(list_block)"
 report NET "" "$(list_net)"; net="$(list_net)"
+sz="$(list_sizes)"
 echo "NOVA-GUEST: READY"
 for arg in $(cat /proc/cmdline); do
   case $arg in
@@ -128,6 +130,12 @@ while true; do
   b="$(list_block)"; n="$(list_net)"
   [ "$b" != "$blk" ] && report BLOCK "$blk" "$b" && blk="$b"
   [ "$n" != "$net" ] && report NET "$net" "$n" && net="$n"
+  # A disk that was there and changed size (an extended volume): its new size in sectors.
+  s="$(list_sizes)"
+  if [ "$s" != "$sz" ]; then
+    for e in $s; do d=${e%%:*}; case " $sz " in *" $e "*) ;; *" $d:"*) echo "NOVA-GUEST: SIZE $d sectors=${e#*:}" ;; esac; done
+    sz="$s"
+  fi
   sleep 0.3
 done
 EOF

@@ -199,6 +199,11 @@ export class LibvirtClient extends EventEmitter<ClientEvents> {
     await this.call(Proc.DOMAIN_DETACH_DEVICE_FLAGS, domArgs(dom).string(xml).uint(flags), o);
   }
 
+  /** Resize a running domain's disk (its target, `vdb`) to `bytes` (virDomainBlockResize with VIR_DOMAIN_BLOCK_RESIZE_BYTES). */
+  async blockResize(dom: DomainRef, disk: string, bytes: bigint, o?: CallOptions): Promise<void> {
+    await this.call(Proc.DOMAIN_BLOCK_RESIZE, domArgs(dom).string(disk).uhyper(bytes).uint(Flags.BLOCK_RESIZE_BYTES), o);
+  }
+
   /** A QMP command to the domain's QEMU monitor (virDomainQemuMonitorCommand); resolves with QEMU's JSON answer. */
   async qemuMonitorCommand(dom: DomainRef, command: string, o?: CallOptions): Promise<string> {
     const body = await this.call(QEMU_PROC_DOMAIN_MONITOR_COMMAND, domArgs(dom).string(command).int(0), { ...o, program: QEMU_PROGRAM });

@@ -29,6 +29,7 @@ const HYPERVISOR_ONLY: CapabilityId[] = [
   'operation.list-snapshots',
   'operation.attach-volume',
   'operation.detach-volume',
+  'operation.extend-volume',
   'operation.attach-interface',
   'operation.detach-interface',
   'console.serial.log',
@@ -56,8 +57,11 @@ const PLUGS_NOT_MOVED =
 export function capabilities(ctx: DriverContext): DriverCapabilities {
   const withPlugs = ctx.plugs.vif !== undefined || ctx.plugs.volume !== undefined;
   const hypervisorCaveats: Partial<Record<CapabilityId, string>> = withPlugs ? { 'operation.migrate': PLUGS_NOT_MOVED, 'operation.live-migrate': PLUGS_NOT_MOVED } : {};
+  // extendVolume grows the guest's disk over a volume it can grow or that is already grown; a
+  // connector's volumes are the volume service's to grow first (volume-extend.ts).
+  const hypervisor = ctx.plugs.volume !== undefined ? HYPERVISOR_ONLY.filter((id) => id !== 'operation.extend-volume') : HYPERVISOR_ONLY;
   return declareCapabilities({
-    supported: ctx.hasFiles ? [...EVERYWHERE, ...HYPERVISOR_ONLY] : EVERYWHERE,
+    supported: ctx.hasFiles ? [...EVERYWHERE, ...hypervisor] : EVERYWHERE,
     partial: ctx.hasFiles ? hypervisorCaveats : TEST_DRIVER_CAVEATS,
     multiNode: false,
     // Volumes given at spawn go into the domain XML on every backend; hot-plug needs a hypervisor.

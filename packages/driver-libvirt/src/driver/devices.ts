@@ -21,7 +21,7 @@ const DETACH_ASK_MS = 5_000;
 const POLL_MS = 100;
 
 /** libvirt's test driver cannot attach or detach devices and has no console log. */
-function requireHypervisor(ctx: DriverContext, op: string, capability: CapabilityId): void {
+export function requireHypervisor(ctx: DriverContext, op: string, capability: CapabilityId): void {
   if (!ctx.hasFiles) throw errors.unsupported(capability, op);
 }
 
@@ -30,7 +30,7 @@ function deviceFlags(l: Loaded): number {
   return isActive(l.state) ? Flags.AFFECT_LIVE | Flags.AFFECT_CONFIG : Flags.AFFECT_CONFIG;
 }
 
-function volumeAttached(l: Loaded, volumeId: string): boolean {
+export function volumeAttached(l: Loaded, volumeId: string): boolean {
   return l.record.volumes.some((v) => v.id === volumeId) && l.domain.disks.some((d) => d.serial?.toLowerCase() === volumeId);
 }
 
@@ -40,7 +40,7 @@ function interfaceAttached(l: Loaded, vifId: string): boolean {
 }
 
 /** Write the record back into the domain's metadata (live and persistent, as the devices). */
-async function saveRecord(ctx: DriverContext, l: Loaded, r: InstanceRecord): Promise<void> {
+export async function saveRecord(ctx: DriverContext, l: Loaded, r: InstanceRecord): Promise<void> {
   await ctx.client.setMetadata(l.ref, buildInstanceMetadata(r, '', true), METADATA_KEY, METADATA_NS, deviceFlags(l));
 }
 

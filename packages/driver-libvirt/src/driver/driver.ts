@@ -46,6 +46,7 @@ import * as rescue from './rescue.js';
 import * as restore from './restore.js';
 import * as snapshots from './snapshots.js';
 import { settleAllUndos } from './migration-undo.js';
+import { extendVolume } from './volume-extend.js';
 
 /**
  * The libvirt compute driver. Methods receive what the guard parsed (typed, defaulted,
@@ -211,6 +212,10 @@ export class LibvirtDriver implements ComputeDriver {
 
   detachVolume(uuid: string, volumeId: string, options?: CallOptions): Promise<void> {
     return devices.detachVolume(this.ctx, uuid, volumeId, options);
+  }
+
+  extendVolume(uuid: string, volumeId: string, newSizeGb: number, options?: CallOptions): Promise<void> {
+    return extendVolume(this.ctx, uuid, volumeId, newSizeGb, options);
   }
 
   attachInterface(uuid: string, vif: Vif, options?: CallOptions): Promise<void> {

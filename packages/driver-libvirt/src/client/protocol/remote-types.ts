@@ -168,6 +168,8 @@ export const Flags = {
   START_PAUSED: 1,
   /** virDomainSaveRestoreFlags: the image resumes running when restored, whatever the domain was. */
   SAVE_RUNNING: 2,
+  /** virDomainBlockResizeFlags: the size is in bytes, not KiB. */
+  BLOCK_RESIZE_BYTES: 1,
 } as const;
 
 /** virErrorNumber values the mapping distinguishes (include/libvirt/virterror.h). */
