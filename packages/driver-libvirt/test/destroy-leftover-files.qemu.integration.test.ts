@@ -147,26 +147,7 @@ describe('a spawn in flight in another process (its claim in the instance direct
   });
 });
 
-describe('a uuid arriving by migration and a uuid being spawned keep out of each other’s directory', () => {
-  it('a spawn of a uuid whose incoming migration is prepared here is INSTANCE_EXISTS, and leaves the migration’s files', async () => {
-    const s = guestSpec({ powerOn: false });
-    made.push(s.uuid);
-    const migrationId = randomUUID();
-    await driver.prepareMigration({ migrationId, kind: 'COLD', sourceDriver: DRIVER_NAME, instance: s });
-    const dir = join(config.instancesDir, s.uuid);
-    try {
-      // What the source has copied so far.
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'disk'), 'copied by the source');
-      await expect(driver.spawn(s)).rejects.toMatchObject({ code: 'INSTANCE_EXISTS' });
-      expect(existsSync(join(dir, 'disk'))).toBe(true);
-      expect(existsSync(join(dir, SPAWN_CLAIM_FILE))).toBe(false);
-    } finally {
-      await driver.abortMigration(migrationId);
-    }
-    expect(existsSync(dir)).toBe(false);
-  });
-
+describe('a migration to this host and a spawn in flight here', () => {
   it('preparing the arrival of a uuid another live process is spawning is INSTANCE_EXISTS (an abort would take its files)', async () => {
     const s = guestSpec({ powerOn: false });
     made.push(s.uuid);

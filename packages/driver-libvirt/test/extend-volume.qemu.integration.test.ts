@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
@@ -16,11 +17,13 @@ const VOLUMES = `${GUEST_DIR}/volumes`;
 const GIB_SECTORS = (1024 * 1024 * 1024) / 512;
 let driver: GuardedDriver;
 const made: string[] = [];
+/** Loop devices this file attached (block volumes). */
+const loops: string[] = [];
 
 beforeAll(async () => {
   await requireLibvirtd('qemu:///system');
   requireGuest();
-  driver = guard(createLibvirtDriver(qemuConfig('extendvol-', { kernelArgs: 'console=ttyS0 panic=-1', acpiShutdownTimeoutMs: 60_000 })));
+  driver = guard(createLibvirtDriver(qemuConfig('extendvol-', { kernelArgs: 'console=ttyS0 panic=-1', acpiShutdownTimeoutMs: 60_000, deviceAllowlist: ['/dev/loop*'] })));
   await driver.initHost();
   await mkdir(VOLUMES, { recursive: true });
 });
@@ -28,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const uuid of made) await driver?.destroy(uuid).catch(() => undefined);
   await driver?.cleanupHost();
+  for (const dev of loops) execFileSync('losetup', ['--detach', dev]);
   for (const uuid of made) await rm(`${VOLUMES}/extend-${uuid}.img`, { force: true });
 });
 
@@ -78,5 +82,31 @@ describe('extendVolume on QEMU', () => {
     await expect(driver.extendVolume(s.uuid, volumeId, 2)).rejects.toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['newSizeGb'] }] });
     expect(statSync(path).size).toBe(3 * 1024 ** 3);
     expect((await driver.getInfo(s.uuid)).volumes).toEqual([{ volumeId }]);
+  });
+
+  it('a block device volume: past the device’s size is refused; once the volume service grew the device, the guest sees it', async () => {
+    const s = guestSpec();
+    made.push(s.uuid);
+    await driver.spawn(s);
+    await waitConsole(driver, s.uuid, /NOVA-GUEST: READY/);
+    const backing = `${VOLUMES}/extend-${s.uuid}.img`;
+    await writeFile(backing, '');
+    await truncate(backing, 1024 ** 3);
+    const dev = execFileSync('losetup', ['--find', '--show', backing], { encoding: 'utf8' }).trim();
+    loops.push(dev);
+    const volumeId = randomUUID();
+    await driver.attachVolume(s.uuid, { volumeId, connectionInfo: { driverVolumeType: 'block', devicePath: dev }, sizeGb: 1 });
+    await waitConsole(driver, s.uuid, new RegExp(`NOVA-GUEST: BLOCK\\+ vdb sectors=${GIB_SECTORS}`));
+
+    const early = await driver.extendVolume(s.uuid, volumeId, 2).catch((e: unknown) => e);
+    expect(early).toMatchObject({ code: 'INVALID_INPUT', issues: [{ path: ['newSizeGb'], message: expect.stringContaining(dev) }] });
+    expect((await driver.getInfo(s.uuid)).volumes).toEqual([{ volumeId, sizeGb: 1 }]);
+
+    // What the volume service does first: the volume grows (the loop device's backing file), the host sees it.
+    await truncate(backing, 2 * 1024 ** 3);
+    execFileSync('losetup', ['--set-capacity', dev]);
+    await driver.extendVolume(s.uuid, volumeId, 2);
+    await waitConsole(driver, s.uuid, new RegExp(`NOVA-GUEST: SIZE vdb sectors=${2 * GIB_SECTORS}`));
+    expect((await driver.getInfo(s.uuid)).volumes).toEqual([{ volumeId, sizeGb: 2 }]);
   });
 });

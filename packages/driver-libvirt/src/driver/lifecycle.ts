@@ -233,13 +233,7 @@ export async function spawn(ctx: DriverContext, s: InstanceSpec, options?: CallO
   try {
     // On QEMU/KVM the claim comes first: other processes sharing the instances directory then
     // leave this spawn's files and taps alone, and a second spawn of the uuid is refused.
-    if (ctx.hasFiles) {
-      unclaim = await claimSpawn(ctx.instanceDir(uuid), uuid);
-      // The directory of a uuid arriving by migration is the migration's: its disks are being copied there.
-      if ((await listPrepared(ctx)).some((p) => p.target.instanceUuid === uuid && !p.target.sameHost)) {
-        throw new DriverError('INSTANCE_EXISTS', { op, target: uuid, detail: 'an incoming migration of this uuid is prepared on this host' });
-      }
-    }
+    if (ctx.hasFiles) unclaim = await claimSpawn(ctx.instanceDir(uuid), uuid);
     await place(ctx, uuid, s.flavor, options?.signal);
     try {
       // With plugs: the taps and volumes first (the domain XML names them), undone when the domain cannot be made.
