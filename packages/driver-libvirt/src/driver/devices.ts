@@ -30,8 +30,20 @@ function deviceFlags(l: Loaded): number {
   return isActive(l.state) ? Flags.AFFECT_LIVE | Flags.AFFECT_CONFIG : Flags.AFFECT_CONFIG;
 }
 
-export function volumeAttached(l: Loaded, volumeId: string): boolean {
+function volumeAttached(l: Loaded, volumeId: string): boolean {
   return l.record.volumes.some((v) => v.id === volumeId) && l.domain.disks.some((d) => d.serial?.toLowerCase() === volumeId);
+}
+
+/** withInstance for an operation on one volume: the table's device precondition is whether `volumeId` is attached. */
+export function withVolume(
+  ctx: DriverContext,
+  op: 'attachVolume' | 'detachVolume' | 'extendVolume',
+  uuid: string,
+  volumeId: string,
+  options: CallOptions | undefined,
+  action: (l: Loaded) => Promise<void>,
+): Promise<void | undefined> {
+  return withInstance(ctx, op, op, uuid, options, action, (l) => ({ volumeAttached: volumeAttached(l, volumeId) }));
 }
 
 function interfaceAttached(l: Loaded, vifId: string): boolean {
@@ -99,73 +111,57 @@ export async function attachVolume(ctx: DriverContext, uuid: string, a: VolumeAt
   }
   // A volume id inside an attachment reaches the driver as written: one letter case here.
   const volumeId = a.volumeId.toLowerCase();
-  await withInstance(
-    ctx,
-    op,
-    op,
-    uuid,
-    options,
-    async (l) => {
-      const r = l.record;
-      const bus = a.diskBus ?? r.image.diskBus;
-      const used = new Set([...l.domain.disks.map((d) => d.target), ...r.volumes.map((v) => v.target), ...r.localDisks.map((d) => d.target)]);
-      let v: VolumeRecord = {
-        id: volumeId,
-        target: nextTarget(bus, used),
-        bus,
-        source: ci.driverVolumeType === 'block' ? 'block' : 'file',
-        path,
-        ...(a.sizeGb !== undefined ? { sizeGb: a.sizeGb } : {}),
-        ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
-        deleteOnTermination: a.deleteOnTermination,
-      };
-      if (connector !== undefined) {
-        const connected = await connector.connect(volumeId, ci, options?.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
-          throw asOperationError(err, op, 'connectionInfo', ['attachment', 'connectionInfo']);
-        });
-        v = connectedRecord(v, ci, connected);
-      }
+  await withVolume(ctx, op, uuid, volumeId, options, async (l) => {
+    const r = l.record;
+    const bus = a.diskBus ?? r.image.diskBus;
+    const used = new Set([...l.domain.disks.map((d) => d.target), ...r.volumes.map((v) => v.target), ...r.localDisks.map((d) => d.target)]);
+    let v: VolumeRecord = {
+      id: volumeId,
+      target: nextTarget(bus, used),
+      bus,
+      source: ci.driverVolumeType === 'block' ? 'block' : 'file',
+      path,
+      ...(a.sizeGb !== undefined ? { sizeGb: a.sizeGb } : {}),
+      ...(a.deviceName !== undefined ? { deviceName: a.deviceName } : {}),
+      deleteOnTermination: a.deleteOnTermination,
+    };
+    if (connector !== undefined) {
+      const connected = await connector.connect(volumeId, ci, options?.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
+        throw asOperationError(err, op, 'connectionInfo', ['attachment', 'connectionInfo']);
+      });
+      v = connectedRecord(v, ci, connected);
+    }
+    try {
+      const xml = volumeDiskXml(v, ctx.caches);
       try {
-        const xml = volumeDiskXml(v, ctx.caches);
-        try {
-          await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
-        } catch (err) {
-          // What an attach cut short by libvirtd's death left in QEMU takes the names libvirtd picks now.
-          if (!isQemuDuplicate(err) || (await removeOrphanDisks(ctx, l.ref)).length === 0) throw err;
-          await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
-        }
+        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
       } catch (err) {
-        // The guest did not get the volume: nothing stays connected for it.
-        await disconnectOne(ctx, uuid, v).catch(() => undefined);
-        throw err;
+        // What an attach cut short by libvirtd's death left in QEMU takes the names libvirtd picks now.
+        if (!isQemuDuplicate(err) || (await removeOrphanDisks(ctx, l.ref)).length === 0) throw err;
+        await ctx.client.attachDevice(l.ref, xml, deviceFlags(l));
       }
-      r.volumes.push(v);
-      await saveRecord(ctx, l, r);
-    },
-    (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
-  );
+    } catch (err) {
+      // The guest did not get the volume: nothing stays connected for it.
+      await disconnectOne(ctx, uuid, v).catch(() => undefined);
+      throw err;
+    }
+    r.volumes.push(v);
+    await saveRecord(ctx, l, r);
+  });
 }
 
 export async function detachVolume(ctx: DriverContext, uuid: string, volumeId: string, options?: CallOptions): Promise<void> {
   const op = 'detachVolume';
   requireHypervisor(ctx, op, 'operation.detach-volume');
-  await withInstance(
-    ctx,
-    op,
-    op,
-    uuid,
-    options,
-    async (l) => {
-      const r = l.record;
-      const v = r.volumes.find((x) => x.id === volumeId);
-      if (v) await detachAndWait(ctx, l, volumeDiskXml(v), (d) => d.disks.some((x) => x.serial?.toLowerCase() === volumeId), options?.signal);
-      r.volumes = r.volumes.filter((x) => x.id !== volumeId);
-      await saveRecord(ctx, l, r);
-      // The guest let go of it: the connection the connector made goes too.
-      if (v) await disconnectOne(ctx, uuid, v);
-    },
-    (l) => ({ volumeAttached: volumeAttached(l, volumeId) }),
-  );
+  await withVolume(ctx, op, uuid, volumeId, options, async (l) => {
+    const r = l.record;
+    const v = r.volumes.find((x) => x.id === volumeId);
+    if (v) await detachAndWait(ctx, l, volumeDiskXml(v), (d) => d.disks.some((x) => x.serial?.toLowerCase() === volumeId), options?.signal);
+    r.volumes = r.volumes.filter((x) => x.id !== volumeId);
+    await saveRecord(ctx, l, r);
+    // The guest let go of it: the connection the connector made goes too.
+    if (v) await disconnectOne(ctx, uuid, v);
+  });
 }
 
 export async function attachInterface(ctx: DriverContext, uuid: string, vif: Vif, options?: CallOptions): Promise<void> {

@@ -4,8 +4,7 @@ import { errors, type CallOptions } from '@nova-common/core';
 import type { VolumeRecord } from '../mapping/instance-record.js';
 import { isActive } from '../mapping/state.js';
 import type { DriverContext } from './context.js';
-import { requireHypervisor, saveRecord, volumeAttached } from './devices.js';
-import { withInstance } from './instances.js';
+import { requireHypervisor, saveRecord, withVolume } from './devices.js';
 
 const GIB = 1024n * 1024n * 1024n;
 
@@ -59,25 +58,17 @@ export async function extendVolume(ctx: DriverContext, uuid: string, volumeId: s
   const id = volumeId.toLowerCase();
   const bytes = BigInt(newSizeGb) * GIB;
   const tooSmall = (message: string) => errors.invalidInput([{ path: ['newSizeGb'], message }], op);
-  await withInstance(
-    ctx,
-    op,
-    op,
-    uuid,
-    options,
-    async (l) => {
-      const r = l.record;
-      const v = r.volumes.find((x) => x.id === id)!;
-      if (v.sizeGb !== undefined && newSizeGb < v.sizeGb) throw tooSmall(`must not be smaller than the current size (${v.sizeGb} GiB): volumes only grow`);
-      const { source: kind, path } = v;
-      const now = await hostBytes(kind, path);
-      if (bytes < now) throw tooSmall(`must not be smaller than the volume's size on the host (${now} bytes): volumes only grow`);
-      if (kind === 'block' && bytes > now) throw tooSmall(`the block device ${path} holds ${now} bytes: grow the volume on its backend first`);
-      if (isActive(l.state)) await ctx.client.blockResize(l.ref, v.target, bytes, options?.signal ? { signal: options.signal } : undefined);
-      else if (kind === 'file' && bytes > now) await growFile(path, bytes);
-      v.sizeGb = newSizeGb;
-      await saveRecord(ctx, l, r);
-    },
-    (l) => ({ volumeAttached: volumeAttached(l, id) }),
-  );
+  await withVolume(ctx, op, uuid, id, options, async (l) => {
+    const r = l.record;
+    const v = r.volumes.find((x) => x.id === id)!;
+    if (v.sizeGb !== undefined && newSizeGb < v.sizeGb) throw tooSmall(`must not be smaller than the current size (${v.sizeGb} GiB): volumes only grow`);
+    const { source: kind, path } = v;
+    const now = await hostBytes(kind, path);
+    if (bytes < now) throw tooSmall(`must not be smaller than the volume's size on the host (${now} bytes): volumes only grow`);
+    if (kind === 'block' && bytes > now) throw tooSmall(`the block device ${path} holds ${now} bytes: grow the volume on its backend first`);
+    if (isActive(l.state)) await ctx.client.blockResize(l.ref, v.target, bytes, options?.signal ? { signal: options.signal } : undefined);
+    else if (kind === 'file' && bytes > now) await growFile(path, bytes);
+    v.sizeGb = newSizeGb;
+    await saveRecord(ctx, l, r);
+  });
 }
